@@ -1,0 +1,213 @@
+"""The ``archcost`` command line: ``main(argv) -> exit code``.
+
+Exit codes: 0 success; 1 a validation found a mismatch (or an internal bug); 2 a
+mistake in the spec or the command line (one clear line on stderr, no traceback
+unless ``--traceback``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from archcost.errors import ArchcostError, SpecError
+
+EPILOG_ANALYZE = """examples:
+  archcost analyze specs/mobilenet_v1.yaml
+  archcost analyze specs/mobilenet_v1.yaml --set width=0.5 --set resolution=160
+  archcost analyze specs/resnet50.yaml --format json > resnet50.json
+  archcost analyze specs/shufflenet_v1.yaml --set groups=8 --format markdown
+  archcost analyze specs/mobilenet_v2.yaml --html          # reports/MobileNetV2.html
+  archcost analyze specs/vgg16.yaml --batch 32 --dtype float16
+"""
+
+EPILOG_COMPARE = """examples:
+  archcost compare specs/mobilenet_v1.yaml specs/shufflenet_v2.yaml
+  archcost compare specs/mobilenet_v1.yaml@width=0.5 specs/mobilenet_v1.yaml@resolution=128
+  archcost compare specs/mobilenet_v1.yaml specs/mobilenet_v2.yaml \\
+      specs/shufflenet_v1.yaml specs/shufflenet_v2.yaml --html reports/mobilenet_vs_shufflenet.html
+"""
+
+
+def parse_value(text: str) -> Any:
+    """A --set value, typed: int, float, true/false, else the string.
+
+    >>> parse_value("0.75"), parse_value("224"), parse_value("true"), parse_value("x")
+    (0.75, 224, True, 'x')
+    """
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    knobs: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SpecError(f"--set expects KEY=VALUE, got '{item}'.", hint="e.g. --set width=0.5")
+        knobs[key.strip()] = parse_value(value)
+    return knobs
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="archcost", description="What a convolutional network costs, layer by layer, and why.")
+    parser.add_argument("--traceback", action="store_true", help="show the Python stack on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--batch", type=positive_int, default=1, help="samples per pass (default 1)")
+        p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16", "int8"],
+                       help="element type for byte counts (default float32)")
+        p.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+
+    a = sub.add_parser("analyze", help="per-layer params, MACs, FLOPs and memory traffic",
+                       description="Count the cost of every layer of SPEC.", epilog=EPILOG_ANALYZE,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    a.add_argument("spec", help="the YAML spec")
+    a.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a param, e.g. --set width=0.75 (repeatable)")
+    a.add_argument("--format", default="table", choices=["table", "json", "csv", "markdown"],
+                   help="output format (default: a terminal table)")
+    a.add_argument("--html", nargs="?", const="", metavar="PATH",
+                   help="also write an HTML report (default reports/<name>.html)")
+    a.add_argument("--plotlyjs", default="inline", choices=["inline", "cdn"],
+                   help="inline Plotly's JavaScript (works offline; default) or load it from a CDN")
+    common(a)
+
+    c = sub.add_parser("compare", help="several specs or knob settings side by side",
+                       description="Compare totals of several models; SPEC@k=v,... sets knobs.",
+                       epilog=EPILOG_COMPARE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("specs", nargs="+", metavar="SPEC[@k=v,...]")
+    c.add_argument("--format", default="table", choices=["table", "json", "csv", "markdown"])
+    c.add_argument("--html", nargs="?", const="", metavar="PATH",
+                   help="also write an HTML compare report (default reports/compare.html)")
+    c.add_argument("--plotlyjs", default="inline", choices=["inline", "cdn"])
+    common(c)
+
+    v = sub.add_parser("validate", help="run the network with NumPy and check shapes and MACs",
+                       description="Run SPEC on seeded random tensors; compare every layer's "
+                                   "executed shape and multiplications with the analysis.")
+    v.add_argument("spec")
+    v.add_argument("--set", action="append", metavar="KEY=VALUE")
+    v.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    v.add_argument("--max-memory", metavar="SIZE",
+                   help="refuse runs whose estimated peak exceeds SIZE (e.g. 2G, 512M); "
+                        "default: half of the available memory")
+    v.add_argument("--batch", type=positive_int, default=1)
+    v.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ArchcostError as exc:
+        if args.traceback:
+            raise
+        print(f"archcost: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("archcost: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so, briefly
+        if args.traceback:
+            raise
+        print(f"archcost: internal error: {type(exc).__name__}: {exc} "
+              "(run with --traceback and report it)", file=sys.stderr)
+        return 1
+
+
+def default_report_path(stem: str) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem) or "report"
+    return Path("reports") / f"{safe}.html"
+
+
+def write_atomically(path: Path, writer: Any) -> Path:
+    """Let ``writer(tmp_path)`` write, then move into place: never a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        writer(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from archcost.model import load
+    from archcost.report import tables
+    model = load(args.spec, **parse_sets(args.set))
+    costs = model.costs(batch=args.batch, dtype=args.dtype)
+    if args.html is not None:
+        from archcost.report.html import write_model_report
+        path = Path(args.html) if args.html else default_report_path(model.name)
+        write_atomically(path, lambda tmp: write_model_report(
+            model, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs))
+    if args.format == "json":
+        print(tables.to_json(model, costs))
+    elif args.format == "csv":
+        sys.stdout.write(tables.to_csv(costs))
+    elif args.format == "markdown":
+        print(tables.to_markdown(model, costs))
+    else:
+        tables.print_table(model, costs)
+    if args.html is not None:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from archcost.model import load
+    from archcost.report.compare import compare_totals, parse_model_arg
+    models = []
+    for text in args.specs:
+        try:
+            path, knobs = parse_model_arg(text)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
+        models.append(load(path, **knobs))
+    totals = compare_totals(models, batch=args.batch, dtype=args.dtype)
+    if args.html is not None:
+        from archcost.report.html import write_compare_report
+        path = Path(args.html) if args.html else default_report_path("compare")
+        write_atomically(path, lambda tmp: write_compare_report(
+            models, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs))
+    from archcost.report import tables
+    tables.print_compare(totals, args.format)
+    if args.html is not None:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from archcost.backend import run_validate_command
+    return run_validate_command(args)
+
+
+COMMANDS = {"analyze": cmd_analyze, "compare": cmd_compare, "validate": cmd_validate}

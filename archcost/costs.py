@@ -1,0 +1,163 @@
+"""Per-layer cost rows and totals, under one set of counting conventions.
+
+Conventions (per sample; ``--batch`` multiplies activations, MACs, FLOPs and the
+activation part of memory traffic, never params). ``k`` = product of kernel dims,
+``out`` = product of output spatial dims, ``g`` = groups:
+
+* **params**: trainable only, as PyTorch counts them. conv ``C_out·(C_in/g)·k +
+  C_out·bias``; linear ``in·out + out·bias``; batchnorm ``2C`` (γ, β; the running
+  mean and variance are *buffers*, reported in their own column).
+* **macs** (multiply-accumulates, the papers' "mult-adds"): conv
+  ``C_out·(C_in/g)·k·out``; linear ``in·out``; 0 for every other kind. Padded
+  positions count (the dense convention of every paper).
+* **flops**: multiplications and additions counted separately: conv ``macs +
+  C_out·out·((C_in/g)·k − 1 + bias)``; linear ``macs + out·(in − 1 + bias)``;
+  batchnorm 2/element; relu, relu6, sigmoid, tanh 1/element; swish 2, hsigmoid 3,
+  hswish 4, softmax 3; maxpool ``k − 1`` per output; avgpool ``k`` per output;
+  global average ``n`` per channel; add and mul ``n − 1`` per element for ``n``
+  inputs; shuffle, concat, split, flatten, dropout, identity 0.
+* **memory_access**: bytes read and written: ``dtype_bytes·(batch·(input elements +
+  output elements) + params + buffers)`` (ShuffleNet V2's MAC). Views (flatten,
+  dropout, identity, channel_split) move nothing and count 0; a shuffle or concat
+  counts its full traffic although it has 0 FLOPs.
+* **activations**: output elements. **peak_activation_bytes**: the largest set of
+  live tensors (network input included) over the topological schedule, a tensor
+  being freed after its last consumer; while a layer runs, its inputs and outputs
+  are both live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import networkx as nx
+
+from archcost.errors import SpecError, did_you_mean
+
+CONVENTIONS = ("Per sample × batch. params: trainable (conv/linear weights + bias, BN γβ); "
+               "MACs: multiply-accumulates of conv (C_out·C_in/g·k·out, padding counted) and "
+               "linear (in·out), 0 elsewhere; FLOPs: multiplies and adds counted separately; "
+               "memory: bytes read + written (inputs, weights, outputs).")
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
+
+COUNT_COLUMNS = ["params", "macs", "flops", "memory_access", "activations", "buffers"]
+COLUMNS = ["name", "kind", "inputs", "input_shapes", "output_shape", *COUNT_COLUMNS]
+TOTAL_KEYS = ["params", "macs", "flops", "memory_access", "activations",
+              "peak_activation_bytes", "buffers"]
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One layer's counts (exact ints) and shapes."""
+
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    input_shapes: tuple[tuple[int, ...], ...]
+    output_shape: tuple[int, ...] | tuple[tuple[int, ...], ...]
+    params: int
+    macs: int
+    flops: int
+    memory_access: int
+    activations: int
+    buffers: int
+
+    def as_json(self) -> dict[str, Any]:
+        row = asdict(self)
+        row = {"name": row.pop("name"), "type": row.pop("kind"), **row}
+        row["inputs"] = list(self.inputs)
+        row["input_shapes"] = [list(s) for s in self.input_shapes]
+        shape = self.output_shape
+        row["output_shape"] = [list(s) for s in shape] if shape and isinstance(shape[0], tuple) \
+            else list(shape)
+        return row
+
+
+@dataclass(frozen=True)
+class Costs:
+    """All rows of a network plus their totals."""
+
+    rows: list[CostRow]
+    totals: dict[str, int]
+    batch: int
+    dtype: str
+
+
+def dtype_bytes(dtype: str) -> int:
+    try:
+        return DTYPE_BYTES[dtype]
+    except KeyError:
+        raise SpecError(f"unknown dtype '{dtype}'.", hint=did_you_mean(dtype, DTYPE_BYTES)) from None
+
+
+def annotate(graph: nx.DiGraph) -> None:
+    """Store the per-sample counts of every layer on its node (batch 1)."""
+    for _, attrs in graph.nodes(data=True):
+        layer = attrs["layer"]
+        if layer is None:
+            attrs.update(params=0, macs=0, flops=0, buffers=0, in_elements=0,
+                         activations=attrs["output_shapes"][0].numel)
+            continue
+        ins = attrs["input_shapes"]
+        attrs["params"] = layer.params(ins)
+        attrs["buffers"] = layer.buffers(ins)
+        attrs["macs"] = layer.macs(ins)
+        attrs["flops"] = layer.flops(ins)
+        attrs["activations"] = sum(s.numel for s in attrs["output_shapes"])
+        attrs["in_elements"] = sum(s.numel for s in ins)
+
+
+def compute(graph: nx.DiGraph, order: list[str], *, batch: int = 1,
+            dtype: str = "float32") -> Costs:
+    """Cost rows (network order, input node excluded) and totals.
+
+    Args:
+        graph: a graph built and annotated by :func:`archcost.model.load`.
+        order: the topological schedule to report and to free tensors by.
+        batch: samples per forward pass.
+        dtype: element type for the byte counts.
+    """
+    if batch < 1:
+        raise SpecError(f"batch must be >= 1, got {batch}.")
+    nbytes = dtype_bytes(dtype)
+    rows = []
+    for name in order:
+        a = graph.nodes[name]
+        if a["layer"] is None:
+            continue
+        traffic = 0 if a["layer"].is_view else \
+            nbytes * (batch * (a["in_elements"] + a["activations"]) + a["params"] + a["buffers"])
+        out = a["output_shapes"]
+        rows.append(CostRow(
+            name=name, kind=a["kind"], inputs=tuple(a["inputs"]),
+            input_shapes=tuple(s.dims for s in a["input_shapes"]),
+            output_shape=out[0].dims if len(out) == 1 else tuple(s.dims for s in out),
+            params=a["params"], macs=batch * a["macs"], flops=batch * a["flops"],
+            memory_access=traffic, activations=batch * a["activations"], buffers=a["buffers"]))
+    totals = {key: sum(getattr(r, key) for r in rows) for key in COUNT_COLUMNS}
+    totals["peak_activation_bytes"] = peak_live_elements(graph, order) * batch * nbytes
+    return Costs(rows=rows, totals={k: totals[k] for k in TOTAL_KEYS}, batch=batch, dtype=dtype)
+
+
+def peak_live_elements(graph: nx.DiGraph, order: list[str]) -> int:
+    """Largest number of live activation elements per sample over ``order``.
+
+    A tensor is live from the step that produces it to the step of its last
+    consumer (network outputs stay live to the end); during a step the layer's
+    inputs and outputs are both live.
+    """
+    position = {name: i for i, name in enumerate(order)}
+    last_use = {name: max((position[s] for s in graph.successors(name)), default=len(order))
+                for name in order}
+    frees: dict[int, list[str]] = {}
+    for name, step in last_use.items():
+        frees.setdefault(step, []).append(name)
+    live = peak = 0
+    for step, name in enumerate(order):
+        live += graph.nodes[name]["activations"]
+        peak = max(peak, live)
+        for done in frees.get(step, ()):
+            live -= graph.nodes[done]["activations"]
+    return peak

@@ -1,0 +1,278 @@
+"""The safe ``${...}`` expression language.
+
+Expressions are parsed by :func:`ast.parse` (which only parses, never runs) and then
+walked by a small interpreter that accepts a whitelist of node types: numbers, bools,
+names, arithmetic, comparisons, ``and``/``or``/``not``, conditional expressions and a
+handful of functions. Anything else (attributes, subscripts, lambdas, comprehensions,
+strings, keyword arguments) is refused. Nothing is ever handed to Python's ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from archcost.errors import SpecError, did_you_mean
+
+Number = int | float | bool
+
+MAX_EXPRESSION_LENGTH = 500
+MAX_INT_BITS = 256          # a spec has no business with numbers above 2**256
+MAX_EXPONENT = 256
+
+_TEMPLATE = re.compile(r"\$\{(.*?)\}")
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round ``value`` to a multiple of ``divisor``, never more than 10% down.
+
+    torchvision's ``_make_divisible`` (MobileNet V2/V3), used for width multipliers.
+
+    >>> make_divisible(32 * 0.75)
+    24
+    >>> make_divisible(16 * 0.35)
+    8
+    >>> make_divisible(1280 * 1.4)
+    1792
+    """
+    if divisor <= 0:
+        raise ValueError(f"make_divisible: divisor must be positive, got {divisor}")
+    if min_value is None:
+        min_value = divisor
+    new_value = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if new_value < 0.9 * value:
+        new_value += divisor
+    return int(new_value)
+
+
+def _to_int(value: Number) -> int:
+    return int(value)
+
+
+FUNCTIONS: dict[str, Callable[..., Number]] = {
+    "int": _to_int,
+    "round": round,
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "make_divisible": make_divisible,
+}
+
+CONSTANTS: dict[str, bool] = {"true": True, "false": False}
+
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+    ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+
+
+class ExpressionError(SpecError):
+    """An expression is malformed, unsafe, or names something unknown."""
+
+
+@lru_cache(maxsize=4096)
+def _parse(source: str) -> ast.Expression:
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"expression is {len(source)} characters long; the limit is "
+                              f"{MAX_EXPRESSION_LENGTH}.")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"cannot parse expression '${{{source}}}': {exc.msg}.",
+                              hint="Expressions use numbers, names, + - * / // % **, "
+                                   "comparisons, and/or/not, 'x if c else y' and "
+                                   "int round min max ceil floor make_divisible.") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"expression '${{{source[:40]}...}}' is nested too deeply.") from None
+    return tree
+
+
+def evaluate(source: str, names: Mapping[str, Any]) -> Number:
+    """Evaluate the expression ``source`` (the text inside ``${...}``).
+
+    Args:
+        source: the expression text.
+        names: the variables in scope (params, block args, ``in_channels``, ...).
+            A value may be a zero-argument callable, evaluated only when used.
+
+    Returns:
+        An int, float or bool.
+
+    Raises:
+        ExpressionError: on a syntax error, a construct outside the whitelist, an
+            unknown name (with a did-you-mean), or an arithmetic error.
+
+    >>> evaluate("make_divisible(32 * width, 8)", {"width": 0.75})
+    24
+    >>> evaluate("2 if stride == 1 and c > 3 else 1", {"stride": 1, "c": 4})
+    2
+    """
+    return _Evaluator(source, names).visit(_parse(source).body)
+
+
+def render(value: Any, names: Mapping[str, Any]) -> Any:
+    """Replace ``${...}`` in a spec value by its value.
+
+    A string that is exactly one ``${...}`` becomes the expression's value (a number
+    or bool); a string with text around ``${...}`` stays a string with the values
+    interpolated; every other value is returned unchanged. Lists are rendered item
+    by item.
+
+    >>> render("${64 * width}", {"width": 0.5})
+    32.0
+    >>> render("stage${i}", {"i": 2})
+    'stage2'
+    """
+    if isinstance(value, str) and "${" in value:
+        whole = _TEMPLATE.fullmatch(value.strip())
+        if whole:
+            return evaluate(whole.group(1), names)
+        return _TEMPLATE.sub(lambda m: _format(evaluate(m.group(1), names)), value)
+    if isinstance(value, list):
+        return [render(v, names) for v in value]
+    return value
+
+
+def names_used(value: Any) -> set[str]:
+    """The variable names that ``value``'s expressions mention."""
+    found: set[str] = set()
+    if isinstance(value, str):
+        for match in _TEMPLATE.finditer(value):
+            for node in ast.walk(_parse(match.group(1))):
+                if isinstance(node, ast.Name):
+                    found.add(node.id)
+    elif isinstance(value, list):
+        for item in value:
+            found |= names_used(item)
+    return found
+
+
+def _format(value: Number) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class _Evaluator:
+    def __init__(self, source: str, names: Mapping[str, Any]):
+        self.source = source
+        self.names = names
+
+    def fail(self, message: str, hint: str | None = None) -> ExpressionError:
+        return ExpressionError(f"in '${{{self.source}}}': {message}", hint=hint)
+
+    def visit(self, node: ast.AST) -> Any:
+        method = getattr(self, "visit_" + type(node).__name__, None)
+        if method is None:
+            raise self.fail(f"'{type(node).__name__}' is not allowed in an expression.",
+                            hint="Only numbers, names, arithmetic, comparisons, and/or/not, "
+                                 "'x if c else y' and whitelisted functions are allowed.")
+        return method(node)
+
+    def visit_Constant(self, node: ast.Constant) -> Number:
+        if isinstance(node.value, bool | int | float):
+            return node.value
+        raise self.fail(f"the constant {node.value!r} is not a number.")
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        if node.id in self.names:
+            value = self.names[node.id]
+            return value() if callable(value) else value
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        if node.id in ("True", "False"):
+            return node.id == "True"
+        known = [n for n in self.names] + list(FUNCTIONS)
+        raise self.fail(f"unknown name '{node.id}'.", hint=did_you_mean(node.id, known))
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Number:
+        value = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            return not value
+        self._number(value)
+        if isinstance(node.op, ast.USub):
+            return -value
+        if isinstance(node.op, ast.UAdd):
+            return +value
+        raise self.fail("'~' is not allowed.")
+
+    def visit_BinOp(self, node: ast.BinOp) -> Number:
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            raise self.fail(f"the operator '{type(node.op).__name__}' is not allowed.")
+        left, right = self._number(self.visit(node.left)), self._number(self.visit(node.right))
+        if isinstance(node.op, ast.Pow) and (abs(right) > MAX_EXPONENT or
+                                             (abs(left) > 1 and abs(right) * math.log2(abs(left)) > MAX_INT_BITS)):
+            raise self.fail(f"{left} ** {right} is too large.")
+        try:
+            result = op(left, right)
+        except ZeroDivisionError:
+            raise self.fail("division by zero.") from None
+        except (OverflowError, ValueError) as exc:
+            raise self.fail(f"arithmetic error: {exc}.") from None
+        return self._bounded(result)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Any:
+        if isinstance(node.op, ast.And):
+            value: Any = True
+            for item in node.values:
+                value = self.visit(item)
+                if not value:
+                    return value
+            return value
+        value = False
+        for item in node.values:
+            value = self.visit(item)
+            if value:
+                return value
+        return value
+
+    def visit_Compare(self, node: ast.Compare) -> bool:
+        left = self.visit(node.left)
+        for op_node, right_node in zip(node.ops, node.comparators):
+            op = _COMPARE.get(type(op_node))
+            if op is None:
+                raise self.fail(f"the comparison '{type(op_node).__name__}' is not allowed.")
+            right = self.visit(right_node)
+            if not op(left, right):
+                return False
+            left = right
+        return True
+
+    def visit_IfExp(self, node: ast.IfExp) -> Any:
+        return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
+
+    def visit_Call(self, node: ast.Call) -> Number:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            name = node.func.id if isinstance(node.func, ast.Name) else "this call"
+            raise self.fail(f"'{name}' is not an allowed function.",
+                            hint=did_you_mean(name, FUNCTIONS))
+        if node.keywords:
+            raise self.fail("keyword arguments are not allowed.")
+        args = [self._number(self.visit(a)) for a in node.args]
+        try:
+            return self._bounded(FUNCTIONS[node.func.id](*args))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise self.fail(f"{node.func.id}(): {exc}.") from None
+
+    def _number(self, value: Any) -> Number:
+        if not isinstance(value, bool | int | float):
+            raise self.fail(f"expected a number, got {value!r}.")
+        return value
+
+    def _bounded(self, value: Number) -> Number:
+        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+            raise self.fail("the result is too large.")
+        return value

@@ -1,0 +1,363 @@
+"""Spec -> ``networkx.DiGraph``: blocks expanded, names resolved, shapes propagated.
+
+Each node is a layer named by its full hierarchical name (``stage2.unit3.gconv1``);
+the network input is the node ``input``. Node attributes: ``kind``, ``layer`` (the
+:class:`~archcost.layers.base.Layer`), ``fields``, ``inputs`` (list of input node
+names, in order), ``ports`` (which output of each input), ``input_shapes``,
+``output_shapes``, ``output_shape``, ``order``, ``file``, ``line``. Edges are data flow.
+
+Expansion and shape inference interleave only where a block reads ``in_channels``:
+that shape is computed on demand from the part of the graph already built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from archcost.errors import SpecError, did_you_mean
+from archcost.expressions import render
+from archcost.layers import REGISTRY
+from archcost.layers.base import Layer, Shape, to_int
+from archcost.shapes import infer
+from archcost.spec import RESERVED_ITEM_KEYS, Spec, YMap
+
+MAX_LAYERS = 100_000
+INPUT = "input"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One output of one node: ``node`` and its output ``port`` (None = the only one)."""
+
+    node: str
+    port: int | None = None
+
+
+@dataclass
+class _Node:
+    name: str
+    kind: str
+    layer: Layer | None
+    fields: dict[str, Any]
+    inputs: list[Ref | tuple["_Scope", str]]
+    file: str | None
+    line: int | None
+    order: int
+
+
+@dataclass
+class _Scope:
+    prefix: str
+    input: Ref
+    variables: dict[str, Any]
+    parent: "_Scope | None" = None
+    names: dict[str, Ref] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    last: Ref | None = None
+
+    def auto_name(self, base: str) -> str:
+        self.counters[base] = self.counters.get(base, 0) + 1
+        return f"{base}{self.counters[base]}"
+
+
+class _Builder:
+    def __init__(self, spec: Spec, knobs: dict[str, Any], input_shape: Shape):
+        self.spec = spec
+        self.knobs = knobs
+        self.nodes: dict[str, _Node] = {}
+        self.shapes: dict[str, tuple[Shape, ...]] = {INPUT: (input_shape,)}
+        self.block_stack: list[str] = []
+        self.nodes[INPUT] = _Node(INPUT, INPUT, None, {}, [], spec.file, spec.line_of.get("input"), 0)
+
+    # -- names ----------------------------------------------------------------------
+    def lookup(self, scope: _Scope, text: str) -> Ref | None:
+        name, port = text, None
+        if ":" in text:
+            name, _, port_text = text.rpartition(":")
+            if not port_text.isdigit():
+                return None
+            port = int(port_text)
+        s: _Scope | None = scope
+        ref = None
+        while s is not None and ref is None:
+            ref = s.input if name == INPUT else s.names.get(name)
+            s = s.parent
+        if ref is None and name in self.nodes:
+            ref = Ref(name)
+        if ref is None:
+            return None
+        return Ref(ref.node, port) if port is not None else ref
+
+    def resolve(self, scope: _Scope, text: str, item: YMap) -> Ref:
+        ref = self.lookup(scope, text)
+        if ref is None:
+            known = [INPUT] + list(scope.names) + [n for n in self.nodes if n != INPUT]
+            s = scope.parent
+            while s is not None:
+                known += list(s.names)
+                s = s.parent
+            raise SpecError(f"undefined input name '{text}'.", file=item.file,
+                            line=item.line_of("inputs"), hint=did_you_mean(text.split(":")[0], known))
+        return ref
+
+    # -- shapes (on demand) ---------------------------------------------------------
+    def shape_of(self, ref: Ref, item: YMap | None = None) -> Shape:
+        shapes = self.output_shapes(ref.node, item)
+        if ref.port is None:
+            if len(shapes) > 1:
+                raise SpecError(f"'{ref.node}' has {len(shapes)} outputs; name one as "
+                                f"'{ref.node}:0' ... '{ref.node}:{len(shapes) - 1}'.",
+                                file=getattr(item, "file", None), line=getattr(item, "line", None))
+            return shapes[0]
+        if ref.port >= len(shapes):
+            raise SpecError(f"'{ref.node}' has {len(shapes)} output(s); there is no output "
+                            f"{ref.port}.", file=getattr(item, "file", None),
+                            line=getattr(item, "line", None))
+        return shapes[ref.port]
+
+    def output_shapes(self, name: str, item: YMap | None = None) -> tuple[Shape, ...]:
+        if name in self.shapes:
+            return self.shapes[name]
+        node = self.nodes[name]
+        ins = []
+        for ref in node.inputs:
+            if not isinstance(ref, Ref):
+                raise SpecError(f"'{ref[1]}' is used before it is defined, and the shape of "
+                                f"'{name}' is needed here (in_channels).",
+                                file=getattr(item, "file", None), line=getattr(item, "line", None),
+                                hint="Define layers before the blocks that read their channels.")
+            ins.append(self.shape_of(ref, item))
+        assert node.layer is not None
+        self.shapes[name] = infer(node.layer, ins, name=name, file=node.file, line=node.line)
+        return self.shapes[name]
+
+    # -- expansion ------------------------------------------------------------------
+    def build(self) -> None:
+        top = _Scope(prefix="", input=Ref(INPUT), variables=dict(self.knobs))
+        top.variables["in_channels"] = lambda: self.shape_of(top.input).c
+        self.run_items(self.spec.layers, top)
+        for node in self.nodes.values():
+            node.inputs = [r if isinstance(r, Ref) else self.resolve(r[0], r[1], r[2])
+                           for r in node.inputs]
+
+    def run_items(self, items: list[YMap], scope: _Scope) -> None:
+        for item in items:
+            self.run_item(item, scope)
+
+    def evaluate(self, value: Any, variables: dict[str, Any], item: YMap, key: str) -> Any:
+        try:
+            return render(value, variables)
+        except SpecError as exc:
+            raise exc.located(file=item.file, line=item.line_of(key))
+
+    def run_item(self, item: YMap, scope: _Scope) -> None:
+        kind, block = item.get("type"), item.get("use")
+        if (kind is None) == (block is None):
+            raise SpecError("each layer needs exactly one of 'type: KIND' or 'use: BLOCK'.",
+                            file=item.file, line=item.line,
+                            hint="e.g. {type: conv, out: 32, kernel: 3} or {use: bottleneck}.")
+        repeat = to_count(self.evaluate(item.get("repeat", 1), scope.variables, item, "repeat"),
+                          item)
+        base = item.get("name")
+        if base is not None:
+            base = str(self.evaluate(base, scope.variables, item, "name"))
+            if not _NAME.match(base):
+                raise SpecError(f"invalid name '{base}': names use letters, digits, '_' and "
+                                "'-' ('.' and ':' are reserved for hierarchy and outputs).",
+                                file=item.file, line=item.line_of("name"))
+        for index in range(repeat):
+            variables = dict(scope.variables, repeat_index=index)
+            if base is None:
+                local = scope.auto_name(str(kind or block))
+            elif repeat == 1:
+                local = base
+            else:
+                local = f"{base}{'_' if base[-1].isdigit() else ''}{index + 1}"
+            inputs = self.item_inputs(item, scope, variables)
+            if "when" in item:
+                cond = self.evaluate(item["when"], variables, item, "when")
+                if not isinstance(cond, bool | int | float):
+                    raise SpecError(f"'when' must be a condition, got {cond!r}.", file=item.file,
+                                    line=item.line_of("when"))
+                if not cond:
+                    if not inputs or not isinstance(inputs[0], Ref):
+                        raise SpecError("a skipped layer needs a defined input to pass through.",
+                                        file=item.file, line=item.line)
+                    self.define(scope, local, inputs[0], item)
+                    continue
+            if kind is not None:
+                out = self.add_layer(item, scope, local, str(kind), inputs, variables)
+            else:
+                out = self.add_block(item, scope, local, str(block), inputs, variables)
+            self.define(scope, local, out, item)
+            if base is not None and repeat > 1 and index == repeat - 1:
+                scope.names[base] = out
+
+    def define(self, scope: _Scope, local: str, ref: Ref, item: YMap) -> None:
+        if local in scope.names:
+            raise SpecError(f"duplicate name '{scope.prefix}{local}'.", file=item.file,
+                            line=item.line_of("name"), hint="Names must be unique in their scope.")
+        scope.names[local] = ref
+        scope.last = ref
+
+    def item_inputs(self, item: YMap, scope: _Scope, variables: dict[str, Any]) -> list:
+        if "inputs" not in item:
+            return [scope.last or scope.input]
+        raw = self.evaluate(item["inputs"], variables, item, "inputs")
+        names = raw if isinstance(raw, list) else [raw]
+        if not names or not all(isinstance(n, str) for n in names):
+            raise SpecError(f"'inputs' must be a layer name or a list of names, got {raw!r}.",
+                            file=item.file, line=item.line_of("inputs"))
+        return [self.lookup(scope, n) or (scope, n, item) for n in names]
+
+    def add_node(self, name: str, kind: str, layer: Layer, fields: dict[str, Any],
+                 inputs: list, item: YMap) -> Ref:
+        if name in self.nodes:
+            raise SpecError(f"duplicate name '{name}'.", file=item.file, line=item.line_of("name"),
+                            hint=f"'{name}' is also defined at line {self.nodes[name].line}.")
+        if len(self.nodes) > MAX_LAYERS:
+            raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers; refused.",
+                            file=item.file, line=item.line,
+                            hint="Check 'repeat' values and block nesting.")
+        self.nodes[name] = _Node(name, kind, layer, fields, inputs, item.file, item.line,
+                                 len(self.nodes))
+        return Ref(name)
+
+    def add_layer(self, item: YMap, scope: _Scope, local: str, kind: str, inputs: list,
+                  variables: dict[str, Any]) -> Ref:
+        cls = REGISTRY.get(kind)
+        full = scope.prefix + local
+        if cls is None:
+            hint = did_you_mean(kind, REGISTRY)
+            if kind in self.spec.blocks:
+                hint = f"'{kind}' is a block: write 'use: {kind}'."
+            raise SpecError(f"unknown layer kind '{kind}'.", file=item.file,
+                            line=item.line_of("type"), layer=full, hint=hint)
+        raw = dict(self.spec.defaults.get(kind, {}))
+        raw.update({k: v for k, v in item.items() if k not in RESERVED_ITEM_KEYS})
+        fields = {k: self.evaluate(v, variables, item, k) for k, v in raw.items()}
+        try:
+            layer = cls.from_fields(fields)
+            rows = layer.expand(full)
+        except SpecError as exc:
+            bad = next((k for k in fields if k in str(exc.message)), None)
+            raise exc.located(file=item.file, line=item.line_of(bad) if bad else item.line,
+                              layer=full, kind=kind)
+        if rows is None:
+            return self.add_node(full, kind, layer, layer.fields(), inputs, item)
+        ref: Ref | None = None
+        for row_name, row in rows:
+            ref = self.add_node(row_name, row.kind, row, row.fields(),
+                                inputs if ref is None else [ref], item)
+        assert ref is not None
+        return ref
+
+    def add_block(self, item: YMap, scope: _Scope, local: str, name: str, inputs: list,
+                  variables: dict[str, Any]) -> Ref:
+        full = scope.prefix + local
+        block = self.spec.blocks.get(name)
+        if block is None:
+            hint = did_you_mean(name, self.spec.blocks) if self.spec.blocks else \
+                "This spec defines no blocks; add them under 'blocks:' or 'include:' a file."
+            if name in REGISTRY:
+                hint = f"'{name}' is a layer kind: write 'type: {name}'."
+            raise SpecError(f"unknown block '{name}'.", file=item.file, line=item.line_of("use"),
+                            layer=full, hint=hint)
+        if name in self.block_stack:
+            raise SpecError(f"block '{name}' uses itself (through "
+                            f"{' -> '.join(self.block_stack + [name])}).", file=item.file,
+                            line=item.line, layer=full)
+        if len(inputs) != 1:
+            raise SpecError(f"a block takes one input; got {len(inputs)}.", file=item.file,
+                            line=item.line_of("inputs"), layer=full,
+                            hint="Merge the branches (add/concat) before the block.")
+        if not isinstance(inputs[0], Ref):
+            raise SpecError(f"the input '{inputs[0][1]}' of block '{full}' is used before it "
+                            "is defined.", file=item.file, line=item.line_of("inputs"), layer=full)
+        args = {}
+        for key, value in item.items():
+            if key in RESERVED_ITEM_KEYS:
+                continue
+            if key not in block.args:
+                raise SpecError(f"block '{name}' has no arg '{key}'.", file=item.file,
+                                line=item.line_of(key), layer=full,
+                                hint=did_you_mean(key, block.args) + f" Args of {name}: "
+                                + (", ".join(block.args) or "none") + ".")
+            args[key] = self.evaluate(value, variables, item, key)
+        for key, default in block.args.items():
+            if key not in args:
+                if default is None:
+                    raise SpecError(f"block '{name}' needs the arg '{key}'.", file=item.file,
+                                    line=item.line, layer=full, hint=f"Add '{key}: ...'.")
+                args[key] = default
+        inner = _Scope(prefix=full + ".", input=inputs[0], parent=scope,
+                       variables=dict(self.knobs))
+        # Block defaults may themselves be expressions over params and earlier args.
+        for key, value in args.items():
+            inner.variables[key] = render(value, {**self.knobs, **args}) \
+                if isinstance(value, str) else value
+        inner.variables["in_channels"] = lambda: self.shape_of(inner.input, item).c
+        self.block_stack.append(name)
+        try:
+            self.run_items(block.layers, inner)
+        finally:
+            self.block_stack.pop()
+        if block.output is not None:
+            out = self.lookup(inner, block.output)
+            if out is None:
+                raise SpecError(f"block '{name}' names output '{block.output}', which is not "
+                                "one of its layers.", file=block.file, line=block.line,
+                                hint=did_you_mean(block.output, inner.names))
+            return out
+        assert inner.last is not None
+        return inner.last
+
+
+def to_count(value: Any, item: YMap) -> int:
+    try:
+        count = to_int(value, "repeat")
+    except SpecError as exc:
+        raise exc.located(file=item.file, line=item.line_of("repeat"))
+    if count > MAX_LAYERS:
+        raise SpecError(f"repeat: {count:,} is more than the {MAX_LAYERS:,} layers a spec may "
+                        "have; refused.", file=item.file, line=item.line_of("repeat"))
+    return count
+
+
+def build_graph(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> nx.DiGraph:
+    """Expand ``spec`` into a DiGraph with shapes on every node.
+
+    Raises:
+        SpecError: anything wrong with the spec (undefined names, cycles, shapes, ...).
+    """
+    builder = _Builder(spec, knobs, input_shape)
+    builder.build()
+    graph = nx.DiGraph(name=spec.name)
+    for node in builder.nodes.values():
+        graph.add_node(node.name, kind=node.kind, layer=node.layer, fields=node.fields,
+                       inputs=[r.node for r in node.inputs], ports=[r.port for r in node.inputs],
+                       file=node.file, line=node.line, order=node.order)
+    for node in builder.nodes.values():
+        for ref in node.inputs:
+            graph.add_edge(ref.node, node.name)
+    if not nx.is_directed_acyclic_graph(graph):
+        cycle = nx.find_cycle(graph)
+        path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+        first = builder.nodes[cycle[0][0]]
+        raise SpecError(f"the layers form a cycle: {path}.", file=first.file, line=first.line,
+                        hint="Check the 'inputs' of these layers; data must flow one way.")
+    order: Callable[[str], int] = lambda n: builder.nodes[n].order  # noqa: E731
+    for name in nx.lexicographical_topological_sort(graph, key=order):
+        outs = builder.output_shapes(name)
+        attrs = graph.nodes[name]
+        node = builder.nodes[name]
+        attrs["input_shapes"] = [builder.shape_of(r) for r in node.inputs]
+        attrs["output_shapes"] = outs
+        attrs["output_shape"] = outs[0] if len(outs) == 1 else outs
+    return graph

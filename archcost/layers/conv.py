@@ -1,0 +1,264 @@
+"""Convolutions: standard, grouped, pointwise, depthwise, and the two composites.
+
+Every conv kind reduces to one geometry (:class:`ConvGeometry`) and one cost:
+
+* params = ``C_out·(C_in/g)·k + C_out·bias``
+* macs   = ``C_out·(C_in/g)·k·out``  (padded positions count)
+* flops  = ``macs + C_out·out·((C_in/g)·k − 1 + bias)``
+
+with ``k`` the product of the kernel dims, ``out`` the product of the output spatial
+dims and ``g`` the groups. The composites (``separable_conv``,
+``spatial_separable_conv``) expand into two primitive rows, so their costs are sums.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archcost.errors import FieldError, ShapeError
+from archcost.layers.base import (IntOrTuple, Layer, Padding, Shape, conv_out_len, per_dim,
+                                  register, require_spatial, resolve_padding)
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Everything a convolution's shape, cost and forward depend on."""
+
+    c_in: int
+    c_out: int
+    groups: int
+    kernel: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    padding: tuple[tuple[int, int], ...]
+    out: tuple[int, ...]
+    bias: bool
+
+    @property
+    def k(self) -> int:
+        return math.prod(self.kernel)
+
+    @property
+    def out_numel(self) -> int:
+        return math.prod(self.out)
+
+
+def conv_geometry(x: Shape, *, kind: str, c_out: int, groups: int, kernel: IntOrTuple,
+                  stride: IntOrTuple, dilation: IntOrTuple, padding: Padding,
+                  bias: bool) -> ConvGeometry:
+    """Check a convolution against its input and compute its output size.
+
+    Raises:
+        ShapeError: channels not divisible by groups, wrong number of dims, or a
+            kernel larger than the padded input.
+    """
+    require_spatial(x, kind)
+    ndim = len(x.spatial)
+    kernel_t = per_dim(kernel, ndim, "kernel")
+    stride_t = per_dim(stride, ndim, "stride")
+    dilation_t = per_dim(dilation, ndim, "dilation")
+    pads = resolve_padding(padding, x.spatial, kernel_t, stride_t, dilation_t)
+    if x.c % groups:
+        divisors = [g for g in range(1, x.c + 1) if x.c % g == 0]
+        shown = ", ".join(map(str, divisors[:16])) + (", ..." if len(divisors) > 16 else "")
+        raise ShapeError(f"in_channels={x.c} is not divisible by groups={groups}.",
+                         hint=f"Use groups in {{{shown}}}, or change the channels of the "
+                              "layer before it.")
+    if c_out % groups:
+        raise ShapeError(f"out_channels={c_out} is not divisible by groups={groups}.",
+                         hint=f"Use out a multiple of {groups}.")
+    out = []
+    for n, k, s, d, (lo, hi) in zip(x.spatial, kernel_t, stride_t, dilation_t, pads):
+        length = conv_out_len(n, k, s, lo + hi, d)
+        if length < 1:
+            raise ShapeError(f"the kernel ({d * (k - 1) + 1} wide with dilation) is larger than "
+                             f"the padded input ({n} + {lo + hi} padding) along a spatial dim; "
+                             f"input [{x}], kernel {list(kernel_t)}.",
+                             hint="Use a smaller kernel, more padding, or fewer stride-2 layers "
+                                  "before this one.")
+        out.append(length)
+    return ConvGeometry(c_in=x.c, c_out=c_out, groups=groups, kernel=kernel_t, stride=stride_t,
+                        dilation=dilation_t, padding=pads, out=tuple(out), bias=bias)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConvLike(Layer):
+    """Shared cost and forward of every primitive convolution kind."""
+
+    def geometry(self, x: Shape) -> ConvGeometry:
+        raise NotImplementedError
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        g = self.geometry(ins[0])
+        return Shape((g.c_out, *g.out))
+
+    def weight_shapes(self, ins: Sequence[Shape]) -> dict[str, tuple[int, ...]]:
+        g = self.geometry(ins[0])
+        shapes = {"weight": (g.c_out, g.c_in // g.groups, *g.kernel)}
+        if g.bias:
+            shapes["bias"] = (g.c_out,)
+        return shapes
+
+    def macs(self, ins: Sequence[Shape]) -> int:
+        g = self.geometry(ins[0])
+        return g.c_out * (g.c_in // g.groups) * g.k * g.out_numel
+
+    def flops(self, ins: Sequence[Shape]) -> int:
+        g = self.geometry(ins[0])
+        return self.macs(ins) + g.c_out * g.out_numel * ((g.c_in // g.groups) * g.k - 1 + g.bias)
+
+    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, int]]:
+        g = self.geometry(ins[0])
+        kern = "·".join(map(str, g.kernel))
+        outs = "·".join(map(str, g.out))
+        cin = g.c_in // g.groups
+        lines = [("params", f"C_out·(C_in/g)·k + C_out·bias = {g.c_out}·({kern}·{cin})"
+                            + (f" + {g.c_out}" if g.bias else ""), self.params(ins)),
+                 ("macs", f"C_out·(C_in/g)·k·out = {g.c_out}·({kern}·{cin})·({outs})",
+                  self.macs(ins)),
+                 ("flops", f"macs + C_out·out·((C_in/g)·k − 1 + bias) = {self.macs(ins):,} + "
+                           f"{g.c_out}·({outs})·({cin * g.k} − 1 + {int(g.bias)})",
+                  self.flops(ins))]
+        for axis, (n, k, s, d, (lo, hi), o) in enumerate(zip(ins[0].spatial, g.kernel, g.stride,
+                                                             g.dilation, g.padding, g.out)):
+            lines.append((f"out[{axis}]", f"⌊(n + p − d·(k−1) − 1)/s⌋ + 1 = "
+                                          f"⌊({n} + {lo + hi} − {d}·({k}−1) − 1)/{s}⌋ + 1", o))
+        return lines
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        from archcost import kernels
+        x = xs[0]
+        g = self.geometry(Shape(tuple(x.shape[1:])))
+        return kernels.conv(x, weights["weight"], weights.get("bias"), stride=g.stride,
+                            padding=g.padding, dilation=g.dilation, groups=g.groups,
+                            pad_value=getattr(self, "pad_value", 0.0))
+
+
+@register("conv")
+@dataclass(frozen=True, kw_only=True)
+class Conv(ConvLike):
+    """Standard convolution, 2D on [C,H,W] and 3D on [C,D,H,W]."""
+
+    out: int
+    kernel: IntOrTuple
+    stride: IntOrTuple = 1
+    padding: Padding = 0
+    pad_value: float = 0.0
+    dilation: IntOrTuple = 1
+    groups: int = 1
+    bias: bool = True
+
+    def geometry(self, x: Shape) -> ConvGeometry:
+        return conv_geometry(x, kind=self.kind, c_out=self.out, groups=self.groups,
+                             kernel=self.kernel, stride=self.stride, dilation=self.dilation,
+                             padding=self.padding, bias=self.bias)
+
+
+@register("grouped_conv")
+@dataclass(frozen=True, kw_only=True)
+class GroupedConv(Conv):
+    """Convolution split into ``groups`` independent groups (AlexNet, ResNeXt)."""
+
+    groups: int
+
+
+@register("pointwise_conv")
+@dataclass(frozen=True, kw_only=True)
+class PointwiseConv(ConvLike):
+    """1x1 convolution; grouped when ``groups`` > 1 (ShuffleNet's pointwise GConv)."""
+
+    out: int
+    stride: IntOrTuple = 1
+    groups: int = 1
+    bias: bool = True
+
+    def geometry(self, x: Shape) -> ConvGeometry:
+        return conv_geometry(x, kind=self.kind, c_out=self.out, groups=self.groups, kernel=1,
+                             stride=self.stride, dilation=1, padding=0, bias=self.bias)
+
+
+@register("depthwise_conv")
+@dataclass(frozen=True, kw_only=True)
+class DepthwiseConv(ConvLike):
+    """``multiplier`` k x k filters per input channel (groups = C_in)."""
+
+    kernel: IntOrTuple
+    stride: IntOrTuple = 1
+    padding: Padding = 0
+    pad_value: float = 0.0
+    dilation: IntOrTuple = 1
+    multiplier: int = 1
+    bias: bool = True
+
+    def geometry(self, x: Shape) -> ConvGeometry:
+        return conv_geometry(x, kind=self.kind, c_out=x.c * self.multiplier, groups=x.c,
+                             kernel=self.kernel, stride=self.stride, dilation=self.dilation,
+                             padding=self.padding, bias=self.bias)
+
+
+@register("separable_conv")
+@dataclass(frozen=True, kw_only=True)
+class SeparableConv(Layer):
+    """Depthwise then pointwise (Xception, MobileNet): two rows, ``.dw`` and ``.pw``.
+
+    As in Keras' SeparableConv2D, only the pointwise row carries the bias.
+    """
+
+    out: int
+    kernel: IntOrTuple
+    stride: IntOrTuple = 1
+    padding: Padding = 0
+    pad_value: float = 0.0
+    dilation: IntOrTuple = 1
+    bias: bool = True
+
+    def expand(self, name: str) -> list[tuple[str, Layer]]:
+        return [(f"{name}.dw", DepthwiseConv(kernel=self.kernel, stride=self.stride,
+                                             padding=self.padding, pad_value=self.pad_value,
+                                             dilation=self.dilation, bias=False)),
+                (f"{name}.pw", PointwiseConv(out=self.out, bias=self.bias))]
+
+
+@register("spatial_separable_conv")
+@dataclass(frozen=True, kw_only=True)
+class SpatialSeparableConv(Layer):
+    """A k x 1 conv then a 1 x k conv (the Sobel trick): rows ``.kx1`` and ``.1xk``.
+
+    The first conv maps C_in -> out with the H part of stride and padding, the second
+    out -> out with the W part; only the second carries the bias. 2D only.
+    """
+
+    out: int
+    kernel: int
+    stride: IntOrTuple = 1
+    padding: Padding = 0
+    bias: bool = True
+
+    def expand(self, name: str) -> list[tuple[str, Layer]]:
+        k = self.kernel
+        sh, sw = (self.stride, self.stride) if isinstance(self.stride, int) else self._pair(self.stride, "stride")
+        p = self.padding
+        if isinstance(p, str):
+            first_p, second_p = p, p
+        elif isinstance(p, int):
+            first_p, second_p = (p, 0), (0, p)
+        elif len(p) == 2:
+            first_p, second_p = (p[0], 0), (0, p[1])
+        elif len(p) == 4:
+            first_p, second_p = (p[0], p[1], 0, 0), (0, 0, p[2], p[3])
+        else:
+            raise FieldError(f"'padding' has {len(p)} values; spatial_separable_conv is 2D and "
+                             "takes 1, 2 or 4.")
+        return [(f"{name}.{k}x1", Conv(out=self.out, kernel=(k, 1), stride=(sh, 1),
+                                       padding=first_p, bias=False)),
+                (f"{name}.1x{k}", Conv(out=self.out, kernel=(1, k), stride=(1, sw),
+                                       padding=second_p, bias=self.bias))]
+
+    @staticmethod
+    def _pair(value: tuple[int, ...], name: str) -> tuple[int, int]:
+        if len(value) != 2:
+            raise FieldError(f"'{name}' has {len(value)} values; spatial_separable_conv is 2D.")
+        return value[0], value[1]

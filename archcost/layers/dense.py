@@ -1,0 +1,57 @@
+"""Fully connected layers.
+
+params = ``in·out + out·bias``; macs = ``in·out``; flops = ``macs + out·(in − 1 + bias)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archcost.errors import ShapeError
+from archcost.layers.base import Layer, Shape, register
+
+
+@register("linear")
+@dataclass(frozen=True, kw_only=True)
+class Linear(Layer):
+    """Fully connected on a flat [F] input; [C, 1, 1] counts as flat."""
+
+    out: int
+    bias: bool = True
+
+    def features(self, x: Shape) -> int:
+        if not x.is_flat:
+            raise ShapeError(f"linear needs a flat input, got [{x}].",
+                             hint="Add {type: flatten} (or a global_avgpool) before it.")
+        return x.numel
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        self.features(ins[0])
+        return Shape((self.out,))
+
+    def weight_shapes(self, ins: Sequence[Shape]) -> dict[str, tuple[int, ...]]:
+        shapes = {"weight": (self.out, self.features(ins[0]))}
+        if self.bias:
+            shapes["bias"] = (self.out,)
+        return shapes
+
+    def macs(self, ins: Sequence[Shape]) -> int:
+        return self.features(ins[0]) * self.out
+
+    def flops(self, ins: Sequence[Shape]) -> int:
+        return self.macs(ins) + self.out * (self.features(ins[0]) - 1 + self.bias)
+
+    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, int]]:
+        f = self.features(ins[0])
+        return [("params", f"in·out + out·bias = {f}·{self.out}" + (f" + {self.out}" if self.bias else ""),
+                 self.params(ins)),
+                ("macs", f"in·out = {f}·{self.out}", self.macs(ins)),
+                ("flops", f"macs + out·(in − 1 + bias) = {self.macs(ins):,} + {self.out}·({f} − 1 + "
+                          f"{int(self.bias)})", self.flops(ins))]
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        from archcost import kernels
+        x = xs[0].reshape(xs[0].shape[0], -1)
+        return kernels.linear(x, weights["weight"], weights.get("bias"))

@@ -1,0 +1,142 @@
+"""Merging and branching: add, mul, concat, channel_split, channel_shuffle.
+
+FLOPs: add and mul ``n − 1`` per output element for ``n`` inputs; concat, split and
+shuffle 0 (they only move data; shuffle still costs memory traffic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archcost.errors import FieldError, ShapeError
+from archcost.layers.base import Layer, Sections, Shape, register
+
+
+def _shapes(ins: Sequence[Shape]) -> str:
+    return ", ".join(f"[{s}]" for s in ins)
+
+
+@register("add")
+@dataclass(frozen=True, kw_only=True)
+class Add(Layer):
+    """Elementwise sum of two or more same-shape inputs (residual connections)."""
+
+    arity = (2, None)
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        if any(s != ins[0] for s in ins):
+            raise ShapeError(f"add needs inputs of one shape, got {_shapes(ins)}.",
+                             hint="Make the branches agree (a projection shortcut, or a "
+                                  "'when' that skips the add when shapes differ).")
+        return ins[0]
+
+    def flops(self, ins: Sequence[Shape]) -> int:
+        return (len(ins) - 1) * ins[0].numel
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        out = xs[0].copy()
+        for x in xs[1:]:
+            out += x
+        return out, 0
+
+
+@register("mul")
+@dataclass(frozen=True, kw_only=True)
+class Mul(Layer):
+    """Elementwise product; a [C, 1, 1] input broadcasts (squeeze-and-excite)."""
+
+    arity = (2, None)
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        full = max(ins, key=lambda s: s.numel)
+        for s in ins:
+            if s != full and not (s.c == full.c and s.is_flat and len(s.dims) == len(full.dims)):
+                raise ShapeError(f"mul needs inputs of one shape, or [C, 1, 1] beside "
+                                 f"[C, H, W]; got {_shapes(ins)}.")
+        return full
+
+    def flops(self, ins: Sequence[Shape]) -> int:
+        return (len(ins) - 1) * self.out_shape(ins).numel
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        big = max(xs, key=lambda a: a.size)
+        out = big.copy()
+        for x in xs:
+            if x is not big:
+                out *= x
+        return out, 0
+
+
+@register("concat")
+@dataclass(frozen=True, kw_only=True)
+class Concat(Layer):
+    """Concatenation along the channel axis."""
+
+    arity = (1, None)
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        if any(s.spatial != ins[0].spatial or len(s.dims) != len(ins[0].dims) for s in ins):
+            raise ShapeError(f"concat needs the same spatial size on every input, got "
+                             f"{_shapes(ins)}.",
+                             hint="Downsample the other branch too (e.g. an avgpool with "
+                                  "the same stride).")
+        return ins[0].with_c(sum(s.c for s in ins))
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        import numpy as np
+        return np.concatenate(xs, axis=1), 0
+
+
+@register("channel_split")
+@dataclass(frozen=True, kw_only=True)
+class ChannelSplit(Layer):
+    """Split the channels into parts: outputs ``name:0``, ``name:1``, ... (ShuffleNet V2).
+
+    A view in the frameworks, so no memory traffic is counted.
+    """
+
+    sections: Sections = 2
+    is_view = True
+
+    def sizes(self, x: Shape) -> tuple[int, ...]:
+        if isinstance(self.sections, int):
+            if x.c % self.sections:
+                raise ShapeError(f"channel_split: in_channels={x.c} is not divisible by "
+                                 f"sections={self.sections}.",
+                                 hint="Give the sizes as a list, e.g. sections: [a, b].")
+            return (x.c // self.sections,) * self.sections
+        if sum(self.sections) != x.c:
+            raise ShapeError(f"channel_split: sections {list(self.sections)} add up to "
+                             f"{sum(self.sections)}, but the input has {x.c} channels.")
+        return tuple(self.sections)
+
+    def out_shapes(self, ins: Sequence[Shape]) -> tuple[Shape, ...]:
+        return tuple(ins[0].with_c(c) for c in self.sizes(ins[0]))
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        return self.out_shapes(ins)[0]
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        import numpy as np
+        bounds = np.cumsum(self.sizes(Shape(tuple(xs[0].shape[1:]))))[:-1]
+        return [part.copy() for part in np.split(xs[0], bounds, axis=1)], 0
+
+
+@register("channel_shuffle")
+@dataclass(frozen=True, kw_only=True)
+class ChannelShuffle(Layer):
+    """ShuffleNet's permutation: reshape C to (g, C/g), transpose, flatten."""
+
+    groups: int
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        if ins[0].c % self.groups:
+            raise ShapeError(f"channel_shuffle: in_channels={ins[0].c} is not divisible by "
+                             f"groups={self.groups}.")
+        return ins[0]
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        from archcost import kernels
+        return kernels.channel_shuffle(xs[0], self.groups)

@@ -1,0 +1,113 @@
+"""Pooling: max, average (with Caffe's ceil_mode), and global average.
+
+FLOPs: maxpool ``k − 1`` comparisons per output, avgpool ``k`` per output (k − 1 adds
+and one division), global average ``n`` per channel over ``n`` positions. MACs are 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archcost.errors import ShapeError
+from archcost.layers.base import (IntOrTuple, Layer, Padding, Shape, conv_out_len, per_dim,
+                                  register, require_spatial, resolve_padding)
+
+
+def pool_out_len(n: int, k: int, s: int, lo: int, hi: int, ceil_mode: bool) -> int:
+    """Pooled length; with ``ceil_mode`` round up, but never start a window in the
+    right padding (PyTorch's and Caffe's rule).
+
+    >>> pool_out_len(112, 3, 2, 0, 0, False), pool_out_len(112, 3, 2, 0, 0, True)
+    (55, 56)
+    >>> pool_out_len(55, 3, 2, 0, 0, True)
+    27
+    """
+    if not ceil_mode:
+        return conv_out_len(n, k, s, lo + hi)
+    out = -(-(n + lo + hi - k) // s) + 1
+    if (out - 1) * s >= n + lo:
+        out -= 1
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pool(Layer):
+    kernel: IntOrTuple
+    stride: IntOrTuple | None = None
+    padding: Padding = 0
+    ceil_mode: bool = False
+
+    def window(self, x: Shape) -> tuple[tuple[int, ...], tuple[int, ...],
+                                        tuple[tuple[int, int], ...], tuple[int, ...]]:
+        require_spatial(x, self.kind)
+        ndim = len(x.spatial)
+        kernel = per_dim(self.kernel, ndim, "kernel")
+        stride = kernel if self.stride is None else per_dim(self.stride, ndim, "stride")
+        pads = resolve_padding(self.padding, x.spatial, kernel, stride, (1,) * ndim)
+        out = []
+        for n, k, s, (lo, hi) in zip(x.spatial, kernel, stride, pads):
+            length = pool_out_len(n, k, s, lo, hi, self.ceil_mode)
+            if length < 1:
+                raise ShapeError(f"the pooling window ({k}) is larger than the padded input "
+                                 f"({n} + {lo + hi} padding); input [{x}].",
+                                 hint="Use a smaller kernel or remove a downsampling layer "
+                                      "before it.")
+            out.append(length)
+        return kernel, stride, pads, tuple(out)
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        return ins[0].with_spatial(self.window(ins[0])[3])
+
+    def per_output(self, k: int) -> int:
+        raise NotImplementedError
+
+    def flops(self, ins: Sequence[Shape]) -> int:
+        kernel, _, _, out = self.window(ins[0])
+        return self.per_output(math.prod(kernel)) * ins[0].c * math.prod(out)
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        from archcost import kernels
+        kernel, stride, pads, _ = self.window(Shape(tuple(xs[0].shape[1:])))
+        return kernels.pool(xs[0], self.op, kernel, stride, pads, self.ceil_mode)
+
+
+@register("maxpool")
+@dataclass(frozen=True, kw_only=True)
+class MaxPool(Pool):
+    """Max over each window (padding holds -inf)."""
+
+    op = "max"
+
+    def per_output(self, k: int) -> int:
+        return k - 1
+
+
+@register("avgpool")
+@dataclass(frozen=True, kw_only=True)
+class AvgPool(Pool):
+    """Mean over each window (PyTorch's count_include_pad=True)."""
+
+    op = "avg"
+
+    def per_output(self, k: int) -> int:
+        return k
+
+
+@register("global_avgpool")
+@dataclass(frozen=True, kw_only=True)
+class GlobalAvgPool(Layer):
+    """Mean over all spatial positions: [C, ...] -> [C, 1, 1] (or [C, 1, 1, 1])."""
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        require_spatial(ins[0], self.kind)
+        return ins[0].with_spatial((1,) * len(ins[0].spatial))
+
+    def flops(self, ins: Sequence[Shape]) -> int:
+        return ins[0].numel
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        from archcost import kernels
+        return kernels.global_avgpool(xs[0])

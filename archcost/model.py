@@ -1,0 +1,132 @@
+"""The public object: a loaded, shaped and costed network."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from archcost import costs
+from archcost.errors import SpecError, did_you_mean
+from archcost.expressions import render
+from archcost.graph import INPUT, build_graph
+from archcost.layers.base import Shape, to_int
+from archcost.spec import Spec, load_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+class Model:
+    """A network built from a spec: ``graph``, ``costs()``, ``analyze()``, ``totals``.
+
+    Attributes:
+        spec: the parsed spec.
+        knobs: every param's value after overrides.
+        overrides: the params that were set explicitly.
+        input_shape: the evaluated per-sample input shape.
+        graph: the ``networkx.DiGraph`` with kinds, shapes and per-sample counts.
+        order: the topological schedule (spec order wherever the data flow allows).
+    """
+
+    def __init__(self, spec: Spec, overrides: dict[str, Any] | None = None):
+        self.spec = spec
+        self.overrides = dict(overrides or {})
+        self.knobs = apply_overrides(spec, self.overrides)
+        self.input_shape = evaluate_input(spec, self.knobs)
+        self.graph = build_graph(spec, self.knobs, Shape(self.input_shape))
+        costs.annotate(self.graph)
+        self.order = list(nx.lexicographical_topological_sort(
+            self.graph, key=lambda n: self.graph.nodes[n]["order"]))
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def path(self) -> str:
+        return self.spec.file
+
+    @property
+    def label(self) -> str:
+        """The name, with explicitly set knobs: ``MobileNetV1 (width=0.5)``."""
+        if not self.overrides:
+            return self.name
+        return f"{self.name} (" + ", ".join(f"{k}={v}" for k, v in self.overrides.items()) + ")"
+
+    def costs(self, batch: int = 1, dtype: str = "float32") -> costs.Costs:
+        """Per-layer rows and totals for ``batch`` samples of ``dtype``."""
+        return costs.compute(self.graph, self.order, batch=batch, dtype=dtype)
+
+    @cached_property
+    def totals(self) -> dict[str, int]:
+        """Totals at batch 1, float32."""
+        return self.costs().totals
+
+    @property
+    def layers(self) -> list[str]:
+        """Layer names in network order (the input node excluded)."""
+        return [n for n in self.order if n != INPUT]
+
+    def analyze(self, batch: int = 1, dtype: str = "float32") -> "pd.DataFrame":
+        """One row per layer (columns :data:`archcost.costs.COLUMNS`, counts as int64)."""
+        from archcost.report.tables import frame
+        return frame(self.costs(batch, dtype))
+
+    def validate(self, **kwargs: Any) -> "pd.DataFrame":
+        """Run the network with NumPy and compare shapes and MACs (see backend)."""
+        from archcost.backend import validate
+        return validate(self, **kwargs).frame()
+
+    def __repr__(self) -> str:
+        return f"<archcost.Model {self.label}: {len(self.layers)} layers>"
+
+
+def load(path: str | Path, **knobs: Any) -> Model:
+    """Load a spec file and build the model, with ``knobs`` overriding its params.
+
+    >>> m = load("specs/examples/standard_vs_separable.yaml")  # doctest: +SKIP
+    """
+    return Model(load_spec(path), knobs)
+
+
+def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:
+    knobs = dict(spec.params)
+    for key, value in overrides.items():
+        if key not in knobs:
+            raise SpecError(f"unknown param '{key}'.", file=spec.file,
+                            hint=(did_you_mean(key, knobs) if knobs else
+                                  "This spec has no params.") +
+                            (f" Params of {spec.name}: {', '.join(knobs)}." if knobs else ""))
+        default = knobs[key]
+        numeric = (int, float)
+        if isinstance(default, bool) != isinstance(value, bool) or (
+                isinstance(default, numeric) and not isinstance(value, numeric)) or (
+                isinstance(default, str) and not isinstance(value, str)):
+            raise SpecError(f"param '{key}' expects a value like {default!r}, got {value!r}.",
+                            file=spec.file)
+        knobs[key] = value
+    # Params may refer to each other ("${2 * base}"): evaluate in order.
+    for key, value in knobs.items():
+        if isinstance(value, str) and "${" in value:
+            try:
+                knobs[key] = render(value, knobs)
+            except SpecError as exc:
+                raise exc.located(file=spec.file, line=spec.line_of.get("params"))
+    return knobs
+
+
+def evaluate_input(spec: Spec, knobs: dict[str, Any]) -> tuple[int, ...]:
+    dims = []
+    for value in spec.input:
+        try:
+            dims.append(to_int(render(value, knobs), "input"))
+        except SpecError as exc:
+            raise exc.located(file=spec.file, line=spec.line_of.get("input"))
+    return tuple(dims)

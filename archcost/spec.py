@@ -1,0 +1,293 @@
+"""YAML -> :class:`Spec`: the raw network description, every item with its file:line.
+
+Loading is safe by construction: YAML is composed by PyYAML's safe loader (libyaml
+when available), only the standard scalar/sequence/mapping tags are accepted, and
+the node tree is converted by hand so that alias bombs and recursive aliases are
+refused after a bounded amount of work, not after exhausting memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from archcost.errors import SpecError, did_you_mean
+
+FORMAT_VERSION = 1
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_YAML_NODES = 200_000      # values after alias expansion; real specs use < 10,000
+
+TOP_LEVEL_KEYS = ("archcost", "name", "description", "input", "params", "defaults",
+                  "include", "blocks", "layers")
+BLOCK_KEYS = ("args", "layers", "output", "description")
+RESERVED_ITEM_KEYS = ("type", "use", "name", "inputs", "when", "repeat")
+
+_STANDARD_TAGS = {
+    "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+
+
+class YMap(dict):
+    """A YAML mapping that remembers where it (and each of its keys) stood."""
+
+    file: str
+    line: int
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class YList(list):
+    """A YAML sequence that remembers its line."""
+
+    file: str
+    line: int
+
+
+def _loader() -> type:
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path, display: str | None = None) -> Any:
+    """Read one YAML document into YMap/YList/scalars, safely.
+
+    Raises:
+        SpecError: unreadable file, YAML syntax error, a non-standard tag, more than
+            one document, an alias bomb or a recursive alias.
+    """
+    name = display or str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SpecError(f"the file is {size:,} bytes; specs are limited to "
+                            f"{MAX_FILE_BYTES:,} bytes.", file=name)
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such file.", file=name,
+                        hint="Check the path; bundled specs live in specs/.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read the file: {exc}.", file=name) from None
+    try:
+        node = yaml.compose(text, Loader=_loader())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise SpecError(f"YAML syntax error: {problem}.", file=name, line=line) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML error: {exc}.", file=name) from None
+    except RecursionError:
+        raise SpecError("the YAML document is nested too deeply.", file=name) from None
+    if node is None:
+        raise SpecError("the document is empty.", file=name,
+                        hint="A spec is a mapping with at least 'archcost: 1', 'name', "
+                             "'input' and 'layers'.")
+    return _Converter(name).convert(node)
+
+
+class _Converter:
+    def __init__(self, file: str):
+        self.file = file
+        self.count = 0
+        self.active: set[int] = set()
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def convert(self, node: yaml.Node) -> Any:
+        try:
+            return self._convert(node)
+        except RecursionError:
+            raise SpecError("the YAML document is nested too deeply.", file=self.file) from None
+
+    def _convert(self, node: yaml.Node) -> Any:
+        line = node.start_mark.line + 1
+        self.count += 1
+        if self.count > MAX_YAML_NODES:
+            raise SpecError(f"the document expands to more than {MAX_YAML_NODES:,} values "
+                            "(an alias bomb?); refused.", file=self.file, line=line)
+        if node.tag not in _STANDARD_TAGS:
+            raise SpecError(f"the YAML tag '{node.tag}' is not allowed.", file=self.file,
+                            line=line, hint="Specs use plain YAML: mappings, lists, "
+                                            "numbers, strings, booleans and null.")
+        if id(node) in self.active:
+            raise SpecError("a recursive YAML alias refers to itself.", file=self.file,
+                            line=line)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                return self.scalars.construct_object(node)
+            except yaml.YAMLError as exc:
+                raise SpecError(f"bad scalar: {exc}.", file=self.file, line=line) from None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                out = YList(self._convert(item) for item in node.value)
+                out.file, out.line = self.file, line
+                return out
+            self.scalars.flatten_mapping(node)        # YAML merge keys (<<)
+            mapping = YMap()
+            mapping.file, mapping.line, mapping.key_lines = self.file, line, {}
+            for key_node, value_node in node.value:
+                key = self._convert(key_node)
+                if not isinstance(key, str | int | float | bool):
+                    raise SpecError("mapping keys must be plain strings.",
+                                    file=self.file, line=key_node.start_mark.line + 1)
+                key = str(key)
+                if key in mapping:
+                    raise SpecError(f"the key '{key}' appears twice in one mapping.",
+                                    file=self.file, line=key_node.start_mark.line + 1)
+                mapping[key] = self._convert(value_node)
+                mapping.key_lines[key] = key_node.start_mark.line + 1
+            return mapping
+        finally:
+            self.active.discard(id(node))
+
+
+@dataclass
+class Block:
+    """A reusable sub-network: its args (None = required), layers and output."""
+
+    name: str
+    args: dict[str, Any]
+    layers: list[YMap]
+    output: str | None
+    file: str
+    line: int
+
+
+@dataclass
+class Spec:
+    """A parsed spec file: everything still unevaluated (expressions stay text)."""
+
+    name: str
+    description: str
+    input: list[Any]
+    params: dict[str, Any]
+    defaults: dict[str, dict[str, Any]]
+    blocks: dict[str, Block]
+    layers: list[YMap]
+    file: str
+    line_of: dict[str, int] = field(default_factory=dict)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and check the structure of a spec file (and the files it includes)."""
+    path = Path(path)
+    doc = read_yaml(path)
+    file = str(path)
+    _check_mapping(doc, file, what="a spec")
+    unknown = [k for k in doc if k not in TOP_LEVEL_KEYS]
+    if unknown:
+        key = unknown[0]
+        raise SpecError(f"unknown top-level key '{key}'.", file=file, line=doc.line_of(key),
+                        hint=did_you_mean(key, TOP_LEVEL_KEYS))
+    version = doc.get("archcost")
+    if version is None:
+        raise SpecError("missing 'archcost: 1' (the format version).", file=file, line=doc.line,
+                        hint="Add 'archcost: 1' as the first line.")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise SpecError(f"unsupported format version archcost: {version!r}; this archcost "
+                        f"reads version {FORMAT_VERSION}.", file=file, line=doc.line_of("archcost"))
+    for key in ("name", "input", "layers"):
+        if key not in doc:
+            raise SpecError(f"missing required key '{key}'.", file=file, line=doc.line)
+    name = doc["name"]
+    if not isinstance(name, str | int | float) or isinstance(name, bool) or str(name) == "":
+        raise SpecError(f"'name' must be a non-empty string, got {name!r}.", file=file,
+                        line=doc.line_of("name"))
+    inp = doc["input"]
+    if not isinstance(inp, list) or len(inp) not in (3, 4):
+        raise SpecError(f"'input' must be [C, H, W] or [C, D, H, W], got {inp!r}.", file=file,
+                        line=doc.line_of("input"),
+                        hint="Give the per-sample shape without the batch axis, e.g. [3, 224, 224].")
+    params = doc.get("params") or YMap()
+    _check_mapping(params, file, what="'params'", line=doc.line_of("params"))
+    for key, value in params.items():
+        if not isinstance(value, int | float | bool | str):
+            raise SpecError(f"param '{key}' must be a number, bool or string, got {value!r}.",
+                            file=file, line=params.line_of(key))
+    defaults = doc.get("defaults") or YMap()
+    _check_mapping(defaults, file, what="'defaults'", line=doc.line_of("defaults"))
+    for kind, fields in defaults.items():
+        _check_mapping(fields, file, what=f"defaults for '{kind}'", line=defaults.line_of(kind))
+    description = doc.get("description") or ""
+    blocks: dict[str, Block] = {}
+    _read_includes(doc, path, blocks, seen={path.resolve()})
+    _read_blocks(doc, file, blocks)
+    layers = doc["layers"]
+    _check_items(layers, file, doc.line_of("layers"), "'layers'")
+    return Spec(name=str(name), description=str(description), input=list(inp),
+                params=dict(params), defaults={k: dict(v) for k, v in defaults.items()},
+                blocks=blocks, layers=list(layers), file=file,
+                line_of={k: doc.line_of(k) for k in doc})
+
+
+def _check_mapping(value: Any, file: str, *, what: str, line: int | None = None) -> None:
+    if not isinstance(value, dict):
+        got = "a list" if isinstance(value, list) else repr(value)
+        raise SpecError(f"{what} must be a mapping, got {got}.", file=file,
+                        line=getattr(value, "line", None) or line)
+
+
+def _check_items(items: Any, file: str, line: int, what: str) -> None:
+    if not isinstance(items, list) or not items:
+        raise SpecError(f"{what} must be a non-empty list of layers.", file=file, line=line)
+    for item in items:
+        if not isinstance(item, dict):
+            raise SpecError(f"each entry of {what} must be a mapping like "
+                            f"{{type: conv, out: 32, kernel: 3}}, got {item!r}.",
+                            file=file, line=getattr(item, "line", line))
+
+
+def _read_blocks(doc: YMap, file: str, blocks: dict[str, Block]) -> None:
+    raw = doc.get("blocks") or YMap()
+    _check_mapping(raw, file, what="'blocks'", line=doc.line_of("blocks"))
+    for name, body in raw.items():
+        line = raw.line_of(name)
+        _check_mapping(body, file, what=f"block '{name}'", line=line)
+        unknown = [k for k in body if k not in BLOCK_KEYS]
+        if unknown:
+            raise SpecError(f"unknown key '{unknown[0]}' in block '{name}'.", file=file,
+                            line=body.line_of(unknown[0]), hint=did_you_mean(unknown[0], BLOCK_KEYS))
+        if name in blocks:
+            raise SpecError(f"block '{name}' is defined twice (also at {blocks[name].file}:"
+                            f"{blocks[name].line}).", file=file, line=line)
+        args = body.get("args") or YMap()
+        _check_mapping(args, file, what=f"args of block '{name}'", line=body.line_of("args"))
+        if "layers" not in body:
+            raise SpecError(f"block '{name}' has no 'layers'.", file=file, line=line)
+        _check_items(body["layers"], file, body.line_of("layers"), f"block '{name}'")
+        output = body.get("output")
+        blocks[name] = Block(name=str(name), args=dict(args), layers=list(body["layers"]),
+                             output=None if output is None else str(output), file=file, line=line)
+
+
+def _read_includes(doc: YMap, path: Path, blocks: dict[str, Block], seen: set[Path]) -> None:
+    include = doc.get("include")
+    if include is None:
+        return
+    paths = include if isinstance(include, list) else [include]
+    for rel in paths:
+        if not isinstance(rel, str):
+            raise SpecError(f"'include' takes a file path or a list of them, got {rel!r}.",
+                            file=str(path), line=doc.line_of("include"))
+        target = (path.parent / rel)
+        display = str(target)
+        if target.resolve() in seen:
+            raise SpecError(f"'{rel}' is included recursively.", file=str(path),
+                            line=doc.line_of("include"))
+        if not target.exists():
+            raise SpecError(f"included file '{rel}' does not exist (looked for {display}).",
+                            file=str(path), line=doc.line_of("include"))
+        sub = read_yaml(target, display)
+        _check_mapping(sub, display, what="an included file")
+        unknown = [k for k in sub if k not in ("archcost", "include", "blocks", "description")]
+        if unknown:
+            raise SpecError(f"an included file holds only 'blocks' (and 'include'); found "
+                            f"'{unknown[0]}'.", file=display, line=sub.line_of(unknown[0]))
+        _read_includes(sub, target, blocks, seen | {target.resolve()})
+        _read_blocks(sub, display, blocks)
