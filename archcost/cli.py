@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--batch", type=positive_int, default=1, help="samples per pass (default 1)")
         p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16", "int8"],
                        help="element type for byte counts (default float32)")
-        p.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+        p.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
 
     a = sub.add_parser("analyze", help="per-layer params, MACs, FLOPs and memory traffic",
                        description="Count the cost of every layer of SPEC.", epilog=EPILOG_ANALYZE,
@@ -114,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="refuse runs whose estimated peak exceeds SIZE (e.g. 2G, 512M); "
                         "default: half of the available memory")
     v.add_argument("--batch", type=positive_int, default=1)
-    v.add_argument("--traceback", action="store_true", help=argparse.SUPPRESS)
+    v.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
     return parser
 
 

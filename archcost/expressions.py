@@ -256,9 +256,10 @@ class _Evaluator:
 
     def visit_Call(self, node: ast.Call) -> Number:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            name = node.func.id if isinstance(node.func, ast.Name) else "this call"
-            raise self.fail(f"'{name}' is not an allowed function.",
-                            hint=did_you_mean(name, FUNCTIONS))
+            name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            raise self.fail(f"calling '{name}' is not allowed.",
+                            hint=did_you_mean(name, FUNCTIONS) + " The functions are: "
+                                 + ", ".join(FUNCTIONS) + ".")
         if node.keywords:
             raise self.fail("keyword arguments are not allowed.")
         args = [self._number(self.visit(a)) for a in node.args]

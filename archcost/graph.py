@@ -241,12 +241,12 @@ class _Builder:
                             line=item.line_of("type"), layer=full, hint=hint)
         raw = dict(self.spec.defaults.get(kind, {}))
         raw.update({k: v for k, v in item.items() if k not in RESERVED_ITEM_KEYS})
-        fields = {k: self.evaluate(v, variables, item, k) for k, v in raw.items()}
         try:
+            fields = {k: self.evaluate(v, variables, item, k) for k, v in raw.items()}
             layer = cls.from_fields(fields)
             rows = layer.expand(full)
         except SpecError as exc:
-            bad = next((k for k in fields if k in str(exc.message)), None)
+            bad = next((k for k in raw if f"'{k}'" in exc.message), None)
             raise exc.located(file=item.file, line=item.line_of(bad) if bad else item.line,
                               layer=full, kind=kind)
         if rows is None:
