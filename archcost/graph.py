@@ -186,10 +186,13 @@ class _Builder:
                     raise SpecError(f"'when' must be a condition, got {cond!r}.", file=item.file,
                                     line=item.line_of("when"))
                 if not cond:
-                    if not inputs or not isinstance(inputs[0], Ref):
+                    # A skipped item is as if the line were not there: one input passes
+                    # through; a merge of several passes the previous item's output.
+                    through = inputs[0] if len(inputs) == 1 else (scope.last or scope.input)
+                    if not isinstance(through, Ref):
                         raise SpecError("a skipped layer needs a defined input to pass through.",
                                         file=item.file, line=item.line)
-                    self.define(scope, local, inputs[0], item)
+                    self.define(scope, local, through, item)
                     continue
             if kind is not None:
                 out = self.add_layer(item, scope, local, str(kind), inputs, variables)
