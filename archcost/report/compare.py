@@ -1,0 +1,192 @@
+"""Several models side by side: tidy per-layer rows and a totals table with ratios.
+
+A model is given either as a loaded :class:`archcost.model.Model` or as a command-line
+style argument ``"specs/mobilenet_v1.yaml@width=0.5,resolution=160"`` (see
+:func:`parse_model_arg`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from archcost.costs import COLUMNS
+from archcost.errors import SpecError
+
+MODEL = "model"
+"""Name of the column that says which model a row belongs to (the model's label)."""
+
+TOTAL_COLUMNS = ("params", "macs", "flops", "memory_access", "peak_activation_bytes")
+"""Totals compared across models, in table order."""
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INT = re.compile(r"[+-]?\d+")
+_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+_SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def parse_value(text: str) -> int | float | bool | str:
+    """Type a knob value written on the command line: int, float, bool, else str.
+
+    >>> parse_value("160"), parse_value("0.5"), parse_value("1e-3"), parse_value("true")
+    (160, 0.5, 0.001, True)
+    >>> parse_value("False"), parse_value("relu6")
+    (False, 'relu6')
+    """
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FLOAT.fullmatch(text):
+        return float(text)
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def parse_model_arg(arg: str) -> tuple[str, dict[str, int | float | bool | str]]:
+    """Split ``"SPEC@k=v,k=v"`` into the spec path and typed knob overrides.
+
+    The overrides start at the last ``@``; a path that itself contains ``@`` works as
+    long as it ends in ``.yaml``/``.yml`` when given without overrides.
+
+    Args:
+        arg: a spec path, optionally followed by ``@`` and comma-separated ``k=v``.
+
+    Returns:
+        ``(path, overrides)``; values are int, float, bool (``true``/``false``) or str.
+
+    Raises:
+        SpecError: an empty path, an item without ``=``, an empty or invalid name, an
+            empty value, or a name given twice.
+
+    >>> parse_model_arg("specs/mobilenet_v1.yaml@width=0.5,resolution=160")
+    ('specs/mobilenet_v1.yaml', {'width': 0.5, 'resolution': 160})
+    >>> parse_model_arg("specs/shufflenet_v1.yaml")
+    ('specs/shufflenet_v1.yaml', {})
+    """
+    path, at, tail = arg.rpartition("@")
+    if not at or tail.lower().endswith(_SPEC_SUFFIXES):
+        return arg, {}
+    example = f"{path or 'specs/net.yaml'}@width=0.5,resolution=160"
+    if not path:
+        raise SpecError(f"model argument {arg!r} has overrides but no spec path before '@'.",
+                        hint=f"Write it as {example}.")
+    overrides: dict[str, int | float | bool | str] = {}
+    for item in tail.split(","):
+        key, eq, value = (part.strip() for part in item.partition("="))
+        if not eq:
+            raise SpecError(f"model argument {arg!r}: expected k=v after '@', got {item!r}.",
+                            hint=f"Write it as {example}.")
+        if not _KEY.fullmatch(key):
+            raise SpecError(f"model argument {arg!r}: {key!r} is not a knob name "
+                            "(letters, digits and '_', not starting with a digit).",
+                            hint=f"Write it as {example}.")
+        if not value:
+            raise SpecError(f"model argument {arg!r}: knob {key!r} has an empty value.",
+                            hint=f"Write it as {example}.")
+        if key in overrides:
+            raise SpecError(f"model argument {arg!r}: knob {key!r} is set twice.",
+                            hint="Give each knob once.")
+        overrides[key] = parse_value(value)
+    return path, overrides
+
+
+def load_models(models: Iterable[Any]) -> list[Any]:
+    """Models as given, loading any ``str``/path item with :func:`parse_model_arg`."""
+    loaded = []
+    for m in models:
+        if isinstance(m, (str, os.PathLike)):
+            import archcost
+
+            path, overrides = parse_model_arg(os.fspath(m))
+            m = archcost.load(path, **overrides)
+        loaded.append(m)
+    if not loaded:
+        raise SpecError("nothing to compare: give at least one model.")
+    return loaded
+
+
+def unique_labels(models: Sequence[Any]) -> list[str]:
+    """Each model's ``label``, with `` #2``, `` #3`` appended to repeats so rows stay apart."""
+    seen: dict[str, int] = {}
+    labels = []
+    for m in models:
+        label = str(m.label)
+        seen[label] = seen.get(label, 0) + 1
+        labels.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
+    return labels
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One model's numbers at one batch/dtype, computed once and shared by the views."""
+
+    model: Any
+    label: str
+    layers: pd.DataFrame  # analyze(): COLUMNS, one row per layer in network order
+    totals: dict[str, int]
+
+
+def analyses(models: Iterable[Any], *, batch: int = 1, dtype: str = "float32") -> list[Analysis]:
+    """Analyse each model once (loading string arguments); labels made unique."""
+    loaded = load_models(models)
+    out = []
+    for m, label in zip(loaded, unique_labels(loaded)):
+        totals = dict(m.costs(batch=batch, dtype=dtype).totals)
+        out.append(Analysis(m, label, m.analyze(batch=batch, dtype=dtype), totals))
+    return out
+
+
+def tidy(items: Sequence[Analysis]) -> pd.DataFrame:
+    """Per-layer rows of all models stacked, with the ``model`` column first."""
+    frames = [a.layers.assign(**{MODEL: a.label}) for a in items]
+    return pd.concat(frames, ignore_index=True)[[MODEL, *COLUMNS]]
+
+
+def totals_frame(items: Sequence[Analysis]) -> pd.DataFrame:
+    """One row per model: the totals and their ratios to the first model."""
+    rows = []
+    ref = items[0].totals
+    for a in items:
+        row: dict[str, Any] = {MODEL: a.label}
+        row.update({c: int(a.totals[c]) for c in TOTAL_COLUMNS})
+        for c in TOTAL_COLUMNS:
+            row[f"{c}_ratio"] = a.totals[c] / ref[c] if ref[c] else math.nan
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    for c in TOTAL_COLUMNS:
+        df[c] = df[c].astype("int64")
+    return df
+
+
+def compare(models: Iterable[Any], *, batch: int = 1, dtype: str = "float32") -> pd.DataFrame:
+    """Per-layer costs of several models in one tidy DataFrame.
+
+    Args:
+        models: loaded models or ``"spec.yaml@k=v,..."`` strings.
+        batch: samples per batch (multiplies activations and ops, never params).
+        dtype: element type that sets the bytes in ``memory_access``.
+
+    Returns:
+        ``model`` (each model's label, ``#2``... appended to repeated labels) followed by
+        ``archcost.costs.COLUMNS``; each model's rows in network order, models in the
+        order given.
+    """
+    return tidy(analyses(models, batch=batch, dtype=dtype))
+
+
+def compare_totals(models: Iterable[Any], *, batch: int = 1,
+                   dtype: str = "float32") -> pd.DataFrame:
+    """Totals of several models, one row each, with ratios to the first model.
+
+    Returns:
+        Columns ``model``, ``params``, ``macs``, ``flops``, ``memory_access``,
+        ``peak_activation_bytes`` (int64) and ``<column>_ratio`` (float; NaN where the
+        first model's value is 0).
+    """
+    return totals_frame(analyses(models, batch=batch, dtype=dtype))
