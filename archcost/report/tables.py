@@ -86,7 +86,9 @@ def print_table(model: Any, costs: Costs, file: Any = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=file, highlight=False, soft_wrap=False)
+    import sys
+    tty = (file or sys.stdout).isatty()
+    console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 120)
     t = costs.totals
     title = (f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
              f"batch {costs.batch}, {costs.dtype}")

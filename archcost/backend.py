@@ -1,0 +1,295 @@
+"""The NumPy executor: run the network on seeded random tensors and check the analysis.
+
+For every layer, in topological order, it draws weights for the layer's declared
+weight shapes, calls the kind's ``forward`` (which calls :mod:`archcost.kernels`),
+and records the executed output shape and the multiplications the kernels really
+performed, beside the propagated shape and the analytic ``macs``. A tensor is freed
+as soon as its last consumer has run; the live set is measured from the arrays
+actually held (their ``nbytes``), independently of the analytic liveness schedule.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from archcost.errors import SpecError
+from archcost.graph import INPUT
+from archcost.layers.base import Layer, Shape
+from archcost.layers.conv import ConvLike
+
+if TYPE_CHECKING:
+    import argparse
+
+    import pandas as pd
+
+    from archcost.model import Model
+
+FLOAT_BYTES = 4
+
+
+@dataclass(frozen=True)
+class LayerCheck:
+    """One layer's analysis beside its execution."""
+
+    name: str
+    kind: str
+    propagated_shape: str
+    executed_shape: str
+    macs: int
+    executed_macs: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.propagated_shape == self.executed_shape and self.macs == self.executed_macs
+
+
+@dataclass
+class Validation:
+    """The result of :func:`validate`."""
+
+    model: str
+    batch: int
+    seed: int
+    checks: list[LayerCheck]
+    measured_peak_bytes: int
+    analytic_peak_bytes: int
+    estimated_bytes: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def mismatches(self) -> list[LayerCheck]:
+        return [c for c in self.checks if not c.ok]
+
+    def frame(self) -> "pd.DataFrame":
+        import pandas as pd
+        rows = [{**asdict(c), "ok": c.ok} for c in self.checks]
+        return pd.DataFrame(rows).astype({"macs": "int64", "executed_macs": "int64"})
+
+
+def parse_size(text: str) -> int:
+    """``2G``, ``512M``, ``1.5GB``, ``100k`` or plain bytes -> bytes (powers of 1024).
+
+    >>> parse_size("512M"), parse_size("2G"), parse_size("1000")
+    (536870912, 2147483648, 1000)
+    """
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)i?b?\s*", text.lower())
+    if not match:
+        raise SpecError(f"--max-memory expects a size like 512M or 2G, got '{text}'.")
+    scale = 1024 ** " kmgt".index(match.group(2) or " ")
+    return int(float(match.group(1)) * scale)
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (MemAvailable), or a conservative guess."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4 * 1024 ** 3
+
+
+def estimate_peak_bytes(model: "Model", batch: int) -> int:
+    """Upper estimate of the run's memory: live activations + the largest layer's
+    weights and scratch (padded input and im2col columns)."""
+    g = model.graph
+    worst = 0
+    for name in model.layers:
+        a = g.nodes[name]
+        layer: Layer = a["layer"]
+        weights = sum(math.prod(s) for s in layer.weight_shapes(a["input_shapes"]).values()) + \
+            sum(math.prod(s) for s in layer.buffer_shapes(a["input_shapes"]).values())
+        scratch = 2 * a["in_elements"] * batch            # a padded copy, a layout copy
+        if isinstance(layer, ConvLike):
+            geo = layer.geometry(a["input_shapes"][0])      # im2col columns
+            scratch += batch * geo.c_in * geo.k * geo.out_numel
+        worst = max(worst, weights + scratch)
+    return FLOAT_BYTES * worst + model.costs(batch=batch).totals["peak_activation_bytes"]
+
+
+def _weights(layer: Layer, in_shapes: list[Shape], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """He-scaled weights (so activations stay O(1) through deep nets); BN statistics
+    drawn near the identity."""
+    out: dict[str, np.ndarray] = {}
+    for name, shape in layer.weight_shapes(in_shapes).items():
+        if name == "weight":
+            fan_in = math.prod(shape[1:])
+            out[name] = (rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2 / fan_in)))
+        elif name == "gamma":
+            out[name] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+        else:
+            out[name] = (rng.standard_normal(shape, dtype=np.float32) * np.float32(0.1))
+    for name, shape in layer.buffer_shapes(in_shapes).items():
+        if name == "running_var":
+            out[name] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
+        else:
+            out[name] = (rng.standard_normal(shape, dtype=np.float32) * np.float32(0.1))
+    return out
+
+
+def _shape_text(arrays: Any) -> str:
+    if isinstance(arrays, list):
+        return "; ".join(_shape_text(a) for a in arrays)
+    return "x".join(map(str, arrays.shape[1:]))
+
+
+def validate(model: "Model", *, batch: int = 1, seed: int = 0, max_memory: int | None = None,
+             progress: Callable[[int, int, str], None] | None = None,
+             keep_output: bool = False) -> Validation:
+    """Run ``model`` on seeded random input; compare shapes and MACs per layer.
+
+    Args:
+        model: a loaded model.
+        batch: samples in the random input.
+        seed: seeds the input and every weight.
+        max_memory: refuse (SpecError, nothing allocated) when the estimated peak is
+            larger; default half of the memory available now.
+        progress: called as ``progress(done, total, layer_name)`` after each layer.
+        keep_output: keep the final outputs on ``Validation.outputs`` (tests).
+
+    Raises:
+        SpecError: the estimate exceeds ``max_memory``.
+    """
+    limit = max_memory if max_memory is not None else available_memory() // 2
+    estimate = estimate_peak_bytes(model, batch)
+    if estimate > limit:
+        raise SpecError(f"running {model.label} at batch {batch} needs about "
+                        f"{estimate / 2**20:,.0f} MiB, over the limit of {limit / 2**20:,.0f} MiB; "
+                        "refused before allocating anything.",
+                        hint="Lower --batch or the resolution (--set resolution=...), or raise "
+                             "--max-memory.")
+    g = model.graph
+    rng = np.random.default_rng(seed)
+    started = time.perf_counter()
+    remaining = {n: g.out_degree(n) for n in model.order}
+    values: dict[str, Any] = {INPUT: rng.standard_normal((batch, *model.input_shape), dtype=np.float32)}
+    live = values[INPUT].nbytes
+    peak = live
+    checks = []
+    layers = model.layers
+    for i, name in enumerate(layers):
+        a = g.nodes[name]
+        layer: Layer = a["layer"]
+        xs = []
+        for src, port in zip(a["inputs"], a["ports"]):
+            value = values[src]
+            xs.append(value[port] if isinstance(value, list) else value)
+        weights = _weights(layer, a["input_shapes"], rng)
+        t0 = time.perf_counter()
+        y, mults = layer.forward(xs, weights)
+        seconds = time.perf_counter() - t0
+        values[name] = y
+        out_bytes = sum(v.nbytes for v in y) if isinstance(y, list) else y.nbytes
+        live += out_bytes
+        peak = max(peak, live)
+        propagated = "; ".join(str(s) for s in a["output_shapes"])
+        checks.append(LayerCheck(name=name, kind=a["kind"], propagated_shape=propagated,
+                                 executed_shape=_shape_text(y), macs=batch * a["macs"],
+                                 executed_macs=int(mults), seconds=seconds))
+        for src in set(a["inputs"]):
+            remaining[src] -= 1
+            if remaining[src] == 0:
+                freed = values.pop(src)
+                live -= sum(v.nbytes for v in freed) if isinstance(freed, list) else freed.nbytes
+        if progress:
+            progress(i + 1, len(layers), name)
+    result = Validation(model=model.label, batch=batch, seed=seed, checks=checks,
+                        measured_peak_bytes=peak,
+                        analytic_peak_bytes=model.costs(batch=batch).totals["peak_activation_bytes"],
+                        estimated_bytes=estimate, seconds=time.perf_counter() - started)
+    if keep_output:
+        result.outputs = values  # type: ignore[attr-defined]
+    return result
+
+
+class _LazyProgress:
+    """A rich progress bar that appears only after a second, and only on a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.started = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int, name: str) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < 1.0:
+                return
+            from rich.progress import Progress
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("running", total=total)
+        self.bar.update(self.task, completed=done, description=name[:40])
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def run_validate_command(args: "argparse.Namespace") -> int:
+    """``archcost validate``: print per-layer checks and a verdict; 0 agree, 1 differ."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from archcost.cli import parse_sets
+    from archcost.model import load
+    from archcost.report.units import human, human_bytes
+
+    model = load(args.spec, **parse_sets(args.set))
+    limit = parse_size(args.max_memory) if args.max_memory else None
+    bar = _LazyProgress(sys.stdout.isatty())
+    try:
+        result = validate(model, batch=args.batch, seed=args.seed, max_memory=limit, progress=bar)
+    finally:
+        bar.close()
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+    table = Table(title=f"{escape(model.label)} — executed with NumPy, batch {args.batch}, "
+                        f"seed {args.seed}", title_justify="left", box=None,
+                  header_style="bold", pad_edge=False)
+    for col, just in (("layer", "left"), ("kind", "left"), ("shape", "left"),
+                      ("MACs", "right"), ("ms", "right"), ("check", "left")):
+        table.add_column(col, justify=just, no_wrap=True)
+    for c in result.checks:
+        shape = c.propagated_shape if c.propagated_shape == c.executed_shape else \
+            f"[red]{c.propagated_shape} ≠ executed {c.executed_shape}[/]"
+        macs = f"{c.macs:,}" if c.macs == c.executed_macs else \
+            f"[red]{c.macs:,} ≠ executed {c.executed_macs:,}[/]"
+        mark = "[green]ok[/]" if c.ok else "[bold red]MISMATCH[/]"
+        table.add_row(escape(c.name), c.kind, shape, macs, f"{c.seconds * 1e3:.2f}", mark)
+    console.print(table)
+    measured, analytic = result.measured_peak_bytes, result.analytic_peak_bytes
+    delta = (measured - analytic) / analytic * 100 if analytic else 0.0
+    console.print(f"peak live activations: measured {human_bytes(measured)} vs analytic "
+                  f"{human_bytes(analytic)} ({delta:+.1f}%); estimate before running "
+                  f"{human_bytes(result.estimated_bytes)}; total {result.seconds:.2f} s")
+    total = sum(c.executed_macs for c in result.checks)
+    if result.ok:
+        console.print(f"[bold green]OK[/]: all {len(result.checks)} layers agree — shapes and "
+                      f"{human(total)} MACs ({total:,}) confirmed by execution.")
+        return 0
+    bad = result.mismatches
+    console.print(f"[bold red]FAILED[/]: {len(bad)} of {len(result.checks)} layers differ: "
+                  + ", ".join(escape(c.name) for c in bad[:20]) + (" ..." if len(bad) > 20 else ""))
+    return 1
