@@ -246,7 +246,7 @@ def fig_layers(df: pd.DataFrame, hover: list[str]) -> go.Figure:
     return fig
 
 
-def _hierarchy(df: pd.DataFrame, root_label: str) -> tuple[list[str], list[str], list[str],
+def hierarchy_nodes(df: pd.DataFrame, root_label: str) -> tuple[list[str], list[str], list[str],
                                                            dict[str, list[int]], list[str]]:
     """Sunburst nodes: ids, labels, parents, values per metric and the full names."""
     ids = ["root"]
@@ -284,7 +284,7 @@ def _hierarchy(df: pd.DataFrame, root_label: str) -> tuple[list[str], list[str],
 
 def fig_hierarchy(df: pd.DataFrame, root_label: str) -> go.Figure:
     """Cost rolled up by the name hierarchy (stage → block → layer) as a sunburst."""
-    ids, labels, parents, values, full = _hierarchy(df, root_label)
+    ids, labels, parents, values, full = hierarchy_nodes(df, root_label)
 
     def texts(col: str, fmt: Any) -> list[str]:
         total = values[col][0] or 1
