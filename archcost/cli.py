@@ -105,6 +105,42 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--plotlyjs", default="inline", choices=["inline", "cdn"])
     common(c)
 
+    e = sub.add_parser("explain", help="every count of a layer as its formula with the numbers",
+                       description="Explain the layers of SPEC whose name matches LAYER (a name "
+                                   "or a glob such as 'stage2.*'): fields, shapes, output-size "
+                                   "arithmetic, and each count's formula with the numbers in.",
+                       epilog="examples:\n  archcost explain specs/examples/standard_vs_separable.yaml "
+                              "separable\n  archcost explain specs/mobilenet_v1.yaml 'conv2.*'\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    e.add_argument("spec")
+    e.add_argument("layer", help="a layer name or glob")
+    e.add_argument("--set", action="append", metavar="KEY=VALUE")
+    common(e)
+
+    w = sub.add_parser("whatif", help="rewrite convolutions by a rule and compare the cost",
+                       description="Rewrite every matching conv of SPEC by RULE: separable "
+                                   "(k×k -> depthwise + pointwise), spatial (k×k -> k×1 + 1×k), "
+                                   "grouped:G, shuffled:G (grouped + channel shuffle), "
+                                   "pointwise-grouped:G (1×1 convs in G groups). Prints the "
+                                   "per-layer before/after and the totals; -o writes the "
+                                   "rewritten spec, which archcost loads like any other.",
+                       epilog="examples:\n  archcost whatif specs/vgg16.yaml --rewrite separable\n"
+                              "  archcost whatif specs/resnet50.yaml --rewrite grouped:32 --only "
+                              "'layer*.conv2' -o resnet50_grouped.yaml\n"
+                              "  archcost whatif specs/vgg16.yaml --rewrite shuffled:4 --html\n",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    w.add_argument("spec")
+    w.add_argument("--rewrite", required=True, metavar="RULE",
+                   help="separable | spatial | grouped:G | shuffled:G | pointwise-grouped:G")
+    w.add_argument("--only", metavar="GLOB", help="rewrite only layers whose name matches")
+    w.add_argument("--set", action="append", metavar="KEY=VALUE")
+    w.add_argument("-o", "--output", metavar="PATH", help="write the rewritten spec (YAML)")
+    w.add_argument("--html", nargs="?", const="", metavar="PATH",
+                   help="write a compare report of before and after (default reports/<name>_whatif.html)")
+    w.add_argument("--plotlyjs", default="inline", choices=["inline", "cdn"])
+    w.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
+
     v = sub.add_parser("validate", help="run the network with NumPy and check shapes and MACs",
                        description="Run SPEC on seeded random tensors; compare every layer's "
                                    "executed shape and multiplications with the analysis.")
@@ -212,4 +248,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return run_validate_command(args)
 
 
-COMMANDS = {"analyze": cmd_analyze, "compare": cmd_compare, "validate": cmd_validate}
+def cmd_explain(args: argparse.Namespace) -> int:
+    from archcost.explain import explain, render
+    from archcost.model import load
+    model = load(args.spec, **parse_sets(args.set))
+    sys.stdout.write(render(explain(model, args.layer, batch=args.batch, dtype=args.dtype)))
+    return 0
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    from archcost.model import load
+    from archcost.rewrite import print_rewrite, rewrite
+    model = load(args.spec, **parse_sets(args.set))
+    result = rewrite(model, args.rewrite, only=args.only)
+    written = []
+    if args.output:
+        written.append(write_atomically(Path(args.output),
+                                        lambda tmp: tmp.write_text(result.text, encoding="utf-8")))
+    if args.html is not None:
+        from archcost.report.html import write_compare_report
+        path = Path(args.html) if args.html else default_report_path(f"{model.name}_whatif")
+        written.append(write_atomically(path, lambda tmp: write_compare_report(
+            [result.before, result.after], tmp, plotlyjs=args.plotlyjs)))
+    print_rewrite(result)
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "compare": cmd_compare, "validate": cmd_validate,
+            "explain": cmd_explain, "whatif": cmd_whatif}

@@ -4,7 +4,9 @@ Each node is a layer named by its full hierarchical name (``stage2.unit3.gconv1`
 the network input is the node ``input``. Node attributes: ``kind``, ``layer`` (the
 :class:`~archcost.layers.base.Layer`), ``fields``, ``inputs`` (list of input node
 names, in order), ``ports`` (which output of each input), ``input_shapes``,
-``output_shapes``, ``output_shape``, ``order``, ``file``, ``line``. Edges are data flow.
+``output_shapes``, ``output_shape``, ``order``, ``file``, ``line``, and ``composite``
+(``(name, layer)`` of the separable_conv or spatial_separable_conv a row came
+from, else None). Edges are data flow.
 
 Expansion and shape inference interleave only where a block reads ``in_channels``:
 that shape is computed on demand from the part of the graph already built.
@@ -28,7 +30,7 @@ from archcost.spec import RESERVED_ITEM_KEYS, Spec, YMap
 
 MAX_LAYERS = 100_000
 INPUT = "input"
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class _Node:
     file: str | None
     line: int | None
     order: int
+    composite: tuple[str, Layer] | None = None
 
 
 @dataclass
@@ -169,7 +172,9 @@ class _Builder:
             base = str(self.evaluate(base, scope.variables, item, "name"))
             if not _NAME.match(base):
                 raise SpecError(f"invalid name '{base}': names use letters, digits, '_' and "
-                                "'-' ('.' and ':' are reserved for hierarchy and outputs).",
+                                "'-', start with a letter or '_', and may be dotted to place the "
+                                "layer in a hierarchy (stage2.unit1.conv); ':' is reserved for "
+                                "outputs.",
                                 file=item.file, line=item.line_of("name"))
         for index in range(repeat):
             variables = dict(scope.variables, repeat_index=index)
@@ -220,7 +225,7 @@ class _Builder:
         return [self.lookup(scope, n) or (scope, n, item) for n in names]
 
     def add_node(self, name: str, kind: str, layer: Layer, fields: dict[str, Any],
-                 inputs: list, item: YMap) -> Ref:
+                 inputs: list, item: YMap, composite: tuple[str, Layer] | None = None) -> Ref:
         if name in self.nodes:
             raise SpecError(f"duplicate name '{name}'.", file=item.file, line=item.line_of("name"),
                             hint=f"'{name}' is also defined at line {self.nodes[name].line}.")
@@ -229,7 +234,7 @@ class _Builder:
                             file=item.file, line=item.line,
                             hint="Check 'repeat' values and block nesting.")
         self.nodes[name] = _Node(name, kind, layer, fields, inputs, item.file, item.line,
-                                 len(self.nodes))
+                                 len(self.nodes), composite)
         return Ref(name)
 
     def add_layer(self, item: YMap, scope: _Scope, local: str, kind: str, inputs: list,
@@ -257,7 +262,7 @@ class _Builder:
         ref: Ref | None = None
         for row_name, row in rows:
             ref = self.add_node(row_name, row.kind, row, row.fields(),
-                                inputs if ref is None else [ref], item)
+                                inputs if ref is None else [ref], item, (full, layer))
         assert ref is not None
         return ref
 
@@ -345,7 +350,8 @@ def build_graph(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> nx.DiG
     for node in builder.nodes.values():
         graph.add_node(node.name, kind=node.kind, layer=node.layer, fields=node.fields,
                        inputs=[r.node for r in node.inputs], ports=[r.port for r in node.inputs],
-                       file=node.file, line=node.line, order=node.order)
+                       file=node.file, line=node.line, order=node.order,
+                       composite=node.composite)
     for node in builder.nodes.values():
         for ref in node.inputs:
             graph.add_edge(ref.node, node.name)

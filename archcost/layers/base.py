@@ -149,9 +149,20 @@ class Layer:
         """Every floating-point operation, multiplications and additions separately."""
         return self.flops_per_element * sum(s.numel for s in self.out_shapes(ins))
 
-    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, int]]:
-        """(quantity, formula with numbers substituted, value) lines for `explain`."""
-        return []
+    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
+        """``(quantity, symbolic formula, formula with the numbers, value)`` for `explain`.
+
+        Kinds with weights or special FLOPs override this or :meth:`flops_formula`.
+        """
+        weights = self.weight_shapes(ins)
+        params = " + ".join("·".join(map(str, s)) for s in weights.values())
+        return [("params", "Σ weight sizes" if weights else "", params, self.params(ins)),
+                ("macs", "", "", self.macs(ins)),
+                ("flops", *self.flops_formula(ins), self.flops(ins))]
+
+    def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
+        elements = sum(s.numel for s in self.out_shapes(ins))
+        return (f"{self.flops_per_element}/element", f"{self.flops_per_element}·{elements:,}")
 
     # -- execution --------------------------------------------------------------------
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:

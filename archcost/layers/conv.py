@@ -110,22 +110,27 @@ class ConvLike(Layer):
         g = self.geometry(ins[0])
         return self.macs(ins) + g.c_out * g.out_numel * ((g.c_in // g.groups) * g.k - 1 + g.bias)
 
-    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, int]]:
+    def macs_formula(self, x: Shape) -> str:
+        """The MACs with the numbers in: ``C_out·(k·C_in/g)·(out)``, e.g. ``3·(3·3·1)·(5·5)``."""
+        g = self.geometry(x)
+        return (f"{g.c_out}·({'·'.join(map(str, g.kernel))}·{g.c_in // g.groups})·"
+                f"({'·'.join(map(str, g.out))})")
+
+    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
         g = self.geometry(ins[0])
         kern = "·".join(map(str, g.kernel))
         outs = "·".join(map(str, g.out))
         cin = g.c_in // g.groups
-        lines = [("params", f"C_out·(C_in/g)·k + C_out·bias = {g.c_out}·({kern}·{cin})"
-                            + (f" + {g.c_out}" if g.bias else ""), self.params(ins)),
-                 ("macs", f"C_out·(C_in/g)·k·out = {g.c_out}·({kern}·{cin})·({outs})",
-                  self.macs(ins)),
-                 ("flops", f"macs + C_out·out·((C_in/g)·k − 1 + bias) = {self.macs(ins):,} + "
-                           f"{g.c_out}·({outs})·({cin * g.k} − 1 + {int(g.bias)})",
+        lines = [("params", "C_out·(k·C_in/g) + C_out·bias",
+                  f"{g.c_out}·({kern}·{cin})" + (f" + {g.c_out}" if g.bias else ""), self.params(ins)),
+                 ("macs", "C_out·(k·C_in/g)·out", self.macs_formula(ins[0]), self.macs(ins)),
+                 ("flops", "macs + C_out·out·(k·C_in/g − 1 + bias)",
+                  f"{self.macs(ins):,} + {g.c_out}·({outs})·({cin * g.k} − 1 + {int(g.bias)})",
                   self.flops(ins))]
         for axis, (n, k, s, d, (lo, hi), o) in enumerate(zip(ins[0].spatial, g.kernel, g.stride,
                                                              g.dilation, g.padding, g.out)):
-            lines.append((f"out[{axis}]", f"⌊(n + p − d·(k−1) − 1)/s⌋ + 1 = "
-                                          f"⌊({n} + {lo + hi} − {d}·({k}−1) − 1)/{s}⌋ + 1", o))
+            lines.append((f"out[{axis}]", "⌊(n + p − d·(k−1) − 1)/s⌋ + 1",
+                          f"⌊({n} + {lo + hi} − {d}·({k}−1) − 1)/{s}⌋ + 1", o))
         return lines
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:

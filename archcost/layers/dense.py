@@ -43,13 +43,13 @@ class Linear(Layer):
     def flops(self, ins: Sequence[Shape]) -> int:
         return self.macs(ins) + self.out * (self.features(ins[0]) - 1 + self.bias)
 
-    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, int]]:
+    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
         f = self.features(ins[0])
-        return [("params", f"in·out + out·bias = {f}·{self.out}" + (f" + {self.out}" if self.bias else ""),
-                 self.params(ins)),
-                ("macs", f"in·out = {f}·{self.out}", self.macs(ins)),
-                ("flops", f"macs + out·(in − 1 + bias) = {self.macs(ins):,} + {self.out}·({f} − 1 + "
-                          f"{int(self.bias)})", self.flops(ins))]
+        return [("params", "in·out + out·bias",
+                 f"{f}·{self.out}" + (f" + {self.out}" if self.bias else ""), self.params(ins)),
+                ("macs", "in·out", f"{f}·{self.out}", self.macs(ins)),
+                ("flops", "macs + out·(in − 1 + bias)",
+                 f"{self.macs(ins):,} + {self.out}·({f} − 1 + {int(self.bias)})", self.flops(ins))]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels

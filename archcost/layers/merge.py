@@ -35,6 +35,9 @@ class Add(Layer):
     def flops(self, ins: Sequence[Shape]) -> int:
         return (len(ins) - 1) * ins[0].numel
 
+    def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
+        return "(n − 1)·elements", f"({len(ins)} − 1)·{ins[0].numel:,}"
+
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         out = xs[0].copy()
         for x in xs[1:]:
@@ -59,6 +62,9 @@ class Mul(Layer):
 
     def flops(self, ins: Sequence[Shape]) -> int:
         return (len(ins) - 1) * self.out_shape(ins).numel
+
+    def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
+        return "(n − 1)·elements", f"({len(ins)} − 1)·{self.out_shape(ins).numel:,}"
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         big = max(xs, key=lambda a: a.size)

@@ -40,6 +40,12 @@ class Pool(Layer):
     padding: Padding = 0
     ceil_mode: bool = False
 
+    def fields(self) -> dict[str, Any]:
+        fields = super().fields()
+        if fields["stride"] is None:          # the default: stride = kernel
+            fields["stride"] = self.kernel
+        return fields
+
     def window(self, x: Shape) -> tuple[tuple[int, ...], tuple[int, ...],
                                         tuple[tuple[int, int], ...], tuple[int, ...]]:
         require_spatial(x, self.kind)
@@ -67,6 +73,23 @@ class Pool(Layer):
     def flops(self, ins: Sequence[Shape]) -> int:
         kernel, _, _, out = self.window(ins[0])
         return self.per_output(math.prod(kernel)) * ins[0].c * math.prod(out)
+
+    def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
+        kernel, _, _, out = self.window(ins[0])
+        k, o = "·".join(map(str, kernel)), "·".join(map(str, out))
+        if self.op == "max":
+            return "(k − 1)·C·out", f"({k} − 1)·{ins[0].c}·({o})"
+        return "k·C·out", f"({k})·{ins[0].c}·({o})"
+
+    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
+        kernel, stride, pads, out = self.window(ins[0])
+        rule = "⌈(n + p − k)/s⌉ + 1" if self.ceil_mode else "⌊(n + p − k)/s⌋ + 1"
+        bracket = ("⌈", "⌉") if self.ceil_mode else ("⌊", "⌋")
+        lines = super().formulas(ins)
+        for axis, (n, k, s, (lo, hi), o) in enumerate(zip(ins[0].spatial, kernel, stride, pads, out)):
+            lines.append((f"out[{axis}]", rule,
+                          f"{bracket[0]}({n} + {lo + hi} − {k})/{s}{bracket[1]} + 1", o))
+        return lines
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels
@@ -107,6 +130,9 @@ class GlobalAvgPool(Layer):
 
     def flops(self, ins: Sequence[Shape]) -> int:
         return ins[0].numel
+
+    def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
+        return "C·n (n per channel)", f"{ins[0].c}·({'·'.join(map(str, ins[0].spatial))})"
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels

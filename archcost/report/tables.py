@@ -127,7 +127,7 @@ def print_compare(totals: "pd.DataFrame", fmt: str, file: Any = None) -> None:
     fmts = [human, human, human, human_bytes, human_bytes]
 
     def cells(r: dict[str, Any]) -> list[str]:
-        return [f"{f(int(r[k]))} (×{r[k + '_ratio']:.2f})" for k, f in zip(keys, fmts)]
+        return [f"{f(int(r[k]))} ×{r[k + '_ratio']:.2f}" for k, f in zip(keys, fmts)]
 
     if fmt == "markdown":
         lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * 5]
@@ -145,6 +145,7 @@ def print_compare(totals: "pd.DataFrame", fmt: str, file: Any = None) -> None:
         table.add_column(h, justify="right", no_wrap=True)
     for r in records:
         table.add_row(escape(str(r["model"])), *cells(r))
-    console = Console(file=file, highlight=False)
+    tty = (file or sys.stdout).isatty()
+    console = Console(file=file, highlight=False, width=None if tty else 140)
     console.print(table)
     console.print(f"[dim]{CONVENTIONS}[/]")

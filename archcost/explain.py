@@ -1,0 +1,164 @@
+"""``archcost explain``: every count of a layer as its formula with the numbers in.
+
+For a composite (separable_conv, spatial_separable_conv) it also sets the two rows
+against the standard convolution they replace; for a grouped conv, against the same
+conv with one group — the comparisons the MobileNet and ShuffleNet papers make.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from archcost.costs import dtype_bytes
+from archcost.errors import SpecError, did_you_mean
+from archcost.layers.base import Layer, Shape
+from archcost.layers.conv import Conv, ConvLike, SeparableConv
+
+if TYPE_CHECKING:
+    from archcost.model import Model
+
+Line = tuple[str, str, str, Any]      # (quantity, symbolic, with numbers, value)
+
+
+@dataclass
+class Explanation:
+    """One layer (or composite) explained: fields, shapes and formula lines."""
+
+    name: str
+    kind: str
+    where: str
+    fields: dict[str, Any]
+    input_shapes: list[str]
+    output_shape: str
+    lines: list[Line]
+    rows: list["Explanation"] = field(default_factory=list)
+
+    def value(self, quantity: str) -> Any:
+        """The value of the first line named ``quantity``."""
+        return next(v for q, _, _, v in self.lines if q == quantity)
+
+    def text(self, indent: str = "") -> str:
+        fields = ", ".join(f"{k}={_show(v)}" for k, v in self.fields.items())
+        out = [f"{indent}{self.name} — {self.kind} ({self.where})",
+               f"{indent}  fields       {fields or '(none)'}",
+               f"{indent}  shapes       {' + '.join(f'[{s}]' for s in self.input_shapes)} -> "
+               f"[{self.output_shape}]"]
+        for quantity, symbolic, numbers, value in self.lines:
+            shown = f"{value:,}" if isinstance(value, int) else str(value)
+            parts = [p for p in (symbolic, numbers) if p and p != shown] + [shown]
+            formula = " = ".join(parts)
+            out.append(f"{indent}  {quantity:<12} {formula}")
+        for row in self.rows:
+            out.append("")
+            out.append(row.text(indent + "  "))
+        return "\n".join(out)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def explain(model: "Model", pattern: str, *, batch: int = 1,
+            dtype: str = "float32") -> list[Explanation]:
+    """Explain every layer whose name (or composite name) matches ``pattern`` (a glob).
+
+    Raises:
+        SpecError: nothing matches (with a did-you-mean).
+    """
+    g = model.graph
+    found: list[Explanation] = []
+    done: set[str] = set()
+    for name in model.layers:
+        a = g.nodes[name]
+        composite = a["composite"]
+        if composite and fnmatch.fnmatchcase(composite[0], pattern):
+            if composite[0] not in done:
+                done.add(composite[0])
+                rows = [n for n in model.layers if (g.nodes[n]["composite"] or ("",))[0] == composite[0]]
+                found.append(_composite(model, composite[0], composite[1], rows, batch, dtype))
+            continue
+        if fnmatch.fnmatchcase(name, pattern):
+            found.append(_layer(model, name, batch, dtype))
+    if not found:
+        names = model.layers + [c[0] for c in (g.nodes[n]["composite"] for n in model.layers) if c]
+        raise SpecError(f"no layer matches '{pattern}'.", file=model.path,
+                        hint=did_you_mean(pattern, names) + " Globs work too: 'stage2.*'.")
+    return found
+
+
+def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
+    a = model.graph.nodes[name]
+    layer: Layer = a["layer"]
+    ins: list[Shape] = a["input_shapes"]
+    lines: list[Line] = list(layer.formulas(ins))
+    nbytes = dtype_bytes(dtype)
+    inputs = sum(s.numel for s in ins)
+    outputs = sum(s.numel for s in a["output_shapes"])
+    params, buffers = layer.params(ins), layer.buffers(ins)
+    if layer.is_view:
+        lines.append(("memory", "0 (a view: nothing is moved)", "", 0))
+    else:
+        lines.append(("memory", "bytes·(batch·(in + out) + params + buffers)",
+                      f"{nbytes}·({batch}·({inputs:,} + {outputs:,}) + {params:,} + {buffers:,})",
+                      nbytes * (batch * (inputs + outputs) + params + buffers)))
+    if batch != 1:
+        lines = [(q, s, f"{batch}·({n})", batch * v) if q in ("macs", "flops") else (q, s, n, v)
+                 for q, s, n, v in lines]
+    lines.append(("activations", "output elements", f"{batch}·{outputs:,}" if batch != 1 else "",
+                  batch * outputs))
+    if isinstance(layer, ConvLike):
+        geo = layer.geometry(ins[0])
+        if geo.groups > 1 and geo.c_in // geo.groups > 1:
+            standard = Conv(out=geo.c_out, kernel=geo.kernel, stride=geo.stride,
+                            padding=tuple(p for pair in geo.padding for p in pair),
+                            dilation=geo.dilation, bias=geo.bias)
+            std = standard.macs(ins)
+            assert Fraction(layer.macs(ins), std) == Fraction(1, geo.groups)
+            lines.append(("vs standard", "", f"1/{geo.groups} of the one-group conv "
+                                             f"{standard.macs_formula(ins[0])}", std))
+    where = f"{a['file']}:{a['line']}" if a["file"] else "spec"
+    return Explanation(name=name, kind=a["kind"], where=where, fields=dict(a["fields"]),
+                       input_shapes=[str(s) for s in ins],
+                       output_shape="; ".join(str(s) for s in a["output_shapes"]), lines=lines)
+
+
+def _composite(model: "Model", name: str, layer: Layer, rows: list[str], batch: int,
+               dtype: str) -> Explanation:
+    g = model.graph
+    first, last = g.nodes[rows[0]], g.nodes[rows[-1]]
+    x: Shape = first["input_shapes"][0]
+    parts = [_layer(model, r, batch, dtype) for r in rows]
+    macs = [g.nodes[r]["layer"].macs(g.nodes[r]["input_shapes"]) for r in rows]
+    labels = ["depthwise", "pointwise"] if isinstance(layer, SeparableConv) else \
+        [r.rsplit(".", 1)[1] for r in rows]
+    lines: list[Line] = []
+    for label, r, m in zip(labels, rows, macs):
+        node = g.nodes[r]
+        lines.append((label, "", node["layer"].macs_formula(node["input_shapes"][0]), m))
+    fields = layer.fields()
+    standard = Conv(out=fields["out"], kernel=fields["kernel"], stride=fields["stride"],
+                    padding=fields["padding"], dilation=fields.get("dilation", 1), bias=False)
+    std = standard.macs([x])
+    total = sum(macs)
+    lines.append(("total", "", f"{total:,} = {100 * total / std:.1f}% of the standard "
+                               f"{standard.macs_formula(x)}", std))
+    if isinstance(layer, SeparableConv):
+        k = standard.geometry(x).k
+        n_out = fields["out"]
+        k_text = "k²" if len(set(standard.geometry(x).kernel)) == 1 and len(x.spatial) == 2 else "k"
+        ratio = 1 / n_out + 1 / k
+        lines.append(("ratio", f"1/N + 1/{k_text}", "", f"{ratio:.4f}  (N = {n_out}, {k_text} = {k})"))
+    where = f"{first['file']}:{first['line']}" if first["file"] else "spec"
+    return Explanation(name=name, kind=layer.kind, where=where, fields=fields,
+                       input_shapes=[str(x)],
+                       output_shape="; ".join(str(s) for s in last["output_shapes"]),
+                       lines=lines, rows=parts)
+
+
+def render(explanations: list[Explanation]) -> str:
+    return "\n\n".join(e.text() for e in explanations) + "\n"
