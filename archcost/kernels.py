@@ -40,6 +40,7 @@ about as much as the arithmetic here (DESIGN.md, "NumPy backend"). It only grows
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections.abc import Sequence
@@ -64,6 +65,8 @@ METHODS = ("auto", "pointwise", "depthwise", "im2col_cf", "im2col_cl")
 # Per-inner-loop overhead of a strided NumPy copy, in element copies (measured on the
 # reference machine: ~7 ns per inner loop against ~0.13 ns per float32 element).
 _LOOP_OVERHEAD = 55
+# Fixed cost of one NumPy call from Python (~3 µs), in the same units.
+_CALL = 23_000
 
 
 # --------------------------------------------------------------------------- helpers
@@ -159,8 +162,8 @@ def _fresh(shape: Sequence[int], out: np.ndarray | None) -> np.ndarray:
 def _matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> int:
     """``out = a @ b``; returns the multiplications it performed, ``batch·M·K·N``."""
     np.matmul(a, b, out=out)
-    batch = math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-    return batch * a.shape[-2] * a.shape[-1] * b.shape[-1]
+    # out's leading dims are the broadcast batch dims of a and b.
+    return math.prod(out.shape[:-2]) * a.shape[-2] * a.shape[-1] * b.shape[-1]
 
 
 def _multiply(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> int:
@@ -231,6 +234,24 @@ def _pad_into(src: np.ndarray, axes: Sequence[int], pads: Pads, value: float,
     return buf
 
 
+def _strided(base: np.ndarray, shape: Sequence[int], strides: Sequence[int]) -> np.ndarray:
+    """A read-only view of ``base`` with the given shape and byte strides.
+
+    Builds the ndarray directly when ``base`` is contiguous (a few µs cheaper per call
+    than ``as_strided``, which matters for the many small layers of a mobile net).
+    """
+    if base.flags.c_contiguous:
+        view = np.ndarray(tuple(shape), base.dtype, buffer=base, strides=tuple(strides))
+        view.flags.writeable = False
+        return view
+    return as_strided(base, shape=tuple(shape), strides=tuple(strides), writeable=False)
+
+
+def _channels_last(a: np.ndarray) -> np.ndarray:
+    """``(N, C, *spatial)`` viewed as ``(N, *spatial, C)`` (no copy)."""
+    return a.transpose(0, *range(2, a.ndim), 1)
+
+
 def _tap_slices(tap: Sequence[int], dilation: Sequence[int], stride: Sequence[int],
                 out: Sequence[int]) -> tuple[slice, ...]:
     """Per spatial dim, the slice of a padded input that kernel tap ``tap`` reads.
@@ -260,34 +281,50 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
     Returns:
         ``'depthwise'``, ``'pointwise'``, ``'im2col_cf'`` or ``'im2col_cl'``.
 
-    >>> conv_method((1, 32, 56, 56), (32, 1, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 32)
+    >>> conv_method((1, 384, 14, 14), (384, 1, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 384)
     'depthwise'
+    >>> conv_method((1, 96, 112, 112), (96, 1, 3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 96)
+    'im2col_cf'
     >>> conv_method((1, 256, 56, 56), (64, 256, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
     'pointwise'
     >>> conv_method((1, 3, 224, 224), (64, 3, 7, 7), (2, 2), ((3, 3), (3, 3)), (2, 2), 1)
     'im2col_cf'
-    >>> conv_method((1, 512, 7, 7), (512, 512, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    >>> conv_method((1, 64, 56, 56), (64, 64, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
     'im2col_cl'
     """
-    c_in, c_out = in_shape[1], w_shape[0]
+    n, c_in, c_out = in_shape[0], in_shape[1], w_shape[0]
     cg, kernel = w_shape[1], tuple(w_shape[2:])
-    if cg == 1 and groups > 1:
-        return "depthwise"
-    if all(k == 1 for k in kernel) and all(s == 1 for s in stride) \
-            and all(p == 0 for pair in padding for p in pair):
+    taps = math.prod(kernel)
+    pointwise = all(k == 1 for k in kernel) and all(s == 1 for s in stride) \
+        and all(p == 0 for pair in padding for p in pair)
+    if pointwise and cg > 1:
         return "pointwise"
-    spatial = in_shape[2:]
-    out = [output_length(n, k, s, lo, hi, d)
-           for n, k, s, (lo, hi), d in zip(spatial, kernel, stride, padding, dilation)]
-    cols = in_shape[0] * c_in * math.prod(kernel) * math.prod(out)
-    # Inner-loop run lengths of the column copy: channels-first walks the output width;
-    # channels-last walks the channels of a group, times kw when taps are adjacent.
-    run_cf = out[-1]
+    out = [output_length(size, k, s, lo, hi, d)
+           for size, k, s, (lo, hi), d in zip(in_shape[2:], kernel, stride, padding, dilation)]
+    elems = n * c_out * math.prod(out)          # output elements
+    x_elems = math.prod(in_shape)
+    cols = elems // c_out * c_in * taps         # im2col column entries
+    # Costs in units of one streamed float32 element (~0.13 ns here); an inner loop of a
+    # strided NumPy copy costs _LOOP_OVERHEAD units, a NumPy call ~_CALL units. The
+    # channels-first copy's inner loops run along the output width.
+    cost_cf = cols * (1 + _LOOP_OVERHEAD / out[-1]) + 3 * _CALL
+    if cg == 1 and groups > 1:
+        # im2col_cf's matmuls: one (1 x k) @ (k x P) per channel, read once, ~0.2 µs each.
+        cost_cf += cols + 1500 * n * c_out
+        # depthwise: a multiply and an add per tap over the output, whose inner loops run
+        # along W_out·C (stride 1) or C; plus the transposes in and out of channels-last
+        # (about three element units each) and a repeat of the input when C_out > C_in.
+        run = c_out * (out[-1] if stride[-1] == 1 else 1)
+        cost_dw = (taps * (2 * elems * (1 + _LOOP_OVERHEAD / run) + 2 * _CALL)
+                   + 3 * x_elems * (c_out // c_in) + 3 * elems)
+        return "depthwise" if cost_dw < cost_cf else "im2col_cf"
+    if pointwise:
+        return "pointwise"
+    # channels-last: inner loops along a group's channels (times kw when taps are
+    # adjacent), after transposing the input and the weights.
     run_cl = cg * (kernel[-1] if dilation[-1] == 1 and groups == 1 else 1)
-    cost_cf = cols * (1 + _LOOP_OVERHEAD / run_cf)
-    # The channels-last path also transposes the input and the weights.
-    cost_cl = (cols * (1 + _LOOP_OVERHEAD / run_cl)
-               + 2 * math.prod(in_shape) + 2 * c_out * cg * math.prod(kernel))
+    cost_cl = (cols * (1 + _LOOP_OVERHEAD / run_cl) + 3 * _CALL
+               + 3 * x_elems + 3 * c_out * cg * taps)
     return "im2col_cl" if cost_cl < cost_cf else "im2col_cf"
 
 
@@ -400,10 +437,10 @@ def _conv_im2col_cf(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads:
     else:
         xp = x
     st = xp.strides
-    windows = as_strided(
-        xp, shape=(n, groups, cg, *kernel, *out_sp),
-        strides=(st[0], st[1] * cg, st[1], *(st[2 + i] * dilation[i] for i in range(nd)),
-                 *(st[2 + i] * stride[i] for i in range(nd))), writeable=False)
+    windows = _strided(
+        xp, (n, groups, cg, *kernel, *out_sp),
+        (st[0], st[1] * cg, st[1], *(st[2 + i] * dilation[i] for i in range(nd)),
+         *(st[2 + i] * stride[i] for i in range(nd))))
     cols = _scratch("cols", windows.shape)
     np.copyto(cols, windows)
     k = cg * math.prod(kernel)
@@ -422,17 +459,17 @@ def _conv_im2col_cl(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads:
     c_out, cg = w.shape[:2]
     kernel = w.shape[2:]
     out_sp = y.shape[2:]
-    xp = _pad_into(np.moveaxis(x, 1, -1), range(1, 1 + nd), pads, pad_value, "pad")
+    xp = _pad_into(_channels_last(x), range(1, 1 + nd), pads, pad_value, "pad")
     st = xp.strides
-    windows = as_strided(
-        xp, shape=(n, groups, *out_sp, *kernel, cg),
-        strides=(st[0], st[-1] * cg, *(st[1 + i] * stride[i] for i in range(nd)),
-                 *(st[1 + i] * dilation[i] for i in range(nd)), st[-1]), writeable=False)
+    windows = _strided(
+        xp, (n, groups, *out_sp, *kernel, cg),
+        (st[0], st[-1] * cg, *(st[1 + i] * stride[i] for i in range(nd)),
+         *(st[1 + i] * dilation[i] for i in range(nd)), st[-1]))
     cols = _scratch("cols", windows.shape)
     np.copyto(cols, windows)
     k = cg * math.prod(kernel)
     p = math.prod(out_sp)
-    w_cl = np.moveaxis(w, 1, -1).reshape(groups, c_out // groups, k)
+    w_cl = _channels_last(w).reshape(groups, c_out // groups, k)
     return _matmul(w_cl, cols.reshape(n, groups, p, k).swapaxes(-1, -2),
                    y.reshape(n, groups, c_out // groups, p))
 
@@ -452,7 +489,7 @@ def _conv_depthwise(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     m = c_out // c_in
     kernel = w.shape[2:]
     out_sp = y.shape[2:]
-    xt = np.moveaxis(x, 1, -1)
+    xt = _channels_last(x)
     if m > 1:
         # Output channel c·m + j reads input channel c: repeat each channel m times.
         xt = np.broadcast_to(xt[..., None], xt.shape + (m,))
@@ -464,14 +501,14 @@ def _conv_depthwise(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     w_taps = w.reshape(c_out, -1).T
     w_tiled = np.broadcast_to(w_taps[:, None, :], (w_taps.shape[0], out_sp[-1], c_out)).copy()
     mults = 0
-    for t, tap in enumerate(np.ndindex(*kernel)):
+    for t, tap in enumerate(itertools.product(*map(range, kernel))):
         view = xp[(slice(None), *_tap_slices(tap, dilation, stride, out_sp))]
         if t == 0:
             mults += _multiply(view, w_tiled[t], acc)
         else:
             mults += _multiply(view, w_tiled[t], tmp)
             np.add(acc, tmp, out=acc)
-    y_cl = np.moveaxis(y, 1, -1)
+    y_cl = _channels_last(y)
     if b is None:
         np.copyto(y_cl, acc)
     else:
