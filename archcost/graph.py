@@ -15,7 +15,6 @@ that shape is computed on demand from the part of the graph already built.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -355,18 +354,23 @@ def build_graph(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> nx.DiG
     for node in builder.nodes.values():
         for ref in node.inputs:
             graph.add_edge(ref.node, node.name)
-    if not nx.is_directed_acyclic_graph(graph):
-        cycle = nx.find_cycle(graph)
-        path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
-        first = builder.nodes[cycle[0][0]]
-        raise SpecError(f"the layers form a cycle: {path}.", file=first.file, line=first.line,
-                        hint="Check the 'inputs' of these layers; data must flow one way.")
-    order: Callable[[str], int] = lambda n: builder.nodes[n].order  # noqa: E731
-    for name in nx.lexicographical_topological_sort(graph, key=order):
+    order = [n.name for n in builder.nodes.values()]
+    position = {name: i for i, name in enumerate(order)}
+    if any(position[r.node] >= position[n.name] for n in builder.nodes.values() for r in n.inputs):
+        # Some input is defined later than its consumer: sort (or find the cycle).
+        if not nx.is_directed_acyclic_graph(graph):
+            cycle = nx.find_cycle(graph)
+            path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
+            first = builder.nodes[cycle[0][0]]
+            raise SpecError(f"the layers form a cycle: {path}.", file=first.file, line=first.line,
+                            hint="Check the 'inputs' of these layers; data must flow one way.")
+        order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
+    for name in order:
         outs = builder.output_shapes(name)
         attrs = graph.nodes[name]
         node = builder.nodes[name]
         attrs["input_shapes"] = [builder.shape_of(r) for r in node.inputs]
         attrs["output_shapes"] = outs
         attrs["output_shape"] = outs[0] if len(outs) == 1 else outs
+    graph.graph["order"] = order
     return graph

@@ -6,7 +6,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 
 from archcost import costs
 from archcost.errors import SpecError, did_you_mean
@@ -38,8 +37,7 @@ class Model:
         self.input_shape = evaluate_input(spec, self.knobs)
         self.graph = build_graph(spec, self.knobs, Shape(self.input_shape))
         costs.annotate(self.graph)
-        self.order = list(nx.lexicographical_topological_sort(
-            self.graph, key=lambda n: self.graph.nodes[n]["order"]))
+        self.order: list[str] = self.graph.graph["order"]
 
     @property
     def name(self) -> str:

@@ -50,8 +50,29 @@ class YList(list):
     line: int
 
 
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR, _INT, _FLOAT = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, with the implicit-tag resolution of plain scalars memoised
+    (specs repeat the same few words thousands of times)."""
+
+    _tags: dict[str, str] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._tags) < 100_000:
+                    self._tags[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
 def _loader() -> type:
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return _Loader
 
 
 def read_yaml(path: Path, display: str | None = None) -> Any:
@@ -118,6 +139,15 @@ class _Converter:
             raise SpecError("a recursive YAML alias refers to itself.", file=self.file,
                             line=line)
         if isinstance(node, yaml.ScalarNode):
+            value, tag = node.value, node.tag
+            # Fast paths for the common scalars; the constructor handles the rest
+            # (bools, nulls, 0x/0o ints, 1_000, .inf, timestamps-as-strings ...).
+            if tag == _STR:
+                return value
+            if tag == _INT and value.isdigit():
+                return int(value)
+            if tag == _FLOAT and value.replace(".", "", 1).isdigit():
+                return float(value)
             try:
                 return self.scalars.construct_object(node)
             except yaml.YAMLError as exc:

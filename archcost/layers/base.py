@@ -9,6 +9,7 @@ counts are per sample and exact Python ints.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -59,6 +60,11 @@ class Shape:
 REGISTRY: dict[str, type["Layer"]] = {}
 
 
+@functools.lru_cache(maxsize=None)
+def _field_specs(cls: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
 def register(kind: str) -> Callable[[type["Layer"]], type["Layer"]]:
     """Class decorator: make ``cls`` the implementation of layer kind ``kind``."""
     def wrap(cls: type[Layer]) -> type[Layer]:
@@ -90,7 +96,7 @@ class Layer:
             FieldError: unknown field (with a did-you-mean), missing required field,
                 or a value of the wrong type.
         """
-        spec = {f.name: f for f in dataclasses.fields(cls)}
+        spec = _field_specs(cls)
         for key in fields:
             if key not in spec:
                 raise FieldError(f"unknown field '{key}' for kind '{cls.kind}'.",
@@ -111,7 +117,7 @@ class Layer:
         """Validate field values that do not depend on shapes."""
 
     def fields(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {name: getattr(self, name) for name in _field_specs(type(self))}
 
     def expand(self, name: str) -> list[tuple[str, "Layer"]] | None:
         """Composite kinds return their primitive rows; primitives return None."""

@@ -14,6 +14,7 @@ dims and ``g`` the groups. The composites (``separable_conv``,
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,7 @@ class ConvGeometry:
         return math.prod(self.out)
 
 
+@lru_cache(maxsize=8192)
 def conv_geometry(x: Shape, *, kind: str, c_out: int, groups: int, kernel: IntOrTuple,
                   stride: IntOrTuple, dilation: IntOrTuple, padding: Padding,
                   bias: bool) -> ConvGeometry:
