@@ -21,6 +21,8 @@ EPILOG_ANALYZE = """examples:
   archcost analyze specs/shufflenet_v1.yaml --set groups=8 --format markdown
   archcost analyze specs/mobilenet_v2.yaml --html          # reports/MobileNetV2.html
   archcost analyze specs/vgg16.yaml --batch 32 --dtype float16
+  archcost analyze specs/shufflenet_v2.yaml --device this-machine   # + estimated time, bound
+  archcost analyze specs/mobilenet_v2.yaml --device jetson-nano-fp32 --format csv
 """
 
 EPILOG_COMPARE = """examples:
@@ -28,6 +30,18 @@ EPILOG_COMPARE = """examples:
   archcost compare specs/mobilenet_v1.yaml@width=0.5 specs/mobilenet_v1.yaml@resolution=128
   archcost compare specs/mobilenet_v1.yaml specs/mobilenet_v2.yaml \\
       specs/shufflenet_v1.yaml specs/shufflenet_v2.yaml --html reports/mobilenet_vs_shufflenet.html
+"""
+
+EPILOG_CALIBRATE = """examples:
+  archcost calibrate                          # writes reports/this-machine.yaml
+  archcost calibrate -o devices/laptop.yaml --name laptop
+  archcost analyze specs/mobilenet_v1.yaml --device reports/this-machine.yaml
+"""
+
+EPILOG_BENCH = """examples:
+  archcost bench specs/shufflenet_v2.yaml                      # estimated on this machine, measured now
+  archcost bench specs/mobilenet_v1.yaml --repeats 9 --device reports/this-machine.yaml
+  archcost bench specs/shufflenet_v1.yaml --set groups=8 --format csv > shufflenet_g8.csv
 """
 
 
@@ -93,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write an HTML report (default reports/<name>.html)")
     a.add_argument("--plotlyjs", default="inline", choices=["inline", "cdn"],
                    help="inline Plotly's JavaScript (works offline; default) or load it from a CDN")
+    a.add_argument("--device", metavar="PROFILE",
+                   help="add roofline time estimates (estimated_s, bound) for a device profile: "
+                        "a bundled name (jetson-nano-fp32, ...), this-machine (measured now), "
+                        "or a profile YAML path")
     common(a)
 
     c = sub.add_parser("compare", help="several specs or knob settings side by side",
@@ -153,6 +171,47 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--batch", type=positive_int, default=1)
     v.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
                    help=argparse.SUPPRESS)
+
+    k = sub.add_parser("calibrate", help="measure this machine as a roofline device profile",
+                       description="Measure this machine's NumPy float32 GEMM peak (MAC/s), "
+                                   "large-copy bandwidth (bytes/s) and per-call overhead, and "
+                                   "write them as a device profile YAML for --device.",
+                       epilog=EPILOG_CALIBRATE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    k.add_argument("-o", "--output", metavar="PATH", default="reports/this-machine.yaml",
+                   help="where to write the profile (default reports/this-machine.yaml)")
+    k.add_argument("--name", default="this-machine", help="the profile's name (default this-machine)")
+    k.add_argument("--quick", action="store_true",
+                   help="smaller sizes, fewer repeats (what --device this-machine uses)")
+    k.add_argument("--gemm-size", type=positive_int, metavar="N",
+                   help="size of the square matmul (default 2048)")
+    k.add_argument("--copy-mib", type=positive_int, metavar="MIB",
+                   help="MiB of the copied array (default 256)")
+    k.add_argument("--repeats", type=positive_int, help="timings per measurement (default 5)")
+    k.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
+
+    b = sub.add_parser("bench", help="measure each layer's NumPy time beside its roofline estimate",
+                       description="Run SPEC in the NumPy backend (the executor's weights and "
+                                   "input), time every layer (one warm-up pass, then the median "
+                                   "of --repeats passes), put the roofline estimate beside it, "
+                                   "and report the Spearman rank correlation of estimated and "
+                                   "of MACs-only against measured per-layer time.",
+                       epilog=EPILOG_BENCH, formatter_class=argparse.RawDescriptionHelpFormatter)
+    b.add_argument("spec")
+    b.add_argument("--set", action="append", metavar="KEY=VALUE")
+    b.add_argument("--repeats", type=positive_int, default=5,
+                   help="timed passes; each layer's time is their median (default 5)")
+    b.add_argument("--device", metavar="PROFILE", default="this-machine",
+                   help="profile for the estimates (default this-machine: a quick calibration "
+                        "of the machine being measured)")
+    b.add_argument("--format", default="table", choices=["table", "json", "csv", "markdown"])
+    b.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    b.add_argument("--max-memory", metavar="SIZE",
+                   help="refuse runs whose estimated memory exceeds SIZE (e.g. 2G); "
+                        "default: half of the available memory")
+    b.add_argument("--batch", type=positive_int, default=1)
+    b.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                   help=argparse.SUPPRESS)
     return parser
 
 
@@ -207,7 +266,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         path = Path(args.html) if args.html else default_report_path(model.name)
         write_atomically(path, lambda tmp: write_model_report(
             model, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs))
-    if args.format == "json":
+    if args.device:
+        from archcost.report.latency import print_estimates
+        from archcost.roofline import estimate_rows, load_profile
+        profile = load_profile(args.device)
+        print_estimates(model, costs, estimate_rows(costs.rows, profile), profile, args.format)
+    elif args.format == "json":
         print(tables.to_json(model, costs))
     elif args.format == "csv":
         sys.stdout.write(tables.to_csv(costs))
@@ -276,5 +340,37 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from archcost.calibrate import calibrate, write_profile
+    from archcost.report.latency import device_line
+    profile = calibrate(quick=args.quick, name=args.name, gemm_size=args.gemm_size,
+                        copy_bytes=args.copy_mib * 2**20 if args.copy_mib else None,
+                        repeats=args.repeats)
+    path = write_profile(profile, args.output)   # atomic
+    print(device_line(profile))
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from archcost.backend import _LazyProgress, parse_size
+    from archcost.bench import run
+    from archcost.model import load
+    from archcost.report.latency import print_bench
+    from archcost.roofline import load_profile
+    model = load(args.spec, **parse_sets(args.set))
+    profile = load_profile(args.device)
+    bar = _LazyProgress(sys.stdout.isatty())
+    try:
+        result = run(model, profile=profile, repeats=args.repeats, batch=args.batch,
+                     seed=args.seed, progress=bar,
+                     max_memory=parse_size(args.max_memory) if args.max_memory else None)
+    finally:
+        bar.close()
+    print_bench(result, args.format)
+    return 0
+
+
 COMMANDS = {"analyze": cmd_analyze, "compare": cmd_compare, "validate": cmd_validate,
-            "explain": cmd_explain, "whatif": cmd_whatif}
+            "explain": cmd_explain, "whatif": cmd_whatif, "calibrate": cmd_calibrate,
+            "bench": cmd_bench}

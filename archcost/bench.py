@@ -1,0 +1,254 @@
+"""Measure every layer's real time in the NumPy backend beside its roofline estimate.
+
+``archcost bench SPEC`` answers the question ShuffleNet V2 asked: do MACs predict
+speed? It runs the network ``warmup + repeats`` times with the executor's weights and
+input (same seed, same draw order as :func:`archcost.backend.validate`), times each
+layer's ``forward`` in every pass, and keeps the median of the timed passes. A whole
+pass per repetition (not one layer in a tight loop) leaves the caches and the
+allocator as a real run leaves them. Beside each time it puts the roofline estimate
+(:mod:`archcost.roofline`) and reports two Spearman rank correlations over the
+layers: estimated vs measured time, and MACs alone vs measured time. It reports
+them over every layer and again over the layers that have MACs (conv and linear),
+since MACs say nothing about the others.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from archcost.backend import _weights, available_memory, estimate_peak_bytes
+from archcost.errors import SpecError
+from archcost.graph import INPUT
+from archcost.roofline import Profile, estimate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from archcost.model import Model
+
+
+@dataclass(frozen=True)
+class LayerTiming:
+    """One layer: its counts, its roofline estimate and its measured time."""
+
+    name: str
+    kind: str
+    macs: int
+    memory_access: int
+    estimated_s: float
+    bound: str
+    measured_s: float
+    min_s: float
+
+
+@dataclass
+class BenchResult:
+    """The result of :func:`run`: per-layer timings, totals and rank correlations."""
+
+    model: str
+    batch: int
+    repeats: int
+    profile: Profile
+    layers: list[LayerTiming]
+    pass_seconds: float
+
+    @property
+    def estimated_total_s(self) -> float:
+        return math.fsum(t.estimated_s for t in self.layers)
+
+    @property
+    def measured_total_s(self) -> float:
+        """Sum of the per-layer medians (``pass_seconds`` also counts the loop itself)."""
+        return math.fsum(t.measured_s for t in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(t.macs for t in self.layers)
+
+    def correlations(self) -> dict[str, float]:
+        """Spearman's rho of estimate and of MACs against measured time, over all
+        layers and over the layers with MACs (NaN when undefined)."""
+        measured = [t.measured_s for t in self.layers]
+        with_macs = [t for t in self.layers if t.macs > 0]
+        return {
+            "estimate_vs_measured": spearman([t.estimated_s for t in self.layers], measured),
+            "macs_vs_measured": spearman([t.macs for t in self.layers], measured),
+            "estimate_vs_measured_mac_layers": spearman(
+                [t.estimated_s for t in with_macs], [t.measured_s for t in with_macs]),
+            "macs_vs_measured_mac_layers": spearman(
+                [t.macs for t in with_macs], [t.measured_s for t in with_macs]),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Totals and correlations as plain values (the JSON output's head)."""
+        return {"model": self.model, "batch": self.batch, "repeats": self.repeats,
+                "device": self.profile.summary(), "layers": len(self.layers),
+                "macs": self.macs, "estimated_s": self.estimated_total_s,
+                "measured_s": self.measured_total_s, "pass_s": self.pass_seconds,
+                "spearman": self.correlations()}
+
+    def frame(self) -> "pd.DataFrame":
+        """One row per layer; ``.attrs`` holds :meth:`summary`."""
+        import pandas as pd
+        df = pd.DataFrame([asdict(t) for t in self.layers],
+                          columns=[f for f in LayerTiming.__dataclass_fields__])
+        df = df.astype({"macs": "int64", "memory_access": "int64"})
+        df.attrs.update(self.summary())
+        return df
+
+
+# -- rank correlation ----------------------------------------------------------------
+def average_ranks(values: Sequence[float]) -> list[float]:
+    """1-based ranks, ties sharing the average of the ranks they span.
+
+    >>> average_ranks([10, 20, 20, 5])
+    [2.0, 3.5, 3.5, 1.0]
+    """
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rank correlation: Pearson's r of the average ranks (ties handled as
+    scipy.stats.spearmanr does). NaN when fewer than two pairs or either side is
+    constant.
+
+    >>> spearman([1, 2, 3, 4], [10, 20, 30, 40]), spearman([1, 2, 3], [3, 2, 1])
+    (1.0, -1.0)
+    """
+    if len(x) != len(y):
+        raise ValueError(f"spearman needs two sequences of one length, got {len(x)} and {len(y)}")
+    if len(x) < 2:
+        return math.nan
+    rx, ry = average_ranks(x), average_ranks(y)
+    mx, my = statistics.fmean(rx), statistics.fmean(ry)
+    sxy = math.fsum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = math.fsum((a - mx) ** 2 for a in rx)
+    syy = math.fsum((b - my) ** 2 for b in ry)
+    if sxx == 0 or syy == 0:
+        return math.nan
+    return max(-1.0, min(1.0, sxy / math.sqrt(sxx * syy)))
+
+
+# -- measurement -----------------------------------------------------------------------
+def run(model: "Model | str | Path", *, profile: Profile | str | None = None, repeats: int = 5,
+        warmup: int = 1, batch: int = 1, seed: int = 0, max_memory: int | None = None,
+        progress: Callable[[int, int, str], None] | None = None) -> BenchResult:
+    """Time every layer of ``model`` in the NumPy backend and estimate it on ``profile``.
+
+    Args:
+        model: a loaded model, or a spec path (loaded with its default params).
+        profile: a :class:`Profile`, a bundled name or a path; default ``this-machine``
+            (a quick calibration of the machine being measured).
+        repeats: timed passes; each layer's time is their median.
+        warmup: untimed passes first (the first call of a layer shape pays for
+            allocation, page faults and BLAS thread start-up).
+        batch: samples per pass.
+        seed: seeds the input and the weights (the executor's draw order).
+        max_memory: refuse (SpecError) when the estimated run is larger; default
+            half of the available memory.
+        progress: called as ``progress(done, total, label)`` after each pass.
+
+    Raises:
+        SpecError: repeats < 1, or the estimate exceeds ``max_memory``.
+    """
+    from archcost.model import Model, load
+    from archcost.roofline import THIS_MACHINE, load_profile
+    if not isinstance(model, Model):
+        model = load(model)
+    if repeats < 1 or warmup < 0:
+        raise SpecError(f"bench needs repeats >= 1 and warmup >= 0, got repeats={repeats}, "
+                        f"warmup={warmup}.")
+    device = profile if isinstance(profile, Profile) else load_profile(profile or THIS_MACHINE)
+    g = model.graph
+    layers = model.layers
+    weight_bytes = 4 * sum(g.nodes[n]["params"] + g.nodes[n]["buffers"] for n in layers)
+    needed = estimate_peak_bytes(model, batch) + weight_bytes
+    limit = max_memory if max_memory is not None else available_memory() // 2
+    if needed > limit:
+        raise SpecError(f"benchmarking {model.label} at batch {batch} needs about "
+                        f"{needed / 2**20:,.0f} MiB (all weights stay allocated), over the limit "
+                        f"of {limit / 2**20:,.0f} MiB; refused before allocating anything.",
+                        hint="Lower --batch or the resolution (--set resolution=...).")
+    # The executor's draws, in its order: the input first, then each layer's weights.
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal((batch, *model.input_shape), dtype=np.float32)
+    weights = [_weights(g.nodes[n]["layer"], g.nodes[n]["input_shapes"], rng) for n in layers]
+    times: list[list[float]] = [[] for _ in layers]
+    passes: list[float] = []
+    total = warmup + repeats
+    gc_was_enabled = gc.isenabled()
+    gc.disable()                 # a collection inside a timed call is noise, not the layer
+    try:
+        for p in range(total):
+            started = time.perf_counter()
+            per_layer = _one_pass(model, x0, weights)
+            if p >= warmup:
+                passes.append(time.perf_counter() - started)
+                for i, dt in enumerate(per_layer):
+                    times[i].append(dt)
+            if progress:
+                progress(p + 1, total, "warm-up" if p < warmup else f"pass {p - warmup + 1}")
+            gc.collect()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    estimates = estimate(model, device, batch=batch)
+    rows = [LayerTiming(name=e.name, kind=e.kind, macs=e.macs, memory_access=e.memory_access,
+                        estimated_s=e.seconds, bound=e.bound,
+                        measured_s=statistics.median(ts), min_s=min(ts))
+            for e, ts in zip(estimates, times)]
+    return BenchResult(model=model.label, batch=batch, repeats=repeats, profile=device,
+                       layers=rows, pass_seconds=statistics.median(passes))
+
+
+def _one_pass(model: "Model", x0: np.ndarray, weights: list[dict[str, np.ndarray]]) -> list[float]:
+    """Run the network once, freeing tensors after their last consumer; per-layer seconds."""
+    g = model.graph
+    remaining = {n: g.out_degree(n) for n in model.order}
+    values: dict[str, Any] = {INPUT: x0}
+    seconds = []
+    clock = time.perf_counter
+    for name, w in zip(model.layers, weights):
+        a = g.nodes[name]
+        xs = []
+        for src, port in zip(a["inputs"], a["ports"]):
+            value = values[src]
+            xs.append(value[port] if isinstance(value, list) else value)
+        t0 = clock()
+        y, _ = a["layer"].forward(xs, w)
+        seconds.append(clock() - t0)
+        values[name] = y
+        for src in set(a["inputs"]):
+            remaining[src] -= 1
+            if remaining[src] == 0:
+                del values[src]
+    return seconds
+
+
+def bench(model: "Model | str | Path", **kwargs: Any) -> "pd.DataFrame":
+    """Per-layer measured and estimated times as a DataFrame (see :func:`run` for the
+    arguments); ``df.attrs`` holds the totals and the Spearman correlations.
+
+    >>> df = bench("specs/examples/standard_vs_separable.yaml", repeats=3)  # doctest: +SKIP
+    >>> df.attrs["spearman"]["macs_vs_measured"]                            # doctest: +SKIP
+    """
+    return run(model, **kwargs).frame()

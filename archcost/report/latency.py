@@ -1,0 +1,265 @@
+"""Text forms of roofline estimates and bench results: terminal, JSON, CSV, Markdown.
+
+``archcost analyze SPEC --device PROFILE`` prints the usual cost table with two more
+per-layer columns, ``estimated_s`` (seconds) and ``bound`` (compute, memory, or none
+for views), and the total estimated time; ``archcost bench`` prints measured beside
+estimated times and the rank correlations. Like :mod:`archcost.report.tables`, the
+JSON, CSV and Markdown forms use only the standard library (no pandas, no plotly).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from typing import TYPE_CHECKING, Any
+
+from archcost.costs import COLUMNS, CONVENTIONS, Costs
+from archcost.report.tables import _md_escape, flat_row, shape_text
+from archcost.report.units import human, human_bytes
+from archcost.roofline import LayerEstimate, Profile, total_seconds
+
+if TYPE_CHECKING:
+    from archcost.bench import BenchResult
+
+LATENCY_COLUMNS = ["estimated_s", "bound"]
+ROOFLINE_NOTE = ("Roofline estimate per layer: max(MACs / peak, memory bytes / bandwidth) + "
+                 "overhead; layers run one after another.")
+
+
+def human_seconds(seconds: float) -> str:
+    """Seconds with a unit and three significant digits.
+
+    >>> human_seconds(0.0123), human_seconds(4.5e-05), human_seconds(2.0), human_seconds(0)
+    ('12.3 ms', '45 µs', '2 s', '0')
+    """
+    if seconds == 0:
+        return "0"
+    if not math.isfinite(seconds):
+        return "–"
+    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
+        if abs(seconds) >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def _rate(value: float, unit: str) -> str:
+    return f"{human(value)} {unit}"
+
+
+def device_line(profile: Profile) -> str:
+    """One line describing the device: peak, bandwidth, overhead, ridge, source."""
+    text = (f"device {profile.name}: peak {_rate(profile.peak_macs_per_s, 'MAC/s')}, "
+            f"bandwidth {human_bytes(profile.bandwidth_bytes_per_s)}/s, overhead "
+            f"{human_seconds(profile.overhead_s)}/layer, ridge {profile.ridge:.3g} MAC/B")
+    return text + (f" ({profile.source})" if profile.source else "")
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+# -- analyze --device ----------------------------------------------------------------
+def to_json(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile) -> str:
+    """DESIGN's JSON object, plus ``device``, ``totals.estimated_s`` and per layer
+    ``estimated_s``, ``bound`` and ``intensity`` (MACs per byte)."""
+    totals = {**costs.totals, "estimated_s": total_seconds(estimates)}
+    doc = {"name": model.name, "input_shape": list(model.input_shape), "batch": costs.batch,
+           "dtype": costs.dtype, "knobs": model.knobs, "device": profile.summary(),
+           "totals": totals, "layers": []}
+    head = json.dumps(doc)[:-len("[]}")]
+    layers = ",\n ".join(
+        json.dumps({**r.as_json(), "estimated_s": e.seconds, "bound": e.bound,
+                    "intensity": _finite(e.intensity)})
+        for r, e in zip(costs.rows, estimates))
+    return f"{head}[\n {layers}\n]}}"
+
+
+def to_csv(costs: Costs, estimates: list[LayerEstimate]) -> str:
+    """The analyze CSV with ``estimated_s`` and ``bound`` appended."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["name", "type", *COLUMNS[2:], *LATENCY_COLUMNS],
+                            lineterminator="\n")
+    writer.writeheader()
+    for row, e in zip(costs.rows, estimates):
+        writer.writerow({**flat_row(row, "type"), "estimated_s": repr(e.seconds), "bound": e.bound})
+    return out.getvalue()
+
+
+def to_markdown(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile) -> str:
+    head = ["name", "kind", "output", "params", "MACs", "memory (B)", "est. time", "bound"]
+    lines = [f"# {_md_escape(model.label)}", "",
+             f"Input {shape_text(model.input_shape)}, batch {costs.batch}, {costs.dtype}. "
+             f"{_md_escape(device_line(profile))}.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * 4 + "---|"]
+    for r, e in zip(costs.rows, estimates):
+        lines.append(f"| {_md_escape(r.name)} | {r.kind} | {shape_text(r.output_shape)} | "
+                     f"{r.params:,} | {r.macs:,} | {r.memory_access:,} | "
+                     f"{human_seconds(e.seconds)} | {e.bound} |")
+    t = costs.totals
+    lines.append(f"| **total** | | | **{t['params']:,}** | **{t['macs']:,}** | "
+                 f"**{t['memory_access']:,}** | **{human_seconds(total_seconds(estimates))}** | |")
+    lines += ["", ROOFLINE_NOTE, CONVENTIONS, ""]
+    return "\n".join(lines)
+
+
+def print_table(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile,
+                file: Any = None) -> None:
+    """The analyze table with estimated time and bound columns and the total time."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    tty = (file or sys.stdout).isatty()
+    console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 140)
+    t = costs.totals
+    total = total_seconds(estimates)
+    table = Table(title=f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
+                        f"batch {costs.batch}, {costs.dtype}",
+                  title_justify="left", show_footer=True, box=None, header_style="bold",
+                  footer_style="bold", pad_edge=False)
+    table.add_column("layer", footer="total", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("output", no_wrap=True)
+    for label, key, fmt in (("params", "params", human), ("MACs", "macs", human),
+                            ("memory", "memory_access", human_bytes)):
+        table.add_column(label, justify="right", footer=fmt(t[key]), no_wrap=True)
+    table.add_column("MAC/B", justify="right", no_wrap=True)
+    table.add_column("est. time", justify="right", footer=human_seconds(total), no_wrap=True)
+    table.add_column("bound", no_wrap=True)
+    for r, e in zip(costs.rows, estimates):
+        table.add_row(escape(r.name), r.kind, shape_text(r.output_shape), human(r.params),
+                      human(r.macs), human_bytes(r.memory_access),
+                      f"{e.intensity:.3g}" if e.macs else "–", human_seconds(e.seconds), e.bound)
+    console.print(table)
+    split = []
+    for bound in ("compute", "memory"):
+        group = [e for e in estimates if e.bound == bound]
+        split.append(f"{bound}-bound {len(group)} layers "
+                     f"({human_seconds(total_seconds(group))})")
+    console.print(f"[bold]{len(costs.rows)} layers[/]: MACs {t['macs']:,} · memory "
+                  f"{t['memory_access']:,} B · estimated {human_seconds(total)}: "
+                  + ", ".join(split))
+    console.print(escape(device_line(profile)), markup=True)
+    console.print(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
+
+
+def print_estimates(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile,
+                    fmt: str, file: Any = None) -> None:
+    """``analyze --device`` output in ``fmt`` (table, json, csv or markdown)."""
+    out = file or sys.stdout
+    if fmt == "json":
+        out.write(to_json(model, costs, estimates, profile) + "\n")
+    elif fmt == "csv":
+        out.write(to_csv(costs, estimates))
+    elif fmt == "markdown":
+        out.write(to_markdown(model, costs, estimates, profile) + "\n")
+    else:
+        print_table(model, costs, estimates, profile, file=file)
+
+
+# -- bench ------------------------------------------------------------------------------
+BENCH_CSV_COLUMNS = ["name", "type", "macs", "memory_access", "bound", "estimated_s",
+                     "measured_s", "min_s"]
+
+
+def _rho(x: float) -> str:
+    return "undefined" if math.isnan(x) else f"{x:+.2f}"
+
+
+def bench_verdict(result: "BenchResult") -> list[str]:
+    """Plain sentences: did MACs predict time here, and did the roofline do better?"""
+    c = result.correlations()
+    lines = [f"Spearman rank correlation with measured per-layer time, over all "
+             f"{len(result.layers)} layers: roofline estimate {_rho(c['estimate_vs_measured'])}, "
+             f"MACs alone {_rho(c['macs_vs_measured'])}.",
+             f"Over the {sum(1 for t in result.layers if t.macs)} layers with MACs (conv, linear): "
+             f"roofline {_rho(c['estimate_vs_measured_mac_layers'])}, MACs "
+             f"{_rho(c['macs_vs_measured_mac_layers'])}."]
+    est, macs = c["estimate_vs_measured"], c["macs_vs_measured"]
+    if not (math.isnan(est) or math.isnan(macs)):
+        better = "better than" if est > macs + 0.02 else \
+            "worse than" if est < macs - 0.02 else "about as well as"
+        lines.append(f"The roofline ranked the layers {better} MACs alone.")
+    return lines
+
+
+def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
+    """``archcost bench`` output in ``fmt`` (table, json, csv or markdown)."""
+    out = file or sys.stdout
+    rows = result.layers
+    if fmt == "json":
+        head = json.dumps(_no_nan(result.summary()))[:-1]
+        layers = ",\n ".join(json.dumps({"name": t.name, "type": t.kind, "macs": t.macs,
+                                         "memory_access": t.memory_access, "bound": t.bound,
+                                         "estimated_s": t.estimated_s,
+                                         "measured_s": t.measured_s, "min_s": t.min_s})
+                             for t in rows)
+        out.write(f'{head}, "per_layer": [\n {layers}\n]}}\n')
+        return
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=BENCH_CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for t in rows:
+            writer.writerow({"name": t.name, "type": t.kind, "macs": t.macs,
+                             "memory_access": t.memory_access, "bound": t.bound,
+                             "estimated_s": repr(t.estimated_s), "measured_s": repr(t.measured_s),
+                             "min_s": repr(t.min_s)})
+        return
+    title = (f"{result.model} — NumPy backend, batch {result.batch}, median of "
+             f"{result.repeats} passes, estimated on {result.profile.name}")
+    totals = (human(result.macs), human_seconds(result.estimated_total_s),
+              human_seconds(result.measured_total_s))
+    if fmt == "markdown":
+        lines = [f"# {_md_escape(title)}", "",
+                 "| layer | kind | MACs | memory (B) | bound | estimated | measured | measured/est. |",
+                 "|---|---|---:|---:|---|---:|---:|---:|"]
+        for t in rows:
+            lines.append(f"| {_md_escape(t.name)} | {t.kind} | {t.macs:,} | {t.memory_access:,} | "
+                         f"{t.bound} | {human_seconds(t.estimated_s)} | "
+                         f"{human_seconds(t.measured_s)} | {_ratio(t)} |")
+        lines.append(f"| **total** | | **{result.macs:,}** | | | **{totals[1]}** | "
+                     f"**{totals[2]}** | |")
+        lines += ["", _md_escape(device_line(result.profile)) + ".", "",
+                  *bench_verdict(result), ""]
+        out.write("\n".join(lines) + "\n")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    tty = out.isatty()
+    console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 140)
+    table = Table(title=escape(title), title_justify="left", show_footer=True, box=None,
+                  header_style="bold", footer_style="bold", pad_edge=False)
+    table.add_column("layer", footer="total", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("MACs", justify="right", footer=totals[0], no_wrap=True)
+    table.add_column("memory", justify="right", no_wrap=True)
+    table.add_column("bound", no_wrap=True)
+    table.add_column("estimated", justify="right", footer=totals[1], no_wrap=True)
+    table.add_column("measured", justify="right", footer=totals[2], no_wrap=True)
+    table.add_column("meas./est.", justify="right", no_wrap=True)
+    for t in rows:
+        table.add_row(escape(t.name), t.kind, human(t.macs), human_bytes(t.memory_access), t.bound,
+                      human_seconds(t.estimated_s), human_seconds(t.measured_s), _ratio(t))
+    console.print(table)
+    console.print(escape(device_line(result.profile)))
+    console.print(f"whole passes: median {human_seconds(result.pass_seconds)} (the per-layer "
+                  "medians plus the executor's own bookkeeping)")
+    for line in bench_verdict(result):
+        console.print(line)
+
+
+def _ratio(t: Any) -> str:
+    return f"×{t.measured_s / t.estimated_s:.1f}" if t.estimated_s else "–"
+
+
+def _no_nan(value: Any) -> Any:
+    """NaN (an undefined correlation) -> None, so the JSON stays standard."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
