@@ -209,18 +209,28 @@ def _div(fig: go.Figure, div_id: str) -> str:
 
 # ------------------------------------------------------------------- single report
 
-def _stage_ticks(names: Sequence[str], max_ticks: int = 40) -> tuple[list[int], list[str]]:
-    """Tick positions at the first layer of each multi-layer top-level stage."""
-    counts: dict[str, int] = {}
-    first: dict[str, int] = {}
+def stage_ticks(names: Sequence[str], min_gap: float = 1 / 40) -> tuple[list[float], list[str]]:
+    """Axis ticks naming each stage at the middle of its layers (network-order axis).
+
+    A stage whose middle falls within ``min_gap`` (a fraction of the layer count) of
+    the previous tick is left unlabelled, so rotated labels never overprint.
+
+    >>> stage_ticks(["conv1", "s1.a", "s1.b", "s1.c", "s2.a", "fc"], min_gap=0)
+    ([0.0, 2.0, 4.0, 5.0], ['stem', 's1', 's2', 'head'])
+    """
+    spans: dict[str, list[int]] = {}
     for i, s in enumerate(stage_labels(names)):
-        counts[s] = counts.get(s, 0) + 1
-        first.setdefault(s, i)
-    ticks = [(i, s) for s, i in first.items() if counts[s] > 1]
-    if len(ticks) > max_ticks:
-        step = math.ceil(len(ticks) / max_ticks)
-        ticks = ticks[::step]
-    return [i for i, _ in ticks], [esc(s) for _, s in ticks]
+        spans.setdefault(s, [i, i])[1] = i
+    gap = min_gap * len(names)
+    vals: list[float] = []
+    text: list[str] = []
+    for s, (lo, hi) in spans.items():
+        mid = (lo + hi) / 2
+        if vals and mid - vals[-1] < gap:
+            continue
+        vals.append(mid)
+        text.append(esc(s))
+    return vals, text
 
 
 def fig_layers(df: pd.DataFrame, hover: list[str]) -> go.Figure:
@@ -237,11 +247,11 @@ def fig_layers(df: pd.DataFrame, hover: list[str]) -> go.Figure:
                 legendgroup=esc(kind), showlegend=row == 1,
                 marker=dict(color=kind_color(kind), line=dict(width=0)),
                 hovertext=hover_arr[sel].tolist(), hoverinfo="text"), row=row, col=1)
-    tickvals, ticktext = _stage_ticks(df[NAME].tolist())
+    tickvals, ticktext = stage_ticks(df[NAME].tolist())
     fig.update_layout(_layout(560, bargap=0.1, barmode="overlay",
                               legend=dict(title=dict(text="kind"), font=dict(size=11))))
     fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, tickangle=-45, row=2, col=1,
-                     title_text="layer, in network order (ticks: first layer of each stage)")
+                     title_text="layer, in network order (labels: stages)")
     fig.update_xaxes(range=[-0.5, len(df) - 0.5])
     return fig
 
@@ -342,7 +352,7 @@ def fig_cumulative(df: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(x=x, y=pct, mode="lines", name=label,
                                  line=dict(color=color, width=2, shape="hv"),
                                  hovertext=texts, hoverinfo="text"))
-    tickvals, ticktext = _stage_ticks(df[NAME].tolist())
+    tickvals, ticktext = stage_ticks(df[NAME].tolist())
     fig.update_layout(_layout(380, hovermode="x unified",
                               yaxis=dict(title_text="% of the network's total",
                                          range=[0, 101], ticksuffix="%"),
@@ -375,7 +385,7 @@ def fig_intensity(df: pd.DataFrame, hover: list[str], totals: dict[str, int]) ->
                                  line=dict(color="#444", dash="dash", width=1),
                                  hovertext=[f"whole network: {avg:.3g} MACs/byte"] * 2,
                                  hoverinfo="text"))
-    tickvals, ticktext = _stage_ticks(df[NAME].tolist())
+    tickvals, ticktext = stage_ticks(df[NAME].tolist())
     fig.update_layout(_layout(380, bargap=0.1, barmode="overlay",
                               yaxis=dict(type="log", dtick=1, exponentformat="none",
                                          title_text="MACs per byte (log)"),
@@ -389,10 +399,11 @@ def fig_intensity(df: pd.DataFrame, hover: list[str], totals: dict[str, int]) ->
 def graph_layout(graph: nx.DiGraph) -> dict[str, tuple[int, int]]:
     """A cheap layered layout: x = longest path from the input, y = a lane.
 
-    A node keeps the lane of its first input when that lane is free at its depth,
+    A node keeps the lane of its deepest input (the longest path through a residual
+    or shuffle unit; the first input on a tie) when that lane is free at its depth,
     else takes the nearest free lane above, so the main path runs straight along lane 0
-    and branches (downsample shortcuts, the second branch of a shuffle unit) sit above
-    it. O(nodes + edges).
+    and short branches (downsample shortcuts, ShuffleNet's average-pool shortcut) sit
+    above it. O(nodes + edges).
     """
     order = {n: d.get("order", i) for i, (n, d) in enumerate(graph.nodes(data=True))}
     depth: dict[str, int] = {}
@@ -402,10 +413,11 @@ def graph_layout(graph: nx.DiGraph) -> dict[str, tuple[int, int]]:
     used: dict[int, set[int]] = {}
     pos: dict[str, tuple[int, int]] = {}
     for n in sorted(graph.nodes, key=lambda n: (depth[n], order[n])):
-        preds = sorted(graph.predecessors(n), key=lambda p: order[p])
         inputs = [i.split(":", 1)[0] for i in graph.nodes[n].get("inputs") or []]
-        first = next((p for p in inputs if p in pos), preds[0] if preds else None)
-        want = pos[first][1] if first in pos else 0
+        preds = sorted(graph.predecessors(n),
+                       key=lambda p: (inputs.index(p) if p in inputs else len(inputs), order[p]))
+        main = max(preds, key=lambda p: depth[p], default=None)  # first of the deepest
+        want = pos[main][1] if main in pos else 0
         taken = used.setdefault(depth[n], set())
         lane = want
         step = 0

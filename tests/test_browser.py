@@ -1,0 +1,271 @@
+"""The HTML reports in a real browser: headless Chromium driven by Playwright.
+
+Uses Debian's ``chromium`` (``apt-get install chromium``; scripts/test.sh installs it),
+never a browser downloaded by ``playwright install``. Skipped, with the reason, when
+Playwright or Chromium is missing. Every page is opened with the network blocked:
+only ``file:`` requests are allowed, anything else is aborted and recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+import archcost
+from archcost.report.html import (COMPARE_CHARTS, SINGLE_CHARTS, write_compare_report,
+                                  write_model_report)
+from archcost.report.units import human, human_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+EVIL = """<img src=x onerror="document.title='pwned'">"""
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+RESIDUAL = """
+    archcost: 1
+    name: TinyRes
+    description: two residual units
+    input: [3, 32, 32]
+    params: {width: 1.0}
+    blocks:
+      unit:
+        args: {out: null}
+        layers:
+          - {name: conv1, type: conv, out: "${out}", kernel: 3, padding: 1, bias: false}
+          - {name: bn1, type: batchnorm}
+          - {name: relu1, type: relu}
+          - {name: conv2, type: conv, out: "${out}", kernel: 3, padding: 1, bias: false}
+          - {name: add, type: add, inputs: [input, conv2]}
+    layers:
+      - {name: conv1, type: conv, out: "${int(16 * width)}", kernel: 3, stride: 2, padding: 1}
+      - {name: stage1, use: unit, out: "${int(16 * width)}", repeat: 2}
+      - {name: pool, type: global_avgpool}
+      - {name: fc, type: linear, out: 10}
+"""
+SHUFFLE = """
+    archcost: 1
+    name: TinyShuffle
+    input: [3, 32, 32]
+    params: {groups: 2}
+    layers:
+      - {name: conv1, type: conv, out: 24, kernel: 3, stride: 2, padding: 1}
+      - {name: split, type: channel_split, sections: 2}
+      - {name: pw, type: pointwise_conv, out: 12, inputs: "split:1"}
+      - {name: dw, type: depthwise_conv, kernel: 3, padding: 1}
+      - {name: cat, type: concat, inputs: ["split:0", dw]}
+      - {name: shuffle, type: channel_shuffle, groups: "${groups}"}
+      - {name: fc_pool, type: global_avgpool}
+      - {name: fc, type: linear, out: 10}
+"""
+
+
+def _chromium() -> str | None:
+    for candidate in (os.environ.get("ARCHCOST_CHROMIUM"), "/usr/bin/chromium",
+                      shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module; skips when there is none."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no Chromium found (install Debian's 'chromium' package; scripts/test.sh "
+                    "does) — the browser tests need a real browser")
+    with sync_api.sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        except Exception as exc:  # a broken or sandbox-less install: say why, don't fail
+            pytest.skip(f"Chromium at {executable} does not start: {exc}")
+        yield b
+        b.close()
+
+
+@dataclass
+class Opened:
+    page: object
+    errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+    def charts(self) -> int:
+        return self.page.evaluate("document.querySelectorAll('.js-plotly-plot').length")
+
+
+@pytest.fixture
+def open_report(browser):
+    """``open_report(path, charts)`` loads a report offline and waits for its charts."""
+    contexts = []
+
+    def open_(path: Path, charts: int) -> Opened:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        opened = Opened(page)
+        page.on("console", lambda m: opened.errors.append(f"console: {m.text}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: opened.errors.append(f"pageerror: {e}"))
+
+        def block(route):
+            opened.blocked.append(route.request.url)
+            route.abort()
+
+        page.route(lambda url: not url.startswith("file:"), block)
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        if charts:
+            page.wait_for_function(
+                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
+                timeout=20_000)
+        return opened
+
+    yield open_
+    for c in contexts:
+        c.close()
+
+
+@pytest.fixture
+def tiny(write_spec):
+    return [archcost.load(write_spec(RESIDUAL, "res.yaml")),
+            archcost.load(write_spec(SHUFFLE, "shuffle.yaml"))]
+
+
+def assert_clean(opened: Opened, charts: int) -> None:
+    assert opened.errors == []
+    assert opened.blocked == []  # the page asked for nothing outside itself
+    assert opened.charts() == charts
+    # every chart actually drew something
+    assert opened.page.evaluate(
+        "Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".every(d => d.querySelectorAll('.main-svg').length > 0 && d._fullData.length > 0)")
+
+
+def test_single_report_renders(tiny, open_report, tmp_path):
+    m = tiny[0]
+    path = write_model_report(m, tmp_path / "single.html")
+    opened = open_report(path, len(SINGLE_CHARTS))
+    assert_clean(opened, len(SINGLE_CHARTS))
+    page = opened.page
+    totals = page.inner_text("#archcost-totals")
+    t = m.totals
+    for shown in (human(t["params"]), human(t["macs"]), human(t["flops"]),
+                  human_bytes(t["memory_access"]), human_bytes(t["peak_activation_bytes"]),
+                  f"{t['macs']:,}"):
+        assert shown in totals
+    assert page.title() == "TinyRes · archcost"
+    # the per-layer table lists every layer
+    assert page.locator("#archcost-table tbody tr").count() == len(m.analyze())
+    shot = tmp_path / "single.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_hover_and_buttons_work(tiny, open_report, tmp_path):
+    path = write_model_report(tiny[1], tmp_path / "shuffle.html")
+    opened = open_report(path, len(SINGLE_CHARTS))
+    page = opened.page
+    # hovering the first bar shows its layer's name and shapes
+    page.evaluate("Plotly.Fx.hover('archcost-layers', [{curveNumber: 0, pointNumber: 0}])")
+    hover = page.evaluate(
+        "document.querySelector('#archcost-layers .hoverlayer').textContent")
+    assert "→" in hover and "MACs" in hover
+    # switching the sunburst to params restyles it without errors
+    page.locator("#archcost-hierarchy .updatemenu-button").nth(1).click()
+    page.wait_for_timeout(200)
+    root = page.evaluate("document.getElementById('archcost-hierarchy').data[0].values[0]")
+    assert root == tiny[1].totals["params"]
+    # sorting the table by MACs puts the most expensive layer last on the second click
+    header = page.locator("#archcost-table thead th", has_text="macs")
+    header.click()
+    header.click()
+    first = page.locator("#archcost-table tbody tr").first.locator("td").nth(1).inner_text()
+    df = tiny[1].analyze()
+    assert first == df.loc[df["macs"].idxmax(), "name"]
+    assert opened.errors == []
+
+
+def test_compare_report_renders(tiny, open_report, tmp_path, write_spec):
+    models = [*tiny, archcost.load(write_spec(RESIDUAL, "res.yaml"), width=0.5)]
+    path = write_compare_report(models, tmp_path / "compare.html")
+    opened = open_report(path, len(COMPARE_CHARTS))
+    assert_clean(opened, len(COMPARE_CHARTS))
+    page = opened.page
+    table = page.inner_text("#archcost-totals-table")
+    for m in models:
+        assert m.label in table
+        assert human(m.totals["macs"]) in table
+    assert "TinyRes (width=0.5)" in table
+    shot = tmp_path / "compare.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_spec_name_cannot_inject_script(write_spec, open_report, tmp_path):
+    spec = write_spec(f"""
+        archcost: 1
+        name: {json.dumps(EVIL)}
+        description: "</script><script>document.title='pwned2'</script>"
+        input: [3, 8, 8]
+        params: {{note: "<svg onload=\\"document.title='pwned3'\\">"}}
+        layers:
+          - {{name: conv1, type: conv, out: 4, kernel: 3, padding: 1}}
+          - {{name: fc_pool, type: global_avgpool}}
+          - {{name: fc, type: linear, out: 2}}
+    """, "evil.yaml")
+    m = archcost.load(spec)
+    assert m.name == EVIL
+    pages = ((write_model_report(m, tmp_path / "evil.html"), len(SINGLE_CHARTS),
+              f"{EVIL} · archcost"),
+             (write_compare_report([m, m], tmp_path / "evilc.html"), len(COMPARE_CHARTS),
+              f"{EVIL} vs {EVIL} #2 · archcost"))
+    for path, charts, title in pages:
+        opened = open_report(path, charts)
+        page = opened.page
+        page.wait_for_timeout(300)  # give a would-be onerror/onload time to fire
+        assert_clean(opened, charts)
+        assert page.title() == title  # untouched by onerror/onload, the name shown as text
+        assert page.evaluate("document.querySelectorAll('img, svg image, main svg[onload]')"
+                             ".length") == 0
+        assert EVIL in page.inner_text("h1")
+        # Plotly shows the name as text too (sunburst centre / scatter label), not as markup
+        text = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                             ".map(d => d.textContent).join(' ')")
+        assert "<img src=x" in text
+
+
+def test_cdn_report_needs_the_network(tiny, open_report, tmp_path):
+    """The blocking works: a CDN page gets its script request aborted and draws nothing,
+    which is what makes the inline pages' clean runs above meaningful."""
+    path = write_model_report(tiny[1], tmp_path / "cdn.html", plotlyjs="cdn")
+    opened = open_report(path, 0)
+    opened.page.wait_for_timeout(300)
+    assert any("cdn.plot.ly" in url for url in opened.blocked)
+    assert opened.charts() == 0
+
+
+ZOO_COMPARE = ["mobilenet_v1", "mobilenet_v2", "shufflenet_v1", "shufflenet_v2"]
+
+
+def test_bundled_reports_render(open_report, tmp_path):
+    """ResNet-50's page and the README's four-model comparison, as users get them."""
+    paths = [ROOT / "specs" / f"{n}.yaml" for n in ["resnet50", *ZOO_COMPARE]]
+    missing = [p.name for p in paths if not p.exists()]
+    if missing:
+        pytest.skip(f"bundled specs not present: {', '.join(missing)}")
+    single = write_model_report(archcost.load(paths[0]), tmp_path / "resnet50.html")
+    assert_clean(open_report(single, len(SINGLE_CHARTS)), len(SINGLE_CHARTS))
+    models = [archcost.load(p) for p in paths[1:]]
+    both = write_compare_report(models, tmp_path / "mobilenet_vs_shufflenet.html")
+    opened = open_report(both, len(COMPARE_CHARTS))
+    assert_clean(opened, len(COMPARE_CHARTS))
+    table = opened.page.inner_text("#archcost-totals-table")
+    assert all(m.label in table for m in models)
+    opened.page.screenshot(path=str(tmp_path / "mobilenet_vs_shufflenet.png"), full_page=True)
