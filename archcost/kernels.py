@@ -312,11 +312,11 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
         # im2col_cf's matmuls: one (1 x k) @ (k x P) per channel, read once, ~0.2 µs each.
         cost_cf += cols + 1500 * n * c_out
         # depthwise: a multiply and an add per tap over the output, whose inner loops run
-        # along W_out·C (stride 1) or C; plus the transposes in and out of channels-last
-        # (about three element units each) and a repeat of the input when C_out > C_in.
+        # along W_out·C (stride 1) or C; plus the transposing copies in and out of
+        # channels-last (~5 units per element, measured) that repeat the input m times.
         run = c_out * (out[-1] if stride[-1] == 1 else 1)
         cost_dw = (taps * (2 * elems * (1 + _LOOP_OVERHEAD / run) + 2 * _CALL)
-                   + 3 * x_elems * (c_out // c_in) + 3 * elems)
+                   + 5 * x_elems * (c_out // c_in) + 5 * elems)
         return "depthwise" if cost_dw < cost_cf else "im2col_cf"
     if pointwise:
         return "pointwise"
@@ -324,7 +324,7 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
     # adjacent), after transposing the input and the weights.
     run_cl = cg * (kernel[-1] if dilation[-1] == 1 and groups == 1 else 1)
     cost_cl = (cols * (1 + _LOOP_OVERHEAD / run_cl) + 3 * _CALL
-               + 3 * x_elems + 3 * c_out * cg * taps)
+               + 3 * x_elems + c_out * cg * taps)
     return "im2col_cl" if cost_cl < cost_cf else "im2col_cf"
 
 
