@@ -176,7 +176,10 @@ class _Builder:
                                 "outputs.",
                                 file=item.file, line=item.line_of("name"))
         for index in range(repeat):
-            variables = dict(scope.variables, repeat_index=index)
+            # An item with 'repeat' sees its own index; others keep the enclosing one (a
+            # block used with repeat passes its index into the block's layers).
+            variables = dict(scope.variables, repeat_index=index) if "repeat" in item \
+                else scope.variables
             if base is None:
                 local = scope.auto_name(str(kind or block))
             elif repeat == 1:
@@ -310,6 +313,8 @@ class _Builder:
             inner.variables[key] = render(value, {**self.knobs, **args}) \
                 if isinstance(value, str) else value
         inner.variables["in_channels"] = lambda: self.shape_of(inner.input, item).c
+        if "repeat_index" in variables:
+            inner.variables["repeat_index"] = variables["repeat_index"]
         self.block_stack.append(name)
         try:
             self.run_items(block.layers, inner)

@@ -117,6 +117,14 @@ def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:
                 knobs[key] = render(value, knobs)
             except SpecError as exc:
                 raise exc.located(file=spec.file, line=spec.line_of.get("params"))
+    for rule in spec.requires:
+        try:
+            ok = render(rule["check"], knobs)
+        except SpecError as exc:
+            raise exc.located(file=rule.file, line=rule.line)
+        if not ok:
+            shown = ", ".join(f"{k}={v}" for k, v in knobs.items())
+            raise SpecError(f"{rule['message']} (got {shown})", file=rule.file, line=rule.line)
     return knobs
 
 

@@ -20,8 +20,8 @@ FORMAT_VERSION = 1
 MAX_FILE_BYTES = 4 * 1024 * 1024
 MAX_YAML_NODES = 200_000      # values after alias expansion; real specs use < 10,000
 
-TOP_LEVEL_KEYS = ("archcost", "name", "description", "input", "params", "defaults",
-                  "include", "blocks", "layers")
+TOP_LEVEL_KEYS = ("archcost", "name", "description", "input", "params", "requires",
+                  "defaults", "include", "blocks", "layers")
 BLOCK_KEYS = ("args", "layers", "output", "description")
 RESERVED_ITEM_KEYS = ("type", "use", "name", "inputs", "when", "repeat")
 
@@ -202,6 +202,7 @@ class Spec:
     layers: list[YMap]
     file: str
     line_of: dict[str, int] = field(default_factory=dict)
+    requires: list[YMap] = field(default_factory=list)
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -244,6 +245,14 @@ def load_spec(path: str | Path) -> Spec:
     _check_mapping(defaults, file, what="'defaults'", line=doc.line_of("defaults"))
     for kind, fields in defaults.items():
         _check_mapping(fields, file, what=f"defaults for '{kind}'", line=defaults.line_of(kind))
+    requires = doc.get("requires") or YList()
+    if not isinstance(requires, list):
+        raise SpecError("'requires' must be a list of {check: '${...}', message: '...'}.",
+                        file=file, line=doc.line_of("requires"))
+    for rule in requires:
+        if not isinstance(rule, dict) or set(rule) != {"check", "message"}:
+            raise SpecError("each 'requires' entry is {check: '${...}', message: '...'}, got "
+                            f"{rule!r}.", file=file, line=getattr(rule, "line", doc.line_of("requires")))
     description = doc.get("description") or ""
     blocks: dict[str, Block] = {}
     _read_includes(doc, path, blocks, seen={path.resolve()})
@@ -253,7 +262,7 @@ def load_spec(path: str | Path) -> Spec:
     return Spec(name=str(name), description=str(description), input=list(inp),
                 params=dict(params), defaults={k: dict(v) for k, v in defaults.items()},
                 blocks=blocks, layers=list(layers), file=file,
-                line_of={k: doc.line_of(k) for k in doc})
+                line_of={k: doc.line_of(k) for k in doc}, requires=list(requires))
 
 
 def _check_mapping(value: Any, file: str, *, what: str, line: int | None = None) -> None:

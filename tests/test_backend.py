@@ -145,6 +145,7 @@ LAYER_TEMPLATES = [
     "{type: hsigmoid}", "{type: swish}", "{type: tanh}", "{type: dropout}", "{type: identity}",
     "{type: maxpool, kernel: 2, stride: 1, ceil_mode: true}",
     "{type: avgpool, kernel: 3, stride: 1, padding: 1}",
+    "{type: lrn, size: 3, k: 2}", "{type: adaptive_avgpool, out: [4, 3]}",
     "RESIDUAL", "CONCAT", "SPLIT", "SE",
 ]
 

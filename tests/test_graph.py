@@ -192,3 +192,31 @@ def test_same_padding_tensorflow_rule(write_spec):
     rows = model.costs().rows
     assert rows[0].output_shape == (1, 4, 4)   # ceil(7/2), ceil(8/2)
     assert rows[1].output_shape == (1, 4, 4)
+
+
+def test_repeat_index_reaches_into_a_repeated_block(write_spec):
+    model = archcost.load(write_spec("""
+        archcost: 1
+        name: r
+        input: [8, 8, 8]
+        blocks:
+          b: {layers: [{type: conv, out: "${8 + repeat_index}", kernel: 1}]}
+        layers: [{name: x, use: b, repeat: 2}]
+    """))
+    assert model.graph.nodes["x2.conv1"]["output_shapes"][0].dims == (9, 8, 8)
+
+
+def test_requires_refuses_knobs_with_the_message(write_spec):
+    path = write_spec("""
+        archcost: 1
+        name: req
+        input: [3, 8, 8]
+        params: {width: 1.0}
+        requires:
+          - {check: "${width == 0.5 or width == 1.0}", message: "width must be 0.5 or 1.0"}
+        layers: [{type: relu}]
+    """)
+    assert archcost.load(path, width=0.5).knobs["width"] == 0.5
+    import pytest
+    with pytest.raises(archcost.SpecError, match=r"net.yaml:6: width must be 0.5 or 1.0 \(got width=0.75\)"):
+        archcost.load(path, width=0.75)

@@ -285,9 +285,9 @@ def test_shufflenet_v1_width_scales_about_quadratically() -> None:
 
 
 @pytest.mark.parametrize("knobs, message", [
-    ({"groups": 4, "width": 0.5}, "defined_only_for_groups_3_and_8"),
-    ({"groups": 3, "width": 0.75}, "defined_only_for_groups_3_and_8"),
-    ({"groups": 5}, "groups_must_be_1_2_3_4_or_8"),
+    ({"groups": 4, "width": 0.5}, "defined .official code. only for groups 3 and 8"),
+    ({"groups": 3, "width": 0.75}, "defined .official code. only for groups 3 and 8"),
+    ({"groups": 5}, "groups must be 1, 2, 3, 4 or 8"),
 ], ids=["g4-0.5x", "g3-0.75x", "g5"])
 def test_shufflenet_v1_undefined_variants_are_refused(knobs: dict, message: str) -> None:
     with pytest.raises(archcost.SpecError, match=message):
@@ -327,7 +327,7 @@ def test_shufflenet_v2_table5_channels() -> None:
 
 
 def test_shufflenet_v2_unsupported_width_is_refused() -> None:
-    with pytest.raises(archcost.SpecError, match="width_must_be_0_5_1_1_5_or_2"):
+    with pytest.raises(archcost.SpecError, match=r"width must be 0.5, 1.0, 1.5 or 2.0 \(Table 5\)"):
         archcost.load(SPECS / "shufflenet_v2.yaml", width=0.75)
 
 

@@ -107,3 +107,37 @@ class Flatten(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].reshape(xs[0].shape[0], -1).copy(), 0
+
+
+@register("lrn")
+@dataclass(frozen=True, kw_only=True)
+class LocalResponseNorm(Layer):
+    """Local response normalisation across channels (AlexNet, Sec. 3.3), PyTorch's form:
+    ``b_c = a_c / (k + α/n · Σ_{c' near c} a_c'²)^β`` over ``n`` neighbouring channels.
+
+    FLOPs per element: ``2n + 3`` (n squares, n − 1 adds, the α/n scale, + k, the
+    power, the division). No weights.
+    """
+
+    size: int = 5
+    alpha: float = 1e-4
+    beta: float = 0.75
+    k: float = 1.0
+
+    def flops(self, ins: Sequence[Shape]) -> int:
+        return (2 * self.size + 3) * ins[0].numel
+
+    def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
+        return "(2n + 3)/element", f"(2·{self.size} + 3)·{ins[0].numel:,}"
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        import numpy as np
+        x = xs[0]
+        sq = np.square(x, dtype=np.float64)
+        pad = [(0, 0)] * x.ndim
+        pad[1] = (self.size // 2, (self.size - 1) // 2)
+        csum = np.cumsum(np.pad(sq, pad), axis=1)
+        csum = np.concatenate([np.zeros_like(csum[:, :1]), csum], axis=1)
+        window = csum[:, self.size:] - csum[:, :-self.size]
+        div = (self.k + self.alpha / self.size * window) ** self.beta
+        return (x / div).astype(np.float32), 0

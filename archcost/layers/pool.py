@@ -137,3 +137,54 @@ class GlobalAvgPool(Layer):
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels
         return kernels.global_avgpool(xs[0])
+
+
+def adaptive_windows(n: int, o: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows: ``[⌊i·n/o⌋, ⌈(i+1)·n/o⌉)`` for ``i < o``.
+
+    >>> adaptive_windows(7, 7)[:2], adaptive_windows(10, 3)
+    ([(0, 1), (1, 2)], [(0, 4), (3, 7), (6, 10)])
+    """
+    return [(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]
+
+
+@register("adaptive_avgpool")
+@dataclass(frozen=True, kw_only=True)
+class AdaptiveAvgPool(Layer):
+    """Average pooling to a fixed output size (torchvision's VGG and AlexNet heads).
+
+    FLOPs: the window size per output (k − 1 adds and one division), summed.
+    """
+
+    out: IntOrTuple
+
+    def sizes(self, x: Shape) -> tuple[int, ...]:
+        require_spatial(x, self.kind)
+        return per_dim(self.out, len(x.spatial), "out")
+
+    def out_shape(self, ins: Sequence[Shape]) -> Shape:
+        return ins[0].with_spatial(self.sizes(ins[0]))
+
+    def flops(self, ins: Sequence[Shape]) -> int:
+        x = ins[0]
+        total = x.c
+        for n, o in zip(x.spatial, self.sizes(x)):
+            total *= sum(hi - lo for lo, hi in adaptive_windows(n, o))
+        return total
+
+    def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
+        x = ins[0]
+        parts = [f"({' + '.join(str(hi - lo) for lo, hi in adaptive_windows(n, o))})"
+                 for n, o in zip(x.spatial, self.sizes(x))]
+        return "C·Σ window sizes", f"{x.c}·" + "·".join(parts)
+
+    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+        import numpy as np
+        y = xs[0]
+        # Averages over a box of intervals are separable: one axis at a time.
+        for axis, o in enumerate(self.sizes(Shape(tuple(y.shape[1:]))), start=2):
+            n = y.shape[axis]
+            parts = [y.take(range(lo, hi), axis=axis).mean(axis=axis, keepdims=True)
+                     for lo, hi in adaptive_windows(n, o)]
+            y = np.concatenate(parts, axis=axis)
+        return np.ascontiguousarray(y, dtype=np.float32), 0
