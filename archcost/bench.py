@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -60,6 +61,18 @@ class BenchResult:
     profile: Profile
     layers: list[LayerTiming]
     pass_seconds: float
+    #: the 1-minute load average when the run started (NaN where unknown).
+    load_before: float = math.nan
+    cpus: int = 1
+
+    @property
+    def busy(self) -> bool:
+        """True when other work was running: a load average above half the CPUs.
+
+        Measured times then include waiting for the CPU, and multi-threaded BLAS calls
+        suffer most (their threads wait for each other), so they mislead.
+        """
+        return self.load_before > self.cpus / 2
 
     @property
     def estimated_total_s(self) -> float:
@@ -94,6 +107,7 @@ class BenchResult:
                 "device": self.profile.summary(), "layers": len(self.layers),
                 "macs": self.macs, "estimated_s": self.estimated_total_s,
                 "measured_s": self.measured_total_s, "pass_s": self.pass_seconds,
+                "load_before": self.load_before, "cpus": self.cpus,
                 "spearman": self.correlations()}
 
     def frame(self) -> "pd.DataFrame":
@@ -188,10 +202,8 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
                         f"{needed / 2**20:,.0f} MiB (all weights stay allocated), over the limit "
                         f"of {limit / 2**20:,.0f} MiB; refused before allocating anything.",
                         hint="Lower --batch or the resolution (--set resolution=...).")
-    # The executor's draws, in its order: the input first, then each layer's weights.
-    rng = np.random.default_rng(seed)
-    x0 = rng.standard_normal((batch, *model.input_shape), dtype=np.float32)
-    weights = [_weights(g.nodes[n]["layer"], g.nodes[n]["input_shapes"], rng) for n in layers]
+    load_before = _load_average()
+    x0, weights = _draw(model, batch, seed)
     times: list[list[float]] = [[] for _ in layers]
     passes: list[float] = []
     total = warmup + repeats
@@ -200,7 +212,7 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
     try:
         for p in range(total):
             started = time.perf_counter()
-            per_layer = _one_pass(model, x0, weights)
+            per_layer, _ = _one_pass(model, x0, weights)
             if p >= warmup:
                 passes.append(time.perf_counter() - started)
                 for i, dt in enumerate(per_layer):
@@ -217,11 +229,35 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
                         measured_s=statistics.median(ts), min_s=min(ts))
             for e, ts in zip(estimates, times)]
     return BenchResult(model=model.label, batch=batch, repeats=repeats, profile=device,
-                       layers=rows, pass_seconds=statistics.median(passes))
+                       layers=rows, pass_seconds=statistics.median(passes),
+                       load_before=load_before, cpus=os.cpu_count() or 1)
 
 
-def _one_pass(model: "Model", x0: np.ndarray, weights: list[dict[str, np.ndarray]]) -> list[float]:
-    """Run the network once, freeing tensors after their last consumer; per-layer seconds."""
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (OSError, AttributeError):  # not on every platform
+        return math.nan
+
+
+def _draw(model: "Model", batch: int, seed: int) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+    """The executor's random draws in its order: the input first, then each layer's
+    weights (so a bench runs exactly the tensors ``archcost validate`` runs)."""
+    g = model.graph
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal((batch, *model.input_shape), dtype=np.float32)
+    weights = [_weights(g.nodes[n]["layer"], g.nodes[n]["input_shapes"], rng)
+               for n in model.layers]
+    return x0, weights
+
+
+def _one_pass(model: "Model", x0: np.ndarray,
+              weights: list[dict[str, np.ndarray]]) -> tuple[list[float], dict[str, Any]]:
+    """Run the network once, freeing tensors after their last consumer.
+
+    Returns:
+        Per-layer seconds, and the tensors still held at the end (the outputs).
+    """
     g = model.graph
     remaining = {n: g.out_degree(n) for n in model.order}
     values: dict[str, Any] = {INPUT: x0}
@@ -241,7 +277,7 @@ def _one_pass(model: "Model", x0: np.ndarray, weights: list[dict[str, np.ndarray
             remaining[src] -= 1
             if remaining[src] == 0:
                 del values[src]
-    return seconds
+    return seconds, values
 
 
 def bench(model: "Model | str | Path", **kwargs: Any) -> "pd.DataFrame":

@@ -128,8 +128,19 @@ def calibrate(*, quick: bool = False, name: str = "this-machine", gemm_size: int
               f"{info['logical_cpus']} logical CPUs, numpy {info['numpy']} ({info['blas']})")
     measured = {**info, "gemm_size": n, "copy_bytes": nbytes, "repeats": reps,
                 "overhead_calls": calls}
-    return Profile(name=name, source=source, peak_macs_per_s=peak,
-                   bandwidth_bytes_per_s=bandwidth, overhead_s=overhead, measured=measured)
+    # Four significant digits: more than the timings resolve, and what the YAML keeps.
+    return Profile(name=name, source=source, peak_macs_per_s=_sig(peak),
+                   bandwidth_bytes_per_s=_sig(bandwidth), overhead_s=_sig(overhead),
+                   measured=measured)
+
+
+def _sig(x: float) -> float:
+    """``x`` to four significant digits, as :func:`archcost.roofline.profile_yaml` writes it.
+
+    >>> _sig(17904404314.18964)
+    17900000000.0
+    """
+    return float(f"{x:.3e}")
 
 
 def calibration_comment(profile: Profile) -> str:

@@ -224,6 +224,8 @@ def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
                      f"**{totals[2]}** | |")
         lines += ["", _md_escape(device_line(result.profile)) + ".", "",
                   *bench_verdict(result), ""]
+        if result.busy:
+            lines += [f"Warning: {busy_warning(result)}", ""]
         out.write("\n".join(lines) + "\n")
         return
     from rich.console import Console
@@ -250,6 +252,14 @@ def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
                   "medians plus the executor's own bookkeeping)")
     for line in bench_verdict(result):
         console.print(line)
+    if result.busy:
+        console.print(f"[bold yellow]warning[/]: {busy_warning(result)}")
+
+
+def busy_warning(result: "BenchResult") -> str:
+    return (f"the machine was busy (load average {result.load_before:.1f} on {result.cpus} "
+            "CPUs) when the bench started: times include waiting for other processes, and "
+            "multi-threaded BLAS calls can be many times slower. Re-run on a quiet machine.")
 
 
 def _ratio(t: Any) -> str:
