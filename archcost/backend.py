@@ -6,6 +6,10 @@ and records the executed output shape and the multiplications the kernels really
 performed, beside the propagated shape and the analytic ``macs``. A tensor is freed
 as soon as its last consumer has run; the live set is measured from the arrays
 actually held (their ``nbytes``), independently of the analytic liveness schedule.
+
+:func:`validate` is :func:`run` (one timed forward pass) on weights drawn one layer at
+a time; :func:`prepare` draws the same input and weights up front, so benchmarks time
+:func:`run` alone (``benchmarks/backend.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +156,130 @@ def _shape_text(arrays: Any) -> str:
     return "x".join(map(str, arrays.shape[1:]))
 
 
+def draw_input(model: "Model", batch: int, rng: np.random.Generator) -> np.ndarray:
+    """The random input ``(batch, *input_shape)``: the first draw from the executor's RNG."""
+    return rng.standard_normal((batch, *model.input_shape), dtype=np.float32)
+
+
+def prepare(model: "Model", *, batch: int = 1,
+            seed: int = 0) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
+    """The input and every layer's weights, drawn up front in the executor's order.
+
+    The draws equal the ones :func:`validate` makes with the same seed (the input
+    first, then each layer's weights in network order), so a timed :func:`run` on them
+    computes exactly what ``archcost validate`` runs, without drawing inside the loop.
+    Every weight stays allocated, unlike in :func:`validate`, which draws one layer's
+    weights at a time.
+
+    Args:
+        model: a loaded model.
+        batch: samples in the input.
+        seed: seeds the input and every weight.
+
+    Returns:
+        ``(x, weights)``: the input, and per layer name its tensors by name (the
+        layer's ``weight_shapes`` and ``buffer_shapes``).
+    """
+    rng = np.random.default_rng(seed)
+    x = draw_input(model, batch, rng)
+    g = model.graph
+    return x, {name: _weights(g.nodes[name]["layer"], g.nodes[name]["input_shapes"], rng)
+               for name in model.layers}
+
+
+class _DrawnWeights(Mapping[str, dict[str, np.ndarray]]):
+    """Weights drawn from ``rng`` when a layer asks for them, and not kept.
+
+    :func:`run` asks once per layer in network order, so the draws come out as in
+    :func:`prepare`, while only one layer's weights are held at a time.
+    """
+
+    def __init__(self, model: "Model", rng: np.random.Generator):
+        self.model = model
+        self.rng = rng
+
+    def __getitem__(self, name: str) -> dict[str, np.ndarray]:
+        a = self.model.graph.nodes[name]
+        return _weights(a["layer"], a["input_shapes"], self.rng)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.model.layers)
+
+    def __len__(self) -> int:
+        return len(self.model.layers)
+
+
+@dataclass(frozen=True)
+class LayerRun:
+    """What one layer's forward did: its output shape, multiplications and time."""
+
+    name: str
+    executed_shape: str
+    executed_macs: int
+    seconds: float
+
+
+@dataclass
+class Execution:
+    """The result of :func:`run`."""
+
+    #: the tensors still held at the end: every layer no other layer consumes.
+    outputs: dict[str, Any]
+    layers: list[LayerRun]
+    #: the largest live set of activation bytes (the input included), from ``nbytes``.
+    peak_bytes: int
+
+
+def run(model: "Model", x: np.ndarray, weights: Mapping[str, dict[str, np.ndarray]], *,
+        progress: Callable[[int, int, str], None] | None = None) -> Execution:
+    """One forward pass over ``x``, freeing each tensor after its last consumer.
+
+    Only each layer's ``forward`` call is timed; fetching its weights is not.
+
+    Args:
+        model: a loaded model.
+        x: the input ``(batch, *model.input_shape)``, float32.
+        weights: per layer name its tensors, as :func:`prepare` returns them; read
+            once per layer, in network order.
+        progress: called as ``progress(done, total, layer_name)`` after each layer.
+
+    Returns:
+        The outputs, per-layer shapes, multiplications and seconds, and the peak.
+    """
+    g = model.graph
+    remaining = {n: g.out_degree(n) for n in model.order}
+    values: dict[str, Any] = {INPUT: x}
+    live = x.nbytes
+    peak = live
+    ran = []
+    layers = model.layers
+    clock = time.perf_counter
+    for i, name in enumerate(layers):
+        a = g.nodes[name]
+        xs = []
+        for src, port in zip(a["inputs"], a["ports"]):
+            value = values[src]
+            xs.append(value[port] if isinstance(value, list) else value)
+        w = weights[name]
+        t0 = clock()
+        y, mults = a["layer"].forward(xs, w)
+        seconds = clock() - t0
+        del w
+        values[name] = y
+        live += sum(v.nbytes for v in y) if isinstance(y, list) else y.nbytes
+        peak = max(peak, live)
+        ran.append(LayerRun(name=name, executed_shape=_shape_text(y),
+                            executed_macs=int(mults), seconds=seconds))
+        for src in set(a["inputs"]):
+            remaining[src] -= 1
+            if remaining[src] == 0:
+                freed = values.pop(src)
+                live -= sum(v.nbytes for v in freed) if isinstance(freed, list) else freed.nbytes
+        if progress:
+            progress(i + 1, len(layers), name)
+    return Execution(outputs=values, layers=ran, peak_bytes=peak)
+
+
 def validate(model: "Model", *, batch: int = 1, seed: int = 0, max_memory: int | None = None,
              progress: Callable[[int, int, str], None] | None = None,
              keep_output: bool = False) -> Validation:
@@ -180,44 +308,21 @@ def validate(model: "Model", *, batch: int = 1, seed: int = 0, max_memory: int |
     g = model.graph
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
-    remaining = {n: g.out_degree(n) for n in model.order}
-    values: dict[str, Any] = {INPUT: rng.standard_normal((batch, *model.input_shape), dtype=np.float32)}
-    live = values[INPUT].nbytes
-    peak = live
+    x = draw_input(model, batch, rng)
+    execution = run(model, x, _DrawnWeights(model, rng), progress=progress)
     checks = []
-    layers = model.layers
-    for i, name in enumerate(layers):
-        a = g.nodes[name]
-        layer: Layer = a["layer"]
-        xs = []
-        for src, port in zip(a["inputs"], a["ports"]):
-            value = values[src]
-            xs.append(value[port] if isinstance(value, list) else value)
-        weights = _weights(layer, a["input_shapes"], rng)
-        t0 = time.perf_counter()
-        y, mults = layer.forward(xs, weights)
-        seconds = time.perf_counter() - t0
-        values[name] = y
-        out_bytes = sum(v.nbytes for v in y) if isinstance(y, list) else y.nbytes
-        live += out_bytes
-        peak = max(peak, live)
-        propagated = "; ".join(str(s) for s in a["output_shapes"])
-        checks.append(LayerCheck(name=name, kind=a["kind"], propagated_shape=propagated,
-                                 executed_shape=_shape_text(y), macs=batch * a["macs"],
-                                 executed_macs=int(mults), seconds=seconds))
-        for src in set(a["inputs"]):
-            remaining[src] -= 1
-            if remaining[src] == 0:
-                freed = values.pop(src)
-                live -= sum(v.nbytes for v in freed) if isinstance(freed, list) else freed.nbytes
-        if progress:
-            progress(i + 1, len(layers), name)
+    for r in execution.layers:
+        a = g.nodes[r.name]
+        checks.append(LayerCheck(name=r.name, kind=a["kind"],
+                                 propagated_shape="; ".join(str(s) for s in a["output_shapes"]),
+                                 executed_shape=r.executed_shape, macs=batch * a["macs"],
+                                 executed_macs=r.executed_macs, seconds=r.seconds))
     result = Validation(model=model.label, batch=batch, seed=seed, checks=checks,
-                        measured_peak_bytes=peak,
+                        measured_peak_bytes=execution.peak_bytes,
                         analytic_peak_bytes=model.costs(batch=batch).totals["peak_activation_bytes"],
                         estimated_bytes=estimate, seconds=time.perf_counter() - started)
     if keep_output:
-        result.outputs = values  # type: ignore[attr-defined]
+        result.outputs = execution.outputs  # type: ignore[attr-defined]
     return result
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import archcost
-from archcost.backend import parse_size, validate
+from archcost.backend import parse_size, prepare, run, validate
 from archcost.cli import main
 from archcost.errors import SpecError
 
@@ -131,6 +131,31 @@ def test_shufflenet_unit_groups_1_without_shuffle_is_the_plain_bottleneck(write_
     b = validate(plain, seed=5, keep_output=True)
     np.testing.assert_array_equal(a.outputs[shuffled.layers[-1]], b.outputs[plain.layers[-1]])
 
+
+
+def test_prepare_then_run_computes_what_validate_runs(write_spec):
+    # prepare() draws the input and all weights up front in validate's order, so a
+    # timed run() on them gives validate's outputs bit for bit, and the same tallies.
+    model = archcost.load(write_spec("""
+        archcost: 1
+        name: p
+        input: [4, 9, 9]
+        layers:
+          - {name: c, type: conv, out: 6, kernel: 3, padding: 1}
+          - {type: batchnorm}
+          - {name: s, type: channel_split}
+          - {name: d, type: depthwise_conv, kernel: 3, padding: 1, inputs: 's:1'}
+          - {name: j, type: concat, inputs: ['s:0', d]}
+          - {type: global_avgpool}
+          - {name: fc, type: linear, out: 3}
+    """))
+    checked = validate(model, batch=2, seed=4, keep_output=True)
+    x, weights = prepare(model, batch=2, seed=4)
+    assert list(weights) == model.layers and set(weights["c"]) == {"weight", "bias"}
+    execution = run(model, x, weights)
+    np.testing.assert_array_equal(execution.outputs["fc"], checked.outputs["fc"])
+    assert [r.executed_macs for r in execution.layers] == [c.executed_macs for c in checked.checks]
+    assert execution.peak_bytes == checked.measured_peak_bytes
 
 # -- random small specs from every kind --------------------------------------------
 LAYER_TEMPLATES = [
