@@ -24,13 +24,20 @@ How conv runs (:func:`conv` picks one; ``method=`` forces one):
 * ``depthwise``: ``C_in/groups == 1``: one shifted multiply and one add per kernel tap,
   each over the whole output at once. The input is laid out channels-last in a
   scratch buffer so that a tap's operands are long contiguous runs; a channel
-  multiplier ``m > 1`` repeats every input channel ``m`` times in that buffer.
+  multiplier ``m > 1`` repeats every input channel ``m`` times in that buffer. Best
+  for many channels on a small image (MobileNet's 14x14 and 7x7 stages).
+* ``depthwise_rows``: ``C_in/groups == 1`` too: copy the ``kw`` horizontally shifted
+  windows of the input once (``kh·kw`` for full im2col), then each kernel row is one
+  batched ``(m x kw) @ (kw x P)`` matmul per channel, accumulated over the ``kh`` rows.
+  Best on large images, where the shifted-multiply passes are memory bound.
 * ``im2col_cf`` / ``im2col_cl``: everything else: copy the sliding windows
   (``as_strided``) into a column matrix and run one batched matmul over the groups.
   ``cf`` builds the columns from the channels-first input (long runs along the output
   width); ``cl`` from a channels-last copy (long runs along ``kw·C``), which is faster
-  when there are many channels on a small image. The cost model in
-  :func:`conv_method` chooses.
+  when there are many channels on a small image. For depthwise convs with a large
+  stride ``im2col_cf`` is sometimes the fastest. The cost model in
+  :func:`conv_method` chooses among the paths that apply; every path's tally is the
+  same ``N·C_out·(C_in/g)·k·out``.
 
 Scratch space (padded inputs, im2col columns, depthwise accumulators) lives in a
 per-thread workspace that is reused across calls, because touching fresh pages costs
@@ -60,7 +67,7 @@ IntOrTuple = int | Sequence[int]
 PaddingArg = int | Sequence[int] | Sequence[Sequence[int]]
 
 #: Conv methods :func:`conv` accepts for ``method=``.
-METHODS = ("auto", "pointwise", "depthwise", "im2col_cf", "im2col_cl")
+METHODS = ("auto", "pointwise", "depthwise", "depthwise_rows", "im2col_cf", "im2col_cl")
 
 # Per-inner-loop overhead of a strided NumPy copy, in element copies (measured on the
 # reference machine: ~7 ns per inner loop against ~0.13 ns per float32 element).
@@ -234,16 +241,21 @@ def _pad_into(src: np.ndarray, axes: Sequence[int], pads: Pads, value: float,
     return buf
 
 
-def _strided(base: np.ndarray, shape: Sequence[int], strides: Sequence[int]) -> np.ndarray:
-    """A read-only view of ``base`` with the given shape and byte strides.
+def _strided(base: np.ndarray, shape: Sequence[int], strides: Sequence[int],
+             offset: int = 0) -> np.ndarray:
+    """A read-only view of ``base`` with the given shape and byte strides, starting
+    ``offset`` bytes into it.
 
     Builds the ndarray directly when ``base`` is contiguous (a few µs cheaper per call
-    than ``as_strided``, which matters for the many small layers of a mobile net).
+    than ``as_strided``, which matters for the many small layers of a mobile net, and
+    bounds-checked against ``base``).
     """
     if base.flags.c_contiguous:
-        view = np.ndarray(tuple(shape), base.dtype, buffer=base, strides=tuple(strides))
+        view = np.ndarray(tuple(shape), base.dtype, buffer=base, offset=offset,
+                          strides=tuple(strides))
         view.flags.writeable = False
         return view
+    assert offset == 0, "an offset view needs a contiguous base"
     return as_strided(base, shape=tuple(shape), strides=tuple(strides), writeable=False)
 
 
@@ -279,10 +291,12 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
         groups: channel groups.
 
     Returns:
-        ``'depthwise'``, ``'pointwise'``, ``'im2col_cf'`` or ``'im2col_cl'``.
+        One of :data:`METHODS` other than ``'auto'``.
 
     >>> conv_method((1, 384, 14, 14), (384, 1, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 384)
     'depthwise'
+    >>> conv_method((1, 144, 56, 56), (144, 1, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 144)
+    'depthwise_rows'
     >>> conv_method((1, 96, 112, 112), (96, 1, 3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 96)
     'im2col_cf'
     >>> conv_method((1, 256, 56, 56), (64, 256, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
@@ -317,7 +331,18 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
         run = c_out * (out[-1] if stride[-1] == 1 else 1)
         cost_dw = (taps * (2 * elems * (1 + _LOOP_OVERHEAD / run) + 2 * _CALL)
                    + 5 * x_elems * (c_out // c_in) + 5 * elems)
-        return "depthwise" if cost_dw < cost_cf else "im2col_cf"
+        # depthwise_rows: copy kt = prod(kernel[1:]) shifted windows of the input (rows
+        # split by stride phase), then per first-dim tap one (m x kt) @ (kt x P) matmul
+        # per channel (~0.2 µs each) and an accumulating add.
+        kt, m = taps // kernel[0], c_out // c_in
+        rows = (in_shape[2] + sum(padding[0])) // stride[0] + 1
+        row_copy = n * c_in * kt * rows * math.prod(out[1:])
+        cost_rows = (x_elems + row_copy * (1 + _LOOP_OVERHEAD / out[-1])
+                     + kernel[0] * (1500 * n * c_in + _CALL + (kt + m) * elems // m)
+                     + (kernel[0] - 1) * 2 * elems)
+        best = min((cost_dw, "depthwise"), (cost_rows, "depthwise_rows"),
+                   (cost_cf, "im2col_cf"))
+        return best[1]
     if pointwise:
         return "pointwise"
     # channels-last: inner loops along a group's channels (times kw when taps are
@@ -388,8 +413,8 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
                          f"the padded input {x.shape[2:]} + {list(pads)}.")
     if method == "auto":
         method = conv_method(x.shape, w.shape, stride_t, pads, dilation_t, groups)
-    elif method == "depthwise" and cg != 1:
-        raise ValueError(f"method='depthwise' needs C_in/groups == 1, got {cg}.")
+    elif method in ("depthwise", "depthwise_rows") and cg != 1:
+        raise ValueError(f"method={method!r} needs C_in/groups == 1, got {cg}.")
     elif method == "pointwise" and (any(k != 1 for k in kernel) or any(s != 1 for s in stride_t)
                                     or any(p for pair in pads for p in pair)):
         raise ValueError("method='pointwise' needs a 1x1 kernel, stride 1 and no padding.")
@@ -402,6 +427,8 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
         return y, _conv_depthwise(x, w, b, stride_t, pads, dilation_t, pad_value, y)
     if method == "pointwise":
         mults = _conv_pointwise(x, w, groups, y)
+    elif method == "depthwise_rows":
+        mults = _conv_depthwise_rows(x, w, stride_t, pads, dilation_t, pad_value, y)
     elif method == "im2col_cf":
         mults = _conv_im2col_cf(x, w, stride_t, pads, dilation_t, groups, pad_value, y)
     else:
@@ -472,6 +499,60 @@ def _conv_im2col_cl(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads:
     w_cl = _channels_last(w).reshape(groups, c_out // groups, k)
     return _matmul(w_cl, cols.reshape(n, groups, p, k).swapaxes(-1, -2),
                    y.reshape(n, groups, c_out // groups, p))
+
+
+def _conv_depthwise_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads,
+                         dilation: tuple[int, ...], pad_value: float, y: np.ndarray) -> int:
+    """Depthwise conv as one batched matmul per tap of the first kernel dim.
+
+    A partial im2col over the trailing spatial dims only (``kw`` copies of the input
+    in 2D, instead of im2col's ``kh·kw``) holds, for every channel, rows
+    ``R[j, r, w] = xpad[phase + s·r, d·j + s·w]``, split into ``s`` row phases so
+    that the rows one kernel row reads are contiguous. Kernel row ``i`` is then a
+    ``(m x kw) @ (kw x P)`` matmul per channel, ``m`` the channel multiplier (output
+    channel ``c·m + j`` reads input channel ``c``), accumulated over the ``kh`` rows.
+    """
+    n, c_in = x.shape[:2]
+    nd = x.ndim - 2
+    c_out = w.shape[0]
+    m = c_out // c_in
+    kernel = w.shape[2:]
+    out_sp = y.shape[2:]
+    xp = _pad_into(x, range(2, 2 + nd), pads, pad_value, "pad") if any(
+        p for pair in pads for p in pair) else np.ascontiguousarray(x)
+    st = xp.strides
+    s0, d0, o0 = stride[0], dilation[0], out_sp[0]
+    k_rest, o_rest = kernel[1:], out_sp[1:]
+    # Each tap of the first kernel dim reads phase (i·d) % s from row (i·d) // s on.
+    starts = [(i * d0 % s0, i * d0 // s0) for i in range(kernel[0])]
+    rows = max(r0 for _, r0 in starts) + o0
+    cols = _scratch("cols", (n, c_in, *k_rest, s0, rows, *o_rest))
+    for phase in sorted({ph for ph, _ in starts}):
+        needed = max(r0 for ph, r0 in starts if ph == phase) + o0
+        window = _strided(
+            xp, (n, c_in, *k_rest, needed, *o_rest),
+            (st[0], st[1], *(st[3 + i] * dilation[1 + i] for i in range(nd - 1)),
+             st[2] * s0, *(st[3 + i] * stride[1 + i] for i in range(nd - 1))),
+            offset=phase * st[2])
+        np.copyto(cols[(slice(None),) * (2 + nd - 1) + (phase, slice(0, needed))], window)
+    kt = math.prod(k_rest)
+    p = math.prod(out_sp)
+    cs = cols.strides
+    y_g = y.reshape(n, c_in, m, p)
+    tmp = _scratch("acc", y_g.shape) if kernel[0] > 1 else y_g
+    w_rows = w.reshape(c_in, m, kernel[0], kt)
+    mults = 0
+    for i, (phase, r0) in enumerate(starts):
+        # (N, C, kt, P): contiguous along P because whole rows r0 .. r0+o0-1 are taken.
+        b_mat = _strided(cols, (n, c_in, kt, p), (cs[0], cs[1], cs[nd] if nd > 1 else 0, cs[-1]),
+                         offset=phase * cs[nd + 1] + r0 * cs[nd + 2])
+        a_mat = w_rows[:, :, i]
+        if i == 0:
+            mults += _matmul(a_mat, b_mat, y_g)
+        else:
+            mults += _matmul(a_mat, b_mat, tmp)
+            y_g += tmp
+    return mults
 
 
 def _conv_depthwise(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,

@@ -110,44 +110,44 @@ def methods_for(layer: Layer) -> list[str]:
     if layer.kernel == 1 and layer.stride == 1 and layer.padding == 0:
         found.append("pointwise")
     if cg == 1:
-        found.append("depthwise")
+        found += ["depthwise", "depthwise_rows"]
     return found + ["im2col_cf", "im2col_cl"]
 
 
-def run_layer(layer: Layer, repeat: int, gemm: float, all_methods: bool) -> None:
+def arrays(layer: Layer) -> tuple[np.ndarray, np.ndarray, dict]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, layer.c_in, layer.size, layer.size), dtype=np.float32)
     w = rng.standard_normal((layer.c_out, layer.c_in // layer.groups, layer.kernel,
                              layer.kernel), dtype=np.float32)
     geometry = dict(stride=(layer.stride,) * 2, padding=((layer.padding,) * 2,) * 2,
                     dilation=(1, 1), groups=layer.groups)
-    flops = 2 * layer.macs
+    return x, w, geometry
+
+
+def time_numpy(layer: Layer, repeat: int, all_methods: bool) -> list[tuple[str, float, float, np.ndarray]]:
+    """(method, median s, best s, output) for auto and, optionally, every other method."""
+    x, w, geometry = arrays(layer)
     chosen = kernels.conv_method(x.shape, w.shape, geometry["stride"], geometry["padding"],
                                  geometry["dilation"], layer.groups)
-    torch_time = None
-    diff = float("nan")
-    if torch is not None:
-        xt, wt = torch.from_numpy(x), torch.from_numpy(w)
-        with torch.no_grad():
-            def call_torch() -> object:
-                return F.conv2d(xt, wt, None, layer.stride, layer.padding, 1, layer.groups)
-            torch_time, _ = timeit(call_torch, repeat)
-            reference = call_torch().numpy()
-    methods = ["auto"] + ([m for m in methods_for(layer) if m != chosen] if all_methods else [])
+    methods = [chosen] + ([m for m in methods_for(layer) if m != chosen] if all_methods else [])
+    rows = []
     for method in methods:
-        def call() -> object:
+        def call() -> tuple[np.ndarray, int]:
             return kernels.conv(x, w, **geometry, method=method)
         y, mults = call()
         assert mults == layer.macs, (mults, layer.macs)
-        median, best = timeit(call, repeat)
-        if torch is not None:
-            diff = float(np.abs(y - reference).max() / (np.abs(reference).max() or 1))
-        label = f"{layer.name} [{chosen}]" if method == "auto" else f"  {method}"
-        row = (f"{label:<42} {median * 1e3:8.3f} {best * 1e3:8.3f} "
-               f"{flops / median / 1e9:7.1f} {flops / median / 1e9 / gemm:6.2f}")
-        if torch_time is not None:
-            row += f" {torch_time * 1e3:8.3f} {median / torch_time:6.2f} {diff:8.1e}"
-        print(row)
+        rows.append((method, *timeit(call, repeat), y))
+    return rows
+
+
+def time_torch(layer: Layer, repeat: int) -> tuple[float, np.ndarray]:
+    x, w, _ = arrays(layer)
+    xt, wt = torch.from_numpy(x), torch.from_numpy(w)
+    with torch.no_grad():
+        def call() -> object:
+            return F.conv2d(xt, wt, None, layer.stride, layer.padding, 1, layer.groups)
+        median, _ = timeit(call, repeat)
+        return median, call().numpy()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,12 +163,29 @@ def main(argv: list[str] | None = None) -> int:
           + (f", torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch
              else ", torch not installed (no comparison)"))
     print(f"# plain float32 GEMM 1024^3: {gemm:.1f} GFLOP/s")
-    header = f"{'layer [auto method]':<42} {'med ms':>8} {'best ms':>8} {'GFLOP/s':>7} {'/GEMM':>6}"
+    header = f"{'layer [auto method]':<44} {'med ms':>8} {'best ms':>8} {'GFLOP/s':>7} {'/GEMM':>6}"
     if torch is not None:
         header += f" {'torch ms':>8} {'np/tch':>6} {'rel.diff':>8}"
     print(header)
-    for layer in MAIN + (SWEEP if args.sweep else []):
-        run_layer(layer, args.repeat, gemm, args.methods)
+    layers = MAIN + (SWEEP if args.sweep else [])
+    # NumPy first, torch after a pause: OpenBLAS's and OpenMP's worker threads spin for
+    # a while after each call, and interleaving the two libraries makes both slow.
+    numpy_rows = [time_numpy(layer, args.repeat, args.methods) for layer in layers]
+    torch_rows: list[tuple[float, np.ndarray] | None] = [None] * len(layers)
+    if torch is not None:
+        time.sleep(1.0)
+        torch_rows = [time_torch(layer, args.repeat) for layer in layers]
+    for layer, rows, reference in zip(layers, numpy_rows, torch_rows):
+        flops = 2 * layer.macs
+        for i, (method, median, best, y) in enumerate(rows):
+            label = f"{layer.name} [{method}]" if i == 0 else f"  {method}"
+            row = (f"{label:<44} {median * 1e3:8.3f} {best * 1e3:8.3f} "
+                   f"{flops / median / 1e9:7.1f} {flops / median / 1e9 / gemm:6.2f}")
+            if reference is not None:
+                torch_time, expected = reference
+                diff = float(np.abs(y - expected).max() / (np.abs(expected).max() or 1))
+                row += f" {torch_time * 1e3:8.3f} {median / torch_time:6.2f} {diff:8.1e}"
+            print(row)
     print(f"# workspace held: {kernels.workspace_nbytes() / 2**20:.1f} MiB")
     return 0
 

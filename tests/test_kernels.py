@@ -103,7 +103,7 @@ def applicable(case: Case) -> list[str]:
     g = case.geometry
     methods = ["auto", "im2col_cf", "im2col_cl"]
     if case.c_in // case.groups == 1:
-        methods.append("depthwise")
+        methods += ["depthwise", "depthwise_rows"]
     if set(case.kernel) == {1} and set(g["stride"]) == {1} and not any(sum(g["padding"], ())):
         methods.append("pointwise")
     return methods
@@ -172,8 +172,9 @@ IMPULSE = [  # kernel, stride, dilation, pads, groups
 ]
 
 
-IMPULSE_RUNS = [(cfg, m) for cfg in IMPULSE for m in ("im2col_cf", "im2col_cl", "depthwise")
-                if m != "depthwise" or cfg[4] == 2]
+IMPULSE_RUNS = [(cfg, m) for cfg in IMPULSE
+                for m in ("im2col_cf", "im2col_cl", "depthwise", "depthwise_rows")
+                if not m.startswith("depthwise") or cfg[4] == 2]
 
 
 @pytest.mark.parametrize("config,method", IMPULSE_RUNS,
@@ -421,9 +422,10 @@ def conv_configs(draw):
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(conv_configs(), st.sampled_from(["auto", "im2col_cf", "im2col_cl", "depthwise"]))
+@given(conv_configs(), st.sampled_from(["auto", "im2col_cf", "im2col_cl", "depthwise",
+                                        "depthwise_rows"]))
 def test_property_shape_and_mults_follow_the_formulas(case, method):
-    if method == "depthwise" and case.c_in // case.groups != 1:
+    if method.startswith("depthwise") and case.c_in // case.groups != 1:
         method = "auto"
     x, w, b = case.arrays()
     y, mults = kernels.conv(x, w, b, **case.geometry, pad_value=case.pad_value, method=method)
