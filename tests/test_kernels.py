@@ -388,6 +388,10 @@ def test_out_argument_and_errors():
     assert y is out
     with pytest.raises(ValueError, match="out must be"):
         kernels.conv(x, w, b, **CASES[0].geometry, out=np.empty((1, 4, 6, 7), np.float32))
+    pooled = np.empty((2, 3, 3, 4), np.float32)
+    assert kernels.pool(x, "avg", 2, 2, 0, True, out=pooled)[0] is pooled
+    dense = np.empty((2, 4), np.float32)
+    assert kernels.linear(x.reshape(2, -1), np.ones((4, 126), np.float32), out=dense)[0] is dense
     with pytest.raises(ValueError, match="divisible by groups"):
         conv(x, w, groups=2)
     with pytest.raises(ValueError, match="does not fit"):
