@@ -283,6 +283,16 @@ def test_bad_arguments(tiny, tmp_path):
         report_html.write_compare_report([], tmp_path / "x.html")
 
 
+def test_hover_shows_fields_and_formulas(tiny):
+    m = tiny[0]
+    hover = report_html._layer_hover(m.analyze(batch=2), m.graph, 2)
+    first = hover[0]  # conv1: 3 -> 16 channels, 3x3, stride 2 on 32x32 -> 16x16
+    assert first.startswith("<b>conv1</b> (conv)<br>3x32x32 → 16x16x16")
+    assert "kernel=3, stride=2, padding=1" in first
+    assert "MACs = batch·C_out·(k·C_in/g)·out = 2·16·(3·3·3)·(16·16)" in first
+    assert f"MACs {human(2 * 16 * 27 * 256)}" in first
+
+
 def test_network_without_multiplications_still_reports(write_spec, tmp_path):
     m = archcost.load(write_spec("""
         archcost: 1

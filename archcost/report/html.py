@@ -159,8 +159,30 @@ def _node_fields(graph: nx.DiGraph, name: str) -> dict[str, Any]:
     return {}
 
 
-def _layer_hover(df: pd.DataFrame, graph: nx.DiGraph) -> list[str]:
-    """One hover text per layer: name, kind, shapes, fields and every count."""
+def _formula_lines(graph: nx.DiGraph, name: str, batch: int) -> list[str]:
+    """``MACs = C_out·(k·C_in/g)·out = 24·(3·3·3)·(112·112)`` (and params), escaped.
+
+    From the layer's own ``formulas`` (what ``archcost explain`` prints), for the
+    quantities that are not zero; nothing for a node without a layer object.
+    """
+    node = graph.nodes[name] if name in graph else {}
+    layer, ins = node.get("layer"), node.get("input_shapes")
+    if layer is None or ins is None or not hasattr(layer, "formulas"):
+        return []
+    out = []
+    for quantity, symbolic, numbers, value in layer.formulas(ins):
+        if quantity not in ("macs", "params") or not symbolic or not value:
+            continue
+        label = "MACs" if quantity == "macs" else "params"
+        if quantity == "macs" and batch != 1:
+            symbolic, numbers = f"batch·{symbolic}", f"{batch}·{numbers}"
+        out.append(esc(f"{label} = {symbolic} = {numbers}" if numbers else
+                       f"{label} = {symbolic}"))
+    return out
+
+
+def _layer_hover(df: pd.DataFrame, graph: nx.DiGraph, batch: int = 1) -> list[str]:
+    """One hover text per layer: name, kind, shapes, fields, formulas and every count."""
     out = []
     for r in df.itertuples(index=False):
         row = r._asdict()
@@ -169,6 +191,7 @@ def _layer_hover(df: pd.DataFrame, graph: nx.DiGraph) -> list[str]:
         fields = _fields_text(_node_fields(graph, row[NAME]))
         if fields:
             lines.append(fields)
+        lines += _formula_lines(graph, row[NAME], batch)
         lines.append(f"MACs {human(row[MACS])} · FLOPs {human(row[FLOPS])} · "
                      f"params {human(row[PARAMS])}")
         lines.append(f"memory traffic {human_bytes(row[MEMORY])} · "
@@ -884,11 +907,11 @@ def render_model_report(model: Any, *, batch: int = 1, dtype: str = "float32",
     (a,) = analyses([model], batch=batch, dtype=dtype)
     df = _layers_only(a.layers)
     graph = model.graph
-    hover = _layer_hover(df, graph)
+    hover = _layer_hover(df, graph, int(batch))
     sections = [
         _section("Per-layer MACs and parameters",
                  "Every layer in network order, coloured by kind. Hover a bar for its shapes, "
-                 "fields and counts; click a kind in the legend to hide it.",
+                 "fields, formulas and counts; click a kind in the legend to hide it.",
                  _div(fig_layers(df, hover), SINGLE_CHARTS[0]), "layers"),
         _section("Cost by hierarchy",
                  "Costs rolled up by the layer names (stage → block → layer). Click a sector "
