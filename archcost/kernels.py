@@ -743,8 +743,11 @@ def channel_shuffle(x: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
     if groups < 1 or c % groups:
         raise ValueError(f"channels={c} are not divisible by groups={groups}.")
     rest = x.shape[2:]
-    y = x.reshape(n, groups, c // groups, *rest).swapaxes(1, 2).reshape(n, c, *rest)
-    return np.array(y, dtype=FLOAT, copy=True), 0
+    y = np.empty(x.shape, FLOAT)
+    # One copy, into a fresh array even when the permutation is the identity.
+    np.copyto(y.reshape(n, c // groups, groups, *rest),
+              x.reshape(n, groups, c // groups, *rest).swapaxes(1, 2))
+    return y, 0
 
 
 # ------------------------------------------------------------------------ activations
