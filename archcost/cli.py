@@ -261,15 +261,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from archcost.report import tables
     model = load(args.spec, **parse_sets(args.set))
     costs = model.costs(batch=args.batch, dtype=args.dtype)
+    profile = None
+    if args.device:       # before anything is written: a bad profile writes nothing
+        from archcost.roofline import load_profile
+        profile = load_profile(args.device)
     if args.html is not None:
         from archcost.report.html import write_model_report
         path = Path(args.html) if args.html else default_report_path(model.name)
         write_atomically(path, lambda tmp: write_model_report(
-            model, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs))
-    if args.device:
+            model, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs,
+            profile=profile))
+    if profile is not None:
         from archcost.report.latency import print_estimates
-        from archcost.roofline import estimate_rows, load_profile
-        profile = load_profile(args.device)
+        from archcost.roofline import estimate_rows
         print_estimates(model, costs, estimate_rows(costs.rows, profile), profile, args.format)
     elif args.format == "json":
         print(tables.to_json(model, costs))

@@ -269,3 +269,13 @@ def test_bundled_reports_render(open_report, tmp_path):
     table = opened.page.inner_text("#archcost-totals-table")
     assert all(m.label in table for m in models)
     opened.page.screenshot(path=str(tmp_path / "mobilenet_vs_shufflenet.png"), full_page=True)
+
+
+def test_report_with_a_device_profile_draws_the_roofline(tiny, open_report, tmp_path):
+    from archcost.roofline import load_profile
+    path = write_model_report(tiny[0], tmp_path / "roofline.html",
+                              profile=load_profile("jetson-nano-fp32"))
+    opened = open_report(path, len(SINGLE_CHARTS) + 1)
+    assert_clean(opened, len(SINGLE_CHARTS) + 1)
+    assert opened.page.locator("#archcost-roofline .main-svg").count() > 0
+    assert "Roofline on" in opened.page.inner_text("body")

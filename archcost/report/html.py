@@ -901,7 +901,7 @@ def _model_header(model: Any, totals: dict[str, int], n_layers: int, batch: int,
 
 
 def render_model_report(model: Any, *, batch: int = 1, dtype: str = "float32",
-                        plotlyjs: str = "inline") -> str:
+                        plotlyjs: str = "inline", profile: Any = None) -> str:
     """The single-model page as an HTML string (see :func:`write_model_report`)."""
     _check(batch, plotlyjs)
     (a,) = analyses([model], batch=batch, dtype=dtype)
@@ -940,12 +940,22 @@ def render_model_report(model: Any, *, batch: int = 1, dtype: str = "float32",
                  f"{len(df)} layers; exact counts at batch {int(batch)}, {esc(dtype)}. "
                  "Click a header to sort.", _layer_table(df, a.totals), "table"),
     ]
+    if profile is not None:
+        from archcost.report.roofline_chart import DIV_ID, roofline_figure
+        sections.insert(5, _section(
+            f"Roofline on {esc(profile.name)}",
+            "Each layer at its arithmetic intensity (MACs per byte) against its estimated "
+            "throughput on this device profile: left of the dashed ridge a layer is "
+            "memory-bound (the sloped roof, bandwidth × intensity), right of it "
+            "compute-bound (the flat roof, peak MAC/s).",
+            _div(roofline_figure(model, profile, batch=batch, dtype=dtype), DIV_ID), "roofline"))
     header = _model_header(model, a.totals, len(df), batch, dtype)
     return _page(f"{esc(model.label)} · archcost", header, sections, plotlyjs)
 
 
 def write_model_report(model: Any, path: str | Path, *, batch: int = 1,
-                       dtype: str = "float32", plotlyjs: str = "inline") -> Path:
+                       dtype: str = "float32", plotlyjs: str = "inline",
+                       profile: Any = None) -> Path:
     """Write one model's self-contained HTML report.
 
     The page shows the totals and counting conventions, per-layer MACs and params,
@@ -958,11 +968,14 @@ def write_model_report(model: Any, path: str | Path, *, batch: int = 1,
         batch: samples per batch (multiplies activations and ops, never params).
         dtype: element type that sets the bytes of memory traffic.
         plotlyjs: ``"inline"`` (works offline) or ``"cdn"`` (small file, needs network).
+        profile: a device profile (:func:`archcost.roofline.load_profile`); when given,
+            the page also has the roofline chart.
 
     Returns:
         The path written.
     """
-    text = render_model_report(model, batch=batch, dtype=dtype, plotlyjs=plotlyjs)
+    text = render_model_report(model, batch=batch, dtype=dtype, plotlyjs=plotlyjs,
+                               profile=profile)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
