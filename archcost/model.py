@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from archcost import costs
 from archcost.errors import SpecError, did_you_mean
-from archcost.expressions import render
+from archcost.expressions import names_used, render
 from archcost.graph import INPUT, build_graph
 from archcost.layers.base import Shape, to_int
 from archcost.spec import Spec, load_spec
@@ -41,7 +41,9 @@ class Model:
 
     @property
     def name(self) -> str:
-        return self.spec.name
+        """The spec's name, with ``${...}`` filled in from the knobs
+        (``"ShuffleNetV1 ${width}x (g=${groups})"`` -> ``"ShuffleNetV1 1x (g=3)"``)."""
+        return str(render(self.spec.name, self.knobs))
 
     @property
     def description(self) -> str:
@@ -54,9 +56,10 @@ class Model:
     @property
     def label(self) -> str:
         """The name, with explicitly set knobs: ``MobileNetV1 (width=0.5)``."""
-        if not self.overrides:
+        shown = {k: v for k, v in self.overrides.items() if k not in names_used(self.spec.name)}
+        if not shown:
             return self.name
-        return f"{self.name} (" + ", ".join(f"{k}={v}" for k, v in self.overrides.items()) + ")"
+        return f"{self.name} (" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")"
 
     def costs(self, batch: int = 1, dtype: str = "float32") -> costs.Costs:
         """Per-layer rows and totals for ``batch`` samples of ``dtype``."""

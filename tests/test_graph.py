@@ -220,3 +220,17 @@ def test_requires_refuses_knobs_with_the_message(write_spec):
     import pytest
     with pytest.raises(archcost.SpecError, match=r"net.yaml:6: width must be 0.5 or 1.0 \(got width=0.75\)"):
         archcost.load(path, width=0.75)
+
+
+def test_name_takes_knobs_and_label_shows_only_the_others(write_spec):
+    path = write_spec("""
+        archcost: 1
+        name: "Net ${width}x"
+        input: [3, 8, 8]
+        params: {width: 1.0, resolution: 8}
+        layers: [{type: relu}]
+    """)
+    assert archcost.load(path).name == "Net 1x"
+    model = archcost.load(path, width=0.5, resolution=8)
+    assert model.name == "Net 0.5x"
+    assert model.label == "Net 0.5x (resolution=8)"
