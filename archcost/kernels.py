@@ -26,16 +26,18 @@ How conv runs (:func:`conv` picks one; ``method=`` forces one):
   scratch buffer so that a tap's operands are long contiguous runs; a channel
   multiplier ``m > 1`` repeats every input channel ``m`` times in that buffer. Best
   for many channels on a small image (MobileNet's 14x14 and 7x7 stages).
-* ``depthwise_rows``: ``C_in/groups == 1`` too: copy the ``kw`` horizontally shifted
-  windows of the input once (``kh·kw`` for full im2col), then each kernel row is one
-  batched ``(m x kw) @ (kw x P)`` matmul per channel, accumulated over the ``kh`` rows.
-  Best on large images, where the shifted-multiply passes are memory bound.
+* ``rows``: im2col by kernel rows: copy the ``kw`` horizontally shifted windows of the
+  input once (``kh·kw`` for full im2col), then each kernel row is one batched matmul
+  per group, ``(C_out/g x C_in/g·kw) @ (C_in/g·kw x P)``, accumulated over the ``kh``
+  rows. Best for depthwise convs on large images (``(m x kw) @ (kw x P)`` per
+  channel), where the shifted-multiply passes are memory bound, and for thin groups
+  (ResNeXt).
 * ``im2col_cf`` / ``im2col_cl``: everything else: copy the sliding windows
   (``as_strided``) into a column matrix and run one batched matmul over the groups.
   ``cf`` builds the columns from the channels-first input (long runs along the output
   width); ``cl`` from a channels-last copy (long runs along ``kw·C``), which is faster
-  when there are many channels on a small image. For depthwise convs with a large
-  stride ``im2col_cf`` is sometimes the fastest. The cost model in
+  when there are many channels on a small image. For depthwise convs with stride 2
+  ``im2col_cf`` is often the fastest. The cost model in
   :func:`conv_method` chooses among the paths that apply; every path's tally is the
   same ``N·C_out·(C_in/g)·k·out``.
 
@@ -67,7 +69,7 @@ IntOrTuple = int | Sequence[int]
 PaddingArg = int | Sequence[int] | Sequence[Sequence[int]]
 
 #: Conv methods :func:`conv` accepts for ``method=``.
-METHODS = ("auto", "pointwise", "depthwise", "depthwise_rows", "im2col_cf", "im2col_cl")
+METHODS = ("auto", "pointwise", "depthwise", "rows", "im2col_cf", "im2col_cl")
 
 # Per-inner-loop overhead of a strided NumPy copy, in element copies (measured on the
 # reference machine: ~7 ns per inner loop against ~0.13 ns per float32 element).
@@ -296,7 +298,7 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
     >>> conv_method((1, 384, 14, 14), (384, 1, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 384)
     'depthwise'
     >>> conv_method((1, 144, 56, 56), (144, 1, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 144)
-    'depthwise_rows'
+    'rows'
     >>> conv_method((1, 96, 112, 112), (96, 1, 3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 96)
     'im2col_cf'
     >>> conv_method((1, 256, 56, 56), (64, 256, 1, 1), (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
@@ -340,17 +342,30 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
         cost_rows = (x_elems + row_copy * (1 + _LOOP_OVERHEAD / out[-1])
                      + kernel[0] * (1500 * n * c_in + _CALL + (kt + m) * elems // m)
                      + (kernel[0] - 1) * 2 * elems)
-        best = min((cost_dw, "depthwise"), (cost_rows, "depthwise_rows"),
+        best = min((cost_dw, "depthwise"), (cost_rows, "rows"),
                    (cost_cf, "im2col_cf"))
         return best[1]
     if pointwise:
         return "pointwise"
+    candidates = []
+    if groups > 1 and cg <= 8:
+        # rows (grouped): copy kt shifted windows, then per first-dim tap one small matmul
+        # per group (~0.2 µs each) after slicing that tap's weights, and an add. Only
+        # for thin groups (ResNeXt's 4 to 8 channels), where the matmuls are memory
+        # bound anyway; with wide groups the longer matmuls of im2col win.
+        kt = taps // kernel[0]
+        rows = (in_shape[2] + sum(padding[0])) // stride[0] + 1
+        row_copy = n * c_in * kt * rows * math.prod(out[1:])
+        cost_rows = (x_elems + row_copy * (1 + _LOOP_OVERHEAD / out[-1])
+                     + kernel[0] * (1500 * n * groups + _CALL + 3 * c_out * cg * kt)
+                     + (kernel[0] - 1) * 2 * elems)
+        candidates.append((cost_rows, "rows"))
     # channels-last: inner loops along a group's channels (times kw when taps are
     # adjacent), after transposing the input and the weights.
     run_cl = cg * (kernel[-1] if dilation[-1] == 1 and groups == 1 else 1)
     cost_cl = (cols * (1 + _LOOP_OVERHEAD / run_cl) + 3 * _CALL
                + 3 * x_elems + c_out * cg * taps)
-    return "im2col_cl" if cost_cl < cost_cf else "im2col_cf"
+    return min(candidates + [(cost_cl, "im2col_cl"), (cost_cf, "im2col_cf")])[1]
 
 
 def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
@@ -413,7 +428,7 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
                          f"the padded input {x.shape[2:]} + {list(pads)}.")
     if method == "auto":
         method = conv_method(x.shape, w.shape, stride_t, pads, dilation_t, groups)
-    elif method in ("depthwise", "depthwise_rows") and cg != 1:
+    elif method == "depthwise" and cg != 1:
         raise ValueError(f"method={method!r} needs C_in/groups == 1, got {cg}.")
     elif method == "pointwise" and (any(k != 1 for k in kernel) or any(s != 1 for s in stride_t)
                                     or any(p for pair in pads for p in pair)):
@@ -427,8 +442,8 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
         return y, _conv_depthwise(x, w, b, stride_t, pads, dilation_t, pad_value, y)
     if method == "pointwise":
         mults = _conv_pointwise(x, w, groups, y)
-    elif method == "depthwise_rows":
-        mults = _conv_depthwise_rows(x, w, stride_t, pads, dilation_t, pad_value, y)
+    elif method == "rows":
+        mults = _conv_rows(x, w, stride_t, pads, dilation_t, groups, pad_value, y)
     elif method == "im2col_cf":
         mults = _conv_im2col_cf(x, w, stride_t, pads, dilation_t, groups, pad_value, y)
     else:
@@ -501,21 +516,21 @@ def _conv_im2col_cl(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads:
                    y.reshape(n, groups, c_out // groups, p))
 
 
-def _conv_depthwise_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads,
-                         dilation: tuple[int, ...], pad_value: float, y: np.ndarray) -> int:
-    """Depthwise conv as one batched matmul per tap of the first kernel dim.
+def _conv_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads,
+               dilation: tuple[int, ...], groups: int, pad_value: float, y: np.ndarray) -> int:
+    """Conv as one batched matmul per tap of the first kernel dim (im2col by rows).
 
     A partial im2col over the trailing spatial dims only (``kw`` copies of the input
     in 2D, instead of im2col's ``kh·kw``) holds, for every channel, rows
     ``R[j, r, w] = xpad[phase + s·r, d·j + s·w]``, split into ``s`` row phases so
     that the rows one kernel row reads are contiguous. Kernel row ``i`` is then a
-    ``(m x kw) @ (kw x P)`` matmul per channel, ``m`` the channel multiplier (output
-    channel ``c·m + j`` reads input channel ``c``), accumulated over the ``kh`` rows.
+    ``(C_out/g x C_in/g·kw) @ (C_in/g·kw x P)`` matmul per group (for depthwise,
+    ``(m x kw) @ (kw x P)`` per channel, ``m`` the channel multiplier), accumulated
+    over the ``kh`` rows.
     """
     n, c_in = x.shape[:2]
     nd = x.ndim - 2
-    c_out = w.shape[0]
-    m = c_out // c_in
+    c_out, cg = w.shape[:2]
     kernel = w.shape[2:]
     out_sp = y.shape[2:]
     xp = _pad_into(x, range(2, 2 + nd), pads, pad_value, "pad") if any(
@@ -538,15 +553,15 @@ def _conv_depthwise_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], 
     kt = math.prod(k_rest)
     p = math.prod(out_sp)
     cs = cols.strides
-    y_g = y.reshape(n, c_in, m, p)
+    y_g = y.reshape(n, groups, c_out // groups, p)
     tmp = _scratch("acc", y_g.shape) if kernel[0] > 1 else y_g
-    w_rows = w.reshape(c_in, m, kernel[0], kt)
     mults = 0
     for i, (phase, r0) in enumerate(starts):
-        # (N, C, kt, P): contiguous along P because whole rows r0 .. r0+o0-1 are taken.
-        b_mat = _strided(cols, (n, c_in, kt, p), (cs[0], cs[1], cs[nd] if nd > 1 else 0, cs[-1]),
+        # (N, g, C_in/g·kt, P): a channel's kt windows sit one after another, and whole
+        # rows r0 .. r0+o0-1 are taken, so both merged axes have a single stride.
+        b_mat = _strided(cols, (n, groups, cg * kt, p), (cs[0], cs[1] * cg, cs[1] // kt, cs[-1]),
                          offset=phase * cs[nd + 1] + r0 * cs[nd + 2])
-        a_mat = w_rows[:, :, i]
+        a_mat = w[:, :, i].reshape(groups, c_out // groups, cg * kt)
         if i == 0:
             mults += _matmul(a_mat, b_mat, y_g)
         else:

@@ -81,6 +81,12 @@ SWEEP = [
     Layer("mv2 dw 3x3 960 @7", 960, 960, 7, 3, 1, 1, groups=960),
     Layer("snv2 dw 3x3/2 116 @28", 116, 116, 28, 3, 2, 1, groups=116),
     Layer("dw x2 3x3 32 @56", 32, 64, 56, 3, 1, 1, groups=32),
+    Layer("rx50 gconv 3x3/2 256 g32 @56", 256, 256, 56, 3, 2, 1, groups=32),
+    Layer("rx50 gconv 3x3 256 g32 @28", 256, 256, 28, 3, 1, 1, groups=32),
+    Layer("rx50 gconv 3x3 512 g32 @14", 512, 512, 14, 3, 1, 1, groups=32),
+    Layer("rx50 gconv 3x3 1024 g32 @7", 1024, 1024, 7, 3, 1, 1, groups=32),
+    Layer("alexnet conv 5x5 96->256 g2 @27", 96, 256, 27, 5, 1, 2, groups=2),
+    Layer("snv1 gconv 1x1 240->240 g3 @28", 240, 240, 28, 1, groups=3),
 ]
 
 
@@ -112,8 +118,8 @@ def methods_for(layer: Layer) -> list[str]:
     if layer.kernel == 1 and layer.stride == 1 and layer.padding == 0:
         found.append("pointwise")
     if cg == 1:
-        found += ["depthwise", "depthwise_rows"]
-    return found + ["im2col_cf", "im2col_cl"]
+        found.append("depthwise")
+    return found + ["rows", "im2col_cf", "im2col_cl"]
 
 
 def arrays(layer: Layer) -> tuple[np.ndarray, np.ndarray, dict]:

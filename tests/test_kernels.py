@@ -101,9 +101,9 @@ CASES = [
 def applicable(case: Case) -> list[str]:
     """The conv methods that can run ``case``."""
     g = case.geometry
-    methods = ["auto", "im2col_cf", "im2col_cl"]
+    methods = ["auto", "im2col_cf", "im2col_cl", "rows"]
     if case.c_in // case.groups == 1:
-        methods += ["depthwise", "depthwise_rows"]
+        methods.append("depthwise")
     if set(case.kernel) == {1} and set(g["stride"]) == {1} and not any(sum(g["padding"], ())):
         methods.append("pointwise")
     return methods
@@ -173,8 +173,8 @@ IMPULSE = [  # kernel, stride, dilation, pads, groups
 
 
 IMPULSE_RUNS = [(cfg, m) for cfg in IMPULSE
-                for m in ("im2col_cf", "im2col_cl", "depthwise", "depthwise_rows")
-                if not m.startswith("depthwise") or cfg[4] == 2]
+                for m in ("im2col_cf", "im2col_cl", "rows", "depthwise")
+                if m != "depthwise" or cfg[4] == 2]
 
 
 @pytest.mark.parametrize("config,method", IMPULSE_RUNS,
@@ -427,9 +427,9 @@ def conv_configs(draw):
 
 @settings(max_examples=60, deadline=None, derandomize=True)
 @given(conv_configs(), st.sampled_from(["auto", "im2col_cf", "im2col_cl", "depthwise",
-                                        "depthwise_rows"]))
+                                        "rows"]))
 def test_property_shape_and_mults_follow_the_formulas(case, method):
-    if method.startswith("depthwise") and case.c_in // case.groups != 1:
+    if method == "depthwise" and case.c_in // case.groups != 1:
         method = "auto"
     x, w, b = case.arrays()
     y, mults = kernels.conv(x, w, b, **case.geometry, pad_value=case.pad_value, method=method)
