@@ -325,7 +325,7 @@ def test_grouped_conv_is_per_group_convs_concatenated():
     # groups=1 is the ordinary conv: every path agrees with the naive loop
     case = Case("g1", 1, 3, 4, (5, 6), (3, 3), pads=P1)
     x, w, b = case.arrays()
-    for method in ("im2col_cf", "im2col_cl"):
+    for method in ("im2col_cf", "im2col_cl", "rows"):
         y, mults = conv(x, w, padding=1, method=method)
         np.testing.assert_allclose(y + b[:, None, None], naive(case)[0], **TOL)
     # two groups cost half of the standard conv (DESIGN.md's worked check)
