@@ -17,7 +17,6 @@ adds the conv shapes of ResNet-50, MobileNetV2 and ShuffleNetV2. torch is option
 from __future__ import annotations
 
 import argparse
-import math
 import platform
 import statistics
 import sys
@@ -132,7 +131,8 @@ def arrays(layer: Layer) -> tuple[np.ndarray, np.ndarray, dict]:
     return x, w, geometry
 
 
-def time_numpy(layer: Layer, repeat: int, all_methods: bool) -> list[tuple[str, float, float, np.ndarray]]:
+def time_numpy(layer: Layer, repeat: int,
+               all_methods: bool) -> list[tuple[str, float, float, np.ndarray]]:
     """(method, median s, best s, output) for auto and, optionally, every other method."""
     x, w, geometry = arrays(layer)
     chosen = kernels.conv_method(x.shape, w.shape, geometry["stride"], geometry["padding"],
