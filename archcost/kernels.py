@@ -333,7 +333,7 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
         run = c_out * (out[-1] if stride[-1] == 1 else 1)
         cost_dw = (taps * (2 * elems * (1 + _LOOP_OVERHEAD / run) + 2 * _CALL)
                    + 5 * x_elems * (c_out // c_in) + 5 * elems)
-        # depthwise_rows: copy kt = prod(kernel[1:]) shifted windows of the input (rows
+        # rows: copy kt = prod(kernel[1:]) shifted windows of the input (rows
         # split by stride phase), then per first-dim tap one (m x kt) @ (kt x P) matmul
         # per channel (~0.2 µs each) and an accumulating add.
         kt, m = taps // kernel[0], c_out // c_in
