@@ -20,6 +20,7 @@ import archcost
 from archcost.report.html import (COMPARE_CHARTS, SINGLE_CHARTS, write_compare_report,
                                   write_model_report)
 from archcost.report.units import human, human_bytes
+from tiny_specs import RESIDUAL, SHUFFLE
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = """<img src=x onerror="document.title='pwned'">"""
@@ -27,42 +28,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 
-RESIDUAL = """
-    archcost: 1
-    name: TinyRes
-    description: two residual units
-    input: [3, 32, 32]
-    params: {width: 1.0}
-    blocks:
-      unit:
-        args: {out: null}
-        layers:
-          - {name: conv1, type: conv, out: "${out}", kernel: 3, padding: 1, bias: false}
-          - {name: bn1, type: batchnorm}
-          - {name: relu1, type: relu}
-          - {name: conv2, type: conv, out: "${out}", kernel: 3, padding: 1, bias: false}
-          - {name: add, type: add, inputs: [input, conv2]}
-    layers:
-      - {name: conv1, type: conv, out: "${int(16 * width)}", kernel: 3, stride: 2, padding: 1}
-      - {name: stage1, use: unit, out: "${int(16 * width)}", repeat: 2}
-      - {name: pool, type: global_avgpool}
-      - {name: fc, type: linear, out: 10}
-"""
-SHUFFLE = """
-    archcost: 1
-    name: TinyShuffle
-    input: [3, 32, 32]
-    params: {groups: 2}
-    layers:
-      - {name: conv1, type: conv, out: 24, kernel: 3, stride: 2, padding: 1}
-      - {name: split, type: channel_split, sections: 2}
-      - {name: pw, type: pointwise_conv, out: 12, inputs: "split:1"}
-      - {name: dw, type: depthwise_conv, kernel: 3, padding: 1}
-      - {name: cat, type: concat, inputs: ["split:0", dw]}
-      - {name: shuffle, type: channel_shuffle, groups: "${groups}"}
-      - {name: fc_pool, type: global_avgpool}
-      - {name: fc, type: linear, out: 10}
-"""
+
 
 
 def _chromium() -> str | None:
