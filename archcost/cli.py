@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from archcost import __version__
 from archcost.errors import ArchcostError, SpecError
 
 EPILOG_ANALYZE = """examples:
@@ -82,101 +83,123 @@ def positive_int(text: str) -> int:
     return value
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps descriptions to the terminal; keeps the examples epilog's lines as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def _parent(*adders: Any) -> argparse.ArgumentParser:
+    parent = argparse.ArgumentParser(add_help=False)
+    for add in adders:
+        add(parent)
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="archcost", description="What a convolutional network costs, layer by layer, and why.")
+        prog="archcost", description="What a convolutional network costs, layer by layer, and why.",
+        epilog="Run 'archcost COMMAND --help' for a command's options and examples.")
     parser.add_argument("--traceback", action="store_true", help="show the Python stack on errors")
+    parser.add_argument("--version", action="version", version=f"archcost {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--batch", type=positive_int, default=1, help="samples per pass (default 1)")
-        p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16", "int8"],
-                       help="element type for byte counts (default float32)")
-        p.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
-                       help=argparse.SUPPRESS)
+    # Options shared by several commands, as argparse parents (defined once).
+    hidden = _parent(lambda p: p.add_argument("--traceback", action="store_true",
+                                              default=argparse.SUPPRESS, help=argparse.SUPPRESS))
+    knobs = _parent(lambda p: p.add_argument(
+        "--set", action="append", metavar="KEY=VALUE",
+        help="override a param, e.g. --set width=0.75 (repeatable)"))
+    batch = _parent(lambda p: p.add_argument("--batch", type=positive_int, default=1,
+                                             help="samples per pass (default 1)"))
+    dtype = _parent(lambda p: p.add_argument(
+        "--dtype", default="float32", choices=["float32", "float16", "bfloat16", "int8"],
+        help="element type for byte counts (default float32)"))
+    fmt = _parent(lambda p: p.add_argument(
+        "--format", default="table", choices=["table", "json", "csv", "markdown"],
+        help="output format (default: a terminal table)"))
+    plotlyjs = _parent(lambda p: p.add_argument(
+        "--plotlyjs", default="inline", choices=["inline", "cdn"],
+        help="inline Plotly's JavaScript (works offline; default) or load it from a CDN"))
+    seeded = _parent(
+        lambda p: p.add_argument("--seed", type=int, default=0, help="random seed (default 0)"),
+        lambda p: p.add_argument("--max-memory", metavar="SIZE",
+                                 help="refuse runs whose estimated peak exceeds SIZE (e.g. 2G, "
+                                      "512M); default: half of the available memory"))
 
-    a = sub.add_parser("analyze", help="per-layer params, MACs, FLOPs and memory traffic",
-                       description="Count the cost of every layer of SPEC.", epilog=EPILOG_ANALYZE,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    def command(name: str, parents: list[argparse.ArgumentParser], **kwargs: Any
+                ) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[hidden, *parents],
+                              formatter_class=_HelpFormatter, **kwargs)
+
+    a = command("analyze", [knobs, fmt, plotlyjs, batch, dtype],
+                help="per-layer params, MACs, FLOPs and memory traffic",
+                description="Count the cost of every layer of SPEC.", epilog=EPILOG_ANALYZE)
     a.add_argument("spec", help="the YAML spec")
-    a.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a param, e.g. --set width=0.75 (repeatable)")
-    a.add_argument("--format", default="table", choices=["table", "json", "csv", "markdown"],
-                   help="output format (default: a terminal table)")
     a.add_argument("--html", nargs="?", const="", metavar="PATH",
                    help="also write an HTML report (default reports/<name>.html)")
-    a.add_argument("--plotlyjs", default="inline", choices=["inline", "cdn"],
-                   help="inline Plotly's JavaScript (works offline; default) or load it from a CDN")
     a.add_argument("--device", metavar="PROFILE",
                    help="add roofline time estimates (estimated_s, bound) for a device profile: "
                         "a bundled name (jetson-nano-fp32, ...), this-machine (measured now), "
-                        "or a profile YAML path")
-    common(a)
+                        "or a profile YAML path; the HTML report gets a roofline chart")
 
-    c = sub.add_parser("compare", help="several specs or knob settings side by side",
-                       description="Compare totals of several models; SPEC@k=v,... sets knobs.",
-                       epilog=EPILOG_COMPARE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c = command("compare", [fmt, plotlyjs, batch, dtype],
+                help="several specs or knob settings side by side",
+                description="Compare totals of several models; SPEC@k=v,... sets knobs.",
+                epilog=EPILOG_COMPARE)
     c.add_argument("specs", nargs="+", metavar="SPEC[@k=v,...]")
-    c.add_argument("--format", default="table", choices=["table", "json", "csv", "markdown"])
     c.add_argument("--html", nargs="?", const="", metavar="PATH",
                    help="also write an HTML compare report (default reports/compare.html)")
-    c.add_argument("--plotlyjs", default="inline", choices=["inline", "cdn"])
-    common(c)
 
-    e = sub.add_parser("explain", help="every count of a layer as its formula with the numbers",
-                       description="Explain the layers of SPEC whose name matches LAYER (a name "
-                                   "or a glob such as 'stage2.*'): fields, shapes, output-size "
-                                   "arithmetic, and each count's formula with the numbers in.",
-                       epilog="examples:\n  archcost explain specs/examples/standard_vs_separable.yaml "
-                              "separable\n  archcost explain specs/mobilenet_v1.yaml 'conv2.*'\n",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    e = command("explain", [knobs, batch, dtype],
+                help="every count of a layer as its formula with the numbers",
+                description="Explain the layers of SPEC whose name matches LAYER (a name or a "
+                            "glob such as 'stage2.*'): fields, shapes, output-size arithmetic, "
+                            "and each count's formula with the numbers in.",
+                epilog="examples:\n  archcost explain specs/examples/standard_vs_separable.yaml "
+                       "separable\n  archcost explain specs/mobilenet_v1.yaml 'dw_separable2.*'\n")
     e.add_argument("spec")
     e.add_argument("layer", help="a layer name or glob")
-    e.add_argument("--set", action="append", metavar="KEY=VALUE")
-    common(e)
 
-    w = sub.add_parser("whatif", help="rewrite convolutions by a rule and compare the cost",
-                       description="Rewrite every matching conv of SPEC by RULE: separable "
-                                   "(k×k -> depthwise + pointwise), spatial (k×k -> k×1 + 1×k), "
-                                   "grouped:G, shuffled:G (grouped + channel shuffle), "
-                                   "pointwise-grouped:G (1×1 convs in G groups). Prints the "
-                                   "per-layer before/after and the totals; -o writes the "
-                                   "rewritten spec, which archcost loads like any other.",
-                       epilog="examples:\n  archcost whatif specs/vgg16.yaml --rewrite separable\n"
-                              "  archcost whatif specs/resnet50.yaml --rewrite grouped:32 --only "
-                              "'layer*.conv2' -o resnet50_grouped.yaml\n"
-                              "  archcost whatif specs/vgg16.yaml --rewrite shuffled:4 --html\n",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    w = command("whatif", [knobs, plotlyjs],
+                help="rewrite convolutions by a rule and compare the cost",
+                description="Rewrite every matching conv of SPEC by RULE: separable (k×k -> "
+                            "depthwise + pointwise), spatial (k×k -> k×1 + 1×k), grouped:G, "
+                            "shuffled:G (grouped + channel shuffle), pointwise-grouped:G (1×1 "
+                            "convs in G groups). Prints the per-layer before/after and the "
+                            "totals; -o writes the rewritten spec, which archcost loads like "
+                            "any other.",
+                epilog="examples:\n  archcost whatif specs/vgg16.yaml --rewrite separable\n"
+                       "  archcost whatif specs/resnet50.yaml --rewrite grouped:32 --only "
+                       "'layer*.conv2' -o resnet50_grouped.yaml\n"
+                       "  archcost whatif specs/vgg16.yaml --rewrite shuffled:4 --html\n")
     w.add_argument("spec")
     w.add_argument("--rewrite", required=True, metavar="RULE",
                    help="separable | spatial | grouped:G | shuffled:G | pointwise-grouped:G")
     w.add_argument("--only", metavar="GLOB", help="rewrite only layers whose name matches")
-    w.add_argument("--set", action="append", metavar="KEY=VALUE")
     w.add_argument("-o", "--output", metavar="PATH", help="write the rewritten spec (YAML)")
     w.add_argument("--html", nargs="?", const="", metavar="PATH",
-                   help="write a compare report of before and after (default reports/<name>_whatif.html)")
-    w.add_argument("--plotlyjs", default="inline", choices=["inline", "cdn"])
-    w.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
-                   help=argparse.SUPPRESS)
+                   help="write a compare report of before and after "
+                        "(default reports/<name>_whatif.html)")
 
-    v = sub.add_parser("validate", help="run the network with NumPy and check shapes and MACs",
-                       description="Run SPEC on seeded random tensors; compare every layer's "
-                                   "executed shape and multiplications with the analysis.")
+    v = command("validate", [knobs, seeded, batch],
+                help="run the network with NumPy and check shapes and MACs",
+                description="Run SPEC on seeded random tensors; compare every layer's executed "
+                            "shape and multiplications with the analysis. Exit 0 when all "
+                            "agree, 1 naming the layers that differ.",
+                epilog="examples:\n  archcost validate specs/mobilenet_v2.yaml\n"
+                       "  archcost validate specs/resnet50.yaml --set resolution=112 --batch 2\n"
+                       "  archcost validate specs/vgg16.yaml --max-memory 1G\n")
     v.add_argument("spec")
-    v.add_argument("--set", action="append", metavar="KEY=VALUE")
-    v.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    v.add_argument("--max-memory", metavar="SIZE",
-                   help="refuse runs whose estimated peak exceeds SIZE (e.g. 2G, 512M); "
-                        "default: half of the available memory")
-    v.add_argument("--batch", type=positive_int, default=1)
-    v.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
-                   help=argparse.SUPPRESS)
 
-    k = sub.add_parser("calibrate", help="measure this machine as a roofline device profile",
-                       description="Measure this machine's NumPy float32 GEMM peak (MAC/s), "
-                                   "large-copy bandwidth (bytes/s) and per-call overhead, and "
-                                   "write them as a device profile YAML for --device.",
-                       epilog=EPILOG_CALIBRATE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    k = command("calibrate", [],
+                help="measure this machine as a roofline device profile",
+                description="Measure this machine's NumPy float32 GEMM peak (MAC/s), large-copy "
+                            "bandwidth (bytes/s) and per-call overhead, and write them as a "
+                            "device profile YAML for --device.", epilog=EPILOG_CALIBRATE)
     k.add_argument("-o", "--output", metavar="PATH", default="reports/this-machine.yaml",
                    help="where to write the profile (default reports/this-machine.yaml)")
     k.add_argument("--name", default="this-machine", help="the profile's name (default this-machine)")
@@ -187,31 +210,20 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--copy-mib", type=positive_int, metavar="MIB",
                    help="MiB of the copied array (default 256)")
     k.add_argument("--repeats", type=positive_int, help="timings per measurement (default 5)")
-    k.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
-                   help=argparse.SUPPRESS)
 
-    b = sub.add_parser("bench", help="measure each layer's NumPy time beside its roofline estimate",
-                       description="Run SPEC in the NumPy backend (the executor's weights and "
-                                   "input), time every layer (one warm-up pass, then the median "
-                                   "of --repeats passes), put the roofline estimate beside it, "
-                                   "and report the Spearman rank correlation of estimated and "
-                                   "of MACs-only against measured per-layer time.",
-                       epilog=EPILOG_BENCH, formatter_class=argparse.RawDescriptionHelpFormatter)
+    b = command("bench", [knobs, fmt, seeded, batch],
+                help="measure each layer's NumPy time beside its roofline estimate",
+                description="Run SPEC in the NumPy backend (the executor's weights and input), "
+                            "time every layer (one warm-up pass, then the median of --repeats "
+                            "passes), put the roofline estimate beside it, and report the "
+                            "Spearman rank correlation of estimated and of MACs-only against "
+                            "measured per-layer time.", epilog=EPILOG_BENCH)
     b.add_argument("spec")
-    b.add_argument("--set", action="append", metavar="KEY=VALUE")
     b.add_argument("--repeats", type=positive_int, default=5,
                    help="timed passes; each layer's time is their median (default 5)")
     b.add_argument("--device", metavar="PROFILE", default="this-machine",
                    help="profile for the estimates (default this-machine: a quick calibration "
                         "of the machine being measured)")
-    b.add_argument("--format", default="table", choices=["table", "json", "csv", "markdown"])
-    b.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    b.add_argument("--max-memory", metavar="SIZE",
-                   help="refuse runs whose estimated memory exceeds SIZE (e.g. 2G); "
-                        "default: half of the available memory")
-    b.add_argument("--batch", type=positive_int, default=1)
-    b.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
-                   help=argparse.SUPPRESS)
     return parser
 
 
