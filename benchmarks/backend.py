@@ -68,6 +68,10 @@ SPECS = ["mobilenet_v2", "shufflenet_v2", "resnet50"]
 GEMM_N = 1024
 #: seconds between one party's work and the next (see bench_spec)
 SETTLE = 0.25
+#: glibc malloc settings for --tuned-malloc: blocks up to 32 MiB come from the heap, and
+#: up to 1 GiB of freed heap is kept for reuse instead of being returned to the system
+TUNED_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
+                "MALLOC_TRIM_THRESHOLD_": str(2**30)}
 #: (seconds of the whole pass, seconds of each layer)
 Pass = tuple[float, list[float]]
 
@@ -449,6 +453,30 @@ def breakdown(result: Result, gemm: float) -> list[str]:
     return lines
 
 
+def slowest(result: Result, gemm: float, count: int) -> list[str]:
+    """The ``count`` layers with the largest NumPy time, with the conv path taken."""
+    from archcost import kernels
+    g = result.model.graph
+    np_t = result.numpy.layer_medians()
+    t_t = result.torch.layer_medians() if result.torch else [math.nan] * len(np_t)
+    lines = [f"  {'slowest layers':<40} {'kind':<15} {'input':<12} {'path':<15} "
+             f"{'numpy ms':>8} {'torch ms':>8} {'np/torch':>8} {'GFLOP/s':>7}"]
+    ranked = sorted(zip(result.model.layers, np_t, t_t), key=lambda row: -row[1])[:count]
+    for name, a_t, b_t in ranked:
+        a = g.nodes[name]
+        layer, x = a["layer"], a["input_shapes"][0]
+        path = ""
+        if isinstance(layer, ConvLike):
+            geo = layer.geometry(x)
+            path = kernels.conv_method((1, *x.dims), (geo.c_out, geo.c_in // geo.groups,
+                                                      *geo.kernel),
+                                       geo.stride, geo.padding, geo.dilation, geo.groups)
+        rate = f"{2 * a['macs'] / a_t / 1e9:7.1f}" if a["macs"] else ""
+        lines.append(f"  {name[:40]:<40} {a['kind']:<15} {str(x):<12} {path:<15} "
+                     f"{a_t * 1e3:8.3f} {b_t * 1e3:8.3f} {a_t / b_t:8.2f} {rate}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("specs", nargs="*", default=SPECS,
@@ -459,6 +487,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: as many as numpy's BLAS uses)")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch comparison")
+    parser.add_argument("--top", type=int, default=0, metavar="N",
+                        help="also list the N slowest layers of each network")
+    parser.add_argument("--tuned-malloc", action="store_true",
+                        help="run both workers with glibc's malloc keeping freed memory "
+                             "(MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_), to see what "
+                             "page faults on fresh outputs cost")
     parser.add_argument("--max-wait", type=float, default=60.0,
                         help="seconds to wait for full speed before a round (default: "
                              "%(default)s)")
@@ -480,6 +514,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("# torch is not installed: no PyTorch comparison "
               "(pip install torch==2.13.0, the optional 'bench' extra)")
+    if args.tuned_malloc:
+        # Read by glibc when a process starts: the spawned workers get them.
+        os.environ.update(TUNED_MALLOC)
+        print("# --tuned-malloc: workers run with " +
+              " ".join(f"{k}={v}" for k, v in TUNED_MALLOC.items()))
     probe = Probe()
     gemm = gemm_gflops(probe, args.max_wait)
     print(f"# load average {load_average():.2f}; plain float32 GEMM {GEMM_N}^3: {gemm:.1f} "
@@ -493,6 +532,8 @@ def main(argv: list[str] | None = None) -> int:
               f"passes each side ({r.discarded} rounds discarded: machine slowed down); "
               f"load average {load_average():.2f}")
         print("\n".join(breakdown(r, gemm)))
+        if args.top:
+            print("\n".join(slowest(r, gemm, args.top)))
     gemm_after = gemm_gflops(probe, args.max_wait)
     print(f"\n# GEMM again at the end: {gemm_after:.1f} GFLOP/s; 512^3 probe best "
           f"{probe.best:.1f} GFLOP/s; load average {load_average():.2f}")
