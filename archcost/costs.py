@@ -136,7 +136,10 @@ def compute(graph: nx.DiGraph, order: list[str], *, batch: int = 1,
             output_shape=out[0].dims if len(out) == 1 else tuple(s.dims for s in out),
             params=a["params"], macs=batch * a["macs"], flops=batch * a["flops"],
             memory_access=traffic, activations=batch * a["activations"], buffers=a["buffers"]))
-    totals = {key: sum(getattr(r, key) for r in rows) for key in COUNT_COLUMNS}
+    totals = dict.fromkeys(COUNT_COLUMNS, 0)
+    for r in rows:
+        for key in COUNT_COLUMNS:
+            totals[key] += getattr(r, key)
     totals["peak_activation_bytes"] = peak_live_elements(graph, order) * batch * nbytes
     return Costs(rows=rows, totals={k: totals[k] for k in TOTAL_KEYS}, batch=batch, dtype=dtype)
 
@@ -148,16 +151,18 @@ def peak_live_elements(graph: nx.DiGraph, order: list[str]) -> int:
     consumer (network outputs stay live to the end); during a step the layer's
     inputs and outputs are both live.
     """
-    position = {name: i for i, name in enumerate(order)}
-    last_use = {name: max((position[s] for s in graph.successors(name)), default=len(order))
-                for name in order}
+    nodes = graph.nodes
+    last_use = dict.fromkeys(order, len(order))     # outputs stay live to the end
+    for step, name in enumerate(order):
+        for src in nodes[name]["inputs"]:
+            last_use[src] = step                     # steps grow: the last write wins
     frees: dict[int, list[str]] = {}
     for name, step in last_use.items():
         frees.setdefault(step, []).append(name)
     live = peak = 0
     for step, name in enumerate(order):
-        live += graph.nodes[name]["activations"]
+        live += nodes[name]["activations"]
         peak = max(peak, live)
         for done in frees.get(step, ()):
-            live -= graph.nodes[done]["activations"]
+            live -= nodes[done]["activations"]
     return peak

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,7 +66,8 @@ class Model:
 
     def costs(self, batch: int = 1, dtype: str = "float32") -> costs.Costs:
         """Per-layer rows and totals for ``batch`` samples of ``dtype``."""
-        return costs.compute(self.graph, self.order, batch=batch, dtype=dtype)
+        with _gc_paused():
+            return costs.compute(self.graph, self.order, batch=batch, dtype=dtype)
 
     @cached_property
     def totals(self) -> dict[str, int]:
@@ -89,12 +93,27 @@ class Model:
         return f"<archcost.Model {self.label}: {len(self.layers)} layers>"
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a spec is built: loading allocates
+    many small objects and almost no cycles, and the collector's repeated passes over a
+    growing heap made a 10,000-layer analysis nearly twice as slow."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def load(path: str | Path, **knobs: Any) -> Model:
     """Load a spec file and build the model, with ``knobs`` overriding its params.
 
     >>> m = load("specs/examples/standard_vs_separable.yaml")  # doctest: +SKIP
     """
-    return Model(load_spec(path), knobs)
+    with _gc_paused():
+        return Model(load_spec(path), knobs)
 
 
 def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:
