@@ -1,0 +1,73 @@
+"""Issue 6's evidence: do MACs predict NumPy time here, and does the roofline do better?
+
+Run on a quiet machine:  python benchmarks/latency.py [--repeats 7] [--profile PATH]
+
+Calibrates this machine (full sizes; or uses ``--profile``), then benches MobileNet V1/V2
+and ShuffleNet V1/V2 at 224 and prints, per network, total MACs, estimated and
+measured time and the two Spearman rank correlations, as a Markdown table for
+docs/latency.md, with the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+import archcost  # noqa: E402
+from archcost.bench import run  # noqa: E402
+from archcost.calibrate import calibrate, cpu_model, machine_info, write_profile  # noqa: E402
+from archcost.roofline import load_profile  # noqa: E402
+
+SPECS = ["mobilenet_v1", "mobilenet_v2", "shufflenet_v1", "shufflenet_v2"]
+
+
+def rho(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{x:+.2f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--profile", help="a profile YAML instead of calibrating now")
+    parser.add_argument("--write-profile", help="also write the calibrated profile here")
+    args = parser.parse_args()
+    if args.profile:
+        profile = load_profile(args.profile)
+    else:
+        profile = calibrate()
+        if args.write_profile:
+            write_profile(profile, args.write_profile)
+    info = machine_info()
+    print(f"Machine: {cpu_model()}, nproc {os.cpu_count()}, numpy {np.__version__} "
+          f"({info['blas']}), python {info['python']}, {dt.date.today().isoformat()}, "
+          f"load average before {os.getloadavg()[0]:.2f}")
+    print(f"Profile {profile.name}: peak {profile.peak_macs_per_s / 1e9:.1f} G MAC/s, bandwidth "
+          f"{profile.bandwidth_bytes_per_s / 1e9:.1f} GB/s, overhead "
+          f"{profile.overhead_s * 1e6:.2f} µs, ridge {profile.ridge:.2f} MAC/B\n")
+    print("| network | layers | MACs | estimated | measured (NumPy) | meas./est. | "
+          "ρ(estimate, measured) | ρ(MACs, measured) | ρ est. / MACs, conv+linear only | "
+          "load |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in SPECS:
+        model = archcost.load(ROOT / "specs" / f"{name}.yaml")
+        r = run(model, profile=profile, repeats=args.repeats)
+        c = r.correlations()
+        print(f"| {model.name} | {len(r.layers)} | {r.macs / 1e6:.0f} M | "
+              f"{r.estimated_total_s * 1e3:.1f} ms | {r.measured_total_s * 1e3:.1f} ms | "
+              f"×{r.measured_total_s / r.estimated_total_s:.1f} | "
+              f"{rho(c['estimate_vs_measured'])} | {rho(c['macs_vs_measured'])} | "
+              f"{rho(c['estimate_vs_measured_mac_layers'])} / "
+              f"{rho(c['macs_vs_measured_mac_layers'])} | {r.load_before:.2f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
