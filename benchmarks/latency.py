@@ -1,11 +1,12 @@
 """Issue 6's evidence: do MACs predict NumPy time here, and does the roofline do better?
 
-Run on a quiet machine:  python benchmarks/latency.py [--repeats 7] [--profile PATH]
+Run on a quiet machine:  python benchmarks/latency.py [--repeats 7] [--runs 3] [--profile PATH]
 
 Calibrates this machine (full sizes; or uses ``--profile``), then benches MobileNet V1/V2
-and ShuffleNet V1/V2 at 224 and prints, per network, total MACs, estimated and
-measured time and the two Spearman rank correlations, as a Markdown table for
-docs/latency.md, with the machine it ran on.
+and ShuffleNet V1/V2 at 224 ``--runs`` times and prints, per network, total MACs,
+estimated and measured time and the two Spearman rank correlations (the median run,
+with the range over runs), then where the time goes by layer kind, as Markdown tables
+for docs/latency.md, with the machine it ran on.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def rho(x: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=3, help="benches per network")
     parser.add_argument("--profile", help="a profile YAML instead of calibrating now")
     parser.add_argument("--write-profile", help="also write the calibrated profile here")
     args = parser.parse_args()
@@ -56,16 +58,45 @@ def main() -> int:
           "ρ(estimate, measured) | ρ(MACs, measured) | ρ est. / MACs, conv+linear only | "
           "load |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    medians = []
     for name in SPECS:
         model = archcost.load(ROOT / "specs" / f"{name}.yaml")
-        r = run(model, profile=profile, repeats=args.repeats)
+        results = sorted((run(model, profile=profile, repeats=args.repeats)
+                          for _ in range(args.runs)), key=lambda r: r.measured_total_s)
+        r = results[len(results) // 2]
+        medians.append(r)
         c = r.correlations()
+
+        def span(key: str) -> str:
+            values = [x.correlations()[key] for x in results]
+            return rho(c[key]) + (f" ({min(values):+.2f}…{max(values):+.2f})"
+                                  if len(results) > 1 else "")
+
+        loads = [x.load_before for x in results]
         print(f"| {model.name} | {len(r.layers)} | {r.macs / 1e6:.0f} M | "
               f"{r.estimated_total_s * 1e3:.1f} ms | {r.measured_total_s * 1e3:.1f} ms | "
               f"×{r.measured_total_s / r.estimated_total_s:.1f} | "
-              f"{rho(c['estimate_vs_measured'])} | {rho(c['macs_vs_measured'])} | "
+              f"{span('estimate_vs_measured')} | {span('macs_vs_measured')} | "
               f"{rho(c['estimate_vs_measured_mac_layers'])} / "
-              f"{rho(c['macs_vs_measured_mac_layers'])} | {r.load_before:.2f} |", flush=True)
+              f"{rho(c['macs_vs_measured_mac_layers'])} | "
+              f"{min(loads):.1f}–{max(loads):.1f} |", flush=True)
+    print("\nWhere the time goes (median run): share of MACs, of estimated and of measured "
+          "time, and measured/estimated, per layer kind\n")
+    print("| network | kind | layers | MACs | estimated | measured | meas./est. |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in medians:
+        kinds: dict[str, list] = {}
+        for t in r.layers:
+            k = kinds.setdefault(t.kind, [0, 0, 0.0, 0.0])
+            k[0] += 1
+            k[1] += t.macs
+            k[2] += t.estimated_s
+            k[3] += t.measured_s
+        for kind, (n, macs, est, meas) in sorted(kinds.items(), key=lambda kv: -kv[1][3])[:5]:
+            print(f"| {r.model} | {kind} | {n} | {100 * macs / r.macs:.1f}% | "
+                  f"{100 * est / r.estimated_total_s:.1f}% | "
+                  f"{100 * meas / r.measured_total_s:.1f}% | "
+                  + (f"×{meas / est:.1f} |" if est else "– |"))
     return 0
 
 
