@@ -89,6 +89,18 @@ class Model:
         from archcost.backend import validate
         return validate(self, **kwargs).frame()
 
+    def explain(self, pattern: str, batch: int = 1, dtype: str = "float32") -> list[Any]:
+        """Formulas with the numbers in for the layers matching ``pattern`` (a glob);
+        ``str(e.text())`` prints one as ``archcost explain`` does."""
+        from archcost.explain import explain
+        return explain(self, pattern, batch=batch, dtype=dtype)
+
+    def whatif(self, rule: str, only: str | None = None) -> Any:
+        """Rewrite matching convs by ``rule`` (``separable``, ``grouped:4``, ...); the result
+        has ``.after`` (the rewritten Model), ``.changes`` and ``.text`` (its YAML)."""
+        from archcost.rewrite import rewrite
+        return rewrite(self, rule, only=only)
+
     def __repr__(self) -> str:
         return f"<archcost.Model {self.label}: {len(self.layers)} layers>"
 
