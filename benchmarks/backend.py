@@ -548,9 +548,14 @@ def main(argv: list[str] | None = None) -> int:
         t = r.numpy.median
         rate = 2 * r.macs / t / 1e9
         tt = r.torch.median if r.torch else math.nan
-        print(f"{r.spec:<14} {t * 1e3:8.1f} {tt * 1e3:8.1f} {r.ratio:8.2f} {r.abs_diff:10.1e} "
-              f"{r.rel_diff:8.1e} {r.logits_rel:9.1e} {rate:7.1f} {rate / gemm:5.2f} "
-              f"{standard_conv_gflops(r) / gemm:13.2f}  {r.worst_layer} ({r.worst_rel:.1e})")
+        if r.torch:
+            vs = (f"{tt * 1e3:8.1f} {r.ratio:8.2f} {r.abs_diff:10.1e} {r.rel_diff:8.1e} "
+                  f"{r.logits_rel:9.1e}")
+            worst = f"{r.worst_layer} ({r.worst_rel:.1e})"
+        else:
+            vs, worst = f"{'-':>8} {'-':>8} {'-':>10} {'-':>8} {'-':>9}", "-"
+        print(f"{r.spec:<14} {t * 1e3:8.1f} {vs} {rate:7.1f} {rate / gemm:5.2f} "
+              f"{standard_conv_gflops(r) / gemm:13.2f}  {worst}")
     print("goals: np/torch <= 2; outputs within 1e-4 relative; standard convs >= 0.5 of the "
           "GEMM's GFLOP/s (GFLOP/s = 2·MACs / time).")
     return 0
