@@ -109,18 +109,19 @@ class _Builder:
         return ref
 
     # -- shapes (on demand) ---------------------------------------------------------
-    def shape_of(self, ref: Ref, item: YMap | None = None) -> Shape:
+    def shape_of(self, ref: Ref, item: YMap | _Node | None = None) -> Shape:
+        """The shape of one output; ``item`` (the consumer) locates errors."""
         shapes = self.output_shapes(ref.node, item)
+        where = dict(file=getattr(item, "file", None), line=getattr(item, "line", None),
+                     layer=getattr(item, "name", None) if isinstance(item, _Node) else None)
         if ref.port is None:
             if len(shapes) > 1:
                 raise SpecError(f"'{ref.node}' has {len(shapes)} outputs; name one as "
-                                f"'{ref.node}:0' ... '{ref.node}:{len(shapes) - 1}'.",
-                                file=getattr(item, "file", None), line=getattr(item, "line", None))
+                                f"'{ref.node}:0' ... '{ref.node}:{len(shapes) - 1}'.", **where)
             return shapes[0]
         if ref.port >= len(shapes):
             raise SpecError(f"'{ref.node}' has {len(shapes)} output(s); there is no output "
-                            f"{ref.port}.", file=getattr(item, "file", None),
-                            line=getattr(item, "line", None))
+                            f"{ref.port}.", **where)
         return shapes[ref.port]
 
     def output_shapes(self, name: str, item: YMap | None = None) -> tuple[Shape, ...]:
@@ -134,7 +135,7 @@ class _Builder:
                                 f"'{name}' is needed here (in_channels).",
                                 file=getattr(item, "file", None), line=getattr(item, "line", None),
                                 hint="Define layers before the blocks that read their channels.")
-            ins.append(self.shape_of(ref, item))
+            ins.append(self.shape_of(ref, node))
         assert node.layer is not None
         self.shapes[name] = infer(node.layer, ins, name=name, file=node.file, line=node.line)
         return self.shapes[name]
@@ -374,7 +375,7 @@ def build_graph(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> nx.DiG
         outs = builder.output_shapes(name)
         attrs = graph.nodes[name]
         node = builder.nodes[name]
-        attrs["input_shapes"] = [builder.shape_of(r) for r in node.inputs]
+        attrs["input_shapes"] = [builder.shape_of(r, node) for r in node.inputs]
         attrs["output_shapes"] = outs
         attrs["output_shape"] = outs[0] if len(outs) == 1 else outs
     graph.graph["order"] = order

@@ -77,7 +77,9 @@ CASES = [
      ["included file 'nope.yaml' does not exist"]),
     ("unknown-top-key", HEAD + "layer:\n  - {type: relu}\n", ["unknown top-level key 'layer'"]),
     ("split-port", HEAD + "layers:\n  - {name: s, type: channel_split, sections: [1, 2]}\n  - {type: relu, inputs: s}\n",
-     ["has 2 outputs", "s:0"]),
+     ["has 2 outputs", "s:0", "net.yaml:6: layer 'relu1'"]),
+    ("no-such-port", HEAD + "layers:\n  - {name: s, type: channel_split, sections: [1, 2]}\n  - {type: relu, inputs: 's:2'}\n",
+     ["'s' has 2 output(s); there is no output 2", "layer 'relu1'"]),
 ]
 
 
