@@ -301,21 +301,22 @@ class _Builder:
                                 hint=did_you_mean(key, block.args) + f" Args of {name}: "
                                 + (", ".join(block.args) or "none") + ".")
             args[key] = self.evaluate(value, variables, item, key)
-        for key, default in block.args.items():
-            if key not in args:
-                if default is None:
-                    raise SpecError(f"block '{name}' needs the arg '{key}'.", file=item.file,
-                                    line=item.line, layer=full, hint=f"Add '{key}: ...'.")
-                args[key] = default
         inner = _Scope(prefix=full + ".", input=inputs[0], parent=scope,
-                       variables=dict(self.knobs))
-        # Block defaults may themselves be expressions over params and earlier args.
-        for key, value in args.items():
-            inner.variables[key] = render(value, {**self.knobs, **args}) \
-                if isinstance(value, str) else value
+                       variables={**self.knobs, **args})
         inner.variables["in_channels"] = lambda: self.shape_of(inner.input, item).c
         if "repeat_index" in variables:
             inner.variables["repeat_index"] = variables["repeat_index"]
+        # Defaults may be expressions over params, the args before them and in_channels.
+        for key, default in block.args.items():
+            if key in args:
+                continue
+            if default is None:
+                raise SpecError(f"block '{name}' needs the arg '{key}'.", file=item.file,
+                                line=item.line, layer=full, hint=f"Add '{key}: ...'.")
+            try:
+                inner.variables[key] = render(default, inner.variables)
+            except SpecError as exc:
+                raise exc.located(file=block.file, line=block.line, layer=full)
         self.block_stack.append(name)
         try:
             self.run_items(block.layers, inner)

@@ -234,3 +234,17 @@ def test_name_takes_knobs_and_label_shows_only_the_others(write_spec):
     model = archcost.load(path, width=0.5, resolution=8)
     assert model.name == "Net 0.5x"
     assert model.label == "Net 0.5x (resolution=8)"
+
+
+def test_block_arg_defaults_may_use_in_channels_and_earlier_args(write_spec):
+    model = archcost.load(write_spec("""
+        archcost: 1
+        name: defaults
+        input: [16, 8, 8]
+        blocks:
+          b:
+            args: {expand: 4, mid: "${in_channels * expand}"}
+            layers: [{type: pointwise_conv, out: "${mid}"}]
+        layers: [{use: b}, {use: b, expand: 2}]
+    """))
+    assert [model.graph.nodes[n]["output_shapes"][0].c for n in model.layers] == [64, 128]
