@@ -24,11 +24,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 
-from archcost.backend import _weights, available_memory, estimate_peak_bytes
+from archcost.backend import available_memory, estimate_peak_bytes, prepare
+from archcost.backend import run as execute
 from archcost.errors import SpecError
-from archcost.graph import INPUT
 from archcost.roofline import Profile, estimate
 
 if TYPE_CHECKING:
@@ -203,7 +202,7 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
                         f"of {limit / 2**20:,.0f} MiB; refused before allocating anything.",
                         hint="Lower --batch or the resolution (--set resolution=...).")
     load_before = _load_average()
-    x0, weights = _draw(model, batch, seed)
+    x0, weights = prepare(model, batch=batch, seed=seed)    # validate's tensors
     times: list[list[float]] = [[] for _ in layers]
     passes: list[float] = []
     total = warmup + repeats
@@ -212,11 +211,11 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
     try:
         for p in range(total):
             started = time.perf_counter()
-            per_layer, _ = _one_pass(model, x0, weights)
+            executed = execute(model, x0, weights)
             if p >= warmup:
                 passes.append(time.perf_counter() - started)
-                for i, dt in enumerate(per_layer):
-                    times[i].append(dt)
+                for i, layer in enumerate(executed.layers):
+                    times[i].append(layer.seconds)
             if progress:
                 progress(p + 1, total, "warm-up" if p < warmup else f"pass {p - warmup + 1}")
             gc.collect()
@@ -238,46 +237,6 @@ def _load_average() -> float:
         return os.getloadavg()[0]
     except (OSError, AttributeError):  # not on every platform
         return math.nan
-
-
-def _draw(model: "Model", batch: int, seed: int) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
-    """The executor's random draws in its order: the input first, then each layer's
-    weights (so a bench runs exactly the tensors ``archcost validate`` runs)."""
-    g = model.graph
-    rng = np.random.default_rng(seed)
-    x0 = rng.standard_normal((batch, *model.input_shape), dtype=np.float32)
-    weights = [_weights(g.nodes[n]["layer"], g.nodes[n]["input_shapes"], rng)
-               for n in model.layers]
-    return x0, weights
-
-
-def _one_pass(model: "Model", x0: np.ndarray,
-              weights: list[dict[str, np.ndarray]]) -> tuple[list[float], dict[str, Any]]:
-    """Run the network once, freeing tensors after their last consumer.
-
-    Returns:
-        Per-layer seconds, and the tensors still held at the end (the outputs).
-    """
-    g = model.graph
-    remaining = {n: g.out_degree(n) for n in model.order}
-    values: dict[str, Any] = {INPUT: x0}
-    seconds = []
-    clock = time.perf_counter
-    for name, w in zip(model.layers, weights):
-        a = g.nodes[name]
-        xs = []
-        for src, port in zip(a["inputs"], a["ports"]):
-            value = values[src]
-            xs.append(value[port] if isinstance(value, list) else value)
-        t0 = clock()
-        y, _ = a["layer"].forward(xs, w)
-        seconds.append(clock() - t0)
-        values[name] = y
-        for src in set(a["inputs"]):
-            remaining[src] -= 1
-            if remaining[src] == 0:
-                del values[src]
-    return seconds, values
 
 
 def bench(model: "Model | str | Path", **kwargs: Any) -> "pd.DataFrame":
