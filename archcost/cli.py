@@ -369,13 +369,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from archcost.backend import _LazyProgress, parse_size
+    from archcost.backend import _LazyProgress, keep_freed_memory, parse_size
     from archcost.bench import run
     from archcost.model import load
     from archcost.report.latency import print_bench
     from archcost.roofline import load_profile
     model = load(args.spec, **parse_sets(args.set))
     profile = load_profile(args.device)
+    keep_freed_memory()      # time layers as a long-running process would run them
     bar = _LazyProgress(sys.stdout.isatty())
     try:
         result = run(model, profile=profile, repeats=args.repeats, batch=args.batch,
