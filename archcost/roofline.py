@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from archcost.errors import SpecError, did_you_mean
+from archcost.spec import parse_yaml
 
 if TYPE_CHECKING:
     from archcost.costs import CostRow
@@ -240,19 +241,16 @@ def parse_profile(text: str, file: str = "<profile>", *, default_name: str = "de
         SpecError: with the file, the line when known, what was expected and an example.
     """
     try:
-        doc = yaml.safe_load(text)
-        lines = _key_lines(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise SpecError(f"YAML syntax error in a device profile: {exc.problem or exc.context}.",
-                        file=file, line=mark.line + 1 if mark else None, hint=_EXAMPLE) from None
-    except (yaml.YAMLError, RecursionError) as exc:
-        raise SpecError(f"cannot read the device profile as YAML: {exc}.", file=file,
-                        hint=_EXAMPLE) from None
+        doc = parse_yaml(text, file)      # the spec loader's safe reader: lines, limits
+    except SpecError as exc:
+        exc.hint = exc.hint or _EXAMPLE
+        raise
     if not isinstance(doc, dict):
-        found = "an empty document" if doc is None else f"a {type(doc).__name__}"
+        found = "an empty document" if doc is None else \
+            "a list" if isinstance(doc, list) else f"a {type(doc).__name__}"
         raise SpecError(f"a device profile must be a mapping of keys to values, got {found}.",
                         file=file, hint=_EXAMPLE)
+    lines = doc.key_lines
     for key in doc:
         if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
             raise SpecError(f"unknown key '{key}' in a device profile.", file=file,
@@ -299,15 +297,6 @@ def _number(value: Any, key: str, file: str, line: int | None, *, positive: bool
                         file=file, line=line, hint=f"Write e.g. {key}: "
                         + ("1.0e-06" if key == "overhead_s" else "5.0e+10") + ".")
     return number
-
-
-def _key_lines(text: str) -> dict[str, int]:
-    """Top-level key -> 1-based line, for error messages (empty unless a mapping)."""
-    node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    if not isinstance(node, yaml.MappingNode):
-        return {}
-    return {str(k.value): k.start_mark.line + 1 for k, _ in node.value
-            if isinstance(k, yaml.ScalarNode)}
 
 
 def profile_yaml(profile: Profile, comment: str = "") -> str:

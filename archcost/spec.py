@@ -94,6 +94,25 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
                         hint="Check the path; bundled specs live in specs/.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read the file: {exc}.", file=name) from None
+    doc = parse_yaml(text, name)
+    if doc is None:
+        raise SpecError("the document is empty.", file=name,
+                        hint="A spec is a mapping with at least 'archcost: 1', 'name', "
+                             "'input' and 'layers'.")
+    return doc
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """Parse one YAML document safely into YMap/YList/scalars; None when it is empty.
+
+    Args:
+        text: the document.
+        name: the file name for messages.
+
+    Raises:
+        SpecError: YAML syntax error, a non-standard tag, more than one document, an
+            alias bomb or a recursive alias.
+    """
     try:
         node = yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
@@ -106,9 +125,7 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
     except RecursionError:
         raise SpecError("the YAML document is nested too deeply.", file=name) from None
     if node is None:
-        raise SpecError("the document is empty.", file=name,
-                        hint="A spec is a mapping with at least 'archcost: 1', 'name', "
-                             "'input' and 'layers'.")
+        return None
     return _Converter(name).convert(node)
 
 
