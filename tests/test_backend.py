@@ -234,3 +234,22 @@ def test_random_specs_execute_as_analysed(write_spec, text, batch):
     for check in result.checks:
         assert check.propagated_shape == check.executed_shape, check
         assert check.macs == check.executed_macs, check
+
+
+def test_progress_bar_only_on_a_terminal_and_after_a_second():
+    from archcost.backend import _LazyProgress
+    quiet = _LazyProgress(enabled=False)
+    quiet.started -= 5
+    quiet(1, 10, "conv1")
+    assert quiet.bar is None                      # stdout is not a terminal: silent
+    fast = _LazyProgress(enabled=True)
+    fast(1, 10, "conv1")
+    assert fast.bar is None                       # under a second: no bar yet
+    slow = _LazyProgress(enabled=True)
+    slow.started -= 2
+    slow(3, 10, "conv3")
+    try:
+        assert slow.bar is not None
+        assert slow.bar.tasks[0].completed == 3 and slow.bar.tasks[0].total == 10
+    finally:
+        slow.close()
