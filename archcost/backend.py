@@ -230,8 +230,20 @@ class Execution:
     peak_bytes: int
 
 
+def _donatable(value: Any, src: str, port: int | None, a: dict[str, Any],
+               remaining: dict[str, int]) -> bool:
+    """May this layer write its output into its first input? Only when no later
+    layer reads that input, it is not the caller's network input (a bench reuses it)
+    and it is a plain float32 array owning its memory (not a split's view)."""
+    return (src != INPUT and port is None and remaining[src] == 1
+            and a["inputs"].count(src) == 1 and isinstance(value, np.ndarray)
+            and value.base is None and value.dtype == np.float32
+            and value.flags.c_contiguous and value.flags.writeable)
+
+
 def run(model: "Model", x: np.ndarray, weights: Mapping[str, dict[str, np.ndarray]], *,
-        progress: Callable[[int, int, str], None] | None = None) -> Execution:
+        progress: Callable[[int, int, str], None] | None = None,
+        inplace: bool = False) -> Execution:
     """One forward pass over ``x``, freeing each tensor after its last consumer.
 
     Only each layer's ``forward`` call is timed; fetching its weights is not.
@@ -242,6 +254,11 @@ def run(model: "Model", x: np.ndarray, weights: Mapping[str, dict[str, np.ndarra
         weights: per layer name its tensors, as :func:`prepare` returns them; read
             once per layer, in network order.
         progress: called as ``progress(done, total, layer_name)`` after each layer.
+        inplace: let elementwise kinds (``Layer.inplace``: relu, relu6, batchnorm, add)
+            write into an input no later layer reads, as frameworks do (PyTorch's
+            ``inplace=True``). For timing (``bench``, the benchmarks); ``validate``
+            keeps it off so the measured live set follows the analytic convention
+            (inputs and outputs both live while a layer runs).
 
     Returns:
         The outputs, per-layer shapes, multiplications and seconds, and the peak.
@@ -261,12 +278,16 @@ def run(model: "Model", x: np.ndarray, weights: Mapping[str, dict[str, np.ndarra
             value = values[src]
             xs.append(value[port] if isinstance(value, list) else value)
         w = weights[name]
+        layer = a["layer"]
+        donate = inplace and layer.inplace and _donatable(
+            xs[0], a["inputs"][0], a["ports"][0], a, remaining)
         t0 = clock()
-        y, mults = a["layer"].forward(xs, w)
+        y, mults = layer.forward(xs, w, out=xs[0]) if donate else layer.forward(xs, w)
         seconds = clock() - t0
         del w
         values[name] = y
-        live += sum(v.nbytes for v in y) if isinstance(y, list) else y.nbytes
+        if not donate:        # a donated input's buffer is the output's: counted once
+            live += sum(v.nbytes for v in y) if isinstance(y, list) else y.nbytes
         peak = max(peak, live)
         ran.append(LayerRun(name=name, executed_shape=_shape_text(y),
                             executed_macs=int(mults), seconds=seconds))
@@ -274,6 +295,8 @@ def run(model: "Model", x: np.ndarray, weights: Mapping[str, dict[str, np.ndarra
             remaining[src] -= 1
             if remaining[src] == 0:
                 freed = values.pop(src)
+                if donate and src == a["inputs"][0]:
+                    continue  # its buffer lives on as this layer's output
                 live -= sum(v.nbytes for v in freed) if isinstance(freed, list) else freed.nbytes
         if progress:
             progress(i + 1, len(layers), name)

@@ -211,7 +211,7 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
     try:
         for p in range(total):
             started = time.perf_counter()
-            executed = execute(model, x0, weights)
+            executed = execute(model, x0, weights, inplace=True)   # as frameworks run
             if p >= warmup:
                 passes.append(time.perf_counter() - started)
                 for i, layer in enumerate(executed.layers):

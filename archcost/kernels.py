@@ -723,7 +723,8 @@ def _channel_vector(v: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def batchnorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray,
-              var: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, int]:
+              var: np.ndarray, eps: float = 1e-5, *,
+              out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Inference batchnorm over axis 1: ``y = (x − mean)·γ/√(var + eps) + β``.
 
     Folded into one scale and one shift per channel, so it multiplies once per
@@ -736,7 +737,7 @@ def batchnorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarr
     x = _as_float(x)
     scale = _as_float(gamma) / np.sqrt(_as_float(var) + FLOAT(eps))
     shift = _as_float(beta) - _as_float(mean) * scale
-    y = np.multiply(x, _channel_vector(scale, x))
+    y = np.multiply(x, _channel_vector(scale, x), out=out)    # out may be x itself
     y += _channel_vector(shift, x)
     return y, 0
 
@@ -768,14 +769,14 @@ def channel_shuffle(x: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
 # ------------------------------------------------------------------------ activations
 
 
-def relu(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """``max(x, 0)``; returns ``(y, 0)``."""
-    return np.maximum(_as_float(x), FLOAT(0)), 0
+def relu(x: np.ndarray, *, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """``max(x, 0)`` (into ``out`` when given, which may be ``x``); returns ``(y, 0)``."""
+    return np.maximum(_as_float(x), FLOAT(0), out=out), 0
 
 
-def relu6(x: np.ndarray) -> tuple[np.ndarray, int]:
-    """``min(max(x, 0), 6)``; returns ``(y, 0)``."""
-    return np.clip(_as_float(x), FLOAT(0), FLOAT(6)), 0
+def relu6(x: np.ndarray, *, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """``min(max(x, 0), 6)`` (into ``out`` when given, which may be ``x``); returns ``(y, 0)``."""
+    return np.clip(_as_float(x), FLOAT(0), FLOAT(6), out=out), 0
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

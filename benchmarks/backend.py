@@ -207,7 +207,8 @@ def make_pass(side: str, spec: str, threads: int) -> Callable[[], list[float]]:
     model = load_model(spec)
     x, weights = prepare(model, batch=1, seed=0)
     if side == "numpy":
-        return lambda: [r.seconds for r in run(model, x, weights).layers]
+        # In place where frameworks are (relu, add; and batchnorm here), on both sides.
+        return lambda: [r.seconds for r in run(model, x, weights, inplace=True).layers]
     import torch
     from torch_reference import TorchNet
     torch.set_num_threads(threads)

@@ -211,6 +211,13 @@ def op_for(layer: Layer) -> Op:
                                   "add one to benchmarks/torch_reference.py OPS.") from None
 
 
+def _add_into(xs: list[Tensor]) -> Tensor:
+    out = xs[0]
+    for x in xs[1:]:
+        out.add_(x)
+    return out
+
+
 class TorchNet:
     """The model's graph run with torch ops, freeing tensors after their last consumer.
 
@@ -230,9 +237,17 @@ class TorchNet:
             self.steps.append((name, op_for(a["layer"]), a["layer"], a, tensors))
         self.consumers = {n: g.out_degree(n) for n in model.order}
 
+    #: Kinds run in place on an input no later layer reads, as torchvision does
+    #: (``ReLU(inplace=True)``, ``out += identity``); its batchnorm is not in place.
+    INPLACE: dict[str, Any] = {
+        "relu": lambda xs: F.relu_(xs[0]),
+        "relu6": lambda xs: F.relu6(xs[0], inplace=True),
+        "add": lambda xs: _add_into(xs),
+    }
+
     @torch.inference_mode()
     def __call__(self, x: Tensor, times: list[float] | None = None,
-                 keep_all: bool = False) -> dict[str, Any]:
+                 keep_all: bool = False, inplace: bool = False) -> dict[str, Any]:
         """One forward pass; returns the tensors no layer consumes (the outputs).
 
         Args:
@@ -240,6 +255,8 @@ class TorchNet:
             times: when given, one entry per layer is appended: the seconds its op took
                 (torch's CPU ops run synchronously, so the clock brackets the work).
             keep_all: keep every layer's output (tests), not only the final ones.
+            inplace: run :data:`INPLACE` kinds in place where the input dies here (the
+                NumPy side's ``archcost.backend.run(..., inplace=True)``).
         """
         remaining = dict(self.consumers)
         values: dict[str, Any] = {INPUT: x}
@@ -249,11 +266,20 @@ class TorchNet:
             for src, port in zip(a["inputs"], a["ports"]):
                 value = values[src]
                 xs.append(value[port] if isinstance(value, list) else value)
+            src0 = a["inputs"][0] if a["inputs"] else None
+            if (inplace and not keep_all and layer.kind in self.INPLACE and src0 != INPUT
+                    and a["ports"][0] is None and remaining[src0] == 1
+                    and a["inputs"].count(src0) == 1 and xs[0]._base is None
+                    # identity/dropout hand on the same tensor: no other holder may see it
+                    and not any(v is xs[0] for k, v in values.items() if k != src0)):
+                run_op = lambda: self.INPLACE[layer.kind](xs)  # noqa: E731
+            else:
+                run_op = lambda: op(layer, a, xs, w)  # noqa: E731
             if times is None:
-                values[name] = op(layer, a, xs, w)
+                values[name] = run_op()
             else:
                 t0 = clock()
-                values[name] = op(layer, a, xs, w)
+                values[name] = run_op()
                 times.append(clock() - t0)
             for src in set(a["inputs"]):
                 remaining[src] -= 1

@@ -253,3 +253,19 @@ def test_progress_bar_only_on_a_terminal_and_after_a_second():
         assert slow.bar.tasks[0].completed == 3 and slow.bar.tasks[0].total == 10
     finally:
         slow.close()
+
+
+def test_inplace_execution_computes_the_same_and_leaves_the_input_alone():
+    from archcost.backend import prepare, run
+    for spec in ("resnet50.yaml", "shufflenet_v2.yaml", "mobilenet_v2.yaml"):
+        model = archcost.load(SPECS / spec, resolution=64)
+        x, weights = prepare(model, batch=2, seed=4)
+        x_before = x.copy()
+        plain = run(model, x, weights)
+        fast = run(model, x, weights, inplace=True)
+        np.testing.assert_array_equal(x, x_before)
+        assert plain.outputs.keys() == fast.outputs.keys()
+        for name in plain.outputs:
+            np.testing.assert_array_equal(plain.outputs[name], fast.outputs[name])
+        assert fast.peak_bytes <= plain.peak_bytes
+        assert [r.executed_macs for r in fast.layers] == [r.executed_macs for r in plain.layers]

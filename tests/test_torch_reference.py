@@ -141,3 +141,19 @@ def test_zoo_outputs_match_at_low_resolution(spec):
     assert set(got) == set(want)
     for name in want:
         assert_close(name, got[name].numpy(), want[name], rel=1e-4)
+
+
+def test_inplace_passes_equal_the_plain_ones():
+    torch = pytest.importorskip("torch")
+    from archcost.backend import prepare, run
+    model = archcost.load(ROOT / "specs" / "resnet50.yaml", resolution=64)
+    x, weights = prepare(model, batch=1, seed=3)
+    xt = torch.from_numpy(x.copy())
+    net = TorchNet(model, weights)
+    plain, fast = net(xt), net(xt, inplace=True)
+    np.testing.assert_array_equal(xt.numpy(), x)            # the input is left alone
+    for name, value in plain.items():
+        torch.testing.assert_close(fast[name], value, rtol=0, atol=0)
+    ours = run(model, x, weights, inplace=True).outputs
+    for name, value in plain.items():
+        np.testing.assert_allclose(ours[name], value.numpy(), rtol=1e-4, atol=1e-5)

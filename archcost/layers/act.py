@@ -22,20 +22,22 @@ class Activation(Layer):
 
     flops_per_element = 1
 
-    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+    def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
         from archcost import kernels
+        if out is not None:
+            return getattr(kernels, self.kind)(xs[0], out=out)
         return getattr(kernels, self.kind)(xs[0])
 
 
-def _activation(kind: str, flops: int, doc: str) -> type[Layer]:
+def _activation(kind: str, flops: int, doc: str, inplace: bool = False) -> type[Layer]:
     cls = dataclass(frozen=True, kw_only=True)(
         type(kind.capitalize(), (Activation,), {"__doc__": doc, "flops_per_element": flops,
-                                                "__module__": __name__}))
+                                                "inplace": inplace, "__module__": __name__}))
     return register(kind)(cls)
 
 
-Relu = _activation("relu", 1, "max(x, 0).")
-Relu6 = _activation("relu6", 1, "min(max(x, 0), 6) (MobileNet).")
+Relu = _activation("relu", 1, "max(x, 0).", inplace=True)
+Relu6 = _activation("relu6", 1, "min(max(x, 0), 6) (MobileNet).", inplace=True)
 Sigmoid = _activation("sigmoid", 1, "1 / (1 + exp(−x)).")
 Tanh = _activation("tanh", 1, "tanh(x).")
 Swish = _activation("swish", 2, "x · sigmoid(x) (SiLU).")
@@ -51,6 +53,7 @@ class BatchNorm(Layer):
 
     eps: float = 1e-5
     flops_per_element = 2
+    inplace = True
 
     def check(self) -> None:
         if self.eps <= 0:
@@ -62,10 +65,11 @@ class BatchNorm(Layer):
     def buffer_shapes(self, ins: Sequence[Shape]) -> dict[str, tuple[int, ...]]:
         return {"running_mean": (ins[0].c,), "running_var": (ins[0].c,)}
 
-    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
+    def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
         from archcost import kernels
         return kernels.batchnorm(xs[0], weights["gamma"], weights["beta"],
-                                 weights["running_mean"], weights["running_var"], self.eps)
+                                 weights["running_mean"], weights["running_var"], self.eps,
+                                 out=out)
 
 
 @register("dropout")

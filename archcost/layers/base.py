@@ -86,6 +86,9 @@ class Layer:
     flops_per_element: ClassVar[int] = 0
     #: True when frameworks implement the kind as a view: no memory traffic.
     is_view: ClassVar[bool] = False
+    #: True when ``forward`` accepts ``out=`` and may write into its first input (the
+    #: executor offers that only in timing runs, for an input no one reads later).
+    inplace: ClassVar[bool] = False
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -174,7 +177,9 @@ class Layer:
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         """Run the layer on batched float32 arrays; returns (output(s), multiplications).
 
-        ``multiplications`` is tallied from the array operations actually run.
+        ``multiplications`` is tallied from the array operations actually run. Kinds
+        with ``inplace = True`` also take ``out=`` (an array of the output's shape,
+        possibly ``xs[0]``) and write the result there.
         """
         raise NotImplementedError(f"{self.kind} has no forward")
 

@@ -24,6 +24,7 @@ class Add(Layer):
     """Elementwise sum of two or more same-shape inputs (residual connections)."""
 
     arity = (2, None)
+    inplace = True
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s != ins[0] for s in ins):
@@ -38,9 +39,10 @@ class Add(Layer):
     def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
         return "(n − 1)·elements", f"({len(ins)} − 1)·{ins[0].numel:,}"
 
-    def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        out = xs[0].copy()
-        for x in xs[1:]:
+    def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
+        import numpy as np
+        out = np.add(xs[0], xs[1], out=out)      # out may be xs[0] itself
+        for x in xs[2:]:
             out += x
         return out, 0
 
