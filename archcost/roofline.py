@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from archcost.errors import SpecError, did_you_mean
-from archcost.spec import parse_yaml
+from archcost.spec import parse_yaml, read_text
 
 if TYPE_CHECKING:
     from archcost.costs import CostRow
@@ -214,19 +214,12 @@ def load_profile(name_or_path: str | Path) -> Profile:
                                  f"{', '.join(names)}; or give the path of a profile YAML "
                                  "(archcost calibrate -o my-machine.yaml writes one).")
     path = Path(text)
-    try:
-        size = path.stat().st_size
-        if size > MAX_PROFILE_BYTES:
-            raise SpecError(f"the file is {size:,} bytes; a device profile is a few lines "
-                            f"(limit {MAX_PROFILE_BYTES:,} bytes).", file=text)
-        content = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such device profile file.", file=text,
-                        hint="Check the path, use a bundled name ("
-                             + ", ".join([*bundled_profiles(), THIS_MACHINE])
-                             + "), or write one with archcost calibrate -o PATH.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the device profile: {exc}.", file=text) from None
+    content = read_text(path, text, limit=MAX_PROFILE_BYTES, what="device profile",
+                        too_large=f"a device profile is a few lines (limit "
+                                  f"{MAX_PROFILE_BYTES:,} bytes).",
+                        missing_hint="Check the path, use a bundled name ("
+                        + ", ".join([*bundled_profiles(), THIS_MACHINE])
+                        + "), or write one with archcost calibrate -o PATH.")
     return parse_profile(content, text, default_name=path.stem)
 
 

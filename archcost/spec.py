@@ -83,23 +83,39 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
             one document, an alias bomb or a recursive alias.
     """
     name = display or str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SpecError(f"the file is {size:,} bytes; specs are limited to "
-                            f"{MAX_FILE_BYTES:,} bytes.", file=name)
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such file.", file=name,
-                        hint="Check the path; bundled specs live in specs/.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"cannot read the file: {exc}.", file=name) from None
+    text = read_text(path, name, limit=MAX_FILE_BYTES, what="",
+                     too_large=f"specs are limited to {MAX_FILE_BYTES:,} bytes.",
+                     missing_hint="Check the path; bundled specs live in specs/.")
     doc = parse_yaml(text, name)
     if doc is None:
         raise SpecError("the document is empty.", file=name,
                         hint="A spec is a mapping with at least 'archcost: 1', 'name', "
                              "'input' and 'layers'.")
     return doc
+
+
+def read_text(path: Path, name: str, *, limit: int, what: str, too_large: str,
+              missing_hint: str) -> str:
+    """A small UTF-8 file's text, or a SpecError (missing, too large, unreadable).
+
+    Args:
+        path: the file.
+        name: how messages name it.
+        limit: the largest size accepted, in bytes.
+        what: what the file is, in messages ("device profile"); empty for a spec.
+        too_large: the sentence that follows "the file is N bytes;".
+        missing_hint: how to fix a missing file.
+    """
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise SpecError(f"the file is {size:,} bytes; {too_large}", file=name)
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"no such {what + ' ' if what else ''}file.", file=name,
+                        hint=missing_hint) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot read the {what or 'file'}: {exc}.", file=name) from None
 
 
 def parse_yaml(text: str, name: str) -> Any:
