@@ -106,3 +106,203 @@ def pool_naive(x, op, kernel, stride, padding, ceil_mode=False):
                     size *= min(starts[i] + kernel[i], x.shape[2 + i] + padding[i][1]) - starts[i]
                 y[(n, c, *pos)] = values.sum() / size
     return y
+
+
+# ------------------------------------------------- kernels of the dense-prediction kinds
+
+
+def transposed_conv_naive(x, w, b=None, stride=None, padding=None, dilation=None,
+                          output_padding=None, groups=1):
+    """Transposed conv as a scatter: every input element times every kernel weight of
+    its group, added at ``pos·s + tap·d − lo`` of the output (products that fall outside
+    are formed and dropped). ``w`` is ``(C_in, C_out/g, *kernel)``. Float64.
+
+    Returns ``(y, mults)``, ``mults`` one per product formed.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    nd = x.ndim - 2
+    stride = stride or (1,) * nd
+    dilation = dilation or (1,) * nd
+    padding = padding or ((0, 0),) * nd
+    output_padding = output_padding or (0,) * nd
+    n_batch, c_in = x.shape[:2]
+    cog = w.shape[1]
+    cig = c_in // groups
+    kernel = w.shape[2:]
+    # The output length: the last position any tap reaches, plus one, minus the padding.
+    out = []
+    for i in range(nd):
+        reach = (x.shape[2 + i] - 1) * stride[i] + (kernel[i] - 1) * dilation[i] + 1
+        out.append(reach - padding[i][0] - padding[i][1] + output_padding[i])
+    y = np.zeros((n_batch, cog * groups, *out))
+    mults = 0
+    for n in range(n_batch):
+        for ci in range(c_in):
+            g = ci // cig
+            for pos in itertools.product(*(range(v) for v in x.shape[2:])):
+                value = x[(n, ci, *pos)]
+                for j in range(cog):
+                    for tap in itertools.product(*(range(k) for k in kernel)):
+                        mults += 1
+                        product = value * w[(ci, j, *tap)]
+                        idx = [pos[i] * stride[i] + tap[i] * dilation[i] - padding[i][0]
+                               for i in range(nd)]
+                        if all(0 <= idx[i] < out[i] for i in range(nd)):
+                            y[(n, g * cog + j, *idx)] += product
+    if b is not None:
+        y += np.asarray(b, dtype=np.float64).reshape((-1,) + (1,) * nd)
+    return y, mults
+
+
+def transposed_as_conv(x, w, b=None, stride=None, padding=None, dilation=None,
+                       output_padding=None, groups=1):
+    """The identity: a transposed conv is a stride-1 conv over the input with ``s − 1``
+    zeros inserted between elements, padded by ``d·(k − 1) − p`` on each side (plus
+    ``output_padding`` after; negative padding crops), with the kernel flipped and its
+    in/out channels swapped within each group. Runs :func:`conv_naive`.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    nd = x.ndim - 2
+    stride = stride or (1,) * nd
+    dilation = dilation or (1,) * nd
+    padding = padding or ((0, 0),) * nd
+    output_padding = output_padding or (0,) * nd
+    n_batch, c_in = x.shape[:2]
+    cog = w.shape[1]
+    cig = c_in // groups
+    kernel = w.shape[2:]
+    # Zero insertion.
+    dilated = np.zeros((n_batch, c_in, *((s - 1) * (m - 1) + m for s, m in
+                                          zip(stride, x.shape[2:]))))
+    dilated[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = x
+    # Padding (or cropping where it is negative).
+    for i in range(nd):
+        lo = dilation[i] * (kernel[i] - 1) - padding[i][0]
+        hi = dilation[i] * (kernel[i] - 1) - padding[i][1] + output_padding[i]
+        axis = 2 + i
+        if lo < 0:
+            dilated = np.take(dilated, range(-lo, dilated.shape[axis]), axis=axis)
+            lo = 0
+        if hi < 0:
+            dilated = np.take(dilated, range(0, dilated.shape[axis] + hi), axis=axis)
+            hi = 0
+        widths = [(0, 0)] * dilated.ndim
+        widths[axis] = (lo, hi)
+        dilated = np.pad(dilated, widths)
+    # Flipped kernel, (C_out, C_in/g, *kernel).
+    flipped = np.flip(w, axis=tuple(range(2, 2 + nd)))
+    wc = np.zeros((cog * groups, cig, *kernel))
+    for g in range(groups):
+        for i in range(cig):
+            for j in range(cog):
+                wc[g * cog + j, i] = flipped[g * cig + i, j]
+    y, _ = conv_naive(dilated, wc, b, (1,) * nd, ((0, 0),) * nd, dilation, groups)
+    return y
+
+
+def upsample_naive(x, size, mode, align_corners=False, scale_factors=None):
+    """Resize by loops over every output position.
+
+    Nearest takes input index ``⌊dst·in/out⌋`` (exact integer arithmetic), or
+    ``⌊dst/scale⌋`` when a scale factor is given (PyTorch). Linear weights the ``2^nd``
+    surrounding input elements by the products of their 1-D distances; the source
+    coordinate is ``(dst + ½)·in/out − ½`` clamped at 0 (``1/scale`` in place of
+    ``in/out`` when given), or ``dst·(in − 1)/(out − 1)`` with ``align_corners``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    nd = x.ndim - 2
+    spatial = x.shape[2:]
+    scale_factors = scale_factors or (None,) * nd
+    y = np.zeros((*x.shape[:2], *size))
+
+    def source(i, dst):
+        n, o, sf = spatial[i], size[i], scale_factors[i]
+        if mode == "nearest":
+            return min(math.floor(dst / sf) if sf else dst * n // o, n - 1)
+        if align_corners:
+            return 0.0 if o == 1 else dst * (n - 1) / (o - 1)
+        ratio = 1 / sf if sf else n / o
+        return max((dst + 0.5) * ratio - 0.5, 0.0)
+
+    for pos in itertools.product(*(range(v) for v in size)):
+        srcs = [source(i, pos[i]) for i in range(nd)]
+        if mode == "nearest":
+            y[(slice(None), slice(None), *pos)] = x[(slice(None), slice(None), *srcs)]
+            continue
+        total = 0.0
+        for corner in itertools.product((0, 1), repeat=nd):
+            weight = 1.0
+            idx = []
+            for i in range(nd):
+                base = math.floor(srcs[i])
+                frac = srcs[i] - base
+                weight *= frac if corner[i] else 1 - frac
+                idx.append(min(base + corner[i], spatial[i] - 1))
+            total = total + weight * x[(slice(None), slice(None), *idx)]
+        y[(slice(None), slice(None), *pos)] = total
+    return y
+
+
+def crop_naive(x, size):
+    """Centre crop: output position ``i`` reads input ``i + (n − t) // 2``."""
+    x = np.asarray(x, dtype=np.float64)
+    nd = x.ndim - 2
+    offsets = [(x.shape[2 + i] - size[i]) // 2 for i in range(nd)]
+    y = np.zeros((*x.shape[:2], *size))
+    for pos in itertools.product(*(range(v) for v in size)):
+        src = tuple(pos[i] + offsets[i] for i in range(nd))
+        y[(slice(None), slice(None), *pos)] = x[(slice(None), slice(None), *src)]
+    return y
+
+
+def pad_naive(x, padding, mode, value=0.0):
+    """Pad by loops: each output position maps back to an input index (or ``value``)."""
+    x = np.asarray(x, dtype=np.float64)
+    nd = x.ndim - 2
+    spatial = x.shape[2:]
+    out = [spatial[i] + padding[i][0] + padding[i][1] for i in range(nd)]
+    y = np.zeros((*x.shape[:2], *out))
+
+    def source(i, j):
+        n = spatial[i]
+        j -= padding[i][0]
+        if 0 <= j < n:
+            return j
+        if mode == "constant":
+            return None
+        if mode == "replicate":
+            return 0 if j < 0 else n - 1
+        return -j if j < 0 else 2 * (n - 1) - j           # reflect
+
+    for pos in itertools.product(*(range(v) for v in out)):
+        src = [source(i, pos[i]) for i in range(nd)]
+        y[(slice(None), slice(None), *pos)] = (
+            value if None in src else x[(slice(None), slice(None), *src)])
+    return y
+
+
+def layernorm_naive(x, gamma, beta, eps):
+    """Per sample and position: mean and biased variance over the channels, by loops."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros_like(x)
+    c = x.shape[1]
+    for n in range(x.shape[0]):
+        for pos in itertools.product(*(range(v) for v in x.shape[2:])):
+            column = [x[(n, ch, *pos)] for ch in range(c)]
+            mean = sum(column) / c
+            var = sum((v - mean) ** 2 for v in column) / c
+            for ch in range(c):
+                y[(n, ch, *pos)] = (column[ch] - mean) / math.sqrt(var + eps) * gamma[ch] + beta[ch]
+    return y
+
+
+def gelu_naive(x, approximate="none"):
+    """GELU element by element with the standard library's ``math.erf``."""
+    x = np.asarray(x, dtype=np.float64)
+    if approximate == "tanh":
+        f = lambda v: 0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
+    else:
+        f = lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2)))
+    return np.vectorize(f)(x)
