@@ -16,6 +16,7 @@ from archcost.expressions import names_used, render
 from archcost.graph import INPUT, build_graph
 from archcost.layers.base import Shape, to_int
 from archcost.spec import Spec, load_spec
+from archcost.zoo import locate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,13 +120,19 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load(path: str | Path, **knobs: Any) -> Model:
-    """Load a spec file and build the model, with ``knobs`` overriding its params.
+def load(spec: str | Path, **knobs: Any) -> Model:
+    """Load a spec and build the model, with ``knobs`` overriding its params.
 
-    >>> m = load("specs/examples/standard_vs_separable.yaml")  # doctest: +SKIP
+    Args:
+        spec: a spec file, or the name of a bundled network (``"mobilenet_v2"``; see
+            :func:`archcost.zoo.locate`: an existing file of that name wins).
+        knobs: param overrides, e.g. ``width=0.5``.
+
+    >>> load("mobilenet_v2", width=0.5).label
+    'MobileNetV2 (width=0.5)'
     """
     with _gc_paused():
-        return Model(load_spec(path), knobs)
+        return Model(load_spec(locate(spec)), knobs)
 
 
 def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:
