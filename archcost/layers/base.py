@@ -238,13 +238,19 @@ def to_float(value: Any, name: str) -> float:
     return float(value)
 
 
+def to_str(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise FieldError(f"field '{name}' expects a string, got {value!r}.")
+    return value
+
+
 def to_sections(value: Any, name: str) -> int | tuple[int, ...]:
     return to_int_tuple(value, name)
 
 
 _CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
     "int": to_int, "IntOrTuple": to_int_tuple, "Padding": to_padding, "bool": to_bool,
-    "float": to_float, "Sections": to_sections, "int | None": lambda v, n: None if v is None else to_int(v, n),
+    "float": to_float, "str": to_str, "Sections": to_sections, "int | None": lambda v, n: None if v is None else to_int(v, n),
     "IntOrTuple | None": lambda v, n: None if v is None else to_int_tuple(v, n),
 }
 
