@@ -23,7 +23,7 @@ def small(path: Path) -> archcost.Model:
     model = archcost.load(path)
     if "resolution" not in model.knobs:
         return model
-    for resolution in (64, 67, 71, 96, 112, 128):
+    for resolution in (64, 67, 71, 96, 112, 128, 188):   # 188: U-Net's smallest tile
         try:
             return archcost.load(path, resolution=resolution)
         except SpecError:
