@@ -3,8 +3,10 @@
 Expressions are parsed by :func:`ast.parse` (which only parses, never runs) and then
 walked by a small interpreter that accepts a whitelist of node types: numbers, bools,
 names, arithmetic, comparisons, ``and``/``or``/``not``, conditional expressions and a
-handful of functions. Anything else (attributes, subscripts, lambdas, comprehensions,
-strings, keyword arguments) is refused. Nothing is ever handed to Python's ``eval``.
+handful of functions, and string constants (``'hswish' if hs else 'relu'``; strings
+may be compared and chosen between, never computed with). Anything else (attributes,
+subscripts, lambdas, comprehensions, keyword arguments) is refused. Nothing is ever
+handed to Python's ``eval``.
 """
 
 from __future__ import annotations
@@ -125,8 +127,8 @@ def evaluate(source: str, names: Mapping[str, Any]) -> Number:
 def render(value: Any, names: Mapping[str, Any]) -> Any:
     """Replace ``${...}`` in a spec value by its value.
 
-    A string that is exactly one ``${...}`` becomes the expression's value (a number
-    or bool); a string with text around ``${...}`` stays a string with the values
+    A string that is exactly one ``${...}`` becomes the expression's value (a number,
+    bool or string); a string with text around ``${...}`` stays a string with the values
     interpolated; every other value is returned unchanged. Lists are rendered item
     by item.
 
@@ -134,6 +136,8 @@ def render(value: Any, names: Mapping[str, Any]) -> Any:
     32.0
     >>> render("stage${i}", {"i": 2})
     'stage2'
+    >>> render("${'hswish' if hs else 'relu'}", {"hs": False})
+    'relu'
     """
     if isinstance(value, str) and "${" in value:
         whole = _TEMPLATE.fullmatch(value.strip())
@@ -181,10 +185,10 @@ class _Evaluator:
                                  "'x if c else y' and whitelisted functions are allowed.")
         return method(node)
 
-    def visit_Constant(self, node: ast.Constant) -> Number:
-        if isinstance(node.value, bool | int | float):
+    def visit_Constant(self, node: ast.Constant) -> Number | str:
+        if isinstance(node.value, bool | int | float | str):
             return node.value
-        raise self.fail(f"the constant {node.value!r} is not a number.")
+        raise self.fail(f"the constant {node.value!r} is not a number or a string.")
 
     def visit_Name(self, node: ast.Name) -> Any:
         if node.id in self.names:
@@ -246,6 +250,10 @@ class _Evaluator:
             if op is None:
                 raise self.fail(f"the comparison '{type(op_node).__name__}' is not allowed.")
             right = self.visit(right_node)
+            if isinstance(left, str) != isinstance(right, str) and op not in (operator.eq,
+                                                                              operator.ne):
+                raise self.fail(f"cannot order {left!r} and {right!r}.",
+                                hint="Strings can only be compared with == and !=.")
             if not op(left, right):
                 return False
             left = right

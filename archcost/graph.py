@@ -24,6 +24,7 @@ from archcost.errors import SpecError, did_you_mean
 from archcost.expressions import render
 from archcost.layers import REGISTRY
 from archcost.layers.base import Layer, Shape, to_int
+from archcost.layers.names import lookup, unknown_kind_hint
 from archcost.shapes import infer
 from archcost.spec import RESERVED_ITEM_KEYS, Spec, YMap
 
@@ -181,6 +182,8 @@ class _Builder:
             # block used with repeat passes its index into the block's layers).
             variables = dict(scope.variables, repeat_index=index) if "repeat" in item \
                 else scope.variables
+            if kind is not None:
+                kind = self.layer_kind(item, variables)
             if base is None:
                 local = scope.auto_name(str(kind or block))
             elif repeat == 1:
@@ -209,6 +212,14 @@ class _Builder:
             self.define(scope, local, out, item)
             if base is not None and repeat > 1 and index == repeat - 1:
                 scope.names[base] = out
+
+    def layer_kind(self, item: YMap, variables: dict[str, Any]) -> str:
+        """The item's ``type``, which may be an expression (``type: "${act}"``)."""
+        kind = self.evaluate(item["type"], variables, item, "type")
+        if not isinstance(kind, str):
+            raise SpecError(f"'type' must name a layer kind, got {kind!r}.", file=item.file,
+                            line=item.line_of("type"), hint=unknown_kind_hint(str(kind)))
+        return kind
 
     def define(self, scope: _Scope, local: str, ref: Ref, item: YMap) -> None:
         if local in scope.names:
@@ -242,14 +253,15 @@ class _Builder:
 
     def add_layer(self, item: YMap, scope: _Scope, local: str, kind: str, inputs: list,
                   variables: dict[str, Any]) -> Ref:
-        cls = REGISTRY.get(kind)
+        cls = lookup(kind)
         full = scope.prefix + local
         if cls is None:
-            hint = did_you_mean(kind, REGISTRY)
+            hint = unknown_kind_hint(kind)
             if kind in self.spec.blocks:
                 hint = f"'{kind}' is a block: write 'use: {kind}'."
             raise SpecError(f"unknown layer kind '{kind}'.", file=item.file,
                             line=item.line_of("type"), layer=full, hint=hint)
+        kind = cls.kind                     # an alias (silu) becomes its kind (swish)
         raw = dict(self.spec.defaults.get(kind, {}))
         raw.update({k: v for k, v in item.items() if k not in RESERVED_ITEM_KEYS})
         try:
