@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 THIS_MACHINE = "this-machine"
 REQUIRED_KEYS = ("peak_macs_per_s", "bandwidth_bytes_per_s")
 OPTIONAL_KEYS = ("name", "source", "overhead_s", "measured")
+#: keys of a profile calibrated on a runtime (archcost.runtime.predict.RuntimeProfile)
+RUNTIME_KEYS = ("runtime", "runtime_version", "threads", "probe_s", "run_overhead_s",
+                "kernels", "fusions")
 MAX_PROFILE_BYTES = 64 * 1024
 BOUNDS = ("compute", "memory", "none")
 
@@ -119,6 +122,9 @@ class LayerEstimate:
     overhead_s: float
     seconds: float
     bound: str
+    #: a layer the runtime fuses into another layer's kernel names that layer (its
+    #: time is 0 here; see :mod:`archcost.runtime.predict`).
+    fused_into: str | None = None
 
     @property
     def throughput(self) -> float:
@@ -162,7 +168,9 @@ def estimate_rows(rows: list["CostRow"], profile: Profile) -> list[LayerEstimate
 
 def estimate(model: "Model", profile: Profile, *, batch: int = 1,
              dtype: str = "float32") -> list[LayerEstimate]:
-    """Per-layer roofline estimates of ``model`` on ``profile``, in network order.
+    """Per-layer roofline estimates of ``model`` on ``profile``, in network order (a
+    profile calibrated on a runtime predicts with its kernel models and fusions:
+    :func:`archcost.runtime.predict.predict`).
 
     Args:
         model: a loaded model.
@@ -170,6 +178,9 @@ def estimate(model: "Model", profile: Profile, *, batch: int = 1,
         batch: samples per pass (multiplies MACs and activation traffic).
         dtype: element type of the byte counts.
     """
+    if getattr(profile, "runtime", None):
+        from archcost.runtime.predict import predict
+        return predict(model, profile, batch=batch, dtype=dtype)  # type: ignore[arg-type]
     return estimate_rows(model.costs(batch=batch, dtype=dtype).rows, profile)
 
 
@@ -245,11 +256,11 @@ def parse_profile(text: str, file: str = "<profile>", *, default_name: str = "de
                         file=file, hint=_EXAMPLE)
     lines = doc.key_lines
     for key in doc:
-        if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
+        known = REQUIRED_KEYS + OPTIONAL_KEYS + (RUNTIME_KEYS if "runtime" in doc else ())
+        if key not in known:
             raise SpecError(f"unknown key '{key}' in a device profile.", file=file,
                             line=lines.get(str(key)),
-                            hint=f"{did_you_mean(str(key), REQUIRED_KEYS + OPTIONAL_KEYS)} "
-                                 f"Keys: {', '.join(REQUIRED_KEYS + OPTIONAL_KEYS)}.")
+                            hint=f"{did_you_mean(str(key), known)} Keys: {', '.join(known)}.")
     for key in REQUIRED_KEYS:
         if key not in doc:
             raise SpecError(f"missing required key '{key}' ({_MEANING[key]}) in a device "
@@ -271,6 +282,11 @@ def parse_profile(text: str, file: str = "<profile>", *, default_name: str = "de
             for k, v in measured.items()):
         raise SpecError("key 'measured' expects a mapping of names to plain values "
                         "(how the profile was measured).", file=file, line=lines.get("measured"))
+    if "runtime" in doc:
+        from archcost.runtime.predict import RuntimeProfile, parse_runtime_fields
+        return RuntimeProfile(name=strings["name"], source=strings["source"],
+                              overhead_s=overhead, file=file, measured=dict(measured), **values,
+                              **parse_runtime_fields(doc, file, lines))
     return Profile(name=strings["name"], source=strings["source"], overhead_s=overhead,
                    file=file, measured=dict(measured), **values)
 

@@ -1,0 +1,219 @@
+"""archcost.runtime: onnxruntime measurements, kernel coverage, fitting, prediction.
+
+The independent source for fusions and kernels is onnxruntime itself (its optimised
+graph and profiler); fitting is checked on data generated from known coefficients;
+kernel types against the kinds the specs were written with. No test asserts on wall
+time: only on the structure of measurements (medians within their range, every node
+covered once).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnx")
+
+import archcost  # noqa: E402
+from archcost.errors import SpecError  # noqa: E402
+from archcost.roofline import load_profile, parse_profile  # noqa: E402
+from archcost.runtime import micro, ort  # noqa: E402
+from archcost.runtime.calibrate import (build, calibrate, profile_yaml, two_conv_model,  # noqa: E402
+                                        write_profile)
+from archcost.runtime.predict import (KernelModel, RuntimeProfile, fit, kernel_type,  # noqa: E402
+                                      mismatch_warning, predict)
+
+
+def _original_nodes(model: bytes) -> list[str]:
+    import onnx
+    return ort.node_names(onnx.load_from_string(model))
+
+
+@pytest.mark.parametrize("followers", [(), ("batchnorm", "relu"), ("batchnorm", "add", "relu"),
+                                       ("relu", "add"), ("hswish",), ("swish",)],
+                         ids=lambda f: "+".join(f) or "conv")
+def test_every_original_node_is_covered_by_one_kernel_or_its_pieces(followers):
+    model = two_conv_model(followers)
+    kernels = ort.profile_kernels(model, 1, warmup=0, runs=1)
+    covered = [n for k in kernels for n in k.covers]
+    assert set(covered) == set(_original_nodes(model))
+    for node in set(covered):         # several kernels: the pieces a node was split into
+        pieces = [k for k in kernels if node in k.covers]
+        assert len(pieces) == 1 or all(k.covers == (node,) for k in pieces), pieces
+    assert all(k.measured_s >= 0 for k in kernels)
+
+
+def test_conv_batchnorm_add_relu_is_one_kernel_in_onnxruntime():
+    # onnxruntime's NCHWc transformer folds BN into the conv and fuses the residual add
+    # and the relu after it (its Conv "Sum" input): one kernel covers all four.
+    kernels = ort.profile_kernels(two_conv_model(("batchnorm", "add", "relu")), 1, warmup=0,
+                                  runs=1)
+    fused = [k for k in kernels if "b" in k.covers]
+    assert len(fused) == 1
+    assert fused[0].covers == ("b", "f0_batchnorm", "f1_add", "f2_relu")
+    # an add after an activation is not fused: it stays its own kernel
+    kernels = ort.profile_kernels(two_conv_model(("relu", "add")), 1, warmup=0, runs=1)
+    assert [k.covers for k in kernels if "f1_add" in k.covers] == [("f1_add",)]
+
+
+def test_measure_reports_median_spread_probe_and_kernels():
+    model = micro.conv_model(c_in=16, c_out=16, size=14, kernel=3, followers=("relu",))
+    m = ort.measure(model, threads=1, warmup=1, runs=5, profile_runs=3)
+    s = m.latency
+    assert s.runs == 5 and s.min <= s.q1 <= s.median <= s.q3 <= s.max
+    assert m.probe_s > 0 and m.version and m.runtime == "onnxruntime"
+    assert sorted(n for k in m.kernels for n in k.covers) == ["conv", "relu0"]
+    times = m.layer_times()
+    assert times["relu0"] == 0.0 and times["conv"] > 0      # fused: the head carries it
+
+
+def test_a_model_onnxruntime_cannot_run_names_the_node():
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+    bad = onnx.load_from_string(micro.conv_model(c_in=8, c_out=8, size=7, kernel=3))
+    bad.graph.node[0].name = "stage2.conv"
+    # a weight for 4 input channels on an 8-channel input: the Conv cannot run
+    bad.graph.initializer[0].CopyFrom(numpy_helper.from_array(
+        np.zeros((8, 4, 3, 3), np.float32), "conv.w"))
+    with pytest.raises(SpecError, match="onnxruntime cannot run") as info:
+        ort.measure(bad.SerializeToString(), runs=1, warmup=0, kernels=False)
+    assert info.value.layer == "stage2.conv"
+
+
+def test_missing_runtime_gives_the_install_hint(monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(ort.RuntimeMissing, match="not installed") as info:
+        ort.import_onnxruntime()
+    assert "pip install" in str(info.value)
+
+
+def test_fit_recovers_known_coefficients():
+    # data generated from fixed=2 µs, 10 G MAC/s, 5 GB/s: the fit must give them back
+    macs = [0, 10**6, 5 * 10**6, 2 * 10**7, 3 * 10**5, 8 * 10**6]
+    nbytes = [10**4, 2 * 10**5, 10**6, 4 * 10**5, 3 * 10**6, 5 * 10**5]
+    t = [2e-6 + m / 1e10 + b / 5e9 for m, b in zip(macs, nbytes)]
+    model = fit(macs, nbytes, t)
+    assert model.fixed_s == pytest.approx(2e-6, rel=1e-6)
+    assert model.macs_per_s == pytest.approx(1e10, rel=1e-6)
+    assert model.bytes_per_s == pytest.approx(5e9, rel=1e-6)
+    assert model.error < 1e-9
+
+
+def test_fit_never_gives_negative_coefficients():
+    # time falls as bytes grow: an unconstrained fit would give a negative byte rate
+    model = fit([0, 0, 0], [1000, 2000, 3000], [3e-6, 2e-6, 1e-6])
+    assert model.fixed_s >= 0 and model.bytes_per_s > 0 and model.macs_per_s > 0
+
+
+@pytest.mark.parametrize("spec, kind, expected", [
+    ("mobilenet_v1", "depthwise_conv", "depthwise"),
+    ("mobilenet_v1", "pointwise_conv", "pointwise"),
+    ("mobilenet_v1", "linear", "linear"),
+    ("resnext50_32x4d", "grouped_conv", "grouped"),
+    ("vgg16", "conv", "conv"),
+    ("shufflenet_v2", "channel_split", "view"),
+])
+def test_kernel_types_from_weight_shapes_match_the_kinds_written(spec, kind, expected):
+    model = archcost.load(f"specs/{spec}.yaml")
+    rows = [r for r in model.costs().rows if r.kind == kind]
+    assert rows
+    graph = model.graph
+    for r in rows:
+        attrs = graph.nodes[r.name]
+        layer = attrs["node"].layer if "node" in attrs else attrs["layer"]
+        assert kernel_type(r, layer) == expected, r.name
+
+
+def _profile(**kw) -> RuntimeProfile:
+    flat = KernelModel(fixed_s=1e-6, macs_per_s=math.inf, bytes_per_s=1e10)
+    conv = KernelModel(fixed_s=2e-6, macs_per_s=1e10, bytes_per_s=math.inf)
+    kernels = {k: conv for k in ("conv", "pointwise", "depthwise", "grouped", "linear")}
+    kernels["elementwise"] = flat
+    defaults = dict(name="t", peak_macs_per_s=1e10, bandwidth_bytes_per_s=1e10,
+                    runtime="onnxruntime", runtime_version="0.0", kernels=kernels,
+                    fusions=(("conv", "batchnorm"), ("conv", "batchnorm", "relu")),
+                    run_overhead_s=5e-6, probe_s=1e-3)
+    defaults.update(kw)
+    return RuntimeProfile(**defaults)
+
+
+def test_fused_layers_take_no_time_and_name_their_kernel():
+    model = archcost.load("specs/mobilenet_v1.yaml")
+    rows = model.costs().rows
+    est = predict(model, _profile())
+    by = {e.name: e for e in est}
+    for r, e in zip(rows, est):
+        if r.kind == "batchnorm":
+            assert e.seconds == 0 and e.bound == "fused" and e.fused_into is not None
+            head = by[e.fused_into]
+            assert head.macs > 0 and head.seconds > 0
+        if r.macs:      # the conv model by hand: 2 µs + MACs / 1e10
+            assert e.seconds == pytest.approx(2e-6 + r.macs / 1e10)
+            assert e.bound == "compute"
+    # without fusions every batchnorm is its own elementwise kernel
+    plain = predict(model, _profile(fusions=()))
+    bn = [(r, e) for r, e in zip(rows, plain) if r.kind == "batchnorm"]
+    assert all(e.seconds == pytest.approx(1e-6 + r.memory_access / 1e10) for r, e in bn)
+
+
+def test_runtime_profile_yaml_round_trips(tmp_path):
+    p = _profile()
+    path = write_profile(p, tmp_path / "p.yaml")
+    q = load_profile(str(path))
+    assert isinstance(q, RuntimeProfile)
+    assert q.fusions == p.fusions and q.threads == 1 and q.runtime_version == "0.0"
+    for k, m in p.kernels.items():
+        assert q.kernels[k].fixed_s == pytest.approx(m.fixed_s, rel=1e-3)
+        assert q.kernels[k].macs_per_s == pytest.approx(m.macs_per_s, rel=1e-3)
+    assert q.probe_s == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_bad_runtime_profile_is_one_located_error():
+    text = profile_yaml(_profile()).replace("threads: 1", "threads: many")
+    with pytest.raises(SpecError, match="threads") as info:
+        parse_profile(text, "p.yaml")
+    assert info.value.line is not None
+
+
+def test_profile_from_another_version_warns():
+    import onnxruntime
+    assert mismatch_warning(_profile(runtime_version=onnxruntime.__version__)) is None
+    assert "re-run archcost calibrate" in mismatch_warning(_profile(runtime_version="0.0"))
+    assert "tvm" in mismatch_warning(_profile(runtime="tvm"))
+
+
+def test_calibration_micro_models_count_as_archcost_does(tmp_path):
+    # the calibration's MACs/bytes of a micro-model == archcost's counts of the same layer
+    spec = {"archcost": 1, "name": "m", "input": [24, 28, 28], "layers": [
+        {"name": "dw", "type": "depthwise_conv", "kernel": 3, "stride": 2, "padding": 1},
+        {"name": "pw", "type": "pointwise_conv", "out": 40},
+        {"name": "bn", "type": "batchnorm"},
+        {"name": "pool", "type": "maxpool", "kernel": 3, "stride": 2, "padding": 1}]}
+    import yaml
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    model = archcost.load(path)
+    rows = {r.name: r for r in model.costs().rows}
+    _, macs, nbytes = build("depthwise", {"c_in": 24, "c_out": 24, "size": 28, "k": 3, "s": 2,
+                                          "g": 24})
+    assert (macs, nbytes) == (rows["dw"].macs, rows["dw"].memory_access)
+    _, macs, nbytes = build("pointwise", {"c_in": 24, "c_out": 40, "size": 14, "k": 1, "s": 1,
+                                          "g": 1})
+    assert (macs, nbytes) == (rows["pw"].macs, rows["pw"].memory_access)
+    _, _, nbytes = build("batchnorm", {"c": 40, "size": 14})
+    assert nbytes == rows["bn"].memory_access
+    _, _, nbytes = build("maxpool", {"c": 40, "size": 14, "k": 3, "s": 2})
+    assert nbytes == rows["pool"].memory_access
+
+
+def test_a_tiny_calibration_fits_and_writes_a_loadable_profile(tmp_path):
+    p = calibrate(threads=1, budget_s=0.5, initial=3, runs=2, types=("relu", "pointwise"))
+    assert set(p.kernels) == {"relu", "pointwise", "elementwise"}
+    assert ("conv", "batchnorm") in p.fusions          # onnxruntime folds BN into Conv
+    assert p.probe_s > 0 and p.threads == 1
+    q = load_profile(str(write_profile(p, tmp_path / "p.yaml")))
+    assert q.kernels["pointwise"].samples >= 3
