@@ -1,7 +1,7 @@
 """The NumPy executor: run the network on seeded random tensors and check the analysis.
 
-For every layer, in topological order, it draws weights for the layer's declared
-weight shapes, calls the kind's ``forward`` (which calls :mod:`archcost.kernels`),
+For every layer, in topological order, it draws the layer's weights
+(``Layer.init_weights``), calls the kind's ``forward`` (which calls :mod:`archcost.kernels`),
 and records the executed output shape and the multiplications the kernels really
 performed, beside the propagated shape and the analytic ``macs``. A tensor is freed
 as soon as its last consumer has run; the live set is measured from the arrays
@@ -130,26 +130,6 @@ def estimate_peak_bytes(model: "Model", batch: int) -> int:
     return FLOAT_BYTES * worst + model.costs(batch=batch).totals["peak_activation_bytes"]
 
 
-def _weights(layer: Layer, in_shapes: list[Shape], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """He-scaled weights (so activations stay O(1) through deep nets); BN statistics
-    drawn near the identity."""
-    out: dict[str, np.ndarray] = {}
-    for name, shape in layer.weight_shapes(in_shapes).items():
-        if name == "weight":
-            fan_in = math.prod(shape[1:])
-            out[name] = (rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2 / fan_in)))
-        elif name == "gamma":
-            out[name] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
-        else:
-            out[name] = (rng.standard_normal(shape, dtype=np.float32) * np.float32(0.1))
-    for name, shape in layer.buffer_shapes(in_shapes).items():
-        if name == "running_var":
-            out[name] = rng.uniform(0.5, 1.5, shape).astype(np.float32)
-        else:
-            out[name] = (rng.standard_normal(shape, dtype=np.float32) * np.float32(0.1))
-    return out
-
-
 def _shape_text(arrays: Any) -> str:
     if isinstance(arrays, list):
         return "; ".join(_shape_text(a) for a in arrays)
@@ -183,7 +163,7 @@ def prepare(model: "Model", *, batch: int = 1,
     rng = np.random.default_rng(seed)
     x = draw_input(model, batch, rng)
     g = model.graph
-    return x, {name: _weights(g.nodes[name]["layer"], g.nodes[name]["input_shapes"], rng)
+    return x, {name: g.nodes[name]["layer"].init_weights(g.nodes[name]["input_shapes"], rng)
                for name in model.layers}
 
 
@@ -200,7 +180,7 @@ class _DrawnWeights(Mapping[str, dict[str, np.ndarray]]):
 
     def __getitem__(self, name: str) -> dict[str, np.ndarray]:
         a = self.model.graph.nodes[name]
-        return _weights(a["layer"], a["input_shapes"], self.rng)
+        return a["layer"].init_weights(a["input_shapes"], self.rng)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.model.layers)

@@ -34,6 +34,7 @@ from typing import Any
 import networkx as nx
 
 from archcost.errors import SpecError, did_you_mean
+from archcost.layers.base import Formula, formula
 
 CONVENTIONS = ("Per sample × batch. params: trainable (conv/linear weights + bias, BN γβ); "
                "MACs: multiply-accumulates of conv (C_out·C_in/g·k·out, padding counted) and "
@@ -92,6 +93,33 @@ def dtype_bytes(dtype: str) -> int:
         raise SpecError(f"unknown dtype '{dtype}'.", hint=did_you_mean(dtype, DTYPE_BYTES)) from None
 
 
+def memory_access(*, is_view: bool, nbytes: int, batch: int, in_elements: int,
+                  out_elements: int, params: int, buffers: int) -> int:
+    """Bytes read and written by one layer (the convention above; 0 for a view).
+
+    >>> memory_access(is_view=False, nbytes=4, batch=1, in_elements=147, out_elements=75,
+    ...               params=27, buffers=0)
+    996
+    """
+    if is_view:
+        return 0
+    return nbytes * (batch * (in_elements + out_elements) + params + buffers)
+
+
+def memory_formula(*, is_view: bool, nbytes: int, batch: int, in_elements: int,
+                   out_elements: int, params: int, buffers: int) -> Formula:
+    """:func:`memory_access` as an explained :class:`Formula` (``archcost explain``)."""
+    if is_view:
+        return formula("memory", "0 (a view: nothing is moved)", "0")
+    row = formula("memory", "bytes·(batch·(in + out) + params + buffers)",
+                  f"{nbytes}·({batch}·({in_elements:,} + {out_elements:,}) + {params:,} + "
+                  f"{buffers:,})")
+    assert row.value == memory_access(is_view=is_view, nbytes=nbytes, batch=batch,
+                                      in_elements=in_elements, out_elements=out_elements,
+                                      params=params, buffers=buffers)
+    return row
+
+
 def annotate(graph: nx.DiGraph) -> None:
     """Store the per-sample counts of every layer on its node (batch 1)."""
     for _, attrs in graph.nodes(data=True):
@@ -127,8 +155,9 @@ def compute(graph: nx.DiGraph, order: list[str], *, batch: int = 1,
         a = graph.nodes[name]
         if a["layer"] is None:
             continue
-        traffic = 0 if a["layer"].is_view else \
-            nbytes * (batch * (a["in_elements"] + a["activations"]) + a["params"] + a["buffers"])
+        traffic = memory_access(is_view=a["layer"].is_view, nbytes=nbytes, batch=batch,
+                                in_elements=a["in_elements"], out_elements=a["activations"],
+                                params=a["params"], buffers=a["buffers"])
         out = a["output_shapes"]
         rows.append(CostRow(
             name=name, kind=a["kind"], inputs=tuple(a["inputs"]),

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from archcost.costs import dtype_bytes
+from archcost.costs import dtype_bytes, memory_formula
 from archcost.errors import SpecError, did_you_mean
-from archcost.layers.base import Layer, Shape
+from archcost.layers.base import Formula, Layer, Shape, formula
 from archcost.layers.conv import Conv, ConvLike, SeparableConv
 
 if TYPE_CHECKING:
     from archcost.model import Model
 
-Line = tuple[str, str, str, Any]      # (quantity, symbolic, with numbers, value)
+Line = Formula      # (quantity, symbolic, with numbers, value)
 
 
 @dataclass
@@ -38,7 +38,7 @@ class Explanation:
 
     def value(self, quantity: str) -> Any:
         """The value of the first line named ``quantity``."""
-        return next(v for q, _, _, v in self.lines if q == quantity)
+        return next(line.value for line in self.lines if line.quantity == quantity)
 
     def text(self, indent: str = "") -> str:
         fields = ", ".join(f"{k}={_show(v)}" for k, v in self.fields.items())
@@ -96,21 +96,16 @@ def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
     layer: Layer = a["layer"]
     ins: list[Shape] = a["input_shapes"]
     lines: list[Line] = list(layer.formulas(ins))
-    nbytes = dtype_bytes(dtype)
     inputs = sum(s.numel for s in ins)
     outputs = sum(s.numel for s in a["output_shapes"])
-    params, buffers = layer.params(ins), layer.buffers(ins)
-    if layer.is_view:
-        lines.append(("memory", "0 (a view: nothing is moved)", "", 0))
-    else:
-        lines.append(("memory", "bytes·(batch·(in + out) + params + buffers)",
-                      f"{nbytes}·({batch}·({inputs:,} + {outputs:,}) + {params:,} + {buffers:,})",
-                      nbytes * (batch * (inputs + outputs) + params + buffers)))
+    lines.append(memory_formula(is_view=layer.is_view, nbytes=dtype_bytes(dtype), batch=batch,
+                                in_elements=inputs, out_elements=outputs,
+                                params=layer.params(ins), buffers=layer.buffers(ins)))
     if batch != 1:
-        lines = [(q, s, f"{batch}·({n})", batch * v) if q in ("macs", "flops") else (q, s, n, v)
-                 for q, s, n, v in lines]
-    lines.append(("activations", "output elements", f"{batch}·{outputs:,}" if batch != 1 else "",
-                  batch * outputs))
+        lines = [formula(q, s, f"{batch}·({n})") if q in ("macs", "flops") else line
+                 for line in lines for q, s, n, _ in [line]]
+    lines.append(formula("activations", "output elements",
+                         f"{batch}·{outputs:,}" if batch != 1 else f"{outputs:,}"))
     if isinstance(layer, ConvLike):
         geo = layer.geometry(ins[0])
         if geo.groups > 1 and geo.c_in // geo.groups > 1:
@@ -119,8 +114,8 @@ def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
                             dilation=geo.dilation, bias=geo.bias)
             std = standard.macs(ins)
             assert Fraction(layer.macs(ins), std) == Fraction(1, geo.groups)
-            lines.append(("vs standard", "", f"1/{geo.groups} of the one-group conv "
-                                             f"{standard.macs_formula(ins[0])}", std))
+            lines.append(Formula("vs standard", f"the one-group conv ({geo.groups}× this)",
+                                 standard.macs_formula(ins[0]), std))
     where = f"{a['file']}:{a['line']}" if a["file"] else "spec"
     return Explanation(name=name, kind=a["kind"], where=where, fields=dict(a["fields"]),
                        input_shapes=[str(s) for s in ins],
@@ -139,20 +134,23 @@ def _composite(model: "Model", name: str, layer: Layer, rows: list[str], batch: 
     lines: list[Line] = []
     for label, r, m in zip(labels, rows, macs):
         node = g.nodes[r]
-        lines.append((label, "", node["layer"].macs_formula(node["input_shapes"][0]), m))
+        lines.append(formula(label, "", node["layer"].macs_formula(node["input_shapes"][0])))
     fields = layer.fields()
     standard = Conv(out=fields["out"], kernel=fields["kernel"], stride=fields["stride"],
                     padding=fields["padding"], dilation=fields.get("dilation", 1), bias=False)
     std = standard.macs([x])
     total = sum(macs)
-    lines.append(("total", "", f"{total:,} = {100 * total / std:.1f}% of the standard "
-                               f"{standard.macs_formula(x)}", std))
+    lines.append(formula("total", " + ".join(labels), " + ".join(f"{m:,}" for m in macs)))
+    lines.append(Formula("standard", "the standard conv it replaces",
+                         standard.macs_formula(x), std))
+    lines.append(Formula("vs standard", "total/standard", "", f"{100 * total / std:.1f}%"))
     if isinstance(layer, SeparableConv):
         k = standard.geometry(x).k
         n_out = fields["out"]
         k_text = "k²" if len(set(standard.geometry(x).kernel)) == 1 and len(x.spatial) == 2 else "k"
         ratio = 1 / n_out + 1 / k
-        lines.append(("ratio", f"1/N + 1/{k_text}", "", f"{ratio:.4f}  (N = {n_out}, {k_text} = {k})"))
+        lines.append(Formula("ratio", f"1/N + 1/{k_text}", "",
+                             f"{ratio:.4f}  (N = {n_out}, {k_text} = {k})"))
     where = f"{first['file']}:{first['line']}" if first["file"] else "spec"
     return Explanation(name=name, kind=layer.kind, where=where, fields=fields,
                        input_shapes=[str(x)],

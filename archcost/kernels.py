@@ -684,6 +684,18 @@ def pool(x: np.ndarray, op: str, kernel: IntOrTuple, stride: IntOrTuple, padding
     return y, 0
 
 
+def max_pool(x: np.ndarray, kernel: IntOrTuple, stride: IntOrTuple, padding: PaddingArg,
+             ceil_mode: bool = False, *, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """:func:`pool` with ``op='max'``."""
+    return pool(x, "max", kernel, stride, padding, ceil_mode, out=out)
+
+
+def avg_pool(x: np.ndarray, kernel: IntOrTuple, stride: IntOrTuple, padding: PaddingArg,
+             ceil_mode: bool = False, *, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """:func:`pool` with ``op='avg'``."""
+    return pool(x, "avg", kernel, stride, padding, ceil_mode, out=out)
+
+
 def global_avgpool(x: np.ndarray) -> tuple[np.ndarray, int]:
     """Mean over every spatial dim: ``(N, C, *spatial) → (N, C, 1, ...)``; mults 0."""
     x = _as_float(x)

@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from archcost.errors import SpecError, did_you_mean
-from archcost.graph import INPUT
-from archcost.layers.conv import ConvLike
+from archcost.layers.base import Layer
+from archcost.layers.conv import GroupedConv, PointwiseConv, SeparableConv, SpatialSeparableConv
+from archcost.layers.merge import ChannelShuffle
 
 if TYPE_CHECKING:
     from archcost.model import Model
 
 RULES = ("separable", "spatial", "grouped", "shuffled", "pointwise-grouped")
-_STANDARD_KINDS = ("conv", "grouped_conv")
 
 
 @dataclass(frozen=True)
@@ -90,19 +90,11 @@ def _item(name: str, kind: str, fields: dict[str, Any], inputs: list[str]) -> di
             **{k: _plain(v) for k, v in fields.items()}}
 
 
-def _candidate(rule: str, kind: str, fields: dict[str, Any]) -> bool:
-    """Which layers a rule is about (the rest are left alone silently)."""
-    if rule == "pointwise-grouped":
-        return kind == "pointwise_conv" or (kind in _STANDARD_KINDS and
-                                            math.prod(_per(fields["kernel"])) == 1)
-    return kind in _STANDARD_KINDS
-
-
 def _per(value: Any) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, tuple | list) else (value,)
 
 
-def _apply(rule: str, groups: int, name: str, kind: str, fields: dict[str, Any],
+def _apply(rule: str, groups: int, name: str, fields: dict[str, Any],
            c_in: int, ndim: int, inputs: list[str]) -> tuple[list[dict[str, Any]] | None, str, str]:
     """New items for one layer, the name consumers should read, or (None, reason)."""
     f = fields
@@ -114,10 +106,10 @@ def _apply(rule: str, groups: int, name: str, kind: str, fields: dict[str, Any],
         if c_in % groups or f["out"] % groups:
             return None, "", (f"channels not divisible by {groups} "
                               f"(in_channels={c_in}, out={f['out']})")
-        if kind != "pointwise_conv" and (f["padding"] not in (0, "valid") or _per(f["dilation"]) != (1,)):
+        if f.get("padding", 0) not in (0, "valid") or _per(f.get("dilation", 1)) != (1,):
             return None, "", "a padded or dilated 1×1 conv is not a pointwise conv"
         new = {"out": f["out"], "stride": f["stride"], "groups": groups, "bias": f["bias"]}
-        return [_item(name, "pointwise_conv", new, inputs)], name, ""
+        return [_item(name, PointwiseConv.kind, new, inputs)], name, ""
     if f["groups"] != 1:
         return None, "", f"not a standard conv (groups={f['groups']})"
     if k == 1:
@@ -125,7 +117,7 @@ def _apply(rule: str, groups: int, name: str, kind: str, fields: dict[str, Any],
     if rule == "separable":
         new = {key: f[key] for key in ("out", "kernel", "stride", "padding", "pad_value",
                                        "dilation", "bias")}
-        return [_item(name, "separable_conv", new, inputs)], name, ""
+        return [_item(name, SeparableConv.kind, new, inputs)], name, ""
     if rule == "spatial":
         if ndim != 2:
             return None, "", "spatial separation is 2D only"
@@ -135,15 +127,16 @@ def _apply(rule: str, groups: int, name: str, kind: str, fields: dict[str, Any],
             return None, "", "dilation or a non-zero pad_value is not supported by spatial_separable_conv"
         new = {"out": f["out"], "kernel": kernel[0], "stride": f["stride"],
                "padding": f["padding"], "bias": f["bias"]}
-        return [_item(name, "spatial_separable_conv", new, inputs)], name, ""
+        return [_item(name, SpatialSeparableConv.kind, new, inputs)], name, ""
     if c_in % groups or f["out"] % groups:
         return None, "", (f"channels not divisible by {groups} (in_channels={c_in}, "
                           f"out={f['out']})")
     new = dict(f, groups=groups)
     if rule == "grouped":
-        return [_item(name, "grouped_conv", new, inputs)], name, ""
-    return ([_item(f"{name}.gconv", "grouped_conv", new, inputs),
-             _item(f"{name}.shuffle", "channel_shuffle", {"groups": groups}, [f"{name}.gconv"])],
+        return [_item(name, GroupedConv.kind, new, inputs)], name, ""
+    return ([_item(f"{name}.gconv", GroupedConv.kind, new, inputs),
+             _item(f"{name}.shuffle", ChannelShuffle.kind, {"groups": groups},
+                   [f"{name}.gconv"])],
             f"{name}.shuffle", "")
 
 
@@ -171,12 +164,12 @@ def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
     for name in model.layers:
         a = g.nodes[name]
         inputs = [ref(s, p) for s, p in zip(a["inputs"], a["ports"])]
-        layer = a["layer"]
-        kind, fields = a["kind"], dict(a["fields"])
+        layer: Layer = a["layer"]
+        kind, fields = layer.kind, layer.fields()
         matched = only is None or fnmatch.fnmatchcase(name, only)
-        if matched and isinstance(layer, ConvLike) and _candidate(rule, kind, fields):
+        if matched and layer.rewrite_candidate(rule):
             x = a["input_shapes"][0]
-            new, out_name, reason = _apply(rule, groups, name, kind, fields, x.c, len(x.spatial), inputs)
+            new, out_name, reason = _apply(rule, groups, name, fields, x.c, len(x.spatial), inputs)
             if new is not None:
                 items += new
                 renamed[name] = out_name

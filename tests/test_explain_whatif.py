@@ -62,7 +62,9 @@ def test_explain_seed_example_exactly(capsys):
     assert code == 0
     assert "depthwise 3·(3·3·1)·(5·5) = 675" in out
     assert "pointwise 128·(1·1·3)·(5·5) = 9,600" in out
-    assert "total 10,275 = 11.9% of the standard 128·(3·3·3)·(5·5) = 86,400" in out
+    assert "total depthwise + pointwise = 675 + 9,600 = 10,275" in out
+    assert "standard the standard conv it replaces = 128·(3·3·3)·(5·5) = 86,400" in out
+    assert "vs standard total/standard = 11.9%" in out
     assert "ratio 1/N + 1/k² = 0.1189" in out
     assert "⌊(7 + 0 − 1·(3−1) − 1)/1⌋ + 1 = 5" in out
 
@@ -87,7 +89,7 @@ def test_explain_grouped_is_one_over_g_and_glob(capsys, write_spec):
     path = write_spec(EVERY_KIND)
     code, out, _ = text_of(capsys, "explain", str(path), "g*")
     assert code == 0
-    assert "vs standard 1/3 of the one-group conv 12·(3·3·12)·(6·6) = 46,656" in out
+    assert "vs standard the one-group conv (3× this) = 12·(3·3·12)·(6·6) = 46,656" in out
     assert "12·(3·3·4)·(6·6) = 15,552" in out
 
 

@@ -8,42 +8,81 @@ one add, after folding mean/var into scale/shift). dropout, identity, flatten 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 from archcost.errors import FieldError
-from archcost.layers.base import Layer, Shape, register
+from archcost.layers.base import (KindStyle, Layer, Shape, near_one, register,
+                                  small_normal)
+
+
+def _kernels() -> ModuleType:
+    from archcost import kernels  # lazy: numpy loads only on the paths that execute
+    return kernels
+
+
+def _torch() -> tuple[ModuleType, ModuleType]:
+    import torch  # lazy: torch is optional (the reference benchmark and its tests)
+    import torch.nn.functional as F
+    return torch, F
 
 
 @dataclass(frozen=True, kw_only=True)
 class Activation(Layer):
-    """An elementwise function; the forward is ``kernels.<kind>``."""
+    """An elementwise function: ``kernel`` picks its NumPy kernel from
+    :mod:`archcost.kernels`, ``torch_op`` its PyTorch op (each given the module)."""
 
     flops_per_element = 1
+    kernel: ClassVar[Callable[[ModuleType], Callable[..., tuple[Any, int]]]]
+    torch_op: ClassVar[Callable[[ModuleType, ModuleType], Callable[..., Any]]]
 
     def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
-        from archcost import kernels
+        fn = type(self).kernel(_kernels())
         if out is not None:
-            return getattr(kernels, self.kind)(xs[0], out=out)
-        return getattr(kernels, self.kind)(xs[0])
+            return fn(xs[0], out=out)
+        return fn(xs[0])
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        torch, F = _torch()
+        if inplace and self.inplace:
+            return type(self).torch_op(torch, F)(xs[0], inplace=True)
+        return type(self).torch_op(torch, F)(xs[0])
 
 
-def _activation(kind: str, flops: int, doc: str, inplace: bool = False) -> type[Layer]:
+def _activation(name: str, kind: str, flops: int, doc: str, color: str,
+                kernel: Callable[[ModuleType], Callable[..., tuple[Any, int]]],
+                torch_op: Callable[[ModuleType, ModuleType], Callable[..., Any]],
+                inplace: bool = False) -> type[Layer]:
     cls = dataclass(frozen=True, kw_only=True)(
-        type(kind.capitalize(), (Activation,), {"__doc__": doc, "flops_per_element": flops,
-                                                "inplace": inplace, "__module__": __name__}))
+        type(name, (Activation,), {"__doc__": doc, "flops_per_element": flops,
+                                   "inplace": inplace, "__module__": __name__,
+                                   "__qualname__": name,
+                                   "style": KindStyle("activation", color),
+                                   "kernel": staticmethod(kernel),
+                                   "torch_op": staticmethod(torch_op)}))
     return register(kind)(cls)
 
 
-Relu = _activation("relu", 1, "max(x, 0).", inplace=True)
-Relu6 = _activation("relu6", 1, "min(max(x, 0), 6) (MobileNet).", inplace=True)
-Sigmoid = _activation("sigmoid", 1, "1 / (1 + exp(−x)).")
-Tanh = _activation("tanh", 1, "tanh(x).")
-Swish = _activation("swish", 2, "x · sigmoid(x) (SiLU).")
-HSigmoid = _activation("hsigmoid", 3, "relu6(x + 3) / 6 (MobileNet V3).")
-HSwish = _activation("hswish", 4, "x · hsigmoid(x) (MobileNet V3).")
-Softmax = _activation("softmax", 3, "exp(x) / Σ exp(x) over the channel (feature) axis.")
+Relu = _activation("Relu", "relu", 1, "max(x, 0).", "#bcbd22",
+                   lambda k: k.relu, lambda t, F: F.relu, inplace=True)
+Relu6 = _activation("Relu6", "relu6", 1, "min(max(x, 0), 6) (MobileNet).", "#a9a91f",
+                    lambda k: k.relu6, lambda t, F: F.relu6, inplace=True)
+Sigmoid = _activation("Sigmoid", "sigmoid", 1, "1 / (1 + exp(−x)).", "#dbdb8d",
+                      lambda k: k.sigmoid, lambda t, F: t.sigmoid)
+Tanh = _activation("Tanh", "tanh", 1, "tanh(x).", "#e0e09c",
+                   lambda k: k.tanh, lambda t, F: t.tanh)
+Swish = _activation("Swish", "swish", 2, "x · sigmoid(x) (SiLU).", "#b39cc9",
+                    lambda k: k.swish, lambda t, F: F.silu)
+HSigmoid = _activation("HSigmoid", "hsigmoid", 3, "relu6(x + 3) / 6 (MobileNet V3).", "#c7c77a",
+                       lambda k: k.hsigmoid, lambda t, F: F.hardsigmoid)
+HSwish = _activation("HSwish", "hswish", 4, "x · hsigmoid(x) (MobileNet V3).", "#c5b0d5",
+                     lambda k: k.hswish, lambda t, F: F.hardswish)
+Softmax = _activation("Softmax", "softmax", 3,
+                      "exp(x) / Σ exp(x) over the channel (feature) axis.", "#d4d48a",
+                      lambda k: k.softmax, lambda t, F: lambda x: F.softmax(x, dim=1))
 
 
 @register("batchnorm")
@@ -54,6 +93,7 @@ class BatchNorm(Layer):
     eps: float = 1e-5
     flops_per_element = 2
     inplace = True
+    style = KindStyle("norm", "#8c8c8c")
 
     def check(self) -> None:
         if self.eps <= 0:
@@ -66,10 +106,22 @@ class BatchNorm(Layer):
         return {"running_mean": (ins[0].c,), "running_var": (ins[0].c,)}
 
     def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
-        from archcost import kernels
-        return kernels.batchnorm(xs[0], weights["gamma"], weights["beta"],
-                                 weights["running_mean"], weights["running_var"], self.eps,
-                                 out=out)
+        return _kernels().batchnorm(xs[0], weights["gamma"], weights["beta"],
+                                    weights["running_mean"], weights["running_var"], self.eps,
+                                    out=out)
+
+    def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
+        """γ and the running variance near 1, β and the running mean near 0."""
+        c = (ins[0].c,)
+        return {"gamma": near_one(rng, c), "beta": small_normal(rng, c),
+                "running_mean": small_normal(rng, c), "running_var": near_one(rng, c)}
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        _, F = _torch()     # torchvision's batchnorm is not in place
+        return F.batch_norm(xs[0], weights["running_mean"], weights["running_var"],
+                            weights["gamma"], weights["beta"], training=False, momentum=0.0,
+                            eps=self.eps)
 
 
 @register("dropout")
@@ -79,6 +131,7 @@ class Dropout(Layer):
 
     p: float = 0.5
     is_view = True
+    style = KindStyle("movement", "#c7c7c7")
 
     def check(self) -> None:
         if not 0 <= self.p < 1:
@@ -87,6 +140,10 @@ class Dropout(Layer):
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].copy(), 0
 
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        return xs[0]         # inference
+
 
 @register("identity")
 @dataclass(frozen=True, kw_only=True)
@@ -94,9 +151,14 @@ class Identity(Layer):
     """Passes its input through."""
 
     is_view = True
+    style = KindStyle("movement", "#d9d9d9")
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].copy(), 0
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        return xs[0]
 
 
 @register("flatten")
@@ -105,12 +167,18 @@ class Flatten(Layer):
     """[C, H, W] -> [C·H·W] (a view: no FLOPs, no memory traffic)."""
 
     is_view = True
+    style = KindStyle("movement", "#b0b0b0")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         return Shape((ins[0].numel,))
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].reshape(xs[0].shape[0], -1).copy(), 0
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        torch, _ = _torch()
+        return torch.flatten(xs[0], 1)
 
 
 @register("lrn")
@@ -127,6 +195,7 @@ class LocalResponseNorm(Layer):
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
+    style = KindStyle("norm", "#8c6d31")
 
     def flops(self, ins: Sequence[Shape]) -> int:
         return (2 * self.size + 3) * ins[0].numel
@@ -145,3 +214,9 @@ class LocalResponseNorm(Layer):
         window = csum[:, self.size:] - csum[:, :-self.size]
         div = (self.k + self.alpha / self.size * window) ** self.beta
         return (x / div).astype(np.float32), 0
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        _, F = _torch()
+        return F.local_response_norm(xs[0], self.size, alpha=self.alpha, beta=self.beta,
+                                     k=self.k)

@@ -1,19 +1,45 @@
-"""The layer protocol: :class:`Shape`, :class:`Layer`, the registry and field parsing.
+"""The kind contract: :class:`Shape`, :class:`Layer`, the registry and field parsing.
 
-A layer kind is one frozen dataclass whose fields are the YAML keys. Each kind says,
-in one place, its output shape, its weight tensors (params are their sizes), its
-multiply-accumulates and FLOPs, and its NumPy forward. Conventions (DESIGN.md): all
-counts are per sample and exact Python ints.
+A layer kind is one frozen, kw-only dataclass whose fields are the YAML keys,
+registered with ``@register("kind")``. The class holds everything about its kind, so
+no other module dispatches on kind names:
+
+* typed fields, each parsed by a converter chosen from its annotation's type
+  (:func:`converter_for`: ``int``, ``float``, ``bool``, ``str``, ``tuple[int, ...]``,
+  unions with ``None``, ``Literal[...]``, enums, ``Annotated[int, AtLeast(0)]``);
+* ``out_shapes(ins)``, ``weight_shapes``/``buffer_shapes`` (params and buffers are
+  their sizes), ``macs``/``flops`` (memory traffic is computed once, in
+  :mod:`archcost.costs`, from ``is_view`` and the element counts);
+* ``formulas(ins)``: :class:`Formula` rows whose substituted text evaluates
+  (:func:`evaluate_formula`) to the reported value;
+* ``forward(xs, weights, out=None)`` (the NumPy forward, with its multiplication
+  tally) and ``init_weights(ins, rng)`` (the weights ``validate`` draws);
+* ``style``: a :class:`KindStyle` (report category, colour, glyph);
+* ``rewrite_candidate(rule)``: which ``whatif`` rules apply to it;
+* ``to_torch(...)`` (optional PyTorch translation for the reference benchmark) and
+  ``to_onnx(...)`` (the ONNX export slot);
+* composites: ``expand(name)`` into primitive rows.
+
+Conventions (docs/design.md): all counts are per sample and exact Python ints.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import enum
 import functools
 import math
+import re
+import types
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from fractions import Fraction
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, Union
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from archcost.errors import FieldError, ShapeError, did_you_mean
 
@@ -60,9 +86,104 @@ class Shape:
 REGISTRY: dict[str, type["Layer"]] = {}
 
 
+@dataclass(frozen=True)
+class KindStyle:
+    """How reports draw a kind: its category, colour and graph glyph.
+
+    Attributes:
+        category: the family a report groups it under (``conv``, ``dense``, ``norm``,
+            ``activation``, ``pool``, ``merge``, ``movement``, ``composite``).
+        color: a CSS colour, the same on every page.
+        glyph: the Plotly marker symbol in the network graph.
+    """
+
+    category: str
+    color: str
+    glyph: str = "circle"
+
+
+#: The network input is not a kind, but the graph draws it too.
+INPUT_STYLE = KindStyle("input", "#ffffff", "triangle-right")
+
+
+class Formula(NamedTuple):
+    """One explained quantity: ``symbolic`` with the numbers in (``substituted``).
+
+    ``substituted``, read by :func:`evaluate_formula`, equals ``value``; build
+    rows with :func:`formula` so that the number is computed from the text.
+    """
+
+    quantity: str
+    symbolic: str
+    substituted: str
+    value: Any
+
+
+def formula(quantity: str, symbolic: str, substituted: str) -> Formula:
+    """A :class:`Formula` whose value is its substituted text, evaluated.
+
+    >>> formula("macs", "C_out·(k·C_in/g)·out", "3·(3·3·1)·(5·5)").value
+    675
+    """
+    return Formula(quantity, symbolic, substituted, evaluate_formula(substituted))
+
+
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_FORMULA_SYMBOLS = str.maketrans({"·": "*", "−": "-", "⌊": "[", "⌋": "]", "⌈": "{",
+                                  "⌉": "}"})
+
+
+def evaluate_formula(text: str) -> int | Fraction:
+    """The value of a formula text: integers (``1,234`` grouping allowed), ``+ − · /``,
+    parentheses, ``⌊x⌋`` and ``⌈x⌉``; exact (fractions inside floors and ceilings).
+
+    >>> evaluate_formula("⌊(224 + 2 − 1·(3−1) − 1)/2⌋ + 1")
+    112
+    >>> evaluate_formula("4·(1·(147 + 75) + 27 + 0)")
+    996
+
+    Raises:
+        ValueError: anything else in the text.
+    """
+    source = _THOUSANDS.sub("", text).translate(_FORMULA_SYMBOLS)
+    source = source.replace("[", "_floor(").replace("]", ")")
+    source = source.replace("{", "_ceil(").replace("}", ")")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError(f"not a formula: {text!r}") from None
+
+    def value(node: ast.AST) -> Fraction:
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return Fraction(node.value)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -value(node.operand)
+        if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult,
+                                                             ast.Div):
+            a, b = value(node.left), value(node.right)
+            op = type(node.op)
+            return a + b if op is ast.Add else a - b if op is ast.Sub else \
+                a * b if op is ast.Mult else a / b
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in ("_floor", "_ceil") and len(node.args) == 1):
+            inner = value(node.args[0])
+            return Fraction(math.floor(inner) if node.func.id == "_floor" else math.ceil(inner))
+        raise ValueError(f"not a formula: {text!r}")
+
+    result = value(tree.body)
+    return int(result) if result.denominator == 1 else result
+
+
 @functools.lru_cache(maxsize=None)
 def _field_specs(cls: type) -> dict[str, dataclasses.Field]:
     return {f.name: f for f in dataclasses.fields(cls)}
+
+
+@functools.lru_cache(maxsize=None)
+def _field_converters(cls: type) -> dict[str, Callable[[Any, str], Any]]:
+    """Each field's converter, chosen from its annotation's real type."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    return {name: converter_for(hints[name]) for name in _field_specs(cls)}
 
 
 def register(kind: str) -> Callable[[type["Layer"]], type["Layer"]]:
@@ -89,6 +210,8 @@ class Layer:
     #: True when ``forward`` accepts ``out=`` and may write into its first input (the
     #: executor offers that only in timing runs, for an input no one reads later).
     inplace: ClassVar[bool] = False
+    #: How reports draw the kind; every registered kind sets one.
+    style: ClassVar[KindStyle]
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -105,10 +228,11 @@ class Layer:
                 raise FieldError(f"unknown field '{key}' for kind '{cls.kind}'.",
                                  hint=did_you_mean(key, spec) + f" Fields of {cls.kind}: "
                                  + (", ".join(spec) or "none") + ".")
+        converters = _field_converters(cls)
         values = {}
         for name, f in spec.items():
             if name in fields:
-                values[name] = convert(f.type, fields[name], name)
+                values[name] = converters[name](fields[name], name)
             elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 raise FieldError(f"missing required field '{name}' for kind '{cls.kind}'.",
                                  hint=f"Add '{name}: ...' to the layer.")
@@ -158,18 +282,20 @@ class Layer:
         """Every floating-point operation, multiplications and additions separately."""
         return self.flops_per_element * sum(s.numel for s in self.out_shapes(ins))
 
-    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
-        """``(quantity, symbolic formula, formula with the numbers, value)`` for `explain`.
+    def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
+        """Params, MACs and FLOPs (and kind-specific lines) as :class:`Formula` rows for
+        ``explain``; memory traffic is added by :func:`archcost.costs.memory_formula`.
 
         Kinds with weights or special FLOPs override this or :meth:`flops_formula`.
         """
         weights = self.weight_shapes(ins)
         params = " + ".join("·".join(map(str, s)) for s in weights.values())
-        return [("params", "Σ weight sizes" if weights else "", params, self.params(ins)),
-                ("macs", "", "", self.macs(ins)),
-                ("flops", *self.flops_formula(ins), self.flops(ins))]
+        return [formula("params", "Σ weight sizes" if weights else "", params or "0"),
+                formula("macs", "", "0"),
+                formula("flops", *self.flops_formula(ins))]
 
     def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
+        """``(symbolic, substituted)`` for the FLOPs."""
         elements = sum(s.numel for s in self.out_shapes(ins))
         return (f"{self.flops_per_element}/element", f"{self.flops_per_element}·{elements:,}")
 
@@ -183,10 +309,76 @@ class Layer:
         """
         raise NotImplementedError(f"{self.kind} has no forward")
 
+    def init_weights(self, ins: Sequence[Shape],
+                     rng: "np.random.Generator") -> dict[str, "np.ndarray"]:
+        """The weights and buffers ``validate`` runs the layer with, drawn from ``rng``
+        in ``weight_shapes`` then ``buffer_shapes`` order. The default draws every
+        tensor from N(0, 0.1²); kinds override it where scale matters."""
+        shapes = {**self.weight_shapes(ins), **self.buffer_shapes(ins)}
+        return {name: small_normal(rng, shape) for name, shape in shapes.items()}
 
-# -- field converters ----------------------------------------------------------------
+    # -- rewrites, other frameworks -----------------------------------------------------
+    def rewrite_candidate(self, rule: str) -> bool:
+        """Is this layer one that the ``whatif`` rule ``rule`` is about? (The rule may
+        still decline it, with a reason.)"""
+        return False
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        """The same computation with PyTorch CPU ops on tensors (the reference in
+        ``benchmarks/torch_reference.py``); torch is imported only here. With
+        ``inplace`` the kind may overwrite ``xs[0]``, as torchvision does.
+
+        Raises:
+            NotImplementedError: the kind has no PyTorch translation.
+        """
+        raise NotImplementedError(f"kind '{self.kind}' has no PyTorch translation; add "
+                                  f"{type(self).__name__}.to_torch in {type(self).__module__}.")
+
+    def to_onnx(self, graph: Any, name: str, inputs: Sequence[str],
+                ins: Sequence[Shape]) -> list[str]:
+        """Add this layer's ONNX nodes (and initializers) to ``graph``, an export
+        builder from :mod:`archcost.onnx`; return the names of its outputs.
+
+        Raises:
+            NotImplementedError: the kind has no ONNX mapping yet.
+        """
+        raise NotImplementedError(f"kind '{self.kind}' has no ONNX export yet; add "
+                                  f"{type(self).__name__}.to_onnx in {type(self).__module__}.")
+
+
+# -- weight initialisation -------------------------------------------------------------
+def small_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
+    """N(0, 0.1²) float32: biases, shifts and running means."""
+    import numpy as np  # lazy: numpy loads only on the paths that execute layers
+    return rng.standard_normal(shape, dtype=np.float32) * np.float32(0.1)
+
+
+def he_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
+    """He-scaled N(0, 2/fan_in) float32 (fan_in = all but the first dim), so
+    activations stay O(1) through deep nets."""
+    import numpy as np  # lazy: numpy loads only on the paths that execute layers
+    fan_in = math.prod(shape[1:])
+    return rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2 / fan_in))
+
+
+def near_one(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
+    """U(0.5, 1.5) float32: scales and variances near the identity."""
+    import numpy as np  # lazy: numpy loads only on the paths that execute layers
+    return rng.uniform(0.5, 1.5, shape).astype(np.float32)
+
+
+# -- field converters ------------------------------------------------------------------
+@dataclass(frozen=True)
+class AtLeast:
+    """``Annotated[int, AtLeast(0)]``: an integer field's smallest value (default 1)."""
+
+    minimum: int
+
+
+NonNegative = Annotated[int, AtLeast(0)]
 IntOrTuple = int | tuple[int, ...]
-Padding = int | str | tuple[int, ...]
+Padding = NonNegative | Literal["same", "valid"] | tuple[NonNegative, ...]
 Sections = int | tuple[int, ...]
 
 
@@ -209,23 +401,6 @@ def to_int(value: Any, name: str, *, minimum: int = 1) -> int:
     return value
 
 
-def to_int_tuple(value: Any, name: str, *, minimum: int = 1) -> int | tuple[int, ...]:
-    if isinstance(value, list | tuple):
-        if not value:
-            raise FieldError(f"field '{name}' expects an integer or a list of them, got [].")
-        return tuple(to_int(v, name, minimum=minimum) for v in value)
-    return to_int(value, name, minimum=minimum)
-
-
-def to_padding(value: Any, name: str) -> int | str | tuple[int, ...]:
-    if isinstance(value, str):
-        if value.lower() in ("same", "valid"):
-            return value.lower()
-        raise FieldError(f"field '{name}' expects an integer, a list, 'same' or 'valid', "
-                         f"got {value!r}.", hint=did_you_mean(value.lower(), ["same", "valid"]))
-    return to_int_tuple(value, name, minimum=0)
-
-
 def to_bool(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
@@ -244,19 +419,162 @@ def to_str(value: Any, name: str) -> str:
     return value
 
 
-def to_sections(value: Any, name: str) -> int | tuple[int, ...]:
-    return to_int_tuple(value, name)
+_Converter = Callable[[Any, str], Any]
 
 
-_CONVERTERS: dict[str, Callable[[Any, str], Any]] = {
-    "int": to_int, "IntOrTuple": to_int_tuple, "Padding": to_padding, "bool": to_bool,
-    "float": to_float, "str": to_str, "Sections": to_sections, "int | None": lambda v, n: None if v is None else to_int(v, n),
-    "IntOrTuple | None": lambda v, n: None if v is None else to_int_tuple(v, n),
-}
+def _describe(tp: Any) -> str:
+    """``an integer``, ``'same'``, ``a list of integers`` ... for error messages."""
+    tp, _ = _strip_annotated(tp)
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return " or ".join(repr(v) for v in typing.get_args(tp))
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return " or ".join(repr(m.value) for m in tp)
+    if origin is tuple:
+        return "a list"
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+            type(None): "null"}.get(tp, str(tp))
 
 
-def convert(annotation: Any, value: Any, name: str) -> Any:
-    return _CONVERTERS[str(annotation)](value, name)
+def _strip_annotated(tp: Any) -> tuple[Any, int]:
+    if typing.get_origin(tp) is Annotated:
+        base, *extras = typing.get_args(tp)
+        minimum = next((e.minimum for e in extras if isinstance(e, AtLeast)), 1)
+        return base, minimum
+    return tp, 1
+
+
+def converter_for(tp: Any) -> _Converter:
+    """The field converter for a type annotation (its real type, not its text).
+
+    ``int`` (integral floats accepted; minimum 1, or ``Annotated[int, AtLeast(m)]``),
+    ``float``, ``bool``, ``str``, ``Literal[...]`` (strings case-insensitively),
+    ``enum.Enum`` subclasses (by value), ``tuple[T, ...]`` (a non-empty YAML list) and
+    unions of these, ``None`` included. A union picks its member by the value's type.
+
+    >>> converter_for(int | None)(None, "stride") is None
+    True
+    >>> converter_for(Padding)("SAME", "padding")
+    'same'
+    """
+    tp, minimum = _strip_annotated(tp)
+    origin = typing.get_origin(tp)
+    if tp is int:
+        return functools.partial(_int_field, minimum=minimum)
+    if tp is float:
+        return to_float
+    if tp is bool:
+        return to_bool
+    if tp is str:
+        return to_str
+    if tp is type(None):
+        return _none_field
+    if origin is Literal:
+        return functools.partial(_literal_field, options=typing.get_args(tp))
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return functools.partial(_enum_field, enum_type=tp)
+    if origin is tuple:
+        args = typing.get_args(tp)
+        if len(args) != 2 or args[1] is not Ellipsis:
+            raise TypeError(f"field type {tp} is not supported: use tuple[T, ...]")
+        return functools.partial(_tuple_field, item=converter_for(args[0]),
+                                 described=_describe(args[0]))
+    if origin in (Union, types.UnionType):
+        members = typing.get_args(tp)
+        return functools.partial(_union_field, members=tuple(
+            (_value_class(m), converter_for(m)) for m in members),
+            described=_describe_union(members))
+    raise TypeError(f"field type {tp!r} has no converter: use int, float, bool, str, a "
+                    "Literal, an Enum, tuple[T, ...] or a union of these")
+
+
+def _int_field(value: Any, name: str, *, minimum: int) -> int:
+    return to_int(value, name, minimum=minimum)
+
+
+def _none_field(value: Any, name: str) -> None:
+    if value is not None:
+        raise FieldError(f"field '{name}' expects null, got {value!r}.")
+
+
+def _literal_field(value: Any, name: str, *, options: tuple[Any, ...]) -> Any:
+    if value in options and type(value) in {type(o) for o in options}:
+        return value
+    if isinstance(value, str):
+        for option in options:
+            if isinstance(option, str) and option.lower() == value.lower():
+                return option
+    shown = " or ".join(repr(o) for o in options)
+    raise FieldError(f"field '{name}' expects {shown}, got {value!r}.",
+                     hint=did_you_mean(str(value).lower(), [str(o) for o in options]))
+
+
+def _enum_field(value: Any, name: str, *, enum_type: type[enum.Enum]) -> enum.Enum:
+    for member in enum_type:
+        if member.value == value or (isinstance(value, str) and isinstance(member.value, str)
+                                     and member.value.lower() == value.lower()):
+            return member
+    values = [m.value for m in enum_type]
+    raise FieldError(f"field '{name}' expects one of {', '.join(map(repr, values))}, "
+                     f"got {value!r}.", hint=did_you_mean(str(value), map(str, values)))
+
+
+def _tuple_field(value: Any, name: str, *, item: _Converter, described: str) -> tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise FieldError(f"field '{name}' expects a list of {described}s, got {value!r}.")
+    if not value:
+        raise FieldError(f"field '{name}' expects {described} or a list of them, got [].")
+    return tuple(item(v, name) for v in value)
+
+
+def _value_class(tp: Any) -> str:
+    """Which YAML values a union member takes: 'none', 'list', 'bool', 'number', 'text'."""
+    tp, _ = _strip_annotated(tp)
+    origin = typing.get_origin(tp)
+    if tp is type(None):
+        return "none"
+    if origin is tuple:
+        return "list"
+    if tp is bool:
+        return "bool"
+    if tp in (int, float):
+        return "number"
+    if origin is Literal:
+        return "text" if all(isinstance(v, str) for v in typing.get_args(tp)) else "number"
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return "text" if all(isinstance(m.value, str) for m in tp) else "number"
+    if tp is str:
+        return "text"
+    raise TypeError(f"union member {tp!r} is not supported")
+
+
+def _describe_union(members: tuple[Any, ...]) -> str:
+    parts = [_describe(m) for m in members if m is not type(None)]
+    if any(typing.get_origin(_strip_annotated(m)[0]) is tuple for m in members):
+        parts = [p for p in parts if p != "a list"] + ["a list"]
+    return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
+
+
+def _union_field(value: Any, name: str, *, members: tuple[tuple[str, _Converter], ...],
+                 described: str) -> Any:
+    if value is None:
+        wanted = "none"
+    elif isinstance(value, list | tuple):
+        wanted = "list"
+    elif isinstance(value, bool):
+        wanted = "bool"
+    elif isinstance(value, int | float):
+        wanted = "number"
+    elif isinstance(value, str):
+        wanted = "text"
+    else:
+        wanted = "other"
+    for value_class, convert in members:
+        if value_class == wanted:
+            return convert(value, name)
+    if wanted == "number":    # e.g. a bool-only union given 1: report it as a number
+        wanted = "other"
+    raise FieldError(f"field '{name}' expects {described}, got {value!r}.")
 
 
 # -- geometry shared by conv and pool --------------------------------------------------
@@ -320,3 +638,13 @@ def require_spatial(x: Shape, kind: str) -> None:
     if len(x.spatial) not in (2, 3):
         raise ShapeError(f"{kind} needs a [C, H, W] or [C, D, H, W] input, got [{x}].",
                          hint="Is there a flatten or linear layer before it?")
+
+
+def flat_pads(pads: Sequence[tuple[int, int]]) -> list[int]:
+    """``((lo, hi) per spatial dim)`` -> ``torch.nn.functional.pad``'s order, last dim
+    first.
+
+    >>> flat_pads(((1, 2), (3, 4)))
+    [3, 4, 1, 2]
+    """
+    return [p for lo_hi in reversed(pads) for p in lo_hi]

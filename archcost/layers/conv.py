@@ -20,8 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import FieldError, ShapeError
-from archcost.layers.base import (IntOrTuple, Layer, Padding, Shape, conv_out_len, per_dim,
-                                  register, require_spatial, resolve_padding)
+from archcost.layers.base import (Formula, IntOrTuple, KindStyle, Layer, Padding, Shape,
+                                  conv_out_len, flat_pads, formula, he_normal, per_dim,
+                                  register, require_spatial, resolve_padding, small_normal)
+
+#: The ``whatif`` rules that rewrite a standard convolution (see archcost.rewrite).
+STANDARD_CONV_RULES = frozenset({"separable", "spatial", "grouped", "shuffled"})
 
 
 @dataclass(frozen=True)
@@ -118,36 +122,69 @@ class ConvLike(Layer):
         return (f"{g.c_out}·({'·'.join(map(str, g.kernel))}·{g.c_in // g.groups})·"
                 f"({'·'.join(map(str, g.out))})")
 
-    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
+    def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
         g = self.geometry(ins[0])
         kern = "·".join(map(str, g.kernel))
         outs = "·".join(map(str, g.out))
         cin = g.c_in // g.groups
-        lines = [("params", "C_out·(k·C_in/g) + C_out·bias",
-                  f"{g.c_out}·({kern}·{cin})" + (f" + {g.c_out}" if g.bias else ""), self.params(ins)),
-                 ("macs", "C_out·(k·C_in/g)·out", self.macs_formula(ins[0]), self.macs(ins)),
-                 ("flops", "macs + C_out·out·(k·C_in/g − 1 + bias)",
-                  f"{self.macs(ins):,} + {g.c_out}·({outs})·({cin * g.k} − 1 + {int(g.bias)})",
-                  self.flops(ins))]
-        for axis, (n, k, s, d, (lo, hi), o) in enumerate(zip(ins[0].spatial, g.kernel, g.stride,
-                                                             g.dilation, g.padding, g.out)):
-            lines.append((f"out[{axis}]", "⌊(n + p − d·(k−1) − 1)/s⌋ + 1",
-                          f"⌊({n} + {lo + hi} − {d}·({k}−1) − 1)/{s}⌋ + 1", o))
+        lines = [formula("params", "C_out·(k·C_in/g) + C_out·bias",
+                         f"{g.c_out}·({kern}·{cin})" + (f" + {g.c_out}" if g.bias else "")),
+                 formula("macs", "C_out·(k·C_in/g)·out", self.macs_formula(ins[0])),
+                 formula("flops", "macs + C_out·out·(k·C_in/g − 1 + bias)",
+                         f"{self.macs(ins):,} + {g.c_out}·({outs})·({cin * g.k} − 1 + "
+                         f"{int(g.bias)})")]
+        for axis, (n, k, s, d, (lo, hi)) in enumerate(zip(ins[0].spatial, g.kernel, g.stride,
+                                                          g.dilation, g.padding)):
+            lines.append(formula(f"out[{axis}]", "⌊(n + p − d·(k−1) − 1)/s⌋ + 1",
+                                 f"⌊({n} + {lo + hi} − {d}·({k}−1) − 1)/{s}⌋ + 1"))
         return lines
 
+    @property
+    def fill(self) -> float:
+        """The value padded positions hold (``pad_value`` where the kind has one)."""
+        return 0.0
+
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels
+        from archcost import kernels  # lazy: numpy loads only on the paths that execute
         x = xs[0]
         g = self.geometry(Shape(tuple(x.shape[1:])))
         return kernels.conv(x, weights["weight"], weights.get("bias"), stride=g.stride,
                             padding=g.padding, dilation=g.dilation, groups=g.groups,
-                            pad_value=getattr(self, "pad_value", 0.0))
+                            pad_value=self.fill)
+
+    def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
+        """He-scaled weight; bias from N(0, 0.1²)."""
+        shapes = self.weight_shapes(ins)
+        out = {"weight": he_normal(rng, shapes["weight"])}
+        if "bias" in shapes:
+            out["bias"] = small_normal(rng, shapes["bias"])
+        return out
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        """One ``F.convNd`` with the resolved geometry. Symmetric zero padding goes to
+        the conv itself (what a torch model does); anything else is an explicit
+        ``F.pad`` with the fill value first."""
+        import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+        g = self.geometry(ins[0])
+        x = xs[0]
+        symmetric = all(lo == hi for lo, hi in g.padding)
+        if symmetric and self.fill == 0.0:
+            padding: tuple[int, ...] = tuple(lo for lo, _ in g.padding)
+        else:
+            x = F.pad(x, flat_pads(g.padding), value=self.fill)
+            padding = (0,) * len(g.kernel)
+        conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[len(g.kernel)]
+        return conv(x, weights["weight"], weights.get("bias"), g.stride, padding, g.dilation,
+                    g.groups)
 
 
 @register("conv")
 @dataclass(frozen=True, kw_only=True)
 class Conv(ConvLike):
     """Standard convolution, 2D on [C,H,W] and 3D on [C,D,H,W]."""
+
+    style = KindStyle("conv", "#1f77b4")
 
     out: int
     kernel: IntOrTuple
@@ -163,11 +200,24 @@ class Conv(ConvLike):
                              kernel=self.kernel, stride=self.stride, dilation=self.dilation,
                              padding=self.padding, bias=self.bias)
 
+    @property
+    def fill(self) -> float:
+        return self.pad_value
+
+    def rewrite_candidate(self, rule: str) -> bool:
+        """Every rule for standard convs; pointwise-grouped only for a 1×1 kernel."""
+        if rule == "pointwise-grouped":
+            return math.prod(self.kernel if isinstance(self.kernel, tuple) else
+                             (self.kernel,)) == 1
+        return rule in STANDARD_CONV_RULES
+
 
 @register("grouped_conv")
 @dataclass(frozen=True, kw_only=True)
 class GroupedConv(Conv):
     """Convolution split into ``groups`` independent groups (AlexNet, ResNeXt)."""
+
+    style = KindStyle("conv", "#9467bd")
 
     groups: int
 
@@ -176,6 +226,8 @@ class GroupedConv(Conv):
 @dataclass(frozen=True, kw_only=True)
 class PointwiseConv(ConvLike):
     """1x1 convolution; grouped when ``groups`` > 1 (ShuffleNet's pointwise GConv)."""
+
+    style = KindStyle("conv", "#ff7f0e")
 
     out: int
     stride: IntOrTuple = 1
@@ -186,11 +238,16 @@ class PointwiseConv(ConvLike):
         return conv_geometry(x, kind=self.kind, c_out=self.out, groups=self.groups, kernel=1,
                              stride=self.stride, dilation=1, padding=0, bias=self.bias)
 
+    def rewrite_candidate(self, rule: str) -> bool:
+        return rule == "pointwise-grouped"
+
 
 @register("depthwise_conv")
 @dataclass(frozen=True, kw_only=True)
 class DepthwiseConv(ConvLike):
     """``multiplier`` k x k filters per input channel (groups = C_in)."""
+
+    style = KindStyle("conv", "#2ca02c")
 
     kernel: IntOrTuple
     stride: IntOrTuple = 1
@@ -205,6 +262,10 @@ class DepthwiseConv(ConvLike):
                              kernel=self.kernel, stride=self.stride, dilation=self.dilation,
                              padding=self.padding, bias=self.bias)
 
+    @property
+    def fill(self) -> float:
+        return self.pad_value
+
 
 @register("separable_conv")
 @dataclass(frozen=True, kw_only=True)
@@ -213,6 +274,8 @@ class SeparableConv(Layer):
 
     As in Keras' SeparableConv2D, only the pointwise row carries the bias.
     """
+
+    style = KindStyle("composite", "#e6550d")
 
     out: int
     kernel: IntOrTuple
@@ -237,6 +300,8 @@ class SpatialSeparableConv(Layer):
     The first conv maps C_in -> out with the H part of stride and padding, the second
     out -> out with the W part; only the second carries the bias. 2D only.
     """
+
+    style = KindStyle("composite", "#637939")
 
     out: int
     kernel: int

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import ShapeError
-from archcost.layers.base import Layer, Shape, register
+from archcost.layers.base import (Formula, KindStyle, Layer, Shape, formula, he_normal,
+                                  register, small_normal)
 
 
 @register("linear")
@@ -20,6 +21,7 @@ class Linear(Layer):
 
     out: int
     bias: bool = True
+    style = KindStyle("dense", "#d62728")
 
     def features(self, x: Shape) -> int:
         if not x.is_flat:
@@ -43,15 +45,30 @@ class Linear(Layer):
     def flops(self, ins: Sequence[Shape]) -> int:
         return self.macs(ins) + self.out * (self.features(ins[0]) - 1 + self.bias)
 
-    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
+    def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
         f = self.features(ins[0])
-        return [("params", "in·out + out·bias",
-                 f"{f}·{self.out}" + (f" + {self.out}" if self.bias else ""), self.params(ins)),
-                ("macs", "in·out", f"{f}·{self.out}", self.macs(ins)),
-                ("flops", "macs + out·(in − 1 + bias)",
-                 f"{self.macs(ins):,} + {self.out}·({f} − 1 + {int(self.bias)})", self.flops(ins))]
+        return [formula("params", "in·out + out·bias",
+                        f"{f}·{self.out}" + (f" + {self.out}" if self.bias else "")),
+                formula("macs", "in·out", f"{f}·{self.out}"),
+                formula("flops", "macs + out·(in − 1 + bias)",
+                        f"{self.macs(ins):,} + {self.out}·({f} − 1 + {int(self.bias)})")]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels
+        from archcost import kernels  # lazy: numpy loads only on the paths that execute
         x = xs[0].reshape(xs[0].shape[0], -1)
         return kernels.linear(x, weights["weight"], weights.get("bias"))
+
+    def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
+        """He-scaled weight; bias from N(0, 0.1²)."""
+        shapes = self.weight_shapes(ins)
+        out = {"weight": he_normal(rng, shapes["weight"])}
+        if "bias" in shapes:
+            out["bias"] = small_normal(rng, shapes["bias"])
+        return out
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        import torch  # lazy: torch is optional (the reference benchmark and its tests)
+        import torch.nn.functional as F
+        # A [C, 1, 1] input counts as flat.
+        return F.linear(torch.flatten(xs[0], 1), weights["weight"], weights.get("bias"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import FieldError, ShapeError
-from archcost.layers.base import Layer, Sections, Shape, register
+from archcost.layers.base import KindStyle, Layer, Sections, Shape, register
 
 
 def _shapes(ins: Sequence[Shape]) -> str:
@@ -25,6 +25,7 @@ class Add(Layer):
 
     arity = (2, None)
     inplace = True
+    style = KindStyle("merge", "#17becf", "diamond")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s != ins[0] for s in ins):
@@ -46,6 +47,13 @@ class Add(Layer):
             out += x
         return out, 0
 
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        y = xs[0]
+        for x in xs[1:]:
+            y = y.add_(x) if inplace else y + x      # torchvision's `out += identity`
+        return y
+
 
 @register("mul")
 @dataclass(frozen=True, kw_only=True)
@@ -53,6 +61,7 @@ class Mul(Layer):
     """Elementwise product; a [C, 1, 1] input broadcasts (squeeze-and-excite)."""
 
     arity = (2, None)
+    style = KindStyle("merge", "#9edae5", "diamond")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         full = max(ins, key=lambda s: s.numel)
@@ -76,6 +85,13 @@ class Mul(Layer):
                 out *= x
         return out, 0
 
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        y = xs[0]
+        for x in xs[1:]:
+            y = y * x          # a [C, 1, 1] input broadcasts (squeeze-and-excite)
+        return y
+
 
 @register("concat")
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +99,7 @@ class Concat(Layer):
     """Concatenation along the channel axis."""
 
     arity = (1, None)
+    style = KindStyle("movement", "#e377c2", "square")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s.spatial != ins[0].spatial or len(s.dims) != len(ins[0].dims) for s in ins):
@@ -96,6 +113,11 @@ class Concat(Layer):
         import numpy as np
         return np.concatenate(xs, axis=1), 0
 
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        import torch  # lazy: torch is optional (the reference benchmark and its tests)
+        return torch.cat(xs, dim=1)
+
 
 @register("channel_split")
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +129,7 @@ class ChannelSplit(Layer):
 
     sections: Sections = 2
     is_view = True
+    style = KindStyle("movement", "#f7b6d2", "triangle-right")
 
     def sizes(self, x: Shape) -> tuple[int, ...]:
         if isinstance(self.sections, int):
@@ -132,6 +155,11 @@ class ChannelSplit(Layer):
         # Views, as in the frameworks (and as the zero-traffic convention counts it).
         return np.split(xs[0], bounds, axis=1), 0
 
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        import torch  # lazy: torch is optional (the reference benchmark and its tests)
+        return list(torch.split(xs[0], list(self.sizes(ins[0])), dim=1))
+
 
 @register("channel_shuffle")
 @dataclass(frozen=True, kw_only=True)
@@ -139,6 +167,7 @@ class ChannelShuffle(Layer):
     """ShuffleNet's permutation: reshape C to (g, C/g), transpose, flatten."""
 
     groups: int
+    style = KindStyle("movement", "#c51b7d", "star")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if ins[0].c % self.groups:
@@ -147,5 +176,13 @@ class ChannelShuffle(Layer):
         return ins[0]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels
+        from archcost import kernels  # lazy: numpy loads only on the paths that execute
         return kernels.channel_shuffle(xs[0], self.groups)
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        # torchvision's ShuffleNetV2 idiom: view, transpose, contiguous, view.
+        x = xs[0]
+        n, c, *rest = x.shape
+        g = self.groups
+        return x.view(n, g, c // g, *rest).transpose(1, 2).contiguous().view(n, c, *rest)

@@ -7,13 +7,20 @@ and one division), global average ``n`` per channel over ``n`` positions. MACs a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 from archcost.errors import ShapeError
-from archcost.layers.base import (IntOrTuple, Layer, Padding, Shape, conv_out_len, per_dim,
-                                  register, require_spatial, resolve_padding)
+from archcost.layers.base import (Formula, IntOrTuple, KindStyle, Layer, Padding, Shape,
+                                  conv_out_len, flat_pads, formula, per_dim, register,
+                                  require_spatial, resolve_padding)
+
+
+def _kernels() -> ModuleType:
+    from archcost import kernels  # lazy: numpy loads only on the paths that execute
+    return kernels
 
 
 def pool_out_len(n: int, k: int, s: int, lo: int, hi: int, ceil_mode: bool) -> int:
@@ -35,6 +42,13 @@ def pool_out_len(n: int, k: int, s: int, lo: int, hi: int, ceil_mode: bool) -> i
 
 @dataclass(frozen=True, kw_only=True)
 class Pool(Layer):
+    """A windowed reduction; the subclass says which (its kernel, fill, FLOPs)."""
+
+    #: The NumPy kernel, from the :mod:`archcost.kernels` module it is given.
+    reduction: ClassVar[Callable[[ModuleType], Callable[..., tuple[Any, int]]]]
+    #: What padded cells hold (the torch translation pads explicitly with it).
+    fill: ClassVar[float]
+
     kernel: IntOrTuple
     stride: IntOrTuple | None = None
     padding: Padding = 0
@@ -70,31 +84,57 @@ class Pool(Layer):
     def per_output(self, k: int) -> int:
         raise NotImplementedError
 
+    def per_output_formula(self, k: str) -> tuple[str, str]:
+        """``(symbolic, substituted)`` FLOPs of one output, for a window of ``k`` cells."""
+        raise NotImplementedError
+
     def flops(self, ins: Sequence[Shape]) -> int:
         kernel, _, _, out = self.window(ins[0])
         return self.per_output(math.prod(kernel)) * ins[0].c * math.prod(out)
 
     def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
         kernel, _, _, out = self.window(ins[0])
-        k, o = "·".join(map(str, kernel)), "·".join(map(str, out))
-        if self.op == "max":
-            return "(k − 1)·C·out", f"({k} − 1)·{ins[0].c}·({o})"
-        return "k·C·out", f"({k})·{ins[0].c}·({o})"
+        symbolic, per = self.per_output_formula("·".join(map(str, kernel)))
+        return f"{symbolic}·C·out", f"{per}·{ins[0].c}·({'·'.join(map(str, out))})"
 
-    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
+    def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
         kernel, stride, pads, out = self.window(ins[0])
         rule = "⌈(n + p − k)/s⌉ + 1" if self.ceil_mode else "⌊(n + p − k)/s⌋ + 1"
         bracket = ("⌈", "⌉") if self.ceil_mode else ("⌊", "⌋")
         lines = super().formulas(ins)
-        for axis, (n, k, s, (lo, hi), o) in enumerate(zip(ins[0].spatial, kernel, stride, pads, out)):
-            lines.append((f"out[{axis}]", rule,
-                          f"{bracket[0]}({n} + {lo + hi} − {k})/{s}{bracket[1]} + 1", o))
+        for axis, (n, k, s, (lo, hi), o) in enumerate(zip(ins[0].spatial, kernel, stride, pads,
+                                                          out)):
+            text = f"{bracket[0]}({n} + {lo + hi} − {k})/{s}{bracket[1]} + 1"
+            symbolic = rule
+            if self.ceil_mode and -(-(n + lo + hi - k) // s) + 1 != o:
+                # ceil_mode never starts a window in the right padding (pool_out_len).
+                text += " − 1"
+                symbolic += " − 1 (no window starts in the right padding)"
+            lines.append(formula(f"out[{axis}]", symbolic, text))
         return lines
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels
         kernel, stride, pads, _ = self.window(Shape(tuple(xs[0].shape[1:])))
-        return kernels.pool(xs[0], self.op, kernel, stride, pads, self.ceil_mode)
+        return type(self).reduction(_kernels())(xs[0], kernel, stride, pads, self.ceil_mode)
+
+    def torch_pool(self, F: ModuleType, nd: int) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        """PyTorch's own padding and ceil_mode where torch accepts them (symmetric, at
+        most half the kernel); otherwise an explicit pad with :attr:`fill`, the pool
+        with ``ceil_mode``, and a crop to the propagated size, since torch would also
+        start a last window in the explicit right padding."""
+        import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+        kernel, stride, pads, out = self.window(ins[0])
+        fn = self.torch_pool(F, len(kernel))
+        x = xs[0]
+        if all(lo == hi and 2 * lo <= k for (lo, hi), k in zip(pads, kernel)):
+            return fn(x, kernel, stride, tuple(lo for lo, _ in pads), ceil_mode=self.ceil_mode)
+        y = fn(F.pad(x, flat_pads(pads), value=self.fill), kernel, stride, 0,
+               ceil_mode=self.ceil_mode)
+        return y[(Ellipsis, *(slice(0, o) for o in out))]
 
 
 @register("maxpool")
@@ -102,10 +142,21 @@ class Pool(Layer):
 class MaxPool(Pool):
     """Max over each window (padding holds -inf)."""
 
-    op = "max"
+    style = KindStyle("pool", "#8c564b")
+    fill = -math.inf
+
+    @staticmethod
+    def reduction(kernels: ModuleType) -> Callable[..., tuple[Any, int]]:
+        return kernels.max_pool
 
     def per_output(self, k: int) -> int:
         return k - 1
+
+    def per_output_formula(self, k: str) -> tuple[str, str]:
+        return "(k − 1)", f"({k} − 1)"
+
+    def torch_pool(self, F: ModuleType, nd: int) -> Callable[..., Any]:
+        return {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[nd]
 
 
 @register("avgpool")
@@ -113,16 +164,31 @@ class MaxPool(Pool):
 class AvgPool(Pool):
     """Mean over each window (PyTorch's count_include_pad=True)."""
 
-    op = "avg"
+    style = KindStyle("pool", "#c49c94")
+    fill = 0.0
+
+    @staticmethod
+    def reduction(kernels: ModuleType) -> Callable[..., tuple[Any, int]]:
+        return kernels.avg_pool
 
     def per_output(self, k: int) -> int:
         return k
+
+    def per_output_formula(self, k: str) -> tuple[str, str]:
+        return "k", f"({k})"
+
+    def torch_pool(self, F: ModuleType, nd: int) -> Callable[..., Any]:
+        avg = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[nd]
+        # Zero padding counts in the average, as the NumPy kernel does.
+        return lambda *args, **kw: avg(*args, count_include_pad=True, **kw)
 
 
 @register("global_avgpool")
 @dataclass(frozen=True, kw_only=True)
 class GlobalAvgPool(Layer):
     """Mean over all spatial positions: [C, ...] -> [C, 1, 1] (or [C, 1, 1, 1])."""
+
+    style = KindStyle("pool", "#a47a6f")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         require_spatial(ins[0], self.kind)
@@ -135,8 +201,12 @@ class GlobalAvgPool(Layer):
         return "C·n (n per channel)", f"{ins[0].c}·({'·'.join(map(str, ins[0].spatial))})"
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels
-        return kernels.global_avgpool(xs[0])
+        return _kernels().global_avgpool(xs[0])
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        x = xs[0]
+        return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
 
 
 def adaptive_windows(n: int, o: int) -> list[tuple[int, int]]:
@@ -157,6 +227,7 @@ class AdaptiveAvgPool(Layer):
     """
 
     out: IntOrTuple
+    style = KindStyle("pool", "#637939")
 
     def sizes(self, x: Shape) -> tuple[int, ...]:
         require_spatial(x, self.kind)
@@ -188,3 +259,10 @@ class AdaptiveAvgPool(Layer):
                      for lo, hi in adaptive_windows(n, o)]
             y = np.concatenate(parts, axis=axis)
         return np.ascontiguousarray(y, dtype=np.float32), 0
+
+    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
+                 inplace: bool = False) -> Any:
+        import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+        out = self.sizes(ins[0])
+        fn = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
+        return fn[len(out)](xs[0], out)

@@ -34,6 +34,9 @@ from plotly.offline import get_plotlyjs
 from plotly.subplots import make_subplots
 
 from archcost.costs import COLUMNS, CONVENTIONS
+from archcost.graph import INPUT
+from archcost.layers import REGISTRY
+from archcost.layers.base import INPUT_STYLE, KindStyle
 from archcost.report.compare import TOTAL_COLUMNS, Analysis, analyses, totals_frame
 from archcost.report.units import exact, human, human_bytes, ratio
 
@@ -54,26 +57,10 @@ COMPARE_CHARTS = ("archcost-cmp-scatter", "archcost-cmp-stages", "archcost-cmp-k
 METRICS = ((MACS, "MACs", human), (PARAMS, "params", human),
            (MEMORY, "memory traffic", human_bytes), (FLOPS, "FLOPs", human))
 
-# One colour per layer kind, the same on every page: strong colours for the kinds that
-# do the multiplications, muted ones for the cheap elementwise and data-movement kinds.
-KIND_COLORS = {
-    "conv": "#1f77b4", "grouped_conv": "#9467bd", "pointwise_conv": "#ff7f0e",
-    "depthwise_conv": "#2ca02c", "linear": "#d62728",
-    "batchnorm": "#8c8c8c", "relu": "#bcbd22", "relu6": "#a9a91f", "sigmoid": "#dbdb8d",
-    "hsigmoid": "#c7c77a", "hswish": "#c5b0d5", "swish": "#b39cc9", "tanh": "#e0e09c",
-    "softmax": "#d4d48a",
-    "add": "#17becf", "mul": "#9edae5", "concat": "#e377c2", "channel_split": "#f7b6d2",
-    "channel_shuffle": "#c51b7d",
-    "maxpool": "#8c564b", "avgpool": "#c49c94", "global_avgpool": "#a47a6f",
-    "dropout": "#c7c7c7", "flatten": "#b0b0b0", "identity": "#d9d9d9", "input": "#ffffff",
-}
 _SPARE_COLORS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
                  "#e6550d", "#31a354", "#756bb1", "#636363")
 MODEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                 "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-GRAPH_SYMBOLS = {"add": "diamond", "mul": "diamond", "concat": "square",
-                 "channel_split": "triangle-right", "channel_shuffle": "star",
-                 "input": "triangle-right"}
 
 PLOT_CONFIG = {"displaylogo": False, "responsive": True,
                "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
@@ -84,10 +71,20 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def kind_style(kind: str) -> KindStyle | None:
+    """The kind's :class:`KindStyle` (its class's ``style``), or None for a kind no
+    class defines."""
+    if kind == INPUT:
+        return INPUT_STYLE
+    cls = REGISTRY.get(kind)
+    return cls.style if cls is not None else None
+
+
 def kind_color(kind: str, _spare: dict[str, str] = {}) -> str:  # noqa: B006 (memo)
-    """The kind's fixed colour; unknown kinds get spare colours in order of first use."""
-    if kind in KIND_COLORS:
-        return KIND_COLORS[kind]
+    """The kind's fixed colour (from its class); unknown kinds get spare colours."""
+    style = kind_style(kind)
+    if style is not None:
+        return style.color
     if kind not in _spare:
         _spare[kind] = _SPARE_COLORS[sum(map(ord, kind)) % len(_SPARE_COLORS)]
     return _spare[kind]
@@ -492,8 +489,8 @@ def fig_graph(df: pd.DataFrame, hover: list[str], graph: nx.DiGraph,
             x=[pos[n][0] for n in cheap], y=[pos[n][1] for n in cheap], mode="markers",
             name="no MACs", hovertext=[text(n) for n in cheap], hoverinfo="text",
             marker=dict(size=7, color="#d0d0d0", line=dict(color="#888", width=0.5),
-                        symbol=[GRAPH_SYMBOLS.get(graph.nodes[n].get("kind"), "circle")
-                                for n in cheap])))
+                        symbol=[getattr(kind_style(graph.nodes[n].get("kind", "")), "glyph",
+                                        "circle") for n in cheap])))
     if heavy:
         logs = np.log10([macs[n] for n in heavy])
         lo, hi = math.floor(logs.min()), math.ceil(logs.max())
