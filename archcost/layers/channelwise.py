@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import FieldError, did_you_mean
-from archcost.layers.base import Layer, Shape, register
+from archcost.layers.base import KindStyle, Layer, Shape, near_one, register, small_normal
 
 
 @register("layernorm")
@@ -25,6 +25,7 @@ class LayerNorm(Layer):
     [F] input, over the features): γ and β, C params each."""
 
     eps: float = 1e-6
+    style = KindStyle("norm", "#969696")
 
     def check(self) -> None:
         if self.eps <= 0:
@@ -45,6 +46,10 @@ class LayerNorm(Layer):
         from archcost import kernels_dense
         return kernels_dense.layernorm(xs[0], weights["gamma"], weights["beta"], self.eps)
 
+    def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
+        c = (ins[0].c,)
+        return {"gamma": near_one(rng, c), "beta": small_normal(rng, c)}
+
 
 GELU_FORMS = ("none", "tanh")
 
@@ -55,6 +60,7 @@ class Gelu(Layer):
     """``x·Φ(x)`` (exact, with erf), or PyTorch's ``approximate: tanh`` form."""
 
     approximate: str = "none"
+    style = KindStyle("activation", "#9c9ede")
 
     def check(self) -> None:
         if self.approximate not in GELU_FORMS:
@@ -77,6 +83,7 @@ class Scale(Layer):
     """A learnable per-channel multiplier γ (ConvNeXt's layer scale): C params."""
 
     flops_per_element = 1
+    style = KindStyle("norm", "#bdbdbd")
 
     def weight_shapes(self, ins: Sequence[Shape]) -> dict[str, tuple[int, ...]]:
         return {"gamma": (ins[0].c,)}
@@ -84,3 +91,6 @@ class Scale(Layer):
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
         return kernels_dense.scale(xs[0], weights["gamma"])
+
+    def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
+        return {"gamma": near_one(rng, (ins[0].c,))}

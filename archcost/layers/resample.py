@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import FieldError, ShapeError, did_you_mean
-from archcost.layers.base import (IntOrTuple, Layer, Padding, Shape, per_dim, register,
-                                  require_spatial)
+from archcost.layers.base import (Formula, IntOrTuple, KindStyle, Layer, Padding, Shape,
+                                  formula, he_normal, per_dim, register, require_spatial,
+                                  small_normal)
 
 
 def _pairs(padding: int | tuple[int, ...], ndim: int, name: str) -> tuple[tuple[int, int], ...]:
@@ -87,6 +88,7 @@ class TransposedConv(Layer):
     dilation: IntOrTuple = 1
     groups: int = 1
     bias: bool = True
+    style = KindStyle("conv", "#6baed6")
 
     def check(self) -> None:
         _no_string(self.padding, "padding")
@@ -138,25 +140,31 @@ class TransposedConv(Layer):
         g = self.geometry(ins[0])
         return 2 * self.macs(ins) + g.c_out * math.prod(g.out) * self.bias
 
-    def formulas(self, ins: Sequence[Shape]) -> list[tuple[str, str, str, int]]:
+    def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
         g = self.geometry(ins[0])
         kern = "·".join(map(str, g.kernel))
         spatial = "·".join(map(str, ins[0].spatial))
         outs = "·".join(map(str, g.out))
         cog = g.c_out // g.groups
-        lines = [("params", "C_in·(C_out/g)·k + C_out·bias",
-                  f"{g.c_in}·{cog}·({kern})" + (f" + {g.c_out}" if self.bias else ""),
-                  self.params(ins)),
-                 ("macs", "C_in·(C_out/g)·k·in", f"{g.c_in}·{cog}·({kern})·({spatial})",
-                  self.macs(ins)),
-                 ("flops", "2·macs + C_out·out·bias",
-                  f"2·{self.macs(ins):,} + {g.c_out}·({outs})·{int(self.bias)}", self.flops(ins))]
-        for axis, (n, k, s, d, (lo, hi), op, o) in enumerate(zip(
-                ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding, g.output_padding,
-                g.out)):
-            lines.append((f"out[{axis}]", "(n − 1)·s − 2p + d·(k − 1) + output_padding + 1",
-                          f"({n} − 1)·{s} − {lo + hi} + {d}·({k} − 1) + {op} + 1", o))
+        lines = [formula("params", "C_in·(C_out/g)·k + C_out·bias",
+                         f"{g.c_in}·{cog}·({kern})" + (f" + {g.c_out}" if self.bias else "")),
+                 formula("macs", "C_in·(C_out/g)·k·in", f"{g.c_in}·{cog}·({kern})·({spatial})"),
+                 formula("flops", "2·macs + C_out·out·bias",
+                         f"2·{self.macs(ins):,} + {g.c_out}·({outs})·{int(self.bias)}")]
+        for axis, (n, k, s, d, (lo, hi), op) in enumerate(zip(
+                ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding, g.output_padding)):
+            lines.append(formula(f"out[{axis}]",
+                                 "(n − 1)·s − 2p + d·(k − 1) + output_padding + 1",
+                                 f"({n} − 1)·{s} − {lo + hi} + {d}·({k} − 1) + {op} + 1"))
         return lines
+
+    def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
+        """He-scaled weight; bias from N(0, 0.1²)."""
+        shapes = self.weight_shapes(ins)
+        out = {"weight": he_normal(rng, shapes["weight"])}
+        if "bias" in shapes:
+            out["bias"] = small_normal(rng, shapes["bias"])
+        return out
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
@@ -181,6 +189,7 @@ class Upsample(Layer):
     mode: str = "nearest"
     align_corners: bool = False
     arity = (1, 2)
+    style = KindStyle("movement", "#74c476")
 
     def check(self) -> None:
         _choice(self.mode, "mode", UPSAMPLE_MODES)
@@ -246,6 +255,7 @@ class Crop(Layer):
     size: IntOrTuple | None = None
     arity = (1, 2)
     is_view = True
+    style = KindStyle("movement", "#a1d99b")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         x = ins[0]
@@ -281,6 +291,7 @@ class Pad(Layer):
     padding: Padding
     mode: str = "constant"
     value: float = 0.0
+    style = KindStyle("movement", "#c7e9c0")
 
     def check(self) -> None:
         _no_string(self.padding, "padding")
