@@ -217,3 +217,51 @@ def test_a_tiny_calibration_fits_and_writes_a_loadable_profile(tmp_path):
     assert p.probe_s > 0 and p.threads == 1
     q = load_profile(str(write_profile(p, tmp_path / "p.yaml")))
     assert q.kernels["pointwise"].samples >= 3
+
+
+def test_bench_an_onnx_file_reports_issue_13_json(tmp_path):
+    from archcost.runtime.bench import bench as runtime_bench, print_result
+    import io
+    import json
+    path = tmp_path / "m.onnx"
+    path.write_bytes(micro.conv_model(c_in=8, c_out=8, size=14, kernel=3,
+                                      followers=("batchnorm", "relu")))
+    result = runtime_bench(path, threads=1, runs=3, warmup=1, profile_runs=2)
+    out = io.StringIO()
+    print_result(result, "json", file=out)
+    doc = json.loads(out.getvalue())
+    assert {"runtime", "threads", "measured_s", "probe_s", "layers"} <= set(doc)
+    assert doc["runtime"] == "onnxruntime" and doc["threads"] == 1
+    fused = [row for row in doc["layers"] if row["covers"] and row["covers"][0] == "conv"]
+    assert fused and fused[0]["covers"] == ["conv", "batchnorm0", "relu1"]
+    assert doc["spread"]["min_s"] <= doc["measured_s"] <= doc["spread"]["max_s"]
+    out = io.StringIO()
+    print_result(result, "csv", file=out)
+    assert out.getvalue().splitlines()[0] == "name,op,measured_s,covers"
+
+
+def test_bench_a_missing_onnx_file_is_a_spec_error(tmp_path):
+    from archcost.runtime.bench import bench as runtime_bench
+    with pytest.raises(SpecError, match="no such ONNX file"):
+        runtime_bench(tmp_path / "nope.onnx")
+
+
+def test_analyze_json_with_a_runtime_profile_has_latency_per_layer_and_total():
+    import json
+
+    from archcost.report.latency import to_json
+    model = archcost.load("specs/mobilenet_v2.yaml")
+    profile = _profile()
+    costs = model.costs()
+    est = predict(model, profile)
+    doc = json.loads(to_json(model, costs, est, profile))
+    layers = doc["layers"]
+    assert all("latency_s" in row and row["latency_s"] == row["estimated_s"] for row in layers)
+    assert doc["totals"]["latency_s"] == pytest.approx(
+        math.fsum(row["latency_s"] for row in layers) + profile.run_overhead_s)
+    assert doc["device"]["probe_s"] == profile.probe_s
+    bn = [row for row in layers if row["type"] == "batchnorm"]
+    assert bn and all(row["bound"] == "fused" and row["fused_into"] for row in bn)
+    # relu6 after a conv's batchnorm is not in this profile's fusions: its own kernel
+    relu6 = [row for row in layers if row["type"] == "relu6"]
+    assert all(row["latency_s"] > 0 and "fused_into" not in row for row in relu6)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from archcost.bench import BenchResult
 
 LATENCY_COLUMNS = ["estimated_s", "bound"]
+RUNTIME_NOTE = ("Predicted per kernel the runtime runs after its fusions: fixed + MACs / "
+                "fitted rate + bytes / fitted rate per kernel type (archcost calibrate "
+                "--runtime); fused layers take 0 and name their kernel.")
 ROOFLINE_NOTE = ("Roofline estimate per layer: max(MACs / peak, memory bytes / bandwidth) + "
                  "overhead; layers run one after another.")
 
@@ -51,6 +54,11 @@ def _rate(value: float, unit: str) -> str:
 
 def device_line(profile: Profile) -> str:
     """One line describing the device: peak, bandwidth, overhead, ridge, source."""
+    if getattr(profile, "runtime", None):
+        p: Any = profile
+        return (f"device {profile.name}: {p.runtime} {p.runtime_version}, {p.threads} "
+                f"thread(s), {len(p.kernels)} kernel models, {len(p.fusions)} fusions, probe "
+                f"{human_seconds(p.probe_s)}" + (f" ({profile.source})" if profile.source else ""))
     text = (f"device {profile.name}: peak {_rate(profile.peak_macs_per_s, 'MAC/s')}, "
             f"bandwidth {human_bytes(profile.bandwidth_bytes_per_s)}/s, overhead "
             f"{human_seconds(profile.overhead_s)}/layer, ridge {profile.ridge:.3g} MAC/B")
@@ -61,18 +69,33 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def network_seconds(estimates: list[LayerEstimate], profile: Profile) -> float:
+    """The network's time: its layers one after another, plus the fixed cost per run of a
+    runtime-calibrated profile (0 for a plain roofline)."""
+    return total_seconds(estimates) + getattr(profile, "run_overhead_s", 0.0)
+
+
+def _layer_latency(e: LayerEstimate) -> dict[str, Any]:
+    extra = {"fused_into": e.fused_into} if e.fused_into is not None else {}
+    return {"estimated_s": e.seconds, "latency_s": e.seconds, "bound": e.bound,
+            "intensity": _finite(e.intensity), **extra}
+
+
 # -- analyze --device ----------------------------------------------------------------
 def to_json(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile) -> str:
-    """DESIGN's JSON object, plus ``device``, ``totals.estimated_s`` and per layer
-    ``estimated_s``, ``bound`` and ``intensity`` (MACs per byte)."""
-    totals = {**costs.totals, "estimated_s": total_seconds(estimates)}
+    """DESIGN's JSON object, plus ``device``, ``totals.estimated_s`` and ``latency_s`` (the
+    same number: the predicted network time) and per layer ``estimated_s`` = ``latency_s``,
+    ``bound`` (compute, memory, none for views, fused), ``intensity`` (MACs per byte) and,
+    for a layer the runtime fuses into another's kernel, ``fused_into``. A runtime
+    profile's ``device`` has ``probe_s``, the drift probe's time at calibration."""
+    total = network_seconds(estimates, profile)
+    totals = {**costs.totals, "estimated_s": total, "latency_s": total}
     doc = {"name": model.name, "input_shape": list(model.input_shape), "batch": costs.batch,
-           "dtype": costs.dtype, "knobs": model.knobs, "device": profile.summary(),
+           "dtype": costs.dtype, "knobs": model.knobs, "device": _no_nan(profile.summary()),
            "totals": totals, "layers": []}
     head = json.dumps(doc)[:-len("[]}")]
     layers = ",\n ".join(
-        json.dumps({**r.as_json(), "estimated_s": e.seconds, "bound": e.bound,
-                    "intensity": _finite(e.intensity)})
+        json.dumps({**r.as_json(), **_layer_latency(e)})
         for r, e in zip(costs.rows, estimates))
     return f"{head}[\n {layers}\n]}}"
 
@@ -100,7 +123,7 @@ def to_markdown(model: Any, costs: Costs, estimates: list[LayerEstimate], profil
                      f"{human_seconds(e.seconds)} | {e.bound} |")
     t = costs.totals
     lines.append(f"| **total** | | | **{t['params']:,}** | **{t['macs']:,}** | "
-                 f"**{t['memory_access']:,}** | **{human_seconds(total_seconds(estimates))}** | |")
+                 f"**{t['memory_access']:,}** | **{human_seconds(network_seconds(estimates, profile))}** | |")
     lines += ["", ROOFLINE_NOTE, CONVENTIONS, ""]
     return "\n".join(lines)
 
@@ -115,7 +138,7 @@ def print_table(model: Any, costs: Costs, estimates: list[LayerEstimate], profil
     tty = (file or sys.stdout).isatty()
     console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 140)
     t = costs.totals
-    total = total_seconds(estimates)
+    total = network_seconds(estimates, profile)
     table = Table(title=f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
                         f"batch {costs.batch}, {costs.dtype}",
                   title_justify="left", show_footer=True, box=None, header_style="bold",
@@ -135,15 +158,21 @@ def print_table(model: Any, costs: Costs, estimates: list[LayerEstimate], profil
                       f"{e.intensity:.3g}" if e.macs else "–", human_seconds(e.seconds), e.bound)
     console.print(table)
     split = []
-    for bound in ("compute", "memory"):
+    for bound in ("compute", "memory", "fused"):
         group = [e for e in estimates if e.bound == bound]
+        if bound == "fused" and not group:
+            continue
         split.append(f"{bound}-bound {len(group)} layers "
                      f"({human_seconds(total_seconds(group))})")
     console.print(f"[bold]{len(costs.rows)} layers[/]: MACs {t['macs']:,} · memory "
                   f"{t['memory_access']:,} B · estimated {human_seconds(total)}: "
                   + ", ".join(split))
     console.print(escape(device_line(profile)), markup=True)
-    console.print(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
+    if getattr(profile, "runtime", None):
+        console.print(f"[dim]{RUNTIME_NOTE} Fixed cost per run: "
+                      f"{human_seconds(profile.run_overhead_s)}. {CONVENTIONS}[/]")  # type: ignore[attr-defined]
+    else:
+        console.print(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
 
 
 def print_estimates(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile,

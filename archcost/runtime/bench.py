@@ -1,0 +1,162 @@
+"""``archcost bench SPEC|MODEL.onnx --runtime onnxruntime``: measured latency per layer.
+
+A spec reaches onnxruntime through archcost's ONNX export (same weights as
+``validate``); an ``.onnx`` file runs as it is. The result has the whole-network latency
+(median of warm runs, with the spread), the drift probe's time measured right after,
+and one row per kernel the runtime ran, named after the layer it computes, with the
+layers it covers (a fused Conv+BatchNorm+ReLU is one row covering three layers).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archcost.errors import SpecError
+from archcost.runtime.ort import LAYOUT_OPS, Measurement, import_onnx, measure
+
+if TYPE_CHECKING:
+    from archcost.model import Model
+
+
+def layer_of(node: str) -> str:
+    """The archcost layer an ONNX node belongs to: the exporter names nodes
+    ``/<layer>/<Op><suffix>``; other names are kept as they are.
+
+    >>> layer_of("/stage2.unit1.pw1/Conv"), layer_of("/s.shuffle/Reshape_1"), layer_of("fc")
+    ('stage2.unit1.pw1', 's.shuffle', 'fc')
+    """
+    if node.startswith("/") and node.count("/") >= 2:
+        return node[1:].rsplit("/", 1)[0]
+    return node
+
+
+@dataclass(frozen=True)
+class LayerTime:
+    """One kernel of the runtime: the layer it is named after, its median time, the
+    layers it covers (``[]`` for a layout conversion the runtime added), its op."""
+
+    name: str
+    measured_s: float
+    covers: tuple[str, ...]
+    op: str
+
+
+@dataclass
+class RuntimeBench:
+    model: str
+    measurement: Measurement
+    layers: list[LayerTime]
+
+    def as_json(self) -> dict[str, Any]:
+        m = self.measurement
+        s = m.latency
+        return {"model": self.model, "runtime": m.runtime, "runtime_version": m.version,
+                "threads": m.threads, "measured_s": s.median,
+                "spread": {"q1_s": s.q1, "q3_s": s.q3, "min_s": s.min, "max_s": s.max,
+                           "runs": s.runs},
+                "probe_s": m.probe_s,
+                "load_before": None if math.isnan(m.load_before) else m.load_before,
+                "layers": [{"name": t.name, "measured_s": t.measured_s, "covers": list(t.covers),
+                            "op": t.op} for t in self.layers]}
+
+
+def export_bytes(model: "Model") -> bytes:
+    """The spec as a serialized ONNX model (archcost's exporter, validate's weights)."""
+    try:
+        from archcost.onnx.exporter import build
+    except ImportError as exc:
+        if "onnx" in str(exc) and "archcost" not in str(exc):
+            import_onnx()           # the one-line install hint
+        raise SpecError("this archcost has no ONNX export yet: bench a spec on onnxruntime "
+                        "needs 'archcost export'.",
+                        hint="Export the model with another tool and bench the .onnx file.") \
+            from None
+    return bytes(build(model).SerializeToString())
+
+
+def read_onnx(path: str | Path) -> bytes:
+    """An ``.onnx`` file's bytes (its external data, if any, stays beside it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"no such ONNX file: {path}.", file=str(path))
+    onnx = import_onnx()
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:
+        raise SpecError(f"cannot read the ONNX model: {str(exc).splitlines()[0]}",
+                        file=str(path)) from None
+    return bytes(model.SerializeToString())
+
+
+def bench(source: "Model | str | Path", *, threads: int = 1, runs: int = 30, warmup: int = 5,
+          profile_runs: int = 10) -> RuntimeBench:
+    """Measure ``source`` (a loaded model, or an ``.onnx`` path) in onnxruntime."""
+    from archcost.model import Model
+    if isinstance(source, Model):
+        data, label = export_bytes(source), source.label
+    else:
+        data, label = read_onnx(source), Path(source).name
+    m = measure(data, threads=threads, runs=runs, warmup=warmup, profile_runs=profile_runs)
+    rows = []
+    for k in m.kernels:
+        layers = tuple(dict.fromkeys(layer_of(n) for n in k.covers))
+        name = layers[0] if layers else k.name
+        if k.op in LAYOUT_OPS:
+            name = f"({k.op})"
+        rows.append(LayerTime(name=name, measured_s=k.measured_s, covers=layers, op=k.op))
+    return RuntimeBench(model=label, measurement=m, layers=rows)
+
+
+def print_result(result: RuntimeBench, fmt: str, file: Any = None) -> None:
+    """``bench --runtime onnxruntime`` output as a table, JSON or CSV."""
+    out = file or sys.stdout
+    if fmt == "json":
+        out.write(json.dumps(result.as_json()) + "\n")
+        return
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["name", "op", "measured_s", "covers"])
+        for t in result.layers:
+            writer.writerow([t.name, t.op, repr(t.measured_s), " ".join(t.covers)])
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from archcost.report.latency import human_seconds
+    m = result.measurement
+    s = m.latency
+    console = Console(file=file, highlight=False, soft_wrap=False,
+                      width=None if out.isatty() else 140)
+    table = Table(title=escape(f"{result.model} — onnxruntime {m.version}, {m.threads} "
+                               f"thread(s), per-kernel medians of the profiler"),
+                  title_justify="left", box=None, header_style="bold", pad_edge=False)
+    for col, justify in (("kernel (layer)", "left"), ("op", "left"), ("time", "right"),
+                         ("covers", "left")):
+        table.add_column(col, justify=justify, no_wrap=col != "covers")  # type: ignore[arg-type]
+    for t in result.layers:
+        table.add_row(escape(t.name), t.op, human_seconds(t.measured_s),
+                      escape(", ".join(t.covers[1:])) if len(t.covers) > 1 else "")
+    console.print(table)
+    console.print(f"latency: median {human_seconds(s.median)} of {s.runs} warm runs "
+                  f"(quartiles {human_seconds(s.q1)} – {human_seconds(s.q3)}, range "
+                  f"{human_seconds(s.min)} – {human_seconds(s.max)}); kernels sum "
+                  f"{human_seconds(math.fsum(t.measured_s for t in result.layers))} "
+                  "(profiled separately)")
+    console.print(f"drift probe: {human_seconds(m.probe_s)} (divide by it to compare "
+                  "measurements taken at different moments)")
+    if m.load_before > (_cpus() / 2):
+        console.print(f"[bold yellow]warning[/]: the machine was busy (load average "
+                      f"{m.load_before:.1f} on {_cpus()} CPUs): times include waiting for "
+                      "other processes.")
+
+
+def _cpus() -> int:
+    import os
+    return os.cpu_count() or 1
