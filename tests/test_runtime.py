@@ -265,3 +265,23 @@ def test_analyze_json_with_a_runtime_profile_has_latency_per_layer_and_total():
     # relu6 after a conv's batchnorm is not in this profile's fusions: its own kernel
     relu6 = [row for row in layers if row["type"] == "relu6"]
     assert all(row["latency_s"] > 0 and "fused_into" not in row for row in relu6)
+
+
+def test_latency_figures_show_every_kind_and_escape_names():
+    from archcost.report.latency_figures import (by_kind, fig_compare_latency,
+                                                 fig_share_macs_vs_time, fig_time_by_kind)
+    model = archcost.load("specs/shufflenet_v2.yaml")
+    est = predict(model, _profile())
+    kinds = by_kind(est)
+    assert set(kinds) == {r.kind for r in model.costs().rows}
+    # zero-MAC kinds have time of their own here (concat, channel_shuffle are not fused)
+    assert kinds["concat"]["seconds"] > 0 and kinds["concat"]["macs"] == 0
+    assert math.fsum(v["seconds"] for v in kinds.values()) == pytest.approx(
+        math.fsum(e.seconds for e in est))
+    fig = fig_time_by_kind(est, _profile())
+    assert len(fig.data[0].y) == len(kinds)
+    share = fig_share_macs_vs_time(est)
+    assert sum(share.data[0].y) == pytest.approx(100) and sum(share.data[1].y) == pytest.approx(100)
+    cmp = fig_compare_latency(["<b>a</b>", "b"], [10, 5], [1.0, 1.5])
+    assert cmp.data[0].x[0] == "&lt;b&gt;a&lt;/b&gt;"
+    assert list(cmp.data[1].y) == [1.0, 1.5]
