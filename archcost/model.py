@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -120,19 +120,21 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load(spec: str | Path, **knobs: Any) -> Model:
+def load(spec: str | Path, *, include_path: Sequence[str | Path] = (), **knobs: Any) -> Model:
     """Load a spec and build the model, with ``knobs`` overriding its params.
 
     Args:
         spec: a spec file, or the name of a bundled network (``"mobilenet_v2"``; see
             :func:`archcost.zoo.locate`: an existing file of that name wins).
+        include_path: more directories the spec may ``include`` from, besides its own
+            directory tree and the bundled specs (docs/safety.md).
         knobs: param overrides, e.g. ``width=0.5``.
 
     >>> load("mobilenet_v2", width=0.5).label
     'MobileNetV2 (width=0.5)'
     """
     with _gc_paused():
-        return Model(load_spec(locate(spec)), knobs)
+        return Model(load_spec(locate(spec), include_path), knobs)
 
 
 def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:

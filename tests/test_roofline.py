@@ -190,13 +190,13 @@ BAD_PROFILES = {
                   r"expects a positive number, got 0"),
     "negative overhead": ("peak_macs_per_s: 1.0e+9\nbandwidth_bytes_per_s: 1.0e+9\n"
                           "overhead_s: -1\n", r":3: key 'overhead_s' .* expects a number >= 0"),
-    "infinite": ("peak_macs_per_s: .inf\nbandwidth_bytes_per_s: 1.0e+9\n", r"positive number"),
+    "infinite": ("peak_macs_per_s: .inf\nbandwidth_bytes_per_s: 1.0e+9\n", r"the number inf is out of range"),
     "bool": ("peak_macs_per_s: true\nbandwidth_bytes_per_s: 1.0e+9\n", r"got True"),
     "bad YAML": ("peak_macs_per_s: [1.0e+9\nbandwidth_bytes_per_s: 1\n", r"YAML syntax error"),
     "not a mapping": ("- 1\n- 2\n", r"must be a mapping of keys to values, got a list"),
     "empty": ("# nothing\n", r"got an empty document"),
     "unknown key": ("peak_macs_per_s: 1.0e+9\nbandwidth_bytes_per_s: 1.0e+9\nbandwith: 3\n",
-                    r":3: unknown key 'bandwith'.*\n.*Keys: peak_macs_per_s"),
+                    r":3: unknown key 'bandwith'.*Keys: peak_macs_per_s"),
     "name not text": ("name: [a]\npeak_macs_per_s: 1.0e+9\nbandwidth_bytes_per_s: 1.0e+9\n",
                       r"key 'name' expects text"),
     "measured not flat": ("peak_macs_per_s: 1.0e+9\nbandwidth_bytes_per_s: 1.0e+9\n"

@@ -1,0 +1,183 @@
+"""Hostile and careless specs (issue 10): one test per class of bad input.
+
+Every case must end as ONE `archcost: error:` line with exit 2 — never a traceback,
+an "internal error", a hang, or memory exhaustion. See docs/safety.md.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from archcost.cli import main
+from archcost.errors import SpecError
+from archcost.spec import MAX_FILE_BYTES, load_spec
+
+HEAD = "archcost: 1\nname: bad\ninput: [3, 32, 32]\n"
+RELU = "layers:\n  - {type: relu}\n"
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *words: str) -> None:
+    assert code == 2, err
+    assert err.startswith("archcost: error: ") and err.endswith("\n"), err
+    assert err.count("\n") == 1, f"more than one line: {err!r}"
+    assert "Traceback" not in err and "internal error" not in err
+    for word in words:
+        assert word in err, f"{word!r} not in {err!r}"
+
+
+# --- 1. device files and FIFOs ------------------------------------------------------
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_device_as_spec_is_refused_unread(capsys, device):
+    if not os.path.exists(device):
+        pytest.skip(f"{device} is missing")
+    assert_one_line_error(*run(capsys, "analyze", device)[::2], "a device", "regular file")
+
+
+def test_device_as_include_is_refused(capsys, write_spec, tmp_path):
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    path = write_spec(HEAD + "include: zero.yaml\n" + RELU)
+    # /dev/zero is outside the tree, so confinement refuses it before the device check.
+    assert_one_line_error(*run(capsys, "analyze", str(path))[::2], "outside")
+    with pytest.raises(SpecError, match="a device"):
+        load_spec(path, include_path=["/dev"])
+
+
+def _watchdog(fifo: Path) -> threading.Timer:
+    """Unblock a hung reader after 10 s by opening the FIFO for writing (the test then
+    fails on the assertions instead of hanging the suite)."""
+    def unblock() -> None:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+    timer = threading.Timer(10, unblock)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_spec_and_include_do_not_hang(capsys, write_spec, tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    timer = _watchdog(fifo)
+    try:
+        assert_one_line_error(*run(capsys, "analyze", str(fifo))[::2], "a FIFO")
+        path = write_spec(HEAD + "include: pipe.yaml\n" + RELU)
+        assert_one_line_error(*run(capsys, "analyze", str(path))[::2], "a FIFO")
+    finally:
+        timer.cancel()
+
+
+def test_directory_as_spec(capsys, tmp_path):
+    assert_one_line_error(*run(capsys, "analyze", str(tmp_path))[::2], "a directory")
+
+
+def test_oversized_file_is_refused(capsys, write_spec):
+    path = write_spec(HEAD + RELU + "#" * (MAX_FILE_BYTES + 10) + "\n")
+    assert_one_line_error(*run(capsys, "analyze", str(path))[::2], "bytes")
+
+
+# --- 2. unbounded number literals ----------------------------------------------------
+
+@pytest.mark.parametrize("literal,word", [
+    ("1" + "0" * 400, "too large"),                 # passed, then overflowed a float
+    ("9" * 5000, "too large"),                      # Python's int-string limit
+    ("0x" + "f" * 200, "too large"),                # through the constructor
+    ("1.0e+400", "out of range"),                    # inf
+    (".nan", "out of range"),
+], ids=["400-digits", "5000-digits", "hex", "float-inf", "nan"])
+def test_huge_number_literal_is_refused_at_load(capsys, write_spec, literal, word):
+    path = write_spec(f"archcost: 1\nname: n\ninput: [3, 32, {literal}]\n" + RELU)
+    code, _, err = run(capsys, "analyze", str(path))
+    assert_one_line_error(code, err, word, "net.yaml:3:")
+    assert len(err) < 300
+
+
+# --- 5. include confinement, no file contents in messages -----------------------------
+
+def test_include_outside_the_tree_is_refused_without_quoting_it(capsys, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:TOPSECRET\n")
+    spec = tmp_path / "sub" / "net.yaml"
+    spec.parent.mkdir()
+    spec.write_text(HEAD + "include: ../secret.txt\n" + RELU)
+    code, _, err = run(capsys, "analyze", str(spec))
+    assert_one_line_error(code, err, "outside the spec's directory", "--include-path")
+    assert "TOPSECRET" not in err
+    # Allowed explicitly, it is read — and its content is still never quoted.
+    with pytest.raises(SpecError) as info:
+        load_spec(spec, include_path=[tmp_path])
+    err = str(info.value)
+    assert "an included file must be a mapping, got a string" in err
+    assert "TOPSECRET" not in err and "root:x" not in err
+
+
+def test_include_through_a_symlink_out_of_the_tree(capsys, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "blocks.yaml").write_text("blocks: {}\n")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "link.yaml").symlink_to(outside / "blocks.yaml")
+    (tree / "net.yaml").write_text(HEAD + "include: link.yaml\n" + RELU)
+    assert_one_line_error(*run(capsys, "analyze", str(tree / "net.yaml"))[::2], "outside")
+
+
+def test_absolute_include_is_refused(capsys, write_spec):
+    path = write_spec(HEAD + "include: /etc/passwd\n" + RELU)
+    assert_one_line_error(*run(capsys, "analyze", str(path))[::2], "outside")
+
+
+def test_include_in_the_tree_still_works(capsys, write_spec):
+    write_spec("blocks:\n  b: {layers: [{type: relu}]}\n", name="lib/b.yaml")
+    path = write_spec(HEAD + "include: lib/b.yaml\nlayers:\n  - {use: b}\n")
+    code, out, err = run(capsys, "analyze", str(path), "--format", "json")
+    assert code == 0, err
+
+
+# --- 6, 7. summarised and escaped values ----------------------------------------------
+
+def test_huge_value_is_summarised(capsys, write_spec):
+    path = write_spec("archcost: 1\nname: n\ninput: [" + ", ".join(["1"] * 100_000) + "]\n" + RELU)
+    code, _, err = run(capsys, "analyze", str(path))
+    assert_one_line_error(code, err, "a list of 100,000 items")
+    assert len(err) < 400
+
+
+@pytest.mark.parametrize("text", [
+    HEAD + 'layers:\n  - {name: "a\\nb", type: convv}\n',          # a layer name
+    HEAD + 'layers:\n  - {type: "conv\\nfake: line"}\n',            # a kind
+    HEAD + 'include: "x\\ny.yaml"\n' + RELU,                        # an include path
+    HEAD + 'layers:\n  - {type: "\\e[31mred"}\n',                   # a terminal escape
+    'archcost: 1\nname: n\ninput: [3, 3, 3]\n"new\\nkey": 1\n' + RELU,
+], ids=["name", "kind", "include", "escape-sequence", "key"])
+def test_user_strings_cannot_split_the_line(capsys, write_spec, text):
+    code, _, err = run(capsys, "analyze", str(write_spec(text)))
+    assert_one_line_error(code, err)
+    assert "\x1b" not in err
+
+
+def test_long_name_is_cut(capsys, write_spec):
+    path = write_spec(HEAD + "layers:\n  - {type: " + "x" * 100_000 + "}\n")
+    code, _, err = run(capsys, "analyze", str(path))
+    assert_one_line_error(code, err, "unknown layer kind")
+    assert len(err) < 3000
+
+
+# --- 8. tags whose constructors fail --------------------------------------------------
+
+@pytest.mark.parametrize("value", ["!!float abc", "!!int x", "!!bool maybe", "!!int ''",
+                                   "!!int ²", "!!float ''"])
+def test_failing_tag_constructor_is_located(capsys, write_spec, value):
+    path = write_spec(f"archcost: 1\nname: n\ninput: [3, 32, {value}]\n" + RELU)
+    assert_one_line_error(*run(capsys, "analyze", str(path))[::2], "net.yaml:3:", "tagged")
