@@ -23,6 +23,7 @@ import yaml
 
 from archcost.errors import SpecError, did_you_mean, kind_of, quoted, shown
 from archcost.expressions import MAX_INT_BITS
+from archcost.zoo import ZOO
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -414,7 +415,6 @@ def _read_blocks(doc: YMap, file: str, blocks: dict[str, Block]) -> None:
 
 def bundled_spec_dirs() -> list[Path]:
     """The directories of the bundled specs (the zoo); any spec may include their files."""
-    from archcost.zoo import ZOO
     return [ZOO.resolve()] if ZOO.is_dir() else []
 
 
