@@ -302,6 +302,8 @@ class Spec:
     file: str
     line_of: dict[str, int] = field(default_factory=dict)
     requires: list[YMap] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    """Every file read: the spec, then its includes (outputs must never be one)."""
 
 
 def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec:
@@ -363,14 +365,15 @@ def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec
     blocks: dict[str, Block] = {}
     roots = [path.parent.resolve(), *(Path(p).resolve() for p in include_path),
              *bundled_spec_dirs()]
-    _read_includes(doc, path, blocks, seen={path.resolve()}, roots=roots)
+    files = [path]
+    _read_includes(doc, path, blocks, seen={path.resolve()}, roots=roots, files=files)
     _read_blocks(doc, file, blocks)
     layers = doc["layers"]
     _check_items(layers, file, doc.line_of("layers"), "'layers'")
     return Spec(name=str(name), description=str(description), input=list(inp),
                 params=dict(params), defaults={k: dict(v) for k, v in defaults.items()},
                 blocks=blocks, layers=list(layers), file=file,
-                line_of={k: doc.line_of(k) for k in doc}, requires=list(requires))
+                line_of={k: doc.line_of(k) for k in doc}, requires=list(requires), files=files)
 
 
 def _check_mapping(value: Any, file: str, *, what: str, line: int | None = None) -> None:
@@ -423,7 +426,7 @@ def _inside(target: Path, roots: list[Path]) -> bool:
 
 
 def _read_includes(doc: YMap, path: Path, blocks: dict[str, Block], seen: set[Path],
-                   roots: list[Path]) -> None:
+                   roots: list[Path], files: list[Path]) -> None:
     include = doc.get("include")
     if include is None:
         return
@@ -452,10 +455,11 @@ def _read_includes(doc: YMap, path: Path, blocks: dict[str, Block], seen: set[Pa
             raise SpecError(f"included file {quoted(rel)} does not exist (looked for "
                             f"{quoted(display)}).", file=str(path), line=line)
         sub = read_yaml(target, display)
+        files.append(target)
         _check_mapping(sub, display, what="an included file")
         unknown = [k for k in sub if k not in ("archcost", "include", "blocks", "description")]
         if unknown:
             raise SpecError(f"an included file holds only 'blocks' (and 'include'); found "
                             f"{quoted(unknown[0])}.", file=display, line=sub.line_of(unknown[0]))
-        _read_includes(sub, target, blocks, seen | {real}, roots)
+        _read_includes(sub, target, blocks, seen | {real}, roots, files)
         _read_blocks(sub, display, blocks)
