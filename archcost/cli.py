@@ -224,6 +224,40 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--device", metavar="PROFILE", default="this-machine",
                    help="profile for the estimates (default this-machine: a quick calibration "
                         "of the machine being measured)")
+    im = command("import", [],
+                 help="write an ONNX model as an equivalent spec",
+                 description="Map every node of MODEL.onnx to an archcost layer (names from "
+                             "the node names, shapes from onnx's shape inference) and write "
+                             "the spec; it loads back to the same counts. Every command that "
+                             "takes a SPEC also takes the .onnx file itself. Needs the onnx "
+                             "extra: pip install 'archcost[onnx]'.",
+                 epilog="examples:\n  archcost import resnet18.onnx -o resnet18.yaml\n"
+                        "  archcost import model.onnx -o model.yaml --input 3x160x160\n"
+                        "  archcost analyze model.onnx --set input=3x224x224   # symbolic "
+                        "input\n")
+    im.add_argument("model", help="the .onnx file")
+    im.add_argument("-o", "--output", required=True, metavar="PATH",
+                    help="where to write the spec (YAML)")
+    im.add_argument("--input", metavar="[NAME=]CxHxW",
+                    help="the per-sample input shape, for a symbolic input (or to choose one "
+                         "of several graph inputs)")
+    ex = command("export", [knobs],
+                 help="write a spec as an ONNX model (runs in onnxruntime)",
+                 description="Write SPEC as an ONNX model: one node (or the standard "
+                             "decomposition) per layer, named /<layer>/<Op>, with the weights "
+                             "'archcost validate' draws (same --seed, same numbers). It passes "
+                             "onnx's checker with full shape inference and runs in "
+                             "onnxruntime. Needs the onnx extra: pip install 'archcost[onnx]'.",
+                 epilog="examples:\n  archcost export specs/mobilenet_v2.yaml -o mobilenet_v2.onnx\n"
+                        "  archcost export specs/shufflenet_v1.yaml --set groups=8 -o sn.onnx "
+                        "--opset 13\n")
+    ex.add_argument("spec")
+    ex.add_argument("-o", "--output", required=True, metavar="PATH",
+                    help="where to write the model (.onnx)")
+    ex.add_argument("--opset", type=positive_int, default=17,
+                    help="the ONNX opset (default 17; 13 .. the installed onnx's newest)")
+    ex.add_argument("--seed", type=int, default=0,
+                    help="the weights' seed, as for validate (default 0)")
     return parser
 
 
@@ -388,6 +422,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"analyze": cmd_analyze, "compare": cmd_compare, "validate": cmd_validate,
+def cmd_import(args: argparse.Namespace) -> int:
+    from archcost.model import load_onnx
+    from archcost.onnx.importer import to_yaml
+    out = Path(args.output)
+    if out.exists() and out.resolve() == Path(args.model).resolve():
+        raise SpecError("the output would overwrite the input model.", file=args.model,
+                        hint="Give another path with -o.")
+    model = load_onnx(args.model, input=args.input)
+    text = to_yaml(model.imported.doc)
+    write_atomically(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    totals = model.totals
+    print(f"{model.name}: {len(model.layers)} layers, {totals['params']:,} params, "
+          f"{totals['macs']:,} MACs")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from archcost.model import load
+    from archcost.onnx.exporter import export
+    out = Path(args.output)
+    if out.exists() and out.resolve() == Path(args.spec).resolve():
+        raise SpecError("the output would overwrite the input spec.", file=args.spec,
+                        hint="Give another path with -o.")
+    model = load(args.spec, **parse_sets(args.set))
+    export(model, out, opset=args.opset, seed=args.seed)
+    print(f"{model.label}: {len(model.layers)} layers, opset {args.opset}, seed {args.seed}")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"import": cmd_import, "export": cmd_export, "analyze": cmd_analyze, "compare": cmd_compare, "validate": cmd_validate,
             "explain": cmd_explain, "whatif": cmd_whatif, "calibrate": cmd_calibrate,
             "bench": cmd_bench}

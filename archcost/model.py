@@ -42,6 +42,7 @@ class Model:
         self.graph = build_graph(spec, self.knobs, Shape(self.input_shape))
         costs.annotate(self.graph)
         self.order: list[str] = self.graph.graph["order"]
+        self.imported: Any = None    # what an ONNX import knew about the file
 
     @property
     def name(self) -> str:
@@ -121,7 +122,8 @@ def _gc_paused() -> Iterator[None]:
 
 
 def load(spec: str | Path, *, include_path: Sequence[str | Path] = (), **knobs: Any) -> Model:
-    """Load a spec and build the model, with ``knobs`` overriding its params.
+    """Load a spec (or an ``.onnx`` file) and build the model, with ``knobs`` overriding
+    its params (for an ONNX file only ``input="3x224x224"``, see :func:`load_onnx`).
 
     Args:
         spec: a spec file, or the name of a bundled network (``"mobilenet_v2"``; see
@@ -133,8 +135,31 @@ def load(spec: str | Path, *, include_path: Sequence[str | Path] = (), **knobs: 
     >>> load("mobilenet_v2", width=0.5).label
     'MobileNetV2 (width=0.5)'
     """
+    from archcost.onnx import is_onnx_path
+    if is_onnx_path(spec):
+        return load_onnx(spec, **knobs)
     with _gc_paused():
         return Model(load_spec(locate(spec), include_path), knobs)
+
+
+def load_onnx(path: str | Path, *, input: Any = None, **knobs: Any) -> Model:
+    """Import an ONNX file as a model (see :mod:`archcost.onnx.importer`).
+
+    Args:
+        input: ``"3x224x224"`` or ``"name=3x224x224"``: the per-sample input shape, for
+            files whose input is symbolic (or to resize one); ``--set input=...``.
+    """
+    from archcost.onnx.importer import check_against_file, load_onnx_spec
+    if knobs:
+        key = next(iter(knobs))
+        raise SpecError(f"unknown param '{key}'.", file=str(path),
+                        hint="An ONNX model takes only input=CxHxW (its input shape).")
+    spec, imported = load_onnx_spec(path, input=input)
+    with _gc_paused():
+        model = Model(spec)
+    check_against_file(model, imported.expected)
+    model.imported = imported
+    return model
 
 
 def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:

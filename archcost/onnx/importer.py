@@ -1,0 +1,1104 @@
+"""``.onnx`` -> spec: the graph of an exported model as archcost layers.
+
+The importer reads the file, fixes the input shape (batch 1), runs onnx's shape
+inference, folds every subgraph that only computes constants or shapes (Shape, Gather,
+Constant, Unsqueeze, Concat of ints, ...), and maps each remaining node to a layer kind
+(:data:`OPS` lists them). It produces the same data a YAML spec holds: a document
+``{archcost: 1, name, input, layers}`` that :func:`to_yaml` writes out and
+:func:`load_onnx_spec` turns into a :class:`~archcost.spec.Spec` for the ordinary graph
+builder, so every count comes from the same kind classes as for a hand-written spec.
+
+Counting what the file holds: a layer's params are the floating initializers it uses
+as weight and bias (exporters fold BatchNorm into the preceding conv, which then has a
+bias); after the model is built, :func:`check_against_file` compares each layer's shape
+and params with the file's, so a mapping mistake is an error, never a wrong number.
+
+Layer names come from node names: ``/layer1/layer1.0/conv1/Conv`` becomes
+``layer1.0.conv1`` (PyTorch's module path), so stages roll up as they do for the zoo.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from archcost.errors import SpecError
+from archcost.onnx import require
+
+if TYPE_CHECKING:
+    import onnx
+
+    from archcost.model import Model
+    from archcost.spec import Spec
+
+MIN_OPSET = 9
+MAX_FILE_BYTES = 2**31          # protobuf's own limit for one ModelProto
+FOLD_LIMIT = 1 << 24            # constants larger than this many elements are not folded
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the file
+# ---------------------------------------------------------------------------------------
+def max_opset() -> int:
+    """The newest default-domain opset the installed onnx package knows."""
+    onnx = require("onnx")
+    return int(onnx.defs.onnx_opset_version())
+
+
+def read_model(path: str | Path) -> "onnx.ModelProto":
+    """Load and check an ONNX file (weights stay on disk when stored externally).
+
+    Raises:
+        SpecError: missing, truncated or corrupt file, not an ONNX model, external weight
+            data missing or outside the model's folder, an opset outside the supported range.
+    """
+    onnx = require("onnx", file=str(path))
+    path = Path(path)
+    name = str(path)
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise SpecError("no such file.", file=name, hint="Check the path.") from None
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc}.", file=name) from None
+    if size > MAX_FILE_BYTES:
+        raise SpecError(f"the file is {size:,} bytes; one ONNX protobuf is limited to 2 GiB "
+                        "(larger models keep their weights as external data).", file=name)
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except OSError as exc:
+        raise SpecError(f"cannot read the file: {exc}.", file=name) from None
+    except Exception:
+        raise SpecError("not a readable ONNX model (truncated or corrupt protobuf).", file=name,
+                        hint="Re-export the model, e.g. torch.onnx.export(model, x, "
+                             "'model.onnx').") from None
+    if model.ir_version <= 0 or not model.HasField("graph") or not model.graph.node:
+        raise SpecError("not an ONNX model: no graph (is it really an .onnx file?).", file=name)
+    check_opset(model, name)
+    check_external_data(model, path)
+    external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
+    try:
+        # With external data the checker reads the data files relative to the model.
+        onnx.checker.check_model(str(path) if external else model)
+    except Exception as exc:          # onnx.checker.ValidationError and friends
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SpecError(f"not a valid ONNX model: {first}", file=name) from None
+    return model
+
+
+def check_opset(model: "onnx.ModelProto", name: str) -> int:
+    """The default-domain opset, checked against the supported range."""
+    versions = {o.domain: o.version for o in model.opset_import}
+    opset = versions.get("", versions.get("ai.onnx"))
+    newest = max_opset()
+    if opset is None:
+        raise SpecError("the model imports no default-domain opset.", file=name)
+    if not MIN_OPSET <= opset <= newest:
+        raise SpecError(f"opset {opset} is outside the supported range {MIN_OPSET}..{newest}.",
+                        file=name, hint="Re-export with opset_version=17, or convert it with "
+                                        "onnx.version_converter.")
+    return int(opset)
+
+
+def check_external_data(model: "onnx.ModelProto", path: Path) -> None:
+    """Every externally stored tensor must live in a file inside the model's folder,
+    and that file must hold the bytes the tensor claims."""
+    onnx = require("onnx")
+    base = path.resolve().parent
+    for tensor in model.graph.initializer:
+        if tensor.data_location != onnx.TensorProto.EXTERNAL:
+            continue
+        info = {e.key: e.value for e in tensor.external_data}
+        location = info.get("location", "")
+        target = (base / location).resolve()
+        if not location or Path(location).is_absolute() or base not in target.parents:
+            raise SpecError(f"initializer '{tensor.name}' keeps its data at '{location}', "
+                            "outside the model's folder; refused.", file=str(path))
+        try:
+            available = target.stat().st_size
+        except OSError:
+            raise SpecError(f"the external weight data '{location}' of initializer "
+                            f"'{tensor.name}' is missing.", file=str(path),
+                            hint="Keep the data file next to the .onnx file.") from None
+        offset = int(info.get("offset", 0) or 0)
+        length = info.get("length")
+        need = offset + (int(length) if length else 0)
+        if need > available:
+            raise SpecError(f"the external weight data '{location}' is truncated ({available:,} "
+                            f"bytes; initializer '{tensor.name}' needs {need:,}).", file=str(path))
+
+
+def parse_input(text: Any) -> tuple[str | None, tuple[int, ...]]:
+    """``"3x224x224"`` or ``"image=3x224x224"`` -> (input name or None, per-sample dims).
+
+    >>> parse_input("3x224x224"), parse_input("x=1x28x28")
+    ((None, (3, 224, 224)), ('x', (1, 28, 28)))
+    """
+    text = str(text).strip()
+    name, sep, dims = text.rpartition("=")
+    try:
+        shape = tuple(int(d) for d in dims.lower().split("x"))
+    except ValueError:
+        shape = ()
+    if not shape or any(d < 1 for d in shape):
+        raise SpecError(f"input shape '{text}' is not like 3x224x224 (or NAME=3x224x224).")
+    return (name.strip() or None) if sep else None, shape
+
+
+def _dims(value_info: Any) -> list[int | str]:
+    dims: list[int | str] = []
+    for d in value_info.type.tensor_type.shape.dim:
+        dims.append(d.dim_value if d.HasField("dim_value") else (d.dim_param or "?"))
+    return dims
+
+
+def fix_input(model: "onnx.ModelProto", name: str, override: Any = None) -> tuple[str, tuple[int, ...]]:
+    """Choose the data input and fix its shape to ``[1, *per_sample]`` in place.
+
+    Returns:
+        (input name, per-sample shape).
+    """
+    inits = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in inits]
+    wanted, shape = parse_input(override) if override is not None else (None, None)
+    if not inputs:
+        raise SpecError("the model has no graph input.", file=name)
+    if wanted is None and len(inputs) > 1:
+        names = ", ".join(i.name for i in inputs)
+        raise SpecError(f"the model has {len(inputs)} graph inputs ({names}); archcost "
+                        "analyses one.", file=name,
+                        hint=f"Choose one: --set input={inputs[0].name}=CxHxW.")
+    if wanted is not None:
+        chosen = [i for i in inputs if i.name == wanted]
+        if not chosen:
+            raise SpecError(f"the model has no graph input named '{wanted}'; it has "
+                            + ", ".join(i.name for i in inputs) + ".", file=name)
+        inp = chosen[0]
+    else:
+        inp = inputs[0]
+    dims = _dims(inp)
+    if len(dims) not in (4, 5):
+        raise SpecError(f"input '{inp.name}' has {len(dims)} dims; archcost reads image "
+                        "models with [N, C, H, W] (or [N, C, D, H, W]) inputs.", file=name)
+    if shape is None:
+        if any(not isinstance(d, int) or d < 1 for d in dims[1:]):
+            shown = "x".join(str(d) for d in dims[1:])
+            raise SpecError(f"input '{inp.name}' has symbolic dimensions [{shown}].", file=name,
+                            hint="Give the per-sample shape: --set input=3x224x224.")
+        shape = tuple(int(d) for d in dims[1:])
+    elif len(shape) != len(dims) - 1:
+        raise SpecError(f"input '{inp.name}' takes {len(dims) - 1} per-sample dims; "
+                        f"got {'x'.join(map(str, shape))}.", file=name)
+    tensor_shape = inp.type.tensor_type.shape
+    del tensor_shape.dim[:]
+    for d in (1, *shape):
+        tensor_shape.dim.add().dim_value = d
+    return inp.name, shape
+
+
+def infer_shapes(model: "onnx.ModelProto", name: str) -> dict[str, tuple[int, ...]]:
+    """Every tensor's static shape after onnx's shape inference (batch fixed to 1)."""
+    onnx = require("onnx")
+    # Shapes recorded by the exporter may disagree with a new input size: drop them.
+    del model.graph.value_info[:]
+    for out in model.graph.output:
+        out.type.tensor_type.ClearField("shape")
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SpecError(f"onnx shape inference failed: {first}", file=name) from None
+    shapes: dict[str, tuple[int, ...]] = {}
+    for vi in [*inferred.graph.input, *inferred.graph.value_info, *inferred.graph.output]:
+        if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
+            continue
+        dims = _dims(vi)
+        if all(isinstance(d, int) and d >= 0 for d in dims) and not any(
+                d == 0 for d in dims if isinstance(d, int) and False):
+            shapes[vi.name] = tuple(int(d) for d in dims)
+    for t in model.graph.initializer:
+        shapes[t.name] = tuple(t.dims)
+    return shapes
+
+
+# ---------------------------------------------------------------------------------------
+# Names
+# ---------------------------------------------------------------------------------------
+_PIECE = re.compile(r"[^A-Za-z0-9_\-]")
+
+
+def module_path(node_name: str) -> str:
+    """The module path in a node name, as a dotted archcost name ('' when there is none).
+
+    >>> module_path("/layer1/layer1.0/conv1/Conv")
+    'layer1.0.conv1'
+    >>> module_path("/features/features.0/features.0.0/Conv")
+    'features.0.0'
+    >>> module_path("/Flatten"), module_path("conv_1"), module_path("")
+    ('', 'conv_1', '')
+    """
+    if "/" in node_name:
+        segments = [s for s in node_name.strip("/").split("/")[:-1] if s]
+    else:
+        segments = [node_name] if node_name else []
+    path = ""
+    for seg in segments:
+        path = seg if not path or seg.startswith(path + ".") else f"{path}.{seg}"
+    pieces = [_PIECE.sub("_", p) for p in path.split(".") if p]
+    pieces = [p for p in pieces if p.strip("_")]
+    if pieces and not re.match(r"[A-Za-z_]", pieces[0]):
+        pieces[0] = "n" + pieces[0]
+    return ".".join(pieces)
+
+
+# ---------------------------------------------------------------------------------------
+# The mapping
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Value:
+    """A tensor computed by a layer: which output of which layer, and its ONNX shape."""
+
+    layer: int                    # index into Importer.layers; -1 = the network input
+    port: int | None
+    shape: tuple[int, ...]
+
+
+@dataclass
+class Emitted:
+    """One layer of the imported spec (named at the end)."""
+
+    node: str                     # the ONNX node name it came from
+    op: str
+    kind: str
+    fields: dict[str, Any]
+    inputs: list[Value]
+    file_params: int              # floating initializer elements it uses
+    shapes: list[tuple[int, ...]] # the ONNX shapes of its outputs
+    name: str = ""
+
+
+@dataclass
+class Unsupported:
+    op: str
+    node: str
+    reason: str
+
+
+@dataclass
+class Importer:
+    """Walks one shape-inferred graph; see :func:`import_model`."""
+
+    model: Any
+    file: str
+    opset: int
+    shapes: dict[str, tuple[int, ...]]
+    consts: dict[str, np.ndarray] = field(default_factory=dict)
+    values: dict[str, Value] = field(default_factory=dict)
+    layers: list[Emitted] = field(default_factory=list)
+    unsupported: list[Unsupported] = field(default_factory=list)
+    consumers: dict[str, list[Any]] = field(default_factory=dict)
+    producer: dict[str, Any] = field(default_factory=dict)
+    done: set[int] = field(default_factory=set)      # ids of nodes consumed by a pattern
+
+    # -- constants --------------------------------------------------------------------
+    def const(self, name: str) -> np.ndarray | None:
+        if not name:
+            return None
+        return self.consts.get(name)
+
+    def fold(self, node: Any) -> bool:
+        """Evaluate ``node`` when all its inputs are constants (or it reads a known shape)."""
+        onnx = require("onnx")
+        if node.op_type == "Shape":
+            src = node.input[0]
+            if src in self.shapes and src not in self.consts:
+                shape = np.array(self.shapes[src], dtype=np.int64)
+                attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+                start, end = attrs.get("start", 0), attrs.get("end", None)
+                self.consts[node.output[0]] = shape[start:end]
+                return True
+        if node.op_type == "Constant":
+            from onnx import numpy_helper
+            attr = node.attribute[0]
+            value = onnx.helper.get_attribute_value(attr)
+            if attr.name == "value":
+                self.consts[node.output[0]] = numpy_helper.to_array(value)
+            elif attr.name in ("value_float", "value_int"):
+                self.consts[node.output[0]] = np.array(value)
+            elif attr.name in ("value_floats", "value_ints"):
+                self.consts[node.output[0]] = np.array(list(value))
+            else:
+                return False
+            return True
+        if node.domain not in ("", "ai.onnx") or not node.input:
+            return False
+        inputs = [self.consts.get(i) if i else None for i in node.input]
+        if any(i and v is None for i, v in zip(node.input, inputs)):
+            return False
+        if sum(v.size for v in inputs if v is not None) > FOLD_LIMIT:
+            return False
+        if node.op_type in ("Identity", "Dropout"):
+            self.consts[node.output[0]] = inputs[0]
+            return True
+        from onnx.reference import ReferenceEvaluator
+        try:
+            evaluator = ReferenceEvaluator(node)
+            feeds = {n: v for n, v in zip(node.input, inputs) if n}
+            results = evaluator.run(None, feeds)
+        except Exception:
+            return False
+        for name, result in zip(node.output, results):
+            if name:
+                self.consts[name] = np.asarray(result)
+        return True
+
+    # -- helpers for handlers ---------------------------------------------------------
+    def value(self, name: str) -> Value | None:
+        return self.values.get(name)
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return self.shapes.get(name, ())
+
+    def emit(self, node: Any, kind: str, fields: dict[str, Any], inputs: list[Value],
+             outputs: list[str] | None = None, params: int = 0) -> int:
+        outs = list(node.output[:1]) if outputs is None else outputs
+        index = len(self.layers)
+        shapes = [self.shape(o) for o in outs]
+        self.layers.append(Emitted(node.name, node.op_type, kind, fields, inputs, params, shapes))
+        for port, out in enumerate(outs):
+            if out:
+                self.values[out] = Value(index, port if len(outs) > 1 else None, self.shape(out))
+        return index
+
+    def alias(self, out: str, value: Value) -> None:
+        self.values[out] = value
+
+    def refuse(self, node: Any, reason: str) -> None:
+        self.unsupported.append(Unsupported(node.op_type, node.name, reason))
+        for port, out in enumerate(node.output):
+            if out:
+                self.values[out] = Value(-2, None, self.shape(out))
+
+    def only_consumer(self, tensor: str) -> Any | None:
+        users = self.consumers.get(tensor, [])
+        outputs = {o.name for o in self.model.graph.output}
+        return users[0] if len(users) == 1 and tensor not in outputs else None
+
+    def float_size(self, name: str) -> int:
+        v = self.const(name)
+        return int(v.size) if v is not None and v.dtype.kind == "f" else 0
+
+    # -- the walk ---------------------------------------------------------------------
+    def run(self, input_name: str) -> None:
+        from onnx import numpy_helper
+        graph = self.model.graph
+        for t in graph.initializer:
+            if t.data_location == 1 and math.prod(t.dims) > 64:
+                # External weights: only their shape matters; small ones are read.
+                self.consts[t.name] = np.lib.stride_tricks.as_strided(
+                    np.zeros(1, np.float32), shape=tuple(t.dims), strides=(0,) * len(t.dims))
+            else:
+                self.consts[t.name] = numpy_helper.to_array(
+                    t, base_dir=str(Path(self.file).resolve().parent))
+        self.values[input_name] = Value(-1, None, self.shapes[input_name])
+        for node in graph.node:
+            for i in node.input:
+                if i:
+                    self.consumers.setdefault(i, []).append(node)
+            for o in node.output:
+                self.producer[o] = node
+        mapped = []
+        for node in graph.node:
+            if (node.op_type == "Shape" or not any(i in self.values for i in node.input if i)) \
+                    and self.fold(node):
+                continue
+            mapped.append(node)
+        for node in mapped:
+            if id(node) in self.done:
+                continue
+            if not any(i in self.values for i in node.input if i):
+                self.refuse(node, "cannot be evaluated as a constant")
+                continue
+            if any(i in self.values and self.values[i].layer == -2 for i in node.input if i):
+                # Downstream of an unsupported op: map it anyway, to list every problem.
+                pass
+            handler = OPS.get(node.op_type)
+            if handler is None or node.domain not in ("", "ai.onnx"):
+                self.refuse(node, "no archcost kind")
+                continue
+            handler.map(self, node)
+
+
+def attrs_of(node: Any) -> dict[str, Any]:
+    onnx = require("onnx")
+    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+
+def _compact(values: list[int] | tuple[int, ...]) -> int | list[int]:
+    values = [int(v) for v in values]
+    return values[0] if len(set(values)) == 1 else values
+
+
+def spec_padding(pads: list[int], ndim: int) -> int | list[int]:
+    """ONNX ``pads`` ``[x1_begin, x2_begin, ..., x1_end, x2_end, ...]`` -> the spec's
+    padding: an int, one per dim, or ``[before, after]`` per dim.
+
+    >>> spec_padding([1, 1, 1, 1], 2), spec_padding([1, 2, 1, 2], 2), spec_padding([0, 0, 1, 1], 2)
+    (1, [1, 2], [0, 1, 0, 1])
+    """
+    if not pads:
+        return 0
+    begins, ends = list(pads[:ndim]), list(pads[ndim:])
+    if begins == ends:
+        return _compact(begins)
+    return [int(v) for pair in zip(begins, ends) for v in pair]
+
+
+def window_padding(node: Any, attrs: dict[str, Any], spatial: tuple[int, ...],
+                   kernel: list[int], strides: list[int], dilations: list[int]) -> int | str | list[int]:
+    """Conv/pool padding from ``auto_pad`` and ``pads``."""
+    ndim = len(spatial)
+    auto = attrs.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else str(auto)
+    if auto == "VALID":
+        return 0
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        pads_b, pads_e = [], []
+        for n, k, s, d in zip(spatial, kernel, strides, dilations):
+            out = -(-n // s)
+            total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
+            small, big = total // 2, total - total // 2
+            pads_b.append(small if auto == "SAME_UPPER" else big)
+            pads_e.append(big if auto == "SAME_UPPER" else small)
+        return spec_padding(pads_b + pads_e, ndim)
+    return spec_padding(list(attrs.get("pads", [0] * 2 * ndim)), ndim)
+
+
+# -- handlers ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Op:
+    """How one ONNX op type maps to archcost kinds (one row of the README's table)."""
+
+    kinds: str                  # what it becomes
+    note: str                   # conditions, in words
+    map: Callable[[Importer, Any], None]
+
+
+def _data_input(imp: Importer, node: Any) -> Value | None:
+    v = imp.value(node.input[0])
+    if v is None:
+        imp.refuse(node, "its data input is a constant")
+    return v
+
+
+def map_conv(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    w = imp.const(node.input[1])
+    if w is None:
+        imp.refuse(node, "weights are not constant")
+        return
+    a = attrs_of(node)
+    spatial = x.shape[2:]
+    ndim = len(spatial)
+    if ndim not in (2, 3):
+        imp.refuse(node, f"{ndim}D convolution")
+        return
+    c_in, c_out, kernel = x.shape[1], int(w.shape[0]), [int(k) for k in w.shape[2:]]
+    groups = int(a.get("group", 1))
+    strides = list(a.get("strides", [1] * ndim))
+    dilations = list(a.get("dilations", [1] * ndim))
+    padding = window_padding(node, a, spatial, kernel, strides, dilations)
+    has_bias = len(node.input) > 2 and bool(node.input[2])
+    if has_bias and imp.const(node.input[2]) is None:
+        imp.refuse(node, "bias is not constant")
+        return
+    params = imp.float_size(node.input[1]) + (imp.float_size(node.input[2]) if has_bias else 0)
+    fields: dict[str, Any] = {}
+    one_by_one = all(k == 1 for k in kernel) and padding == 0 and all(d == 1 for d in dilations)
+    if groups > 1 and groups == c_in and c_out % c_in == 0:
+        kind = "depthwise_conv"
+        fields["kernel"] = _compact(kernel)
+        if c_out != c_in:
+            fields["multiplier"] = c_out // c_in
+    elif one_by_one:
+        kind = "pointwise_conv"
+        fields["out"] = c_out
+        if groups > 1:
+            fields["groups"] = groups
+    else:
+        kind = "conv" if groups == 1 else "grouped_conv"
+        fields["out"] = c_out
+        fields["kernel"] = _compact(kernel)
+        if groups > 1:
+            fields["groups"] = groups
+    if any(s != 1 for s in strides):
+        fields["stride"] = _compact(strides)
+    if kind != "pointwise_conv":
+        if padding != 0:
+            fields["padding"] = padding
+        if any(d != 1 for d in dilations):
+            fields["dilation"] = _compact(dilations)
+    if not has_bias:
+        fields["bias"] = False
+    imp.emit(node, kind, fields, [x], params=params)
+
+
+def map_gemm(imp: Importer, node: Any) -> None:
+    a = attrs_of(node)
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    w = imp.const(node.input[1])
+    if w is None or w.ndim != 2 or a.get("transA", 0) or a.get("alpha", 1.0) != 1.0 or (
+            len(node.input) > 2 and node.input[2] and a.get("beta", 1.0) != 1.0):
+        imp.refuse(node, "only A·B(ᵀ) + C with constant B, alpha = beta = 1 is a linear layer")
+        return
+    out = int(w.shape[0] if a.get("transB", 0) else w.shape[1])
+    has_bias = len(node.input) > 2 and bool(node.input[2])
+    if has_bias and (imp.const(node.input[2]) is None or imp.const(node.input[2]).size != out):
+        imp.refuse(node, "bias is not a constant vector of the output size")
+        return
+    params = imp.float_size(node.input[1]) + (imp.float_size(node.input[2]) if has_bias else 0)
+    imp.emit(node, "linear", {"out": out} if has_bias else {"out": out, "bias": False}, [x],
+             params=params)
+
+
+def map_matmul(imp: Importer, node: Any) -> None:
+    x = imp.value(node.input[0])
+    w = imp.const(node.input[1])
+    if x is None or w is None or w.ndim != 2 or len(x.shape) != 2:
+        imp.refuse(node, "only [1, F] x constant [F, N] is a linear layer")
+        return
+    out = int(w.shape[1])
+    params = imp.float_size(node.input[1])
+    outputs = [node.output[0]]
+    fields: dict[str, Any] = {"out": out, "bias": False}
+    add = imp.only_consumer(node.output[0])
+    if add is not None and add.op_type == "Add":
+        other = [i for i in add.input if i != node.output[0]]
+        bias = imp.const(other[0]) if len(other) == 1 else None
+        if bias is not None and bias.size == out and bias.dtype.kind == "f":
+            imp.done.add(id(add))
+            outputs = [add.output[0]]
+            fields = {"out": out}
+            params += int(bias.size)
+    imp.emit(node, "linear", fields, [x], outputs=outputs, params=params)
+
+
+def map_batchnorm(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    a = attrs_of(node)
+    if a.get("training_mode", 0) or len([o for o in node.output if o]) > 1:
+        imp.refuse(node, "training-mode BatchNormalization")
+        return
+    if any(imp.const(i) is None for i in node.input[1:5]):
+        imp.refuse(node, "scale, bias, mean or variance is not constant")
+        return
+    eps = float(a.get("epsilon", 1e-5))
+    fields = {} if math.isclose(eps, 1e-5, rel_tol=1e-6) else {"eps": eps}
+    imp.emit(node, "batchnorm", fields, [x],
+             params=imp.float_size(node.input[1]) + imp.float_size(node.input[2]))
+
+
+def _elementwise(kind: str) -> Callable[[Importer, Any], None]:
+    def handler(imp: Importer, node: Any) -> None:
+        x = _data_input(imp, node)
+        if x is not None:
+            imp.emit(node, kind, {}, [x])
+    return handler
+
+
+def map_sigmoid(imp: Importer, node: Any) -> None:
+    """Sigmoid, or x·sigmoid(x) (SiLU as exporters write it) -> swish."""
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    mul = imp.only_consumer(node.output[0])
+    if mul is not None and mul.op_type == "Mul" and sorted(mul.input) == sorted(
+            [node.input[0], node.output[0]]):
+        imp.done.add(id(mul))
+        imp.emit(node, "swish", {}, [x], outputs=[mul.output[0]])
+        return
+    imp.emit(node, "sigmoid", {}, [x])
+
+
+def map_clip(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    a = attrs_of(node)
+    if imp.opset < 11:
+        lo, hi = a.get("min", -math.inf), a.get("max", math.inf)
+    else:
+        bounds = []
+        for i, default in ((1, -math.inf), (2, math.inf)):
+            if len(node.input) > i and node.input[i]:
+                c = imp.const(node.input[i])
+                if c is None:
+                    imp.refuse(node, "Clip bounds are not constant")
+                    return
+                bounds.append(float(c))
+            else:
+                bounds.append(default)
+        lo, hi = bounds
+    if lo == 0 and hi == 6:
+        imp.emit(node, "relu6", {}, [x])
+    elif lo == 0 and hi == math.inf:
+        imp.emit(node, "relu", {}, [x])
+    else:
+        imp.refuse(node, f"Clip({lo:g}, {hi:g}) (only Clip(0, 6) = relu6 and Clip(0, ∞) = relu)")
+
+
+def map_hardsigmoid(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    a = attrs_of(node)
+    alpha, beta = a.get("alpha", 0.2), a.get("beta", 0.5)
+    if math.isclose(alpha, 1 / 6, rel_tol=1e-5) and math.isclose(beta, 0.5, rel_tol=1e-6):
+        imp.emit(node, "hsigmoid", {}, [x])
+    else:
+        imp.refuse(node, f"HardSigmoid(alpha={alpha:g}, beta={beta:g}) is not relu6(x + 3)/6")
+
+
+def map_softmax(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    rank = len(x.shape)
+    axis = attrs_of(node).get("axis", 1 if imp.opset < 13 else -1)
+    if axis % rank != 1:
+        imp.refuse(node, f"Softmax over axis {axis} (archcost's is over the channels)")
+        return
+    imp.emit(node, "softmax", {}, [x])
+
+
+def map_lrn(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    a = attrs_of(node)
+    imp.emit(node, "lrn", {"size": int(a["size"]), "alpha": float(a.get("alpha", 1e-4)),
+                           "beta": float(a.get("beta", 0.75)), "k": float(a.get("bias", 1.0))},
+             [x])
+
+
+def _pool(kind: str) -> Callable[[Importer, Any], None]:
+    def handler(imp: Importer, node: Any) -> None:
+        x = _data_input(imp, node)
+        if x is None:
+            return
+        a = attrs_of(node)
+        kernel = list(a["kernel_shape"])
+        ndim = len(kernel)
+        if any(d != 1 for d in a.get("dilations", [1] * ndim)):
+            imp.refuse(node, "dilated pooling")
+            return
+        if len([o for o in node.output if o]) > 1 and imp.consumers.get(node.output[1]):
+            imp.refuse(node, "MaxPool indices are used")
+            return
+        strides = list(a.get("strides", [1] * ndim))
+        padding = window_padding(node, a, x.shape[2:], kernel, strides, [1] * ndim)
+        fields: dict[str, Any] = {"kernel": _compact(kernel), "stride": _compact(strides)}
+        if padding != 0:
+            fields["padding"] = padding
+        if a.get("ceil_mode", 0):
+            fields["ceil_mode"] = True
+        imp.emit(node, kind, fields, [x])
+    return handler
+
+
+def map_reducemean(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    a = attrs_of(node)
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        c = imp.const(node.input[1])
+        axes = None if c is None else [int(v) for v in c.ravel()]
+    rank = len(x.shape)
+    if axes is None or sorted(v % rank for v in axes) != list(range(2, rank)):
+        imp.refuse(node, "ReduceMean over axes other than all spatial ones")
+        return
+    imp.emit(node, "global_avgpool", {}, [x])
+
+
+def map_add_mul(imp: Importer, node: Any) -> None:
+    ins = [imp.value(i) for i in node.input]
+    if any(v is None for v in ins):
+        imp.refuse(node, f"{node.op_type} with a constant operand")
+        return
+    kind = "mul" if node.op_type == "Mul" else "add"
+    shapes = [v.shape for v in ins if v is not None]
+    if kind == "add" and len(set(shapes)) != 1:
+        imp.refuse(node, "Add with broadcasting")
+        return
+    imp.emit(node, kind, {}, [v for v in ins if v is not None])
+
+
+def map_concat(imp: Importer, node: Any) -> None:
+    ins = [imp.value(i) for i in node.input]
+    rank = len(imp.shape(node.output[0])) or 4
+    if any(v is None for v in ins) or attrs_of(node).get("axis", 1) % rank != 1:
+        imp.refuse(node, "Concat of constants or along an axis other than the channels")
+        return
+    imp.emit(node, "concat", {}, [v for v in ins if v is not None])
+
+
+def map_split(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    a = attrs_of(node)
+    if a.get("axis", 0) % len(x.shape) != 1:
+        imp.refuse(node, "Split along an axis other than the channels")
+        return
+    sizes = [imp.shape(o)[1] for o in node.output]
+    if not all(sizes):
+        imp.refuse(node, "unknown split sizes")
+        return
+    imp.emit(node, "channel_split", {"sections": sizes if len(set(sizes)) > 1 else len(sizes)},
+             [x], outputs=list(node.output))
+
+
+def _slice_range(imp: Importer, node: Any, channels: int) -> tuple[int, int] | None:
+    """The [start, end) channel range of a Slice along axis 1 with step 1, else None."""
+    a = attrs_of(node)
+    if imp.opset < 10:
+        starts, ends, axes, steps = a.get("starts"), a.get("ends"), a.get("axes"), None
+    else:
+        vals = [imp.const(i) if i else None for i in list(node.input[1:]) + [""] * 4]
+        if any(node.input[i + 1] and vals[i] is None for i in range(len(node.input) - 1)):
+            return None
+        starts, ends, axes, steps = vals[0], vals[1], vals[2], vals[3]
+    if starts is None or ends is None:
+        return None
+    starts, ends = [int(v) for v in np.ravel(starts)], [int(v) for v in np.ravel(ends)]
+    axes = list(range(len(starts))) if axes is None else [int(v) for v in np.ravel(axes)]
+    steps = [1] * len(starts) if steps is None else [int(v) for v in np.ravel(steps)]
+    if axes != [1] and [v % 4 for v in axes] != [1]:
+        return None
+    if steps != [1]:
+        return None
+    lo, hi = starts[0], ends[0]
+    lo = max(0, min(channels, lo + channels if lo < 0 else lo))
+    hi = max(0, min(channels, hi + channels if hi < 0 else hi))
+    return (lo, hi) if hi > lo else None
+
+
+def map_slice(imp: Importer, node: Any) -> None:
+    """Slices of one tensor along the channels -> one channel_split (ShuffleNet V2)."""
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    channels = x.shape[1]
+    slices = []
+    for user in imp.consumers.get(node.input[0], []):
+        if user.op_type == "Slice" and user.input[0] == node.input[0]:
+            r = _slice_range(imp, user, channels)
+            if r is not None:
+                slices.append((r, user))
+    if not any(user is node for _, user in slices):
+        imp.refuse(node, "Slice other than a contiguous part of the channels")
+        return
+    slices.sort(key=lambda item: item[0])
+    bounds, outputs, pos = [], [], 0
+    ok = True
+    for (lo, hi), user in slices:
+        if lo < pos:
+            ok = False
+            break
+        if lo > pos:
+            bounds.append(lo - pos)
+            outputs.append("")
+        bounds.append(hi - lo)
+        outputs.append(user.output[0])
+        pos = hi
+    if not ok:
+        imp.refuse(node, "overlapping channel slices")
+        return
+    if pos < channels:
+        bounds.append(channels - pos)
+        outputs.append("")
+    for (lo, hi), user in slices:
+        imp.done.add(id(user))
+        # Bounds computed at run time can leave onnx's inference without a shape.
+        imp.shapes.setdefault(user.output[0], (x.shape[0], hi - lo, *x.shape[2:]))
+    sections: Any = bounds if len(set(bounds)) > 1 else len(bounds)
+    imp.emit(node, "channel_split", {"sections": sections}, [x], outputs=outputs)
+
+
+def map_reshape(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    out = imp.shape(node.output[0])
+    if len(out) == 2 and out[0] == 1:
+        if len(x.shape) == 2:
+            imp.alias(node.output[0], x)
+        else:
+            imp.emit(node, "flatten", {}, [x])
+        return
+    # Reshape [1, C, H, W] -> [1, g, C/g, H, W], Transpose (0, 2, 1, 3, 4), Reshape back.
+    if len(x.shape) == 4 and len(out) == 5 and out[1] * out[2] == x.shape[1] and \
+            out[3:] == x.shape[2:]:
+        tr = imp.only_consumer(node.output[0])
+        if tr is not None and tr.op_type == "Transpose" and \
+                list(attrs_of(tr).get("perm", [])) == [0, 2, 1, 3, 4]:
+            back = imp.only_consumer(tr.output[0])
+            if back is not None and back.op_type in ("Reshape", "Flatten") and \
+                    imp.shape(back.output[0]) == x.shape:
+                imp.done.update({id(tr), id(back)})
+                imp.emit(node, "channel_shuffle", {"groups": int(out[1])}, [x],
+                         outputs=[back.output[0]])
+                return
+    imp.refuse(node, f"Reshape {list(x.shape)} -> {list(out)} (only to [1, F] or a channel "
+                     "shuffle)")
+
+
+def map_flatten(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    user = imp.only_consumer(node.output[0])
+    if attrs_of(node).get("axis", 1) != 1:
+        imp.refuse(node, "Flatten at an axis other than 1")
+    elif len(x.shape) == 2 or (
+            user is not None and user.op_type == "Gemm" and all(d == 1 for d in x.shape[2:])
+            and module_path(user.name) and module_path(user.name) == module_path(node.name)):
+        # A Flatten inside the module of its Gemm (archcost's own export of a linear
+        # layer on [C, 1, 1]) is part of that linear layer.
+        imp.alias(node.output[0], x)
+    else:
+        imp.emit(node, "flatten", {}, [x])
+
+
+def map_squeeze(imp: Importer, node: Any) -> None:
+    """[1, C, 1, 1] -> [1, C]: archcost already treats [C, 1, 1] as flat."""
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    out = imp.shape(node.output[0])
+    if len(out) == 2 and out[1] == x.shape[1] and math.prod(x.shape) == math.prod(out):
+        imp.alias(node.output[0], x)
+    else:
+        imp.refuse(node, f"{node.op_type} {list(x.shape)} -> {list(out)}")
+
+
+def map_passthrough(imp: Importer, node: Any) -> None:
+    """Dropout and Identity: kept as the zero-cost rows they are in a spec (dropout
+    with its ratio), so the file's graph is counted as it is and an exported spec comes
+    back with the same rows. (Identity nodes that read initializers, the exporters'
+    deduplicated weights, are folded as constants and never become rows.)"""
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    if len(node.output) > 1 and node.output[1] and imp.consumers.get(node.output[1]):
+        imp.refuse(node, "the Dropout mask is used")
+        return
+    if node.op_type == "Identity":
+        imp.emit(node, "identity", {}, [x])
+        return
+    ratio = attrs_of(node).get("ratio", 0.5)
+    if len(node.input) > 1 and node.input[1]:
+        value = imp.const(node.input[1])
+        if value is None:
+            imp.refuse(node, "the Dropout ratio is not constant")
+            return
+        ratio = float(value)
+    imp.emit(node, "dropout", {} if ratio == 0.5 else {"p": float(ratio)}, [x])
+
+
+OPS: dict[str, Op] = {
+    "Conv": Op("conv, pointwise_conv, depthwise_conv, grouped_conv",
+               "by group and kernel; pads, strides, dilations, auto_pad", map_conv),
+    "Gemm": Op("linear", "constant B, alpha = beta = 1", map_gemm),
+    "MatMul": Op("linear", "[1, F] × constant [F, N], with a following Add of a constant "
+                           "bias", map_matmul),
+    "BatchNormalization": Op("batchnorm", "inference mode", map_batchnorm),
+    "Relu": Op("relu", "", _elementwise("relu")),
+    "Clip": Op("relu6 (relu)", "Clip(0, 6) (Clip(0, ∞))", map_clip),
+    "Sigmoid": Op("sigmoid, swish", "x·Sigmoid(x) becomes one swish", map_sigmoid),
+    "HardSigmoid": Op("hsigmoid", "alpha = 1/6, beta = 0.5", map_hardsigmoid),
+    "HardSwish": Op("hswish", "", _elementwise("hswish")),
+    "Tanh": Op("tanh", "", _elementwise("tanh")),
+    "Softmax": Op("softmax", "over the channels", map_softmax),
+    "LRN": Op("lrn", "", map_lrn),
+    "MaxPool": Op("maxpool", "pads, strides, ceil_mode, auto_pad", _pool("maxpool")),
+    "AveragePool": Op("avgpool", "pads, strides, ceil_mode, auto_pad", _pool("avgpool")),
+    "GlobalAveragePool": Op("global_avgpool", "", _elementwise("global_avgpool")),
+    "ReduceMean": Op("global_avgpool", "over all spatial axes", map_reducemean),
+    "Add": Op("add", "same-shape inputs", map_add_mul),
+    "Sum": Op("add", "same-shape inputs", map_add_mul),
+    "Mul": Op("mul", "same shape, or [C, 1, 1] broadcast (squeeze-excite)", map_add_mul),
+    "Concat": Op("concat", "along the channels", map_concat),
+    "Split": Op("channel_split", "along the channels", map_split),
+    "Slice": Op("channel_split", "slices along the channels, step 1", map_slice),
+    "Reshape": Op("flatten, channel_shuffle", "to [1, F]; Reshape–Transpose–Reshape is a "
+                                              "channel shuffle", map_reshape),
+    "Flatten": Op("flatten", "axis = 1", map_flatten),
+    "Squeeze": Op("(dropped)", "[1, C, 1, 1] -> [1, C]", map_squeeze),
+    "Dropout": Op("dropout", "inference (no mask used)", map_passthrough),
+    "Identity": Op("identity", "on data; on initializers it is folded", map_passthrough),
+}
+
+
+# ---------------------------------------------------------------------------------------
+# The document
+# ---------------------------------------------------------------------------------------
+def _assign_names(layers: list[Emitted]) -> None:
+    paths = [module_path(layer.node) for layer in layers]
+    groups: dict[str, int] = {}
+    for p in paths:
+        groups[p] = groups.get(p, 0) + 1
+    prefixes = {p[:i] for p in paths for i, ch in enumerate(p) if ch == "."}
+    taken: set[str] = {"input"}
+    suffixes: dict[tuple[str, str], int] = {}
+    for layer, path in zip(layers, paths):
+        if path and groups[path] == 1 and path not in prefixes and path not in taken:
+            name = path
+        else:
+            base = f"{path}.{layer.kind}" if path else layer.kind
+            n = suffixes.get((path, layer.kind), 0) + 1
+            suffixes[(path, layer.kind)] = n
+            name = base if n == 1 else f"{base}_{n}"
+        while name in taken:
+            name += "_"
+        taken.add(name)
+        layer.name = name
+
+
+def unsupported_message(items: list[Unsupported]) -> str:
+    """All unsupported ops in one sentence: op type, how many, some node names, why."""
+    by_op: dict[str, list[Unsupported]] = {}
+    for u in items:
+        by_op.setdefault(u.op, []).append(u)
+    parts = []
+    for op, us in sorted(by_op.items()):
+        names = ", ".join(u.node or "?" for u in us[:3]) + (", ..." if len(us) > 3 else "")
+        parts.append(f"{op} ×{len(us)} ({names}: {us[0].reason})")
+    total = len(items)
+    return f"{total} unsupported ONNX op{'s' if total != 1 else ''}: " + "; ".join(parts) + "."
+
+
+@dataclass
+class Imported:
+    """An imported model: the spec document and what the file says about each layer."""
+
+    doc: dict[str, Any]
+    expected: dict[str, tuple[tuple[int, ...] | None, int]]   # name -> (per-sample shape, params)
+    unsupported: list[Unsupported]
+
+
+def import_model(path: str | Path, *, input: Any = None) -> Imported:
+    """Read ``path`` and map it to a spec document.
+
+    Args:
+        path: the .onnx file.
+        input: ``"3x224x224"`` or ``"name=3x224x224"`` when the file's input is
+            symbolic or several (also re-sizes a fixed input).
+
+    Raises:
+        SpecError: bad file (see :func:`read_model`), an ambiguous or symbolic input,
+            or unsupported ops (all listed in one line).
+    """
+    name = str(path)
+    model = read_model(path)
+    opset = check_opset(model, name)
+    input_name, per_sample = fix_input(model, name, input)
+    shapes = infer_shapes(model, name)
+    imp = Importer(model, name, opset, shapes)
+    imp.run(input_name)
+    if imp.unsupported:
+        raise SpecError(unsupported_message(imp.unsupported), file=name,
+                        hint="archcost counts only what it can map exactly.")
+    _assign_names(imp.layers)
+    last = len(imp.layers) - 1
+    items = []
+    expected = {}
+    for index, layer in enumerate(imp.layers):
+        item: dict[str, Any] = {"name": layer.name, "type": layer.kind}
+        refs = []
+        for v in layer.inputs:
+            ref = "input" if v.layer == -1 else imp.layers[v.layer].name
+            refs.append(ref if v.port is None else f"{ref}:{v.port}")
+        implicit = ["input"] if index == 0 else [imp.layers[index - 1].name]
+        if refs != implicit:
+            item["inputs"] = refs
+        item.update(layer.fields)
+        items.append(item)
+        shape = layer.shapes[0][1:] if layer.shapes and layer.shapes[0] else None
+        expected[layer.name] = (shape, layer.file_params)
+    del last
+    stem = Path(path).stem
+    doc = {"archcost": 1, "name": stem,
+           "description": f"Imported from {Path(path).name} (opset {opset}).",
+           "input": list(per_sample), "layers": items}
+    return Imported(doc, expected, imp.unsupported)
+
+
+def to_yaml(doc: dict[str, Any]) -> str:
+    """The document as a spec file: one flow mapping per layer, as the zoo writes them."""
+    import yaml
+
+    def flow(value: Any) -> str:
+        # Dumped inside a list so that a plain scalar gets no document-end marker.
+        return yaml.safe_dump([value], default_flow_style=True, width=10**9,
+                              sort_keys=False).strip()[1:-1]
+    lines = [f"archcost: {doc['archcost']}", f"name: {flow(doc['name'])}"]
+    if doc.get("description"):
+        lines.append(f"description: {flow(doc['description'])}")
+    lines.append(f"input: {flow(doc['input'])}")
+    lines.append("layers:")
+    lines += [f"  - {flow(item)}" for item in doc["layers"]]
+    return "\n".join(lines) + "\n"
+
+
+def spec_from_doc(doc: dict[str, Any], file: str) -> "Spec":
+    """The :class:`~archcost.spec.Spec` the YAML loader would give for ``doc``."""
+    from archcost.spec import Spec, YMap
+
+    def ymap(d: dict[str, Any]) -> YMap:
+        m = YMap(d)
+        m.file, m.line, m.key_lines = file, 0, {}
+        return m
+    return Spec(name=str(doc["name"]), description=str(doc.get("description", "")),
+                input=list(doc["input"]), params={}, defaults={}, blocks={},
+                layers=[ymap(item) for item in doc["layers"]], file=file, line_of={})
+
+
+def check_against_file(model: "Model", expected: dict[str, tuple[tuple[int, ...] | None, int]]) -> None:
+    """Each layer's shape and params as archcost computes them == as the file has them
+    (a size-1 axis may differ: archcost's [C, 1, 1] is ONNX's [C] after a squeeze)."""
+    rows = {row.name: row for row in model.costs().rows}
+    for name, (shape, params) in expected.items():
+        row = rows[name]
+        out = row.output_shape
+        out = out[0] if out and isinstance(out[0], tuple) else out
+        if shape is not None and tuple(out) != tuple(shape) and [d for d in out if d != 1] != [
+                d for d in shape if d != 1]:
+            raise SpecError(f"archcost computes an output of [{'x'.join(map(str, out))}] but "
+                            f"the file says [{'x'.join(map(str, shape))}].", file=model.path,
+                            layer=name, kind=row.kind,
+                            hint="Please report this: the ONNX mapping is wrong for this node.")
+        if row.params != params:
+            raise SpecError(f"archcost counts {row.params:,} params but the node uses "
+                            f"{params:,} floating initializer elements.", file=model.path,
+                            layer=name, kind=row.kind,
+                            hint="Please report this: the ONNX mapping is wrong for this node.")
+
+
+def load_onnx_spec(path: str | Path, *, input: Any = None) -> tuple["Spec", Imported]:
+    imported = import_model(path, input=input)
+    return spec_from_doc(imported.doc, str(path)), imported
