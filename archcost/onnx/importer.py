@@ -1075,7 +1075,8 @@ def spec_from_doc(doc: dict[str, Any], file: str) -> "Spec":
         return m
     return Spec(name=str(doc["name"]), description=str(doc.get("description", "")),
                 input=list(doc["input"]), params={}, defaults={}, blocks={},
-                layers=[ymap(item) for item in doc["layers"]], file=file, line_of={})
+                layers=[ymap(item) for item in doc["layers"]], file=file, line_of={},
+                files=[Path(file)])
 
 
 def check_against_file(model: "Model", expected: dict[str, tuple[tuple[int, ...] | None, int]]) -> None:
