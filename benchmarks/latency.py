@@ -82,11 +82,12 @@ def main() -> int:
 
     nets = []
     for label, path in networks():
-        model = archcost.load(path)
-        if model.totals["macs"] > args.max_macs:
-            print(f"  skipped {label}: {model.totals['macs'] / 1e9:.1f} GMACs", file=sys.stderr)
-            continue
         try:
+            model = archcost.load(path)
+            if model.totals["macs"] > args.max_macs:
+                print(f"  skipped {label}: {model.totals['macs'] / 1e9:.1f} GMACs",
+                      file=sys.stderr)
+                continue
             data = export_bytes(model)
             session = ort.open_session(data, threads)
         except archcost.SpecError as exc:

@@ -285,3 +285,20 @@ def test_latency_figures_show_every_kind_and_escape_names():
     cmp = fig_compare_latency(["<b>a</b>", "b"], [10, 5], [1.0, 1.5])
     assert cmp.data[0].x[0] == "&lt;b&gt;a&lt;/b&gt;"
     assert list(cmp.data[1].y) == [1.0, 1.5]
+
+
+def test_html_reports_show_latency_when_given_a_runtime_profile():
+    from archcost.report.html import render_compare_report, render_model_report
+    model = archcost.load("specs/shufflenet_v2.yaml")
+    profile = _profile()
+    page = render_model_report(model, plotlyjs="cdn", profile=profile)
+    total = math.fsum(e.seconds for e in predict(model, profile)) + profile.run_overhead_s
+    from archcost.report.latency import human_seconds
+    assert "predicted latency" in page and human_seconds(total) in page
+    assert "archcost-time-by-kind" in page and "archcost-share-macs-time" in page
+    assert "<th class=\"n\">time</th><th>bound</th>" in page
+    plain = render_model_report(model, plotlyjs="cdn")
+    assert "predicted latency" not in plain and "archcost-time-by-kind" not in plain
+    cmp = render_compare_report([model, archcost.load("specs/mobilenet_v2.yaml")],
+                                plotlyjs="cdn", profile=profile)
+    assert "archcost-compare-latency" in cmp

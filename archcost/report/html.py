@@ -850,10 +850,13 @@ def _check(batch: int, plotlyjs: str) -> None:
         raise ValueError(f"batch must be a positive integer; got {batch!r}.")
 
 
-def _layer_table(df: pd.DataFrame, totals: dict[str, int]) -> str:
+def _layer_table(df: pd.DataFrame, totals: dict[str, int], times: Any = None) -> str:
+    """The per-layer table; ``times`` (layer name -> LayerEstimate) adds time and bound."""
     numeric = set(COLUMNS[5:])
     head = "".join(f'<th class="n">{c}</th>' if c in numeric else f"<th>{c}</th>"
                    for c in ["#", *COLUMNS])
+    if times is not None:
+        head += '<th class="n">time</th><th>bound</th>'
     rows = []
     values = df[COLUMNS].to_numpy(dtype=object)
     for i, row in enumerate(values):
@@ -865,18 +868,34 @@ def _layer_table(df: pd.DataFrame, totals: dict[str, int]) -> str:
                 cells.append(f'<td class="w">{esc(v)}</td>')
             else:
                 cells.append(f"<td>{esc(v)}</td>")
+        if times is not None:
+            from archcost.report.latency import human_seconds
+            e = times.get(row[0])
+            cells.append(f'<td class="n" data-v="{e.seconds if e else 0!r}">'
+                         f"{human_seconds(e.seconds) if e else ''}</td>"
+                         f"<td>{esc(e.bound if e else '')}"
+                         + (f" → {esc(e.fused_into)}" if e and e.fused_into else "") + "</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     foot = ['<td></td><td>total</td>'] + ["<td></td>"] * 4
     for c in COLUMNS[5:]:
         foot.append(f'<td class="n">{exact(int(df[c].sum()))}</td>')
+    if times is not None:
+        from archcost.report.latency import human_seconds
+        foot.append(f'<td class="n">{human_seconds(sum(e.seconds for e in times.values()))}'
+                    "</td><td></td>")
     return (f'<div class="tablewrap"><table class="sortable layers" id="archcost-table">'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
             f"<tfoot><tr>{''.join(foot)}</tr></tfoot></table></div>")
 
 
 def _model_header(model: Any, totals: dict[str, int], n_layers: int, batch: int,
-                  dtype: str) -> str:
+                  dtype: str, latency: tuple[str, float] | None = None) -> str:
     desc = getattr(model, "description", "") or ""
+    extra = []
+    if latency is not None:       # (device name, predicted seconds)
+        from archcost.report.latency import human_seconds
+        extra.append(_card("predicted latency", human_seconds(latency[1]),
+                           f"{latency[1]!r} s on {latency[0]}"))
     cards = "".join([
         _card("parameters", human(totals[PARAMS]), exact(totals[PARAMS])),
         _card("MACs", human(totals[MACS]), exact(totals[MACS])),
@@ -884,6 +903,7 @@ def _model_header(model: Any, totals: dict[str, int], n_layers: int, batch: int,
         _card("memory traffic", human_bytes(totals[MEMORY]), exact(totals[MEMORY]) + " bytes"),
         _card("peak activation memory", human_bytes(totals["peak_activation_bytes"]),
               exact(totals["peak_activation_bytes"]) + " bytes"),
+        *extra,
     ])
     return (f"<header><h1>{esc(model.name)}</h1>"
             + (f'<p class="desc">{esc(desc)}</p>' if desc else "")
@@ -905,6 +925,10 @@ def render_model_report(model: Any, *, batch: int = 1, dtype: str = "float32",
     df = _layers_only(a.layers)
     graph = model.graph
     hover = _layer_hover(df, graph, int(batch))
+    est: Any = None
+    if profile is not None:       # time per layer, kind and in total (report.latency_figures)
+        from archcost.report import latency_figures as lf
+        est, latency_s = lf.model_sections(model, profile, batch=batch, dtype=dtype)
     sections = [
         _section("Per-layer MACs and parameters",
                  "Every layer in network order, coloured by kind. Hover a bar for its shapes, "
@@ -935,7 +959,9 @@ def render_model_report(model: Any, *, batch: int = 1, dtype: str = "float32",
                  "graph"),
         _section("Per-layer table",
                  f"{len(df)} layers; exact counts at batch {int(batch)}, {esc(dtype)}. "
-                 "Click a header to sort.", _layer_table(df, a.totals), "table"),
+                 "Click a header to sort.",
+                 _layer_table(df, a.totals, None if est is None else {e.name: e for e in est}),
+                 "table"),
     ]
     if profile is not None:
         from archcost.report.roofline_chart import DIV_ID, roofline_figure
@@ -946,7 +972,19 @@ def render_model_report(model: Any, *, batch: int = 1, dtype: str = "float32",
             "memory-bound (the sloped roof, bandwidth × intensity), right of it "
             "compute-bound (the flat roof, peak MAC/s).",
             _div(roofline_figure(model, profile, batch=batch, dtype=dtype), DIV_ID), "roofline"))
-    header = _model_header(model, a.totals, len(df), batch, dtype)
+        sections.insert(6, _section(
+            f"Predicted time per layer kind on {esc(profile.name)}",
+            "Every kind, those without MACs too (batchnorm, activations, shuffle, concat, "
+            "split): element-wise work is not free. Layers the runtime fuses into a "
+            "convolution's kernel take no time of their own; their kernel counts under the "
+            "convolution's kind.", _div(lf.fig_time_by_kind(est, profile), lf.KIND_DIV_ID),
+            "time-by-kind"))
+        sections.insert(7, _section(
+            "Share of MACs vs share of time",
+            "Per kind: where the multiplications are against where the predicted time goes.",
+            _div(lf.fig_share_macs_vs_time(est), lf.SHARE_DIV_ID), "share-macs-time"))
+    header = _model_header(model, a.totals, len(df), batch, dtype,
+                           None if est is None else (profile.name, latency_s))
     return _page(f"{esc(model.label)} · archcost", header, sections, plotlyjs)
 
 
@@ -1005,7 +1043,7 @@ def _totals_table(items: Sequence[Analysis]) -> str:
 
 
 def render_compare_report(models: Iterable[Any], *, batch: int = 1, dtype: str = "float32",
-                          plotlyjs: str = "inline") -> str:
+                          plotlyjs: str = "inline", profile: Any = None) -> str:
     """The compare page as an HTML string (see :func:`write_compare_report`)."""
     _check(batch, plotlyjs)
     items = [Analysis(a.model, a.label, _layers_only(a.layers), a.totals)
@@ -1039,12 +1077,23 @@ def render_compare_report(models: Iterable[Any], *, batch: int = 1, dtype: str =
                  "traffic; low values are memory-bound layers.",
                  _div(fig_cmp_distributions(items), COMPARE_CHARTS[4]), "distributions"),
     ]
+    if profile is not None:       # latency beside MACs (report.latency_figures)
+        from archcost.report import latency_figures as lf
+        seconds = [lf.model_sections(a.model, profile, batch=batch, dtype=dtype)[1]
+                   for a in items]
+        sections.insert(1, _section(
+            f"MACs and predicted latency on {esc(profile.name)}",
+            f"Both relative to {ref}: a model with fewer MACs is not always faster.",
+            _div(lf.fig_compare_latency([a.label for a in items],
+                                        [int(a.totals[MACS]) for a in items], seconds),
+                 lf.COMPARE_DIV_ID), "latency"))
     title = " vs ".join(esc(a.label) for a in items) + " · archcost"
     return _page(title, header, sections, plotlyjs)
 
 
 def write_compare_report(models: Iterable[Any], path: str | Path, *, batch: int = 1,
-                         dtype: str = "float32", plotlyjs: str = "inline") -> Path:
+                         dtype: str = "float32", plotlyjs: str = "inline",
+                         profile: Any = None) -> Path:
     """Write a self-contained HTML page comparing several models.
 
     The page shows the totals with ratios to the first model, MACs against params,
@@ -1056,11 +1105,13 @@ def write_compare_report(models: Iterable[Any], path: str | Path, *, batch: int 
         batch: samples per batch.
         dtype: element type that sets the bytes of memory traffic.
         plotlyjs: ``"inline"`` (works offline) or ``"cdn"``.
+        profile: a device profile; adds MACs beside predicted latency.
 
     Returns:
         The path written.
     """
-    text = render_compare_report(models, batch=batch, dtype=dtype, plotlyjs=plotlyjs)
+    text = render_compare_report(models, batch=batch, dtype=dtype, plotlyjs=plotlyjs,
+                                 profile=profile)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
