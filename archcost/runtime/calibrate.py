@@ -341,7 +341,8 @@ def profile_yaml(profile: RuntimeProfile) -> str:
             "Use it with: archcost analyze SPEC --device THIS_FILE")
     text = roofline_yaml(profile, head)
     doc = {"runtime": profile.runtime, "runtime_version": profile.runtime_version,
-           "threads": profile.threads, "probe_s": float(f"{profile.probe_s:.4e}"),
+           "threads": profile.threads,
+           "probe_s": float(f"{profile.probe_s:.4e}") if math.isfinite(profile.probe_s) else None,
            "run_overhead_s": float(f"{profile.run_overhead_s:.4e}"),
            "fusions": [list(f) for f in profile.fusions],
            "kernels": {k: m.as_yaml() for k, m in sorted(profile.kernels.items())}}

@@ -80,7 +80,8 @@ class KernelModel:
     def as_yaml(self) -> dict[str, Any]:
         return {"fixed_s": float(f"{self.fixed_s:.4e}"),
                 "macs_per_s": _rate(self.macs_per_s), "bytes_per_s": _rate(self.bytes_per_s),
-                "samples": self.samples, "median_error": round(self.error, 4)}
+                "samples": self.samples,
+                "median_error": round(self.error, 4) if math.isfinite(self.error) else None}
 
 
 def _rate(x: float) -> float | str:
@@ -204,8 +205,7 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise bad("threads", "a positive integer")
     out["threads"] = threads
-    out["probe_s"] = number(doc.get("probe_s", "nan") if "probe_s" in doc else 0, "probe_s") \
-        if "probe_s" in doc else math.nan
+    out["probe_s"] = math.nan if doc.get("probe_s") is None else number(doc["probe_s"], "probe_s")
     out["run_overhead_s"] = number(doc.get("run_overhead_s", 0), "run_overhead_s")
     kernels = doc.get("kernels", {}) or {}
     if not isinstance(kernels, dict):
