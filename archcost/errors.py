@@ -72,6 +72,27 @@ class SpecError(ArchcostError):
         return one_line(text)
 
 
+class SpecErrors(SpecError):
+    """Several independent mistakes in one spec, reported together (in spec order).
+
+    Printed as one ``archcost: error:`` line per mistake, exactly as each would be
+    printed alone; the first is also this error's own location.
+    """
+
+    def __init__(self, errors: list[SpecError], *, stopped: bool = False):
+        super().__init__(errors[0].message, file=errors[0].file, line=errors[0].line,
+                         layer=errors[0].layer, kind=errors[0].kind, hint=errors[0].hint)
+        self.errors = errors
+        self.stopped = stopped
+
+    def __str__(self) -> str:
+        text = "\narchcost: error: ".join(str(e) for e in self.errors)
+        if self.stopped:
+            text += (f"\narchcost: error: stopped after {len(self.errors)} errors; fix these "
+                     "and run again.")
+        return text
+
+
 class FieldError(SpecError):
     """A layer field has a wrong value (raised by layer code, located by the builder)."""
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import networkx as nx
 
-from archcost.errors import SpecError, did_you_mean
+from archcost.errors import SpecError, SpecErrors, did_you_mean
 from archcost.expressions import render
 from archcost.layers import REGISTRY
 from archcost.layers.base import Layer, Shape, to_int
@@ -29,7 +29,19 @@ from archcost.shapes import infer
 from archcost.spec import RESERVED_ITEM_KEYS, Spec, YMap
 
 MAX_LAYERS = 100_000
+MAX_ERRORS = 20          # independent errors reported in one run, at most
 INPUT = "input"
+#: The stand-in for whatever a failed item would have defined: items that read it are
+#: skipped silently (their errors would only repeat the first one).
+FAILED = "<failed>"
+
+
+class _Dependent(SpecError):
+    """An item needs the result of an item that already failed: not reported."""
+
+
+class _Stop(Exception):
+    """MAX_ERRORS reached: stop building."""
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$")
 
 
@@ -76,6 +88,8 @@ class _Builder:
         self.nodes: dict[str, _Node] = {}
         self.shapes: dict[str, tuple[Shape, ...]] = {INPUT: (input_shape,)}
         self.block_stack: list[str] = []
+        self.errors: list[SpecError] = []
+        self.failed: set[str] = set()          # nodes whose shapes could not be inferred
         self.nodes[INPUT] = _Node(INPUT, INPUT, None, {}, [], spec.file, spec.line_of.get("input"), 0)
 
     # -- names ----------------------------------------------------------------------
@@ -128,6 +142,15 @@ class _Builder:
     def output_shapes(self, name: str, item: YMap | None = None) -> tuple[Shape, ...]:
         if name in self.shapes:
             return self.shapes[name]
+        if name == FAILED or name in self.failed:
+            raise _Dependent(f"'{name}' failed earlier.")
+        try:
+            return self._infer(name, item)
+        except SpecError:
+            self.failed.add(name)
+            raise
+
+    def _infer(self, name: str, item: YMap | None) -> tuple[Shape, ...]:
         node = self.nodes[name]
         ins = []
         for ref in node.inputs:
@@ -145,14 +168,56 @@ class _Builder:
     def build(self) -> None:
         top = _Scope(prefix="", input=Ref(INPUT), variables=dict(self.knobs))
         top.variables["in_channels"] = lambda: self.shape_of(top.input).c
-        self.run_items(self.spec.layers, top)
-        for node in self.nodes.values():
-            node.inputs = [r if isinstance(r, Ref) else self.resolve(r[0], r[1], r[2])
-                           for r in node.inputs]
+        try:
+            self.run_items(self.spec.layers, top)
+            for node in self.nodes.values():
+                try:
+                    node.inputs = [r if isinstance(r, Ref) else self.resolve(r[0], r[1], r[2])
+                                   for r in node.inputs]
+                except SpecError as exc:
+                    self.record(exc)
+                    node.inputs = [Ref(FAILED)]
+                if any(r.node == FAILED for r in node.inputs):
+                    self.failed.add(node.name)
+        except _Stop:
+            self.raise_errors()
+
+    # -- errors ---------------------------------------------------------------------
+    def record(self, exc: SpecError) -> None:
+        """Keep an independent error (once); stop after MAX_ERRORS."""
+        if isinstance(exc, _Dependent):
+            return
+        errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
+        for error in errors:
+            key = (error.file, error.line, error.message)
+            if all((e.file, e.line, e.message) != key for e in self.errors):
+                self.errors.append(error)
+        if len(self.errors) >= MAX_ERRORS:
+            raise _Stop
+
+    def raise_errors(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise SpecErrors(self.errors, stopped=len(self.errors) >= MAX_ERRORS)
 
     def run_items(self, items: list[YMap], scope: _Scope) -> None:
+        """Run every item; a failing item's error is recorded and whatever it would
+        have defined is marked failed, so that independent mistakes further on are
+        reported in the same run."""
         for item in items:
-            self.run_item(item, scope)
+            try:
+                self.run_item(item, scope)
+            except SpecError as exc:
+                self.record(exc)
+                self.poison(item, scope)
+
+    def poison(self, item: YMap, scope: _Scope) -> None:
+        failed = Ref(FAILED)
+        base = item.get("name")
+        if isinstance(base, str) and "${" not in base and base not in scope.names:
+            scope.names[base] = failed
+        scope.last = failed
 
     def evaluate(self, value: Any, variables: dict[str, Any], item: YMap, key: str) -> Any:
         try:
@@ -272,6 +337,8 @@ class _Builder:
             bad = next((k for k in raw if f"'{k}'" in exc.message), None)
             raise exc.located(file=item.file, line=item.line_of(bad) if bad else item.line,
                               layer=full, kind=kind)
+        if any(isinstance(r, Ref) and r.node == FAILED for r in inputs):
+            return Ref(FAILED)                  # checked; its input failed earlier
         if rows is None:
             return self.add_node(full, kind, layer, layer.fields(), inputs, item)
         ref: Ref | None = None
@@ -372,10 +439,12 @@ def build_graph(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> nx.DiG
                        composite=node.composite)
     for node in builder.nodes.values():
         for ref in node.inputs:
-            graph.add_edge(ref.node, node.name)
+            if ref.node != FAILED:
+                graph.add_edge(ref.node, node.name)
     order = [n.name for n in builder.nodes.values()]
     position = {name: i for i, name in enumerate(order)}
-    if any(position[r.node] >= position[n.name] for n in builder.nodes.values() for r in n.inputs):
+    if any(r.node != FAILED and position[r.node] >= position[n.name]
+           for n in builder.nodes.values() for r in n.inputs):
         # Some input is defined later than its consumer: sort (or find the cycle).
         if not nx.is_directed_acyclic_graph(graph):
             cycle = nx.find_cycle(graph)
@@ -384,12 +453,23 @@ def build_graph(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> nx.DiG
             raise SpecError(f"the layers form a cycle: {path}.", file=first.file, line=first.line,
                             hint="Check the 'inputs' of these layers; data must flow one way.")
         order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
-    for name in order:
-        outs = builder.output_shapes(name)
-        attrs = graph.nodes[name]
-        node = builder.nodes[name]
-        attrs["input_shapes"] = [builder.shape_of(r, node) for r in node.inputs]
-        attrs["output_shapes"] = outs
-        attrs["output_shape"] = outs[0] if len(outs) == 1 else outs
+    try:
+        for name in order:
+            # Independent shape errors are all reported; a layer fed by a failed one
+            # is skipped (its error would only repeat the first).
+            try:
+                outs = builder.output_shapes(name)
+                node = builder.nodes[name]
+                input_shapes = [builder.shape_of(r, node) for r in node.inputs]
+            except SpecError as exc:
+                builder.record(exc)
+                continue
+            attrs = graph.nodes[name]
+            attrs["input_shapes"] = input_shapes
+            attrs["output_shapes"] = outs
+            attrs["output_shape"] = outs[0] if len(outs) == 1 else outs
+    except _Stop:
+        pass
+    builder.raise_errors()
     graph.graph["order"] = order
     return graph

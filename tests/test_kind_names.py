@@ -104,3 +104,67 @@ def test_type_must_be_a_string(write_spec, capsys):
     """)
     assert main(["analyze", str(path)]) == 2
     assert "'type' must name a layer kind, got 3" in capsys.readouterr().err
+
+
+# --------------------------------------------------------- every independent error at once
+
+def test_every_independent_error_in_one_run(write_spec, capsys):
+    path = write_spec("""
+        archcost: 1
+        name: bad
+        input: [3, 32, 32]
+        blocks:
+          unit:
+            layers:
+              - {type: conv, out: 8, kernel: 3}
+              - {type: ReLU}
+        layers:
+          - {name: a, type: conv, out: 8, kernel: 3}
+          - {name: b, type: bn}
+          - {name: c, type: conv, out: 8, kernal: 3}
+          - {name: u, use: unit}
+          - {name: e, type: maxpool, kernel: 40, inputs: input}
+          - {name: after_e, type: conv, out: 4, kernel: 99, inputs: e}
+          - {name: f, type: add, inputs: [a, input]}
+    """)
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("archcost: error:")]
+    assert len(lines) == 5, err
+    assert "net.yaml:8: layer 'u.ReLU1'" in err                 # inside the block
+    assert "net.yaml:11: layer 'b': unknown layer kind 'bn'" in err
+    assert "net.yaml:12: layer 'c' (conv): unknown field 'kernal'" in err
+    assert "net.yaml:14: layer 'e' (maxpool)" in err
+    assert "net.yaml:16: layer 'f' (add): add needs inputs of one shape" in err
+    assert "after_e" not in err            # fed by a failed layer: its error would repeat
+    assert "Traceback" not in err
+
+
+def test_errors_are_capped(write_spec, capsys):
+    layers = "\n".join(f"          - {{type: nosuchkind{i}}}" for i in range(40))
+    path = write_spec(f"""
+        archcost: 1
+        name: bad
+        input: [3, 8, 8]
+        layers:
+{layers}
+    """)
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("archcost: error:")]
+    assert len(lines) == 21 and "stopped after 20 errors" in lines[-1]
+
+
+def test_one_error_is_reported_as_before(write_spec):
+    path = write_spec("""
+        archcost: 1
+        name: bad
+        input: [3, 8, 8]
+        layers:
+          - {type: relu}
+          - {type: conv, out: 4, kernel: 9}
+    """)
+    with pytest.raises(SpecError) as info:
+        archcost.load(path)
+    assert type(info.value).__name__ == "ShapeError"
+    assert "larger than the padded input" in str(info.value)
