@@ -229,3 +229,38 @@ def test_convnext_tiny_stages():
     rows = {r.name: r for r in m.costs().rows}
     assert rows["stage4.block1.norm"].params == 2 * 768
     assert rows["stage4.block1.layer_scale"].params == 768
+
+
+# ------------------------------------------------------------------ worked examples
+EXAMPLES = SPECS / "examples"
+
+
+def test_example_transposed_vs_resize_conv():
+    """The header's hand arithmetic: deconv 16·8·9·16 = 18,432 MACs; resize 0; conv after
+    resize 8·(9·16)·64 = 73,728 (4x); both 8x8x8 with 8·16·9 + 8 = 1,160 params."""
+    m = archcost.load(EXAMPLES / "transposed_vs_resize_conv.yaml")
+    rows = {r.name: r for r in m.costs().rows}
+    assert (rows["deconv"].macs, rows["resize"].macs, rows["resize_conv"].macs) == \
+        (18_432, 0, 73_728)
+    assert rows["deconv"].params == rows["resize_conv"].params == 1_160
+    assert shape_of(m, "deconv") == shape_of(m, "resize_conv") == (8, 8, 8)
+
+
+def test_example_convnext_block():
+    """The header's sums: params 4,800 + 192 + 37,248 + 36,960 + 96 = 79,296; MACs
+    14,751,744 + 2·115,605,504 = 245,962,752; layer norm 7·301,056 + 4·3,136 FLOPs."""
+    m = archcost.load(EXAMPLES / "convnext_block.yaml")
+    assert m.totals["params"] == 79_296
+    assert m.totals["macs"] == 245_962_752
+    rows = {r.name: r for r in m.costs().rows}
+    assert rows["norm"].flops == 2_119_936
+    assert rows["act"].flops == 6_021_120
+
+
+def test_explain_shows_the_transposed_conv_formula(capsys):
+    from archcost.cli import main
+    assert main(["explain", str(EXAMPLES / "transposed_vs_resize_conv.yaml"), "deconv"]) == 0
+    out = capsys.readouterr().out
+    assert "C_in·(C_out/g)·k·in = 16·8·(3·3)·(4·4) = 18,432" in out
+    assert "(n − 1)·s − 2p + d·(k − 1) + output_padding + 1" in out
+    assert "(4 − 1)·2 − 2 + 1·(3 − 1) + 1 + 1 = 8" in out
