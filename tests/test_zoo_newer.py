@@ -264,3 +264,19 @@ def test_explain_shows_the_transposed_conv_formula(capsys):
     assert "C_in·(C_out/g)·k·in = 16·8·(3·3)·(4·4) = 18,432" in out
     assert "(n − 1)·s − 2p + d·(k − 1) + output_padding + 1" in out
     assert "(4 − 1)·2 − 2 + 1·(3 − 1) + 1 + 1 = 8" in out
+
+
+def test_whatif_on_unet_keeps_the_new_kinds():
+    """Rewriting U-Net's 3x3 convs as separable leaves the up-convolutions, crops and
+    concats as they were: the flat spec round-trips every new kind's fields."""
+    m = model("unet", resolution=188)
+    result = m.whatif("separable")
+    before = {r.name: r for r in m.costs().rows}
+    after = {r.name: r for r in result.after.costs().rows}
+    for name in ("up4.upconv", "up1.upconv", "crop1", "cat1"):
+        assert after[name].kind == before[name].kind
+        assert after[name].macs == before[name].macs
+        assert after[name].params == before[name].params
+    assert shape_of(result.after, "head") == (2, 4, 4)
+    # the first 3x3 conv, 1 -> 64 at 186², becomes 1·9·186² + 64·1·186² MACs
+    assert after["enc1.conv1.dw"].macs + after["enc1.conv1.pw"].macs == (9 + 64) * 186 ** 2
