@@ -302,3 +302,23 @@ def test_html_reports_show_latency_when_given_a_runtime_profile():
     cmp = render_compare_report([model, archcost.load("specs/mobilenet_v2.yaml")],
                                 plotlyjs="cdn", profile=profile)
     assert "archcost-compare-latency" in cmp
+
+
+def test_a_residual_add_joins_the_conv_before_it_not_the_one_after():
+    # MobileNetV2's block boundary: conv b -> bn -> add(a) -> conv c. onnxruntime fuses
+    # the add into b's kernel; c's kernel, which the add alone feeds, must not claim it.
+    from onnx import helper
+    inits = [micro._weights("a.w", (16, 16, 1, 1), 0), micro._weights("b.w", (16, 16, 3, 3), 1),
+             micro._weights("c.w", (16, 16, 1, 1), 2)]
+    nodes = [helper.make_node("Conv", ["x", "a.w"], ["a"], name="a", kernel_shape=[1, 1]),
+             helper.make_node("Conv", ["a", "b.w"], ["b"], name="b", kernel_shape=[3, 3],
+                              pads=[1] * 4)]
+    nodes += micro.elementwise_nodes("batchnorm", "b", "bn", "bn", 16, inits, [])
+    nodes += micro.elementwise_nodes("add", "bn", "add", "add", 16, inits, ["a"])
+    nodes.append(helper.make_node("Conv", ["add", "c.w"], ["c"], name="c", kernel_shape=[1, 1]))
+    model = micro._model(nodes, [micro._value("x", (16, 14, 14))], micro._value("c", (16, 14, 14)),
+                         inits)
+    kernels = ort.profile_kernels(model, 1, warmup=0, runs=1)
+    by_head = {k.covers[0]: k.covers for k in kernels if k.covers}
+    assert by_head["b"] == ("b", "bn", "add")
+    assert by_head["c"] == ("c",)

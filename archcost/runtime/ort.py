@@ -316,15 +316,29 @@ def coverage(original: "onnx.ModelProto", optimized: "onnx.ModelProto"
             for n2, _ in opt_consumers.get(t, []):
                 frontier.extend(n2.output)
 
-    def fused_into(node: str, depth: int = 0) -> str | None:
-        if node in kernel_of:
-            return kernel_of[node]
-        if depth > 64:
+    kernel_op = {name: node.op_type for node, name in opt_nodes}
+
+    def op(node: str) -> str:
+        return str(original.graph.node[order[node]].op_type)
+
+    def fused_into(node: str) -> str | None:
+        # Follow single consumers to a node a kernel is named after; a node of the
+        # kernel's own op on the way is the kernel's head, and ``node`` lies before it.
+        path, current = [node], node
+        while current not in kernel_of and len(path) <= 64:
+            outs = [c for t in original.graph.node[order[current]].output
+                    for c in consumers.get(t, [])]
+            if len(outs) != 1:
+                return None
+            current = outs[0]
+            path.append(current)
+        if current not in kernel_of:
             return None
-        outs = [c for t in original.graph.node[order[node]].output for c in consumers.get(t, [])]
-        if len(outs) == 1:
-            return fused_into(outs[0], depth + 1)
-        return None
+        kernel = kernel_of[current]
+        if any(op(x) == kernel_op[kernel] for x in path[1:-1]) or \
+                (len(path) > 1 and op(path[-1]) == kernel_op[kernel]):
+            return None
+        return kernel
 
     covers: dict[str, list[str]] = defaultdict(list)
     assigned: dict[str, str] = {}
@@ -354,40 +368,64 @@ def node_names(model: "onnx.ModelProto") -> list[str]:
     return [n.name or f"{n.op_type}_{i}" for i, n in enumerate(model.graph.node)]
 
 
+class ProfiledSession:
+    """A session with onnxruntime's profiler on, run as often as wanted (interleaved with
+    other work), then read once: per-kernel medians and what each kernel covers."""
+
+    def __init__(self, model: bytes, threads: int, seed: int = 0):
+        self.model = model
+        self._tmp = tempfile.TemporaryDirectory(prefix="archcost-ort-")
+        self._optimized = os.path.join(self._tmp.name, "optimized.onnx")
+        self.session = open_session(model, threads,
+                                    profile_prefix=os.path.join(self._tmp.name, "profile"),
+                                    optimized_path=self._optimized)
+        self.feed = input_feed(self.session, seed)
+        self.runs = 0
+
+    def run(self, times: int = 1) -> None:
+        try:
+            for _ in range(times):
+                self.session.run(None, self.feed)
+        except Exception as exc:
+            raise runtime_error(exc, self.model) from None
+        self.runs += times
+
+    def kernels(self, skip: int = 0) -> list[Kernel]:
+        """Each kernel's median time over the runs after the first ``skip``, in the order
+        the runtime ran them; ends the profiling (call once)."""
+        onnx = import_onnx()
+        try:
+            trace = self.session.end_profiling()
+            events = json.loads(Path(trace).read_text(encoding="utf-8"))
+            optimized = onnx.load(self._optimized, load_external_data=False)
+        finally:
+            self.session = None
+            self._tmp.cleanup()
+        times = parse_profile(events, skip=skip)
+        covers = coverage(onnx.load_from_string(self.model), optimized)
+        # Profile names of unnamed nodes carry the runtime's internal index, not the
+        # saved position: match those by op type, in order.
+        unnamed_saved: dict[str, list[str]] = defaultdict(list)
+        for node, name in zip(optimized.graph.node, node_names(optimized)):
+            if not node.name:
+                unnamed_saved[node.op_type].append(name)
+        kernels = []
+        for name, (op, seconds) in times.items():
+            key = name
+            if name not in covers and unnamed_saved.get(op):
+                key = unnamed_saved[op].pop(0)
+            kernels.append(Kernel(name=name, op=op, measured_s=seconds,
+                                  covers=covers.get(key, ())))
+        return kernels
+
+
 def profile_kernels(model: bytes, threads: int, *, warmup: int = 2, runs: int = 10,
                     seed: int = 0) -> list[Kernel]:
     """Per-kernel median times from onnxruntime's profiler, with what each covers, in
     the order the runtime ran them."""
-    onnx = import_onnx()
-    with tempfile.TemporaryDirectory(prefix="archcost-ort-") as tmp:
-        optimized_path = os.path.join(tmp, "optimized.onnx")
-        session = open_session(model, threads, profile_prefix=os.path.join(tmp, "profile"),
-                               optimized_path=optimized_path)
-        feed = input_feed(session, seed)
-        try:
-            for _ in range(warmup + runs):
-                session.run(None, feed)
-        except Exception as exc:
-            raise runtime_error(exc, model) from None
-        trace = session.end_profiling()
-        events = json.loads(Path(trace).read_text(encoding="utf-8"))
-        optimized = onnx.load(optimized_path, load_external_data=False)
-    times = parse_profile(events, skip=warmup)
-    covers = coverage(onnx.load_from_string(model), optimized)
-    # Profile names of unnamed nodes carry the runtime's internal index, not the saved
-    # position: match those by op type, in order.
-    saved = node_names(optimized)
-    unnamed_saved: dict[str, list[str]] = defaultdict(list)
-    for node, name in zip(optimized.graph.node, saved):
-        if not node.name:
-            unnamed_saved[node.op_type].append(name)
-    kernels = []
-    for name, (op, seconds) in times.items():
-        key = name
-        if name not in covers and unnamed_saved.get(op):
-            key = unnamed_saved[op].pop(0)
-        kernels.append(Kernel(name=name, op=op, measured_s=seconds, covers=covers.get(key, ())))
-    return kernels
+    profiled = ProfiledSession(model, threads, seed)
+    profiled.run(warmup + runs)
+    return profiled.kernels(skip=warmup)
 
 
 # -- the drift probe -----------------------------------------------------------------------
