@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -31,8 +29,6 @@ from archcost.layers.base import Layer, Shape
 from archcost.layers.conv import ConvLike
 
 if TYPE_CHECKING:
-    import argparse
-
     import pandas as pd
 
     from archcost.model import Model
@@ -82,19 +78,6 @@ class Validation:
         import pandas as pd
         rows = [{**asdict(c), "ok": c.ok} for c in self.checks]
         return pd.DataFrame(rows).astype({"macs": "int64", "executed_macs": "int64"})
-
-
-def parse_size(text: str) -> int:
-    """``2G``, ``512M``, ``1.5GB``, ``100k`` or plain bytes -> bytes (powers of 1024).
-
-    >>> parse_size("512M"), parse_size("2G"), parse_size("1000")
-    (536870912, 2147483648, 1000)
-    """
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)i?b?\s*", text.lower())
-    if not match:
-        raise SpecError(f"--max-memory expects a size like 512M or 2G, got '{text}'.")
-    scale = 1024 ** " kmgt".index(match.group(2) or " ")
-    return int(float(match.group(1)) * scale)
 
 
 def available_memory() -> int:
@@ -327,101 +310,3 @@ def validate(model: "Model", *, batch: int = 1, seed: int = 0, max_memory: int |
     if keep_output:
         result.outputs = execution.outputs  # type: ignore[attr-defined]
     return result
-
-
-def keep_freed_memory() -> bool:
-    """Ask glibc's malloc to keep freed blocks (up to 32 MiB each) for reuse.
-
-    By default glibc hands large freed blocks back to the system, so every layer's
-    output lands on fresh pages and pays a page fault per 4 KiB (about 10,400 faults,
-    ~25 ms, per ResNet-50 pass here). The command line calls this once for `validate`
-    and `bench`; the library never does, because it changes the whole process's
-    allocator. Returns False where it does not apply (not glibc).
-    """
-    import ctypes
-    import ctypes.util
-    name = ctypes.util.find_library("c")
-    if not name or not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(name)
-        m_trim_threshold, m_mmap_threshold = -1, -3       # from glibc's malloc.h
-        return bool(libc.mallopt(m_mmap_threshold, 32 * 2**20)) and \
-            bool(libc.mallopt(m_trim_threshold, 2**30))
-    except (OSError, AttributeError):
-        return False
-
-
-class _LazyProgress:
-    """A rich progress bar that appears only after a second, and only on a terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.started = time.monotonic()
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __call__(self, done: int, total: int, name: str) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            if time.monotonic() - self.started < 1.0:
-                return
-            from rich.progress import Progress
-            self.bar = Progress(transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("running", total=total)
-        self.bar.update(self.task, completed=done, description=name[:40])
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-def run_validate_command(args: "argparse.Namespace") -> int:
-    """``archcost validate``: print per-layer checks and a verdict; 0 agree, 1 differ."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from archcost.cli import parse_sets
-    from archcost.model import load
-    from archcost.report.units import human, human_bytes
-
-    model = load(args.spec, **parse_sets(args.set))
-    limit = parse_size(args.max_memory) if args.max_memory else None
-    keep_freed_memory()
-    bar = _LazyProgress(sys.stdout.isatty())
-    try:
-        result = validate(model, batch=args.batch, seed=args.seed, max_memory=limit, progress=bar)
-    finally:
-        bar.close()
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-    table = Table(title=f"{escape(model.label)} — executed with NumPy, batch {args.batch}, "
-                        f"seed {args.seed}", title_justify="left", box=None,
-                  header_style="bold", pad_edge=False)
-    for col, just in (("layer", "left"), ("kind", "left"), ("shape", "left"),
-                      ("MACs", "right"), ("ms", "right"), ("check", "left")):
-        table.add_column(col, justify=just, no_wrap=True)
-    for c in result.checks:
-        shape = c.propagated_shape if c.propagated_shape == c.executed_shape else \
-            f"[red]{c.propagated_shape} ≠ executed {c.executed_shape}[/]"
-        macs = f"{c.macs:,}" if c.macs == c.executed_macs else \
-            f"[red]{c.macs:,} ≠ executed {c.executed_macs:,}[/]"
-        mark = "[green]ok[/]" if c.ok else "[bold red]MISMATCH[/]"
-        table.add_row(escape(c.name), c.kind, shape, macs, f"{c.seconds * 1e3:.2f}", mark)
-    console.print(table)
-    measured, analytic = result.measured_peak_bytes, result.analytic_peak_bytes
-    delta = (measured - analytic) / analytic * 100 if analytic else 0.0
-    console.print(f"peak live activations: measured {human_bytes(measured)} vs analytic "
-                  f"{human_bytes(analytic)} ({delta:+.1f}%); estimate before running "
-                  f"{human_bytes(result.estimated_bytes)}; total {result.seconds:.2f} s")
-    total = sum(c.executed_macs for c in result.checks)
-    if result.ok:
-        console.print(f"[bold green]OK[/]: all {len(result.checks)} layers agree — shapes and "
-                      f"{human(total)} MACs ({total:,}) confirmed by execution.")
-        return 0
-    bad = result.mismatches
-    console.print(f"[bold red]FAILED[/]: {len(bad)} of {len(result.checks)} layers differ: "
-                  + ", ".join(escape(c.name) for c in bad[:20]) + (" ..." if len(bad) > 20 else ""))
-    return 1

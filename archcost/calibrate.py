@@ -22,14 +22,12 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from archcost.roofline import Profile, profile_yaml
 
-DEFAULT_OUTPUT = Path("reports") / "this-machine.yaml"
 FULL = {"gemm_size": 2048, "copy_bytes": 256 * 2**20, "repeats": 5, "overhead_calls": 2000}
 QUICK = {"gemm_size": 1024, "copy_bytes": 64 * 2**20, "repeats": 3, "overhead_calls": 1000}
 
@@ -152,16 +150,3 @@ def calibration_comment(profile: Profile) -> str:
             "written.\n"
             "overhead_s: median time of one tiny NumPy call (np.add on one element).\n"
             "Use it with: archcost analyze SPEC --device THIS_FILE")
-
-
-def write_profile(profile: Profile, path: str | Path) -> Path:
-    """Write ``profile`` as commented YAML (atomically) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(profile_yaml(profile, calibration_comment(profile)), encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path

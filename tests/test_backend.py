@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 import archcost
-from archcost.backend import parse_size, prepare, run, validate
+from archcost.backend import prepare, run, validate
+from archcost.commands.options import parse_size
 from archcost.cli import main
 from archcost.errors import SpecError
 
@@ -237,15 +238,15 @@ def test_random_specs_execute_as_analysed(write_spec, text, batch):
 
 
 def test_progress_bar_only_on_a_terminal_and_after_a_second():
-    from archcost.backend import _LazyProgress
-    quiet = _LazyProgress(enabled=False)
+    from archcost.commands.output import LazyProgress
+    quiet = LazyProgress(enabled=False)
     quiet.started -= 5
     quiet(1, 10, "conv1")
     assert quiet.bar is None                      # stdout is not a terminal: silent
-    fast = _LazyProgress(enabled=True)
+    fast = LazyProgress(enabled=True)
     fast(1, 10, "conv1")
     assert fast.bar is None                       # under a second: no bar yet
-    slow = _LazyProgress(enabled=True)
+    slow = LazyProgress(enabled=True)
     slow.started -= 2
     slow(3, 10, "conv3")
     try:

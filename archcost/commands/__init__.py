@@ -1,0 +1,16 @@
+"""The command line's commands, one module each; the only layer that prints, parses
+command-line values or writes files other than reports.
+
+Each module defines ``register(subparsers, parents)``, which adds its sub-command and
+sets ``run(args) -> exit code`` as the parser default; :mod:`archcost.cli` dispatches.
+Heavy packages (numpy, pandas, plotly, rich) load inside ``run`` only for the commands
+that need them, so ``archcost analyze X --format json`` starts fast.
+"""
+
+from __future__ import annotations
+
+from archcost.commands import (analyze, bench, calibrate, compare, explain, export, import_,
+                               validate, whatif)
+
+COMMANDS = (analyze, compare, explain, whatif, validate, calibrate, bench, import_, export)
+"""In the order ``archcost --help`` lists them."""

@@ -1,0 +1,70 @@
+"""``archcost analyze``: the per-layer cost table of one spec, optionally an HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from archcost.commands.options import Parents, add_command, parse_sets
+from archcost.commands.output import default_report_path, write_atomically, wrote
+from archcost.model import load
+from archcost.report import latency, tables
+from archcost.roofline import estimate_rows, load_profile
+
+EPILOG = """examples:
+  archcost analyze specs/mobilenet_v1.yaml
+  archcost analyze specs/mobilenet_v1.yaml --set width=0.5 --set resolution=160
+  archcost analyze specs/resnet50.yaml --format json > resnet50.json
+  archcost analyze specs/shufflenet_v1.yaml --set groups=8 --format markdown
+  archcost analyze specs/mobilenet_v2.yaml --html          # reports/MobileNetV2.html
+  archcost analyze specs/vgg16.yaml --batch 32 --dtype float16
+  archcost analyze specs/shufflenet_v2.yaml --device this-machine   # + estimated time, bound
+  archcost analyze specs/mobilenet_v2.yaml --device jetson-nano-fp32 --format csv
+"""
+
+
+def register(sub: Any, parents: Parents) -> None:
+    p = add_command(sub, parents, "analyze",
+                    [parents.knobs, parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
+                    help="per-layer params, MACs, FLOPs and memory traffic",
+                    description="Count the cost of every layer of SPEC.", epilog=EPILOG)
+    p.add_argument("spec", help="the YAML spec")
+    p.add_argument("--html", nargs="?", const="", metavar="PATH",
+                   help="also write an HTML report (default reports/<name>.html)")
+    p.add_argument("--device", metavar="PROFILE",
+                   help="add roofline time estimates (estimated_s, bound) for a device profile: "
+                        "a bundled name (jetson-nano-fp32, ...), this-machine (measured now), "
+                        "or a profile YAML path; the HTML report gets a roofline chart")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load(args.spec, **parse_sets(args.set))
+    costs = model.costs(batch=args.batch, dtype=args.dtype)
+    profile = None
+    if args.device:  # before anything is written: a bad profile writes nothing
+        profile = load_profile(args.device)
+    path = None
+    if args.html is not None:
+        # plotly loads only when a report is written (start-up time)
+        from archcost.report.html import write_model_report
+
+        path = Path(args.html) if args.html else default_report_path(model.name)
+        write_atomically(path, lambda tmp: write_model_report(
+            model, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs,
+            profile=profile))
+    if profile is not None:
+        latency.print_estimates(model, costs, estimate_rows(costs.rows, profile), profile, args.format)
+    elif args.format == "json":
+        print(tables.to_json(model, costs))
+    elif args.format == "csv":
+        sys.stdout.write(tables.to_csv(costs))
+    elif args.format == "markdown":
+        print(tables.to_markdown(model, costs))
+    else:
+        tables.print_table(model, costs)
+    if path is not None:
+        wrote(path)
+    return 0

@@ -1,0 +1,54 @@
+"""``archcost bench``: each layer's measured NumPy time beside its roofline estimate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from archcost.commands.options import Parents, add_command, parse_sets, parse_size, positive_int
+from archcost.commands.output import LazyProgress, keep_freed_memory
+from archcost.model import load
+from archcost.report.latency import print_bench
+from archcost.roofline import load_profile
+
+EPILOG = """examples:
+  archcost bench specs/shufflenet_v2.yaml                      # estimated on this machine, measured now
+  archcost bench specs/mobilenet_v1.yaml --repeats 9 --device reports/this-machine.yaml
+  archcost bench specs/shufflenet_v1.yaml --set groups=8 --format csv > shufflenet_g8.csv
+"""
+
+
+def register(sub: Any, parents: Parents) -> None:
+    p = add_command(sub, parents, "bench",
+                    [parents.knobs, parents.fmt, parents.seeded, parents.batch],
+                    help="measure each layer's NumPy time beside its roofline estimate",
+                    description="Run SPEC in the NumPy backend (the executor's weights and "
+                                "input), time every layer (one warm-up pass, then the median of "
+                                "--repeats passes), put the roofline estimate beside it, and "
+                                "report the Spearman rank correlation of estimated and of "
+                                "MACs-only against measured per-layer time.", epilog=EPILOG)
+    p.add_argument("spec")
+    p.add_argument("--repeats", type=positive_int, default=5,
+                   help="timed passes; each layer's time is their median (default 5)")
+    p.add_argument("--device", metavar="PROFILE", default="this-machine",
+                   help="profile for the estimates (default this-machine: a quick calibration "
+                        "of the machine being measured)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from archcost.bench import run as bench_run  # numpy loads only for the commands that run it
+
+    model = load(args.spec, **parse_sets(args.set))
+    profile = load_profile(args.device)
+    keep_freed_memory()  # time layers as a long-running process would run them
+    bar = LazyProgress(sys.stdout.isatty())
+    try:
+        result = bench_run(model, profile=profile, repeats=args.repeats, batch=args.batch,
+                           seed=args.seed, progress=bar,
+                           max_memory=parse_size(args.max_memory) if args.max_memory else None)
+    finally:
+        bar.close()
+    print_bench(result, args.format)
+    return 0

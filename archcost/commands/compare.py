@@ -1,0 +1,57 @@
+"""``archcost compare``: the totals of several specs or knob settings, ratios to the first."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from archcost.commands.options import Parents, add_command
+from archcost.commands.output import default_report_path, write_atomically, wrote
+from archcost.errors import SpecError
+from archcost.model import load
+
+EPILOG = """examples:
+  archcost compare specs/mobilenet_v1.yaml specs/shufflenet_v2.yaml
+  archcost compare specs/mobilenet_v1.yaml@width=0.5 specs/mobilenet_v1.yaml@resolution=128
+  archcost compare specs/mobilenet_v1.yaml specs/mobilenet_v2.yaml \\
+      specs/shufflenet_v1.yaml specs/shufflenet_v2.yaml --html reports/mobilenet_vs_shufflenet.html
+"""
+
+
+def register(sub: Any, parents: Parents) -> None:
+    p = add_command(sub, parents, "compare",
+                    [parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
+                    help="several specs or knob settings side by side",
+                    description="Compare totals of several models; SPEC@k=v,... sets knobs.",
+                    epilog=EPILOG)
+    p.add_argument("specs", nargs="+", metavar="SPEC[@k=v,...]")
+    p.add_argument("--html", nargs="?", const="", metavar="PATH",
+                   help="also write an HTML compare report (default reports/compare.html)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # pandas (and plotly for --html) load only for this command (start-up time)
+    from archcost.report.compare import compare_totals, parse_model_arg
+    from archcost.report.tables import print_compare
+
+    models = []
+    for text in args.specs:
+        try:
+            path, knobs = parse_model_arg(text)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
+        models.append(load(path, **knobs))
+    totals = compare_totals(models, batch=args.batch, dtype=args.dtype)
+    report = None
+    if args.html is not None:
+        from archcost.report.html import write_compare_report
+
+        report = Path(args.html) if args.html else default_report_path("compare")
+        write_atomically(report, lambda tmp: write_compare_report(
+            models, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs))
+    print_compare(totals, args.format)
+    if report is not None:
+        wrote(report)
+    return 0
