@@ -23,6 +23,7 @@ def compare(specs: list[Any], *, batch: int = 1, dtype: str = "float32") -> "pd.
     """Tidy per-layer DataFrame of several models (``"spec.yaml@width=0.5"`` or Models),
     with a ``model`` column."""
     from archcost.report.compare import compare as _compare, parse_model_arg
+
     models = []
     for spec in specs:
         if isinstance(spec, Model):

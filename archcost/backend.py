@@ -76,6 +76,7 @@ class Validation:
 
     def frame(self) -> "pd.DataFrame":
         import pandas as pd
+
         rows = [{**asdict(c), "ok": c.ok} for c in self.checks]
         return pd.DataFrame(rows).astype({"macs": "int64", "executed_macs": "int64"})
 
@@ -92,7 +93,7 @@ def available_memory() -> int:
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
-        return 4 * 1024 ** 3
+        return 4 * 1024**3
 
 
 def estimate_peak_bytes(model: "Model", batch: int) -> int:
@@ -103,11 +104,12 @@ def estimate_peak_bytes(model: "Model", batch: int) -> int:
     for name in model.layers:
         a = g.nodes[name]
         layer: Layer = a["layer"]
-        weights = sum(math.prod(s) for s in layer.weight_shapes(a["input_shapes"]).values()) + \
-            sum(math.prod(s) for s in layer.buffer_shapes(a["input_shapes"]).values())
-        scratch = 2 * a["in_elements"] * batch            # a padded copy, a layout copy
+        weights = sum(math.prod(s) for s in layer.weight_shapes(a["input_shapes"]).values()) + sum(
+            math.prod(s) for s in layer.buffer_shapes(a["input_shapes"]).values()
+        )
+        scratch = 2 * a["in_elements"] * batch  # a padded copy, a layout copy
         if isinstance(layer, ConvLike):
-            geo = layer.geometry(a["input_shapes"][0])      # im2col columns
+            geo = layer.geometry(a["input_shapes"][0])  # im2col columns
             scratch += batch * geo.c_in * geo.k * geo.out_numel
         worst = max(worst, weights + scratch)
     return FLOAT_BYTES * worst + model.costs(batch=batch).totals["peak_activation_bytes"]
@@ -124,8 +126,9 @@ def draw_input(model: "Model", batch: int, rng: np.random.Generator) -> np.ndarr
     return rng.standard_normal((batch, *model.input_shape), dtype=np.float32)
 
 
-def prepare(model: "Model", *, batch: int = 1,
-            seed: int = 0) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
+def prepare(
+    model: "Model", *, batch: int = 1, seed: int = 0
+) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
     """The input and every layer's weights, drawn up front in the executor's order.
 
     The draws equal the ones :func:`validate` makes with the same seed (the input
@@ -146,8 +149,10 @@ def prepare(model: "Model", *, batch: int = 1,
     rng = np.random.default_rng(seed)
     x = draw_input(model, batch, rng)
     g = model.graph
-    return x, {name: g.nodes[name]["layer"].init_weights(g.nodes[name]["input_shapes"], rng)
-               for name in model.layers}
+    return x, {
+        name: g.nodes[name]["layer"].init_weights(g.nodes[name]["input_shapes"], rng)
+        for name in model.layers
+    }
 
 
 class _DrawnWeights(Mapping[str, dict[str, np.ndarray]]):
@@ -193,20 +198,33 @@ class Execution:
     peak_bytes: int
 
 
-def _donatable(value: Any, src: str, port: int | None, a: dict[str, Any],
-               remaining: dict[str, int]) -> bool:
+def _donatable(
+    value: Any, src: str, port: int | None, a: dict[str, Any], remaining: dict[str, int]
+) -> bool:
     """May this layer write its output into its first input? Only when no later
     layer reads that input, it is not the caller's network input (a bench reuses it)
     and it is a plain float32 array owning its memory (not a split's view)."""
-    return (src != INPUT and port is None and remaining[src] == 1
-            and a["inputs"].count(src) == 1 and isinstance(value, np.ndarray)
-            and value.base is None and value.dtype == np.float32
-            and value.flags.c_contiguous and value.flags.writeable)
+    return (
+        src != INPUT
+        and port is None
+        and remaining[src] == 1
+        and a["inputs"].count(src) == 1
+        and isinstance(value, np.ndarray)
+        and value.base is None
+        and value.dtype == np.float32
+        and value.flags.c_contiguous
+        and value.flags.writeable
+    )
 
 
-def run(model: "Model", x: np.ndarray, weights: Mapping[str, dict[str, np.ndarray]], *,
-        progress: Callable[[int, int, str], None] | None = None,
-        inplace: bool = False) -> Execution:
+def run(
+    model: "Model",
+    x: np.ndarray,
+    weights: Mapping[str, dict[str, np.ndarray]],
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+    inplace: bool = False,
+) -> Execution:
     """One forward pass over ``x``, freeing each tensor after its last consumer.
 
     Only each layer's ``forward`` call is timed; fetching its weights is not.
@@ -242,18 +260,24 @@ def run(model: "Model", x: np.ndarray, weights: Mapping[str, dict[str, np.ndarra
             xs.append(value[port] if isinstance(value, list) else value)
         w = weights[name]
         layer = a["layer"]
-        donate = inplace and layer.inplace and _donatable(
-            xs[0], a["inputs"][0], a["ports"][0], a, remaining)
+        donate = (
+            inplace
+            and layer.inplace
+            and _donatable(xs[0], a["inputs"][0], a["ports"][0], a, remaining)
+        )
         t0 = clock()
         y, mults = layer.forward(xs, w, out=xs[0]) if donate else layer.forward(xs, w)
         seconds = clock() - t0
         del w
         values[name] = y
-        if not donate:        # a donated input's buffer is the output's: counted once
+        if not donate:  # a donated input's buffer is the output's: counted once
             live += sum(v.nbytes for v in y) if isinstance(y, list) else y.nbytes
         peak = max(peak, live)
-        ran.append(LayerRun(name=name, executed_shape=_shape_text(y),
-                            executed_macs=int(mults), seconds=seconds))
+        ran.append(
+            LayerRun(
+                name=name, executed_shape=_shape_text(y), executed_macs=int(mults), seconds=seconds
+            )
+        )
         for src in set(a["inputs"]):
             remaining[src] -= 1
             if remaining[src] == 0:
@@ -266,9 +290,15 @@ def run(model: "Model", x: np.ndarray, weights: Mapping[str, dict[str, np.ndarra
     return Execution(outputs=values, layers=ran, peak_bytes=peak)
 
 
-def validate(model: "Model", *, batch: int = 1, seed: int = 0, max_memory: int | None = None,
-             progress: Callable[[int, int, str], None] | None = None,
-             keep_output: bool = False) -> Validation:
+def validate(
+    model: "Model",
+    *,
+    batch: int = 1,
+    seed: int = 0,
+    max_memory: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    keep_output: bool = False,
+) -> Validation:
     """Run ``model`` on seeded random input; compare shapes and MACs per layer.
 
     Args:
@@ -286,11 +316,12 @@ def validate(model: "Model", *, batch: int = 1, seed: int = 0, max_memory: int |
     limit = max_memory if max_memory is not None else available_memory() // 2
     estimate = estimate_peak_bytes(model, batch)
     if estimate > limit:
-        raise SpecError(f"running {model.label} at batch {batch} needs about "
-                        f"{estimate / 2**20:,.0f} MiB, over the limit of {limit / 2**20:,.0f} MiB; "
-                        "refused before allocating anything.",
-                        hint="Lower --batch or the resolution (--set resolution=...), or raise "
-                             "--max-memory.")
+        raise SpecError(
+            f"running {model.label} at batch {batch} needs about "
+            f"{estimate / 2**20:,.0f} MiB, over the limit of {limit / 2**20:,.0f} MiB; "
+            "refused before allocating anything.",
+            hint="Lower --batch or the resolution (--set resolution=...), or raise --max-memory.",
+        )
     g = model.graph
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
@@ -299,14 +330,27 @@ def validate(model: "Model", *, batch: int = 1, seed: int = 0, max_memory: int |
     checks = []
     for r in execution.layers:
         a = g.nodes[r.name]
-        checks.append(LayerCheck(name=r.name, kind=a["kind"],
-                                 propagated_shape="; ".join(str(s) for s in a["output_shapes"]),
-                                 executed_shape=r.executed_shape, macs=batch * a["macs"],
-                                 executed_macs=r.executed_macs, seconds=r.seconds))
-    result = Validation(model=model.label, batch=batch, seed=seed, checks=checks,
-                        measured_peak_bytes=execution.peak_bytes,
-                        analytic_peak_bytes=model.costs(batch=batch).totals["peak_activation_bytes"],
-                        estimated_bytes=estimate, seconds=time.perf_counter() - started)
+        checks.append(
+            LayerCheck(
+                name=r.name,
+                kind=a["kind"],
+                propagated_shape="; ".join(str(s) for s in a["output_shapes"]),
+                executed_shape=r.executed_shape,
+                macs=batch * a["macs"],
+                executed_macs=r.executed_macs,
+                seconds=r.seconds,
+            )
+        )
+    result = Validation(
+        model=model.label,
+        batch=batch,
+        seed=seed,
+        checks=checks,
+        measured_peak_bytes=execution.peak_bytes,
+        analytic_peak_bytes=model.costs(batch=batch).totals["peak_activation_bytes"],
+        estimated_bytes=estimate,
+        seconds=time.perf_counter() - started,
+    )
     if keep_output:
         result.outputs = execution.outputs  # type: ignore[attr-defined]
     return result

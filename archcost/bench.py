@@ -95,25 +95,37 @@ class BenchResult:
             "estimate_vs_measured": spearman([t.estimated_s for t in self.layers], measured),
             "macs_vs_measured": spearman([t.macs for t in self.layers], measured),
             "estimate_vs_measured_mac_layers": spearman(
-                [t.estimated_s for t in with_macs], [t.measured_s for t in with_macs]),
+                [t.estimated_s for t in with_macs], [t.measured_s for t in with_macs]
+            ),
             "macs_vs_measured_mac_layers": spearman(
-                [t.macs for t in with_macs], [t.measured_s for t in with_macs]),
+                [t.macs for t in with_macs], [t.measured_s for t in with_macs]
+            ),
         }
 
     def summary(self) -> dict[str, Any]:
         """Totals and correlations as plain values (the JSON output's head)."""
-        return {"model": self.model, "batch": self.batch, "repeats": self.repeats,
-                "device": self.profile.summary(), "layers": len(self.layers),
-                "macs": self.macs, "estimated_s": self.estimated_total_s,
-                "measured_s": self.measured_total_s, "pass_s": self.pass_seconds,
-                "load_before": self.load_before, "cpus": self.cpus,
-                "spearman": self.correlations()}
+        return {
+            "model": self.model,
+            "batch": self.batch,
+            "repeats": self.repeats,
+            "device": self.profile.summary(),
+            "layers": len(self.layers),
+            "macs": self.macs,
+            "estimated_s": self.estimated_total_s,
+            "measured_s": self.measured_total_s,
+            "pass_s": self.pass_seconds,
+            "load_before": self.load_before,
+            "cpus": self.cpus,
+            "spearman": self.correlations(),
+        }
 
     def frame(self) -> "pd.DataFrame":
         """One row per layer; ``.attrs`` holds :meth:`summary`."""
         import pandas as pd
-        df = pd.DataFrame([asdict(t) for t in self.layers],
-                          columns=[f for f in LayerTiming.__dataclass_fields__])
+
+        df = pd.DataFrame(
+            [asdict(t) for t in self.layers], columns=[f for f in LayerTiming.__dataclass_fields__]
+        )
         df = df.astype({"macs": "int64", "memory_access": "int64"})
         df.attrs.update(self.summary())
         return df
@@ -162,9 +174,17 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 # -- measurement -----------------------------------------------------------------------
-def run(model: "Model | str | Path", *, profile: Profile | str | None = None, repeats: int = 5,
-        warmup: int = 1, batch: int = 1, seed: int = 0, max_memory: int | None = None,
-        progress: Callable[[int, int, str], None] | None = None) -> BenchResult:
+def run(
+    model: "Model | str | Path",
+    *,
+    profile: Profile | str | None = None,
+    repeats: int = 5,
+    warmup: int = 1,
+    batch: int = 1,
+    seed: int = 0,
+    max_memory: int | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> BenchResult:
     """Time every layer of ``model`` in the NumPy backend and estimate it on ``profile``.
 
     Args:
@@ -185,11 +205,13 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
     """
     from archcost.model import Model, load
     from archcost.roofline import THIS_MACHINE, load_profile
+
     if not isinstance(model, Model):
         model = load(model)
     if repeats < 1 or warmup < 0:
-        raise SpecError(f"bench needs repeats >= 1 and warmup >= 0, got repeats={repeats}, "
-                        f"warmup={warmup}.")
+        raise SpecError(
+            f"bench needs repeats >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}."
+        )
     device = profile if isinstance(profile, Profile) else load_profile(profile or THIS_MACHINE)
     g = model.graph
     layers = model.layers
@@ -197,21 +219,23 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
     needed = estimate_peak_bytes(model, batch) + weight_bytes
     limit = max_memory if max_memory is not None else available_memory() // 2
     if needed > limit:
-        raise SpecError(f"benchmarking {model.label} at batch {batch} needs about "
-                        f"{needed / 2**20:,.0f} MiB (all weights stay allocated), over the limit "
-                        f"of {limit / 2**20:,.0f} MiB; refused before allocating anything.",
-                        hint="Lower --batch or the resolution (--set resolution=...).")
+        raise SpecError(
+            f"benchmarking {model.label} at batch {batch} needs about "
+            f"{needed / 2**20:,.0f} MiB (all weights stay allocated), over the limit "
+            f"of {limit / 2**20:,.0f} MiB; refused before allocating anything.",
+            hint="Lower --batch or the resolution (--set resolution=...).",
+        )
     load_before = _load_average()
-    x0, weights = prepare(model, batch=batch, seed=seed)    # validate's tensors
+    x0, weights = prepare(model, batch=batch, seed=seed)  # validate's tensors
     times: list[list[float]] = [[] for _ in layers]
     passes: list[float] = []
     total = warmup + repeats
     gc_was_enabled = gc.isenabled()
-    gc.disable()                 # a collection inside a timed call is noise, not the layer
+    gc.disable()  # a collection inside a timed call is noise, not the layer
     try:
         for p in range(total):
             started = time.perf_counter()
-            executed = execute(model, x0, weights, inplace=True)   # as frameworks run
+            executed = execute(model, x0, weights, inplace=True)  # as frameworks run
             if p >= warmup:
                 passes.append(time.perf_counter() - started)
                 for i, layer in enumerate(executed.layers):
@@ -223,13 +247,29 @@ def run(model: "Model | str | Path", *, profile: Profile | str | None = None, re
         if gc_was_enabled:
             gc.enable()
     estimates = estimate(model, device, batch=batch)
-    rows = [LayerTiming(name=e.name, kind=e.kind, macs=e.macs, memory_access=e.memory_access,
-                        estimated_s=e.seconds, bound=e.bound,
-                        measured_s=statistics.median(ts), min_s=min(ts))
-            for e, ts in zip(estimates, times)]
-    return BenchResult(model=model.label, batch=batch, repeats=repeats, profile=device,
-                       layers=rows, pass_seconds=statistics.median(passes),
-                       load_before=load_before, cpus=os.cpu_count() or 1)
+    rows = [
+        LayerTiming(
+            name=e.name,
+            kind=e.kind,
+            macs=e.macs,
+            memory_access=e.memory_access,
+            estimated_s=e.seconds,
+            bound=e.bound,
+            measured_s=statistics.median(ts),
+            min_s=min(ts),
+        )
+        for e, ts in zip(estimates, times)
+    ]
+    return BenchResult(
+        model=model.label,
+        batch=batch,
+        repeats=repeats,
+        profile=device,
+        layers=rows,
+        pass_seconds=statistics.median(passes),
+        load_before=load_before,
+        cpus=os.cpu_count() or 1,
+    )
 
 
 def _load_average() -> float:

@@ -38,7 +38,7 @@ def measure_gemm(n: int, repeats: int) -> float:
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
     c = np.empty((n, n), np.float32)
-    np.matmul(a, b, out=c)                       # warm-up: threads started, pages touched
+    np.matmul(a, b, out=c)  # warm-up: threads started, pages touched
     best = min(_timed(lambda: np.matmul(a, b, out=c)) for _ in range(repeats))
     return n**3 / best
 
@@ -49,7 +49,7 @@ def measure_copy(nbytes: int, repeats: int) -> float:
     n = max(nbytes // 4, 1)
     src = np.ones(n, np.float32)
     dst = np.empty(n, np.float32)
-    np.copyto(dst, src)                          # warm-up: first touch of dst
+    np.copyto(dst, src)  # warm-up: first touch of dst
     best = min(_timed(lambda: np.copyto(dst, src)) for _ in range(repeats))
     return 2 * src.nbytes / best
 
@@ -95,14 +95,26 @@ def machine_info() -> dict[str, Any]:
     except Exception:  # the config layout differs between NumPy versions
         pass
     threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    return {"date": _dt.date.today().isoformat(), "cpu": cpu_model(),
-            "logical_cpus": os.cpu_count() or 0, "blas_threads": threads or "default",
-            "numpy": np.__version__, "blas": blas, "python": platform.python_version()}
+    return {
+        "date": _dt.date.today().isoformat(),
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count() or 0,
+        "blas_threads": threads or "default",
+        "numpy": np.__version__,
+        "blas": blas,
+        "python": platform.python_version(),
+    }
 
 
-def calibrate(*, quick: bool = False, name: str = "this-machine", gemm_size: int | None = None,
-              copy_bytes: int | None = None, repeats: int | None = None,
-              overhead_calls: int | None = None) -> Profile:
+def calibrate(
+    *,
+    quick: bool = False,
+    name: str = "this-machine",
+    gemm_size: int | None = None,
+    copy_bytes: int | None = None,
+    repeats: int | None = None,
+    overhead_calls: int | None = None,
+) -> Profile:
     """Measure this machine and return its profile.
 
     Args:
@@ -122,14 +134,26 @@ def calibrate(*, quick: bool = False, name: str = "this-machine", gemm_size: int
     bandwidth = measure_copy(nbytes, reps)
     overhead = measure_overhead(calls, reps)
     info = machine_info()
-    source = (f"measured by archcost calibrate on {info['date']}: {info['cpu']}, "
-              f"{info['logical_cpus']} logical CPUs, numpy {info['numpy']} ({info['blas']})")
-    measured = {**info, "gemm_size": n, "copy_bytes": nbytes, "repeats": reps,
-                "overhead_calls": calls}
+    source = (
+        f"measured by archcost calibrate on {info['date']}: {info['cpu']}, "
+        f"{info['logical_cpus']} logical CPUs, numpy {info['numpy']} ({info['blas']})"
+    )
+    measured = {
+        **info,
+        "gemm_size": n,
+        "copy_bytes": nbytes,
+        "repeats": reps,
+        "overhead_calls": calls,
+    }
     # Four significant digits: more than the timings resolve, and what the YAML keeps.
-    return Profile(name=name, source=source, peak_macs_per_s=_sig(peak),
-                   bandwidth_bytes_per_s=_sig(bandwidth), overhead_s=_sig(overhead),
-                   measured=measured)
+    return Profile(
+        name=name,
+        source=source,
+        peak_macs_per_s=_sig(peak),
+        bandwidth_bytes_per_s=_sig(bandwidth),
+        overhead_s=_sig(overhead),
+        measured=measured,
+    )
 
 
 def _sig(x: float) -> float:
@@ -143,10 +167,12 @@ def _sig(x: float) -> float:
 
 def calibration_comment(profile: Profile) -> str:
     """The comment written above a calibrated profile: what each number means."""
-    return (f"Device profile for archcost's roofline model ({profile.name}).\n"
-            f"{profile.source}.\n"
-            "peak_macs_per_s: best float32 square np.matmul, n^3 MACs per call (BLAS threads).\n"
-            "bandwidth_bytes_per_s: best np.copyto of a large float32 array, bytes read + "
-            "written.\n"
-            "overhead_s: median time of one tiny NumPy call (np.add on one element).\n"
-            "Use it with: archcost analyze SPEC --device THIS_FILE")
+    return (
+        f"Device profile for archcost's roofline model ({profile.name}).\n"
+        f"{profile.source}.\n"
+        "peak_macs_per_s: best float32 square np.matmul, n^3 MACs per call (BLAS threads).\n"
+        "bandwidth_bytes_per_s: best np.copyto of a large float32 array, bytes read + "
+        "written.\n"
+        "overhead_s: median time of one tiny NumPy call (np.add on one element).\n"
+        "Use it with: archcost analyze SPEC --device THIS_FILE"
+    )

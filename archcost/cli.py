@@ -21,8 +21,10 @@ from archcost.errors import ArchcostError
 def build_parser() -> argparse.ArgumentParser:
     """The ``archcost`` parser with every command's sub-parser."""
     parser = argparse.ArgumentParser(
-        prog="archcost", description="What a convolutional network costs, layer by layer, and why.",
-        epilog="Run 'archcost COMMAND --help' for a command's options and examples.")
+        prog="archcost",
+        description="What a convolutional network costs, layer by layer, and why.",
+        epilog="Run 'archcost COMMAND --help' for a command's options and examples.",
+    )
     parser.add_argument("--traceback", action="store_true", help="show the Python stack on errors")
     parser.add_argument("--version", action="version", version=f"archcost {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so, briefly
         if args.traceback:
             raise
-        print(f"archcost: internal error: {type(exc).__name__}: {exc} "
-              "(run with --traceback and report it)", file=sys.stderr)
+        print(
+            f"archcost: internal error: {type(exc).__name__}: {exc} "
+            "(run with --traceback and report it)",
+            file=sys.stderr,
+        )
         return 1

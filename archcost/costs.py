@@ -36,17 +36,26 @@ import networkx as nx
 from archcost.errors import SpecError, did_you_mean
 from archcost.layers.base import Formula, formula
 
-CONVENTIONS = ("Per sample × batch. params: trainable (conv/linear weights + bias, BN γβ); "
-               "MACs: multiply-accumulates of conv (C_out·C_in/g·k·out, padding counted) and "
-               "linear (in·out), 0 elsewhere; FLOPs: multiplies and adds counted separately; "
-               "memory: bytes read + written (inputs, weights, outputs).")
+CONVENTIONS = (
+    "Per sample × batch. params: trainable (conv/linear weights + bias, BN γβ); "
+    "MACs: multiply-accumulates of conv (C_out·C_in/g·k·out, padding counted) and "
+    "linear (in·out), 0 elsewhere; FLOPs: multiplies and adds counted separately; "
+    "memory: bytes read + written (inputs, weights, outputs)."
+)
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 COUNT_COLUMNS = ["params", "macs", "flops", "memory_access", "activations", "buffers"]
 COLUMNS = ["name", "kind", "inputs", "input_shapes", "output_shape", *COUNT_COLUMNS]
-TOTAL_KEYS = ["params", "macs", "flops", "memory_access", "activations",
-              "peak_activation_bytes", "buffers"]
+TOTAL_KEYS = [
+    "params",
+    "macs",
+    "flops",
+    "memory_access",
+    "activations",
+    "peak_activation_bytes",
+    "buffers",
+]
 
 
 @dataclass(frozen=True)
@@ -71,8 +80,9 @@ class CostRow:
         row["inputs"] = list(self.inputs)
         row["input_shapes"] = [list(s) for s in self.input_shapes]
         shape = self.output_shape
-        row["output_shape"] = [list(s) for s in shape] if shape and isinstance(shape[0], tuple) \
-            else list(shape)
+        row["output_shape"] = (
+            [list(s) for s in shape] if shape and isinstance(shape[0], tuple) else list(shape)
+        )
         return row
 
 
@@ -90,11 +100,21 @@ def dtype_bytes(dtype: str) -> int:
     try:
         return DTYPE_BYTES[dtype]
     except KeyError:
-        raise SpecError(f"unknown dtype '{dtype}'.", hint=did_you_mean(dtype, DTYPE_BYTES)) from None
+        raise SpecError(
+            f"unknown dtype '{dtype}'.", hint=did_you_mean(dtype, DTYPE_BYTES)
+        ) from None
 
 
-def memory_access(*, is_view: bool, nbytes: int, batch: int, in_elements: int,
-                  out_elements: int, params: int, buffers: int) -> int:
+def memory_access(
+    *,
+    is_view: bool,
+    nbytes: int,
+    batch: int,
+    in_elements: int,
+    out_elements: int,
+    params: int,
+    buffers: int,
+) -> int:
     """Bytes read and written by one layer (the convention above; 0 for a view).
 
     >>> memory_access(is_view=False, nbytes=4, batch=1, in_elements=147, out_elements=75,
@@ -106,17 +126,33 @@ def memory_access(*, is_view: bool, nbytes: int, batch: int, in_elements: int,
     return nbytes * (batch * (in_elements + out_elements) + params + buffers)
 
 
-def memory_formula(*, is_view: bool, nbytes: int, batch: int, in_elements: int,
-                   out_elements: int, params: int, buffers: int) -> Formula:
+def memory_formula(
+    *,
+    is_view: bool,
+    nbytes: int,
+    batch: int,
+    in_elements: int,
+    out_elements: int,
+    params: int,
+    buffers: int,
+) -> Formula:
     """:func:`memory_access` as an explained :class:`Formula` (``archcost explain``)."""
     if is_view:
         return formula("memory", "0 (a view: nothing is moved)", "0")
-    row = formula("memory", "bytes·(batch·(in + out) + params + buffers)",
-                  f"{nbytes}·({batch}·({in_elements:,} + {out_elements:,}) + {params:,} + "
-                  f"{buffers:,})")
-    assert row.value == memory_access(is_view=is_view, nbytes=nbytes, batch=batch,
-                                      in_elements=in_elements, out_elements=out_elements,
-                                      params=params, buffers=buffers)
+    row = formula(
+        "memory",
+        "bytes·(batch·(in + out) + params + buffers)",
+        f"{nbytes}·({batch}·({in_elements:,} + {out_elements:,}) + {params:,} + {buffers:,})",
+    )
+    assert row.value == memory_access(
+        is_view=is_view,
+        nbytes=nbytes,
+        batch=batch,
+        in_elements=in_elements,
+        out_elements=out_elements,
+        params=params,
+        buffers=buffers,
+    )
     return row
 
 
@@ -125,8 +161,14 @@ def annotate(graph: nx.DiGraph) -> None:
     for _, attrs in graph.nodes(data=True):
         layer = attrs["layer"]
         if layer is None:
-            attrs.update(params=0, macs=0, flops=0, buffers=0, in_elements=0,
-                         activations=attrs["output_shapes"][0].numel)
+            attrs.update(
+                params=0,
+                macs=0,
+                flops=0,
+                buffers=0,
+                in_elements=0,
+                activations=attrs["output_shapes"][0].numel,
+            )
             continue
         ins = attrs["input_shapes"]
         attrs["params"] = layer.params(ins)
@@ -137,8 +179,9 @@ def annotate(graph: nx.DiGraph) -> None:
         attrs["in_elements"] = sum(s.numel for s in ins)
 
 
-def compute(graph: nx.DiGraph, order: list[str], *, batch: int = 1,
-            dtype: str = "float32") -> Costs:
+def compute(
+    graph: nx.DiGraph, order: list[str], *, batch: int = 1, dtype: str = "float32"
+) -> Costs:
     """Cost rows (network order, input node excluded) and totals.
 
     Args:
@@ -155,16 +198,31 @@ def compute(graph: nx.DiGraph, order: list[str], *, batch: int = 1,
         a = graph.nodes[name]
         if a["layer"] is None:
             continue
-        traffic = memory_access(is_view=a["layer"].is_view, nbytes=nbytes, batch=batch,
-                                in_elements=a["in_elements"], out_elements=a["activations"],
-                                params=a["params"], buffers=a["buffers"])
+        traffic = memory_access(
+            is_view=a["layer"].is_view,
+            nbytes=nbytes,
+            batch=batch,
+            in_elements=a["in_elements"],
+            out_elements=a["activations"],
+            params=a["params"],
+            buffers=a["buffers"],
+        )
         out = a["output_shapes"]
-        rows.append(CostRow(
-            name=name, kind=a["kind"], inputs=tuple(a["inputs"]),
-            input_shapes=tuple(s.dims for s in a["input_shapes"]),
-            output_shape=out[0].dims if len(out) == 1 else tuple(s.dims for s in out),
-            params=a["params"], macs=batch * a["macs"], flops=batch * a["flops"],
-            memory_access=traffic, activations=batch * a["activations"], buffers=a["buffers"]))
+        rows.append(
+            CostRow(
+                name=name,
+                kind=a["kind"],
+                inputs=tuple(a["inputs"]),
+                input_shapes=tuple(s.dims for s in a["input_shapes"]),
+                output_shape=out[0].dims if len(out) == 1 else tuple(s.dims for s in out),
+                params=a["params"],
+                macs=batch * a["macs"],
+                flops=batch * a["flops"],
+                memory_access=traffic,
+                activations=batch * a["activations"],
+                buffers=a["buffers"],
+            )
+        )
     totals = dict.fromkeys(COUNT_COLUMNS, 0)
     for r in rows:
         for key in COUNT_COLUMNS:
@@ -181,10 +239,10 @@ def peak_live_elements(graph: nx.DiGraph, order: list[str]) -> int:
     inputs and outputs are both live.
     """
     nodes = graph.nodes
-    last_use = dict.fromkeys(order, len(order))     # outputs stay live to the end
+    last_use = dict.fromkeys(order, len(order))  # outputs stay live to the end
     for step, name in enumerate(order):
         for src in nodes[name]["inputs"]:
-            last_use[src] = step                     # steps grow: the last write wins
+            last_use[src] = step  # steps grow: the last write wins
     frees: dict[int, list[str]] = {}
     for name, step in last_use.items():
         frees.setdefault(step, []).append(name)

@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-MAX_SHOWN_CHARS = 80        # a quoted user string is cut after this many characters
-MAX_SHOWN_ITEMS = 8         # a longer list or mapping is summarised by its length
-MAX_MESSAGE_CHARS = 2000    # the last guard on a message's length
-MAX_SHOWN_INT_BITS = 256    # larger integers are summarised by their digit count
+MAX_SHOWN_CHARS = 80  # a quoted user string is cut after this many characters
+MAX_SHOWN_ITEMS = 8  # a longer list or mapping is summarised by its length
+MAX_MESSAGE_CHARS = 2000  # the last guard on a message's length
+MAX_SHOWN_INT_BITS = 256  # larger integers are summarised by their digit count
 
 # C0/C1 controls and Unicode line/paragraph separators: anything that could break the
 # one-line error or drive the terminal (ESC sequences).
@@ -38,8 +38,16 @@ class SpecError(ArchcostError):
         hint: how to fix it; printed on its own indented line.
     """
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 layer: str | None = None, kind: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        layer: str | None = None,
+        kind: str | None = None,
+        hint: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.file = file
@@ -48,8 +56,14 @@ class SpecError(ArchcostError):
         self.kind = kind
         self.hint = hint
 
-    def located(self, *, file: str | None = None, line: int | None = None,
-                layer: str | None = None, kind: str | None = None) -> "SpecError":
+    def located(
+        self,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        layer: str | None = None,
+        kind: str | None = None,
+    ) -> "SpecError":
         """Fill in whatever location this error does not know yet; returns self."""
         self.file = self.file or file
         self.line = self.line or line
@@ -80,16 +94,24 @@ class SpecErrors(SpecError):
     """
 
     def __init__(self, errors: list[SpecError], *, stopped: bool = False):
-        super().__init__(errors[0].message, file=errors[0].file, line=errors[0].line,
-                         layer=errors[0].layer, kind=errors[0].kind, hint=errors[0].hint)
+        super().__init__(
+            errors[0].message,
+            file=errors[0].file,
+            line=errors[0].line,
+            layer=errors[0].layer,
+            kind=errors[0].kind,
+            hint=errors[0].hint,
+        )
         self.errors = errors
         self.stopped = stopped
 
     def __str__(self) -> str:
         text = "\narchcost: error: ".join(str(e) for e in self.errors)
         if self.stopped:
-            text += (f"\narchcost: error: stopped after {len(self.errors)} errors; fix these "
-                     "and run again.")
+            text += (
+                f"\narchcost: error: stopped after {len(self.errors)} errors; fix these "
+                "and run again."
+            )
         return text
 
 
@@ -108,7 +130,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     "Did you mean 'relu'?"
     """
     choices = sorted(set(choices))
-    if len(word) > MAX_SHOWN_CHARS:     # difflib is quadratic; a long word is no typo
+    if len(word) > MAX_SHOWN_CHARS:  # difflib is quadratic; a long word is no typo
         close = []
     else:
         close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
@@ -168,8 +190,14 @@ def shown(value: Any, *, _depth: int = 0) -> str:
     if isinstance(value, dict):
         if len(value) > MAX_SHOWN_ITEMS or _depth >= 2:
             return f"a mapping of {len(value):,} key{'s' if len(value) != 1 else ''}"
-        text = "{" + ", ".join(f"{shown(k, _depth=_depth + 1)}: {shown(v, _depth=_depth + 1)}"
-                               for k, v in value.items()) + "}"
+        text = (
+            "{"
+            + ", ".join(
+                f"{shown(k, _depth=_depth + 1)}: {shown(v, _depth=_depth + 1)}"
+                for k, v in value.items()
+            )
+            + "}"
+        )
         return text if len(text) <= 2 * MAX_SHOWN_CHARS else f"a mapping of {len(value):,} keys"
     return f"a {type(value).__name__}"
 

@@ -20,7 +20,7 @@ from archcost.layers.conv import Conv, ConvLike, SeparableConv
 if TYPE_CHECKING:
     from archcost.model import Model
 
-Line = Formula      # (quantity, symbolic, with numbers, value)
+Line = Formula  # (quantity, symbolic, with numbers, value)
 
 
 @dataclass
@@ -42,10 +42,12 @@ class Explanation:
 
     def text(self, indent: str = "") -> str:
         fields = ", ".join(f"{k}={_show(v)}" for k, v in self.fields.items())
-        out = [f"{indent}{self.name} — {self.kind} ({self.where})",
-               f"{indent}  fields       {fields or '(none)'}",
-               f"{indent}  shapes       {' + '.join(f'[{s}]' for s in self.input_shapes)} -> "
-               f"[{self.output_shape}]"]
+        out = [
+            f"{indent}{self.name} — {self.kind} ({self.where})",
+            f"{indent}  fields       {fields or '(none)'}",
+            f"{indent}  shapes       {' + '.join(f'[{s}]' for s in self.input_shapes)} -> "
+            f"[{self.output_shape}]",
+        ]
         for quantity, symbolic, numbers, value in self.lines:
             shown = f"{value:,}" if isinstance(value, int) else str(value)
             parts = [p for p in (symbolic, numbers) if p and p != shown] + [shown]
@@ -63,8 +65,9 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def explain(model: "Model", pattern: str, *, batch: int = 1,
-            dtype: str = "float32") -> list[Explanation]:
+def explain(
+    model: "Model", pattern: str, *, batch: int = 1, dtype: str = "float32"
+) -> list[Explanation]:
     """Explain every layer whose name (or composite name) matches ``pattern`` (a glob).
 
     Raises:
@@ -79,15 +82,20 @@ def explain(model: "Model", pattern: str, *, batch: int = 1,
         if composite and fnmatch.fnmatchcase(composite[0], pattern):
             if composite[0] not in done:
                 done.add(composite[0])
-                rows = [n for n in model.layers if (g.nodes[n]["composite"] or ("",))[0] == composite[0]]
+                rows = [
+                    n for n in model.layers if (g.nodes[n]["composite"] or ("",))[0] == composite[0]
+                ]
                 found.append(_composite(model, composite[0], composite[1], rows, batch, dtype))
             continue
         if fnmatch.fnmatchcase(name, pattern):
             found.append(_layer(model, name, batch, dtype))
     if not found:
         names = model.layers + [c[0] for c in (g.nodes[n]["composite"] for n in model.layers) if c]
-        raise SpecError(f"no layer matches '{pattern}'.", file=model.path,
-                        hint=did_you_mean(pattern, names) + " Globs work too: 'stage2.*'.")
+        raise SpecError(
+            f"no layer matches '{pattern}'.",
+            file=model.path,
+            hint=did_you_mean(pattern, names) + " Globs work too: 'stage2.*'.",
+        )
     return found
 
 
@@ -98,64 +106,115 @@ def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
     lines: list[Line] = list(layer.formulas(ins))
     inputs = sum(s.numel for s in ins)
     outputs = sum(s.numel for s in a["output_shapes"])
-    lines.append(memory_formula(is_view=layer.is_view, nbytes=dtype_bytes(dtype), batch=batch,
-                                in_elements=inputs, out_elements=outputs,
-                                params=layer.params(ins), buffers=layer.buffers(ins)))
+    lines.append(
+        memory_formula(
+            is_view=layer.is_view,
+            nbytes=dtype_bytes(dtype),
+            batch=batch,
+            in_elements=inputs,
+            out_elements=outputs,
+            params=layer.params(ins),
+            buffers=layer.buffers(ins),
+        )
+    )
     if batch != 1:
-        lines = [formula(q, s, f"{batch}·({n})") if q in ("macs", "flops") else line
-                 for line in lines for q, s, n, _ in [line]]
-    lines.append(formula("activations", "output elements",
-                         f"{batch}·{outputs:,}" if batch != 1 else f"{outputs:,}"))
+        lines = [
+            formula(q, s, f"{batch}·({n})") if q in ("macs", "flops") else line
+            for line in lines
+            for q, s, n, _ in [line]
+        ]
+    lines.append(
+        formula(
+            "activations",
+            "output elements",
+            f"{batch}·{outputs:,}" if batch != 1 else f"{outputs:,}",
+        )
+    )
     if isinstance(layer, ConvLike):
         geo = layer.geometry(ins[0])
         if geo.groups > 1 and geo.c_in // geo.groups > 1:
-            standard = Conv(out=geo.c_out, kernel=geo.kernel, stride=geo.stride,
-                            padding=tuple(p for pair in geo.padding for p in pair),
-                            dilation=geo.dilation, bias=geo.bias)
+            standard = Conv(
+                out=geo.c_out,
+                kernel=geo.kernel,
+                stride=geo.stride,
+                padding=tuple(p for pair in geo.padding for p in pair),
+                dilation=geo.dilation,
+                bias=geo.bias,
+            )
             std = standard.macs(ins)
             assert Fraction(layer.macs(ins), std) == Fraction(1, geo.groups)
-            lines.append(Formula("vs standard", f"the one-group conv ({geo.groups}× this)",
-                                 standard.macs_formula(ins[0]), std))
+            lines.append(
+                Formula(
+                    "vs standard",
+                    f"the one-group conv ({geo.groups}× this)",
+                    standard.macs_formula(ins[0]),
+                    std,
+                )
+            )
     where = f"{a['file']}:{a['line']}" if a["file"] else "spec"
-    return Explanation(name=name, kind=a["kind"], where=where, fields=dict(a["fields"]),
-                       input_shapes=[str(s) for s in ins],
-                       output_shape="; ".join(str(s) for s in a["output_shapes"]), lines=lines)
+    return Explanation(
+        name=name,
+        kind=a["kind"],
+        where=where,
+        fields=dict(a["fields"]),
+        input_shapes=[str(s) for s in ins],
+        output_shape="; ".join(str(s) for s in a["output_shapes"]),
+        lines=lines,
+    )
 
 
-def _composite(model: "Model", name: str, layer: Layer, rows: list[str], batch: int,
-               dtype: str) -> Explanation:
+def _composite(
+    model: "Model", name: str, layer: Layer, rows: list[str], batch: int, dtype: str
+) -> Explanation:
     g = model.graph
     first, last = g.nodes[rows[0]], g.nodes[rows[-1]]
     x: Shape = first["input_shapes"][0]
     parts = [_layer(model, r, batch, dtype) for r in rows]
     macs = [g.nodes[r]["layer"].macs(g.nodes[r]["input_shapes"]) for r in rows]
-    labels = ["depthwise", "pointwise"] if isinstance(layer, SeparableConv) else \
-        [r.rsplit(".", 1)[1] for r in rows]
+    labels = (
+        ["depthwise", "pointwise"]
+        if isinstance(layer, SeparableConv)
+        else [r.rsplit(".", 1)[1] for r in rows]
+    )
     lines: list[Line] = []
     for label, r, m in zip(labels, rows, macs):
         node = g.nodes[r]
         lines.append(formula(label, "", node["layer"].macs_formula(node["input_shapes"][0])))
     fields = layer.fields()
-    standard = Conv(out=fields["out"], kernel=fields["kernel"], stride=fields["stride"],
-                    padding=fields["padding"], dilation=fields.get("dilation", 1), bias=False)
+    standard = Conv(
+        out=fields["out"],
+        kernel=fields["kernel"],
+        stride=fields["stride"],
+        padding=fields["padding"],
+        dilation=fields.get("dilation", 1),
+        bias=False,
+    )
     std = standard.macs([x])
     total = sum(macs)
     lines.append(formula("total", " + ".join(labels), " + ".join(f"{m:,}" for m in macs)))
-    lines.append(Formula("standard", "the standard conv it replaces",
-                         standard.macs_formula(x), std))
+    lines.append(
+        Formula("standard", "the standard conv it replaces", standard.macs_formula(x), std)
+    )
     lines.append(Formula("vs standard", "total/standard", "", f"{100 * total / std:.1f}%"))
     if isinstance(layer, SeparableConv):
         k = standard.geometry(x).k
         n_out = fields["out"]
         k_text = "k²" if len(set(standard.geometry(x).kernel)) == 1 and len(x.spatial) == 2 else "k"
         ratio = 1 / n_out + 1 / k
-        lines.append(Formula("ratio", f"1/N + 1/{k_text}", "",
-                             f"{ratio:.4f}  (N = {n_out}, {k_text} = {k})"))
+        lines.append(
+            Formula("ratio", f"1/N + 1/{k_text}", "", f"{ratio:.4f}  (N = {n_out}, {k_text} = {k})")
+        )
     where = f"{first['file']}:{first['line']}" if first["file"] else "spec"
-    return Explanation(name=name, kind=layer.kind, where=where, fields=fields,
-                       input_shapes=[str(x)],
-                       output_shape="; ".join(str(s) for s in last["output_shapes"]),
-                       lines=lines, rows=parts)
+    return Explanation(
+        name=name,
+        kind=layer.kind,
+        where=where,
+        fields=fields,
+        input_shapes=[str(x)],
+        output_shape="; ".join(str(s) for s in last["output_shapes"]),
+        lines=lines,
+        rows=parts,
+    )
 
 
 def render(explanations: list[Explanation]) -> str:

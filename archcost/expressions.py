@@ -24,7 +24,7 @@ from archcost.errors import SpecError, did_you_mean
 Number = int | float | bool
 
 MAX_EXPRESSION_LENGTH = 500
-MAX_INT_BITS = 256          # a spec has no business with numbers above 2**256
+MAX_INT_BITS = 256  # a spec has no business with numbers above 2**256
 MAX_EXPONENT = 256
 
 _TEMPLATE = re.compile(r"\$\{(.*?)\}")
@@ -70,13 +70,21 @@ FUNCTIONS: dict[str, Callable[..., Number]] = {
 CONSTANTS: dict[str, bool] = {"true": True, "false": False}
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
 _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
-    ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
 }
 
 
@@ -87,15 +95,18 @@ class ExpressionError(SpecError):
 @lru_cache(maxsize=4096)
 def _parse(source: str) -> ast.Expression:
     if len(source) > MAX_EXPRESSION_LENGTH:
-        raise ExpressionError(f"expression is {len(source)} characters long; the limit is "
-                              f"{MAX_EXPRESSION_LENGTH}.")
+        raise ExpressionError(
+            f"expression is {len(source)} characters long; the limit is {MAX_EXPRESSION_LENGTH}."
+        )
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot parse expression '${{{source}}}': {exc.msg}.",
-                              hint="Expressions use numbers, names, + - * / // % **, "
-                                   "comparisons, and/or/not, 'x if c else y' and "
-                                   "int round min max ceil floor make_divisible.") from None
+        raise ExpressionError(
+            f"cannot parse expression '${{{source}}}': {exc.msg}.",
+            hint="Expressions use numbers, names, + - * / // % **, "
+            "comparisons, and/or/not, 'x if c else y' and "
+            "int round min max ceil floor make_divisible.",
+        ) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"expression '${{{source[:40]}...}}' is nested too deeply.") from None
     return tree
@@ -180,9 +191,11 @@ class _Evaluator:
     def visit(self, node: ast.AST) -> Any:
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
-            raise self.fail(f"'{type(node).__name__}' is not allowed in an expression.",
-                            hint="Only numbers, names, arithmetic, comparisons, and/or/not, "
-                                 "'x if c else y' and whitelisted functions are allowed.")
+            raise self.fail(
+                f"'{type(node).__name__}' is not allowed in an expression.",
+                hint="Only numbers, names, arithmetic, comparisons, and/or/not, "
+                "'x if c else y' and whitelisted functions are allowed.",
+            )
         return method(node)
 
     def visit_Constant(self, node: ast.Constant) -> Number | str:
@@ -217,8 +230,10 @@ class _Evaluator:
         if op is None:
             raise self.fail(f"the operator '{type(node.op).__name__}' is not allowed.")
         left, right = self._number(self.visit(node.left)), self._number(self.visit(node.right))
-        if isinstance(node.op, ast.Pow) and (abs(right) > MAX_EXPONENT or
-                                             (abs(left) > 1 and abs(right) * math.log2(abs(left)) > MAX_INT_BITS)):
+        if isinstance(node.op, ast.Pow) and (
+            abs(right) > MAX_EXPONENT
+            or (abs(left) > 1 and abs(right) * math.log2(abs(left)) > MAX_INT_BITS)
+        ):
             raise self.fail(f"{left} ** {right} is too large.")
         try:
             result = op(left, right)
@@ -250,10 +265,14 @@ class _Evaluator:
             if op is None:
                 raise self.fail(f"the comparison '{type(op_node).__name__}' is not allowed.")
             right = self.visit(right_node)
-            if isinstance(left, str) != isinstance(right, str) and op not in (operator.eq,
-                                                                              operator.ne):
-                raise self.fail(f"cannot order {left!r} and {right!r}.",
-                                hint="Strings can only be compared with == and !=.")
+            if isinstance(left, str) != isinstance(right, str) and op not in (
+                operator.eq,
+                operator.ne,
+            ):
+                raise self.fail(
+                    f"cannot order {left!r} and {right!r}.",
+                    hint="Strings can only be compared with == and !=.",
+                )
             if not op(left, right):
                 return False
             left = right
@@ -265,9 +284,13 @@ class _Evaluator:
     def visit_Call(self, node: ast.Call) -> Number:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-            raise self.fail(f"calling '{name}' is not allowed.",
-                            hint=did_you_mean(name, FUNCTIONS) + " The functions are: "
-                                 + ", ".join(FUNCTIONS) + ".")
+            raise self.fail(
+                f"calling '{name}' is not allowed.",
+                hint=did_you_mean(name, FUNCTIONS)
+                + " The functions are: "
+                + ", ".join(FUNCTIONS)
+                + ".",
+            )
         if node.keywords:
             raise self.fail("keyword arguments are not allowed.")
         args = [self._number(self.visit(a)) for a in node.args]

@@ -29,7 +29,7 @@ from archcost.shapes import infer
 from archcost.spec import RESERVED_ITEM_KEYS, Spec, YMap
 
 MAX_LAYERS = 100_000
-MAX_ERRORS = 20          # independent errors reported in one run, at most
+MAX_ERRORS = 20  # independent errors reported in one run, at most
 INPUT = "input"
 #: The stand-in for whatever a failed item would have defined: items that read it are
 #: skipped silently (their errors would only repeat the first one).
@@ -42,6 +42,8 @@ class _Dependent(SpecError):
 
 class _Stop(Exception):
     """MAX_ERRORS reached: stop building."""
+
+
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$")
 
 
@@ -89,8 +91,10 @@ class _Builder:
         self.shapes: dict[str, tuple[Shape, ...]] = {INPUT: (input_shape,)}
         self.block_stack: list[str] = []
         self.errors: list[SpecError] = []
-        self.failed: set[str] = set()          # nodes whose shapes could not be inferred
-        self.nodes[INPUT] = _Node(INPUT, INPUT, None, {}, [], spec.file, spec.line_of.get("input"), 0)
+        self.failed: set[str] = set()  # nodes whose shapes could not be inferred
+        self.nodes[INPUT] = _Node(
+            INPUT, INPUT, None, {}, [], spec.file, spec.line_of.get("input"), 0
+        )
 
     # -- names ----------------------------------------------------------------------
     def lookup(self, scope: _Scope, text: str) -> Ref | None:
@@ -119,24 +123,35 @@ class _Builder:
             while s is not None:
                 known += list(s.names)
                 s = s.parent
-            raise SpecError(f"undefined input name '{text}'.", file=item.file,
-                            line=item.line_of("inputs"), hint=did_you_mean(text.split(":")[0], known))
+            raise SpecError(
+                f"undefined input name '{text}'.",
+                file=item.file,
+                line=item.line_of("inputs"),
+                hint=did_you_mean(text.split(":")[0], known),
+            )
         return ref
 
     # -- shapes (on demand) ---------------------------------------------------------
     def shape_of(self, ref: Ref, item: YMap | _Node | None = None) -> Shape:
         """The shape of one output; ``item`` (the consumer) locates errors."""
         shapes = self.output_shapes(ref.node, item)
-        where = dict(file=getattr(item, "file", None), line=getattr(item, "line", None),
-                     layer=getattr(item, "name", None) if isinstance(item, _Node) else None)
+        where = dict(
+            file=getattr(item, "file", None),
+            line=getattr(item, "line", None),
+            layer=getattr(item, "name", None) if isinstance(item, _Node) else None,
+        )
         if ref.port is None:
             if len(shapes) > 1:
-                raise SpecError(f"'{ref.node}' has {len(shapes)} outputs; name one as "
-                                f"'{ref.node}:0' ... '{ref.node}:{len(shapes) - 1}'.", **where)
+                raise SpecError(
+                    f"'{ref.node}' has {len(shapes)} outputs; name one as "
+                    f"'{ref.node}:0' ... '{ref.node}:{len(shapes) - 1}'.",
+                    **where,
+                )
             return shapes[0]
         if ref.port >= len(shapes):
-            raise SpecError(f"'{ref.node}' has {len(shapes)} output(s); there is no output "
-                            f"{ref.port}.", **where)
+            raise SpecError(
+                f"'{ref.node}' has {len(shapes)} output(s); there is no output {ref.port}.", **where
+            )
         return shapes[ref.port]
 
     def output_shapes(self, name: str, item: YMap | None = None) -> tuple[Shape, ...]:
@@ -155,10 +170,13 @@ class _Builder:
         ins = []
         for ref in node.inputs:
             if not isinstance(ref, Ref):
-                raise SpecError(f"'{ref[1]}' is used before it is defined, and the shape of "
-                                f"'{name}' is needed here (in_channels).",
-                                file=getattr(item, "file", None), line=getattr(item, "line", None),
-                                hint="Define layers before the blocks that read their channels.")
+                raise SpecError(
+                    f"'{ref[1]}' is used before it is defined, and the shape of "
+                    f"'{name}' is needed here (in_channels).",
+                    file=getattr(item, "file", None),
+                    line=getattr(item, "line", None),
+                    hint="Define layers before the blocks that read their channels.",
+                )
             ins.append(self.shape_of(ref, node))
         assert node.layer is not None
         self.shapes[name] = infer(node.layer, ins, name=name, file=node.file, line=node.line)
@@ -172,8 +190,10 @@ class _Builder:
             self.run_items(self.spec.layers, top)
             for node in self.nodes.values():
                 try:
-                    node.inputs = [r if isinstance(r, Ref) else self.resolve(r[0], r[1], r[2])
-                                   for r in node.inputs]
+                    node.inputs = [
+                        r if isinstance(r, Ref) else self.resolve(r[0], r[1], r[2])
+                        for r in node.inputs
+                    ]
                 except SpecError as exc:
                     self.record(exc)
                     node.inputs = [Ref(FAILED)]
@@ -228,25 +248,33 @@ class _Builder:
     def run_item(self, item: YMap, scope: _Scope) -> None:
         kind, block = item.get("type"), item.get("use")
         if (kind is None) == (block is None):
-            raise SpecError("each layer needs exactly one of 'type: KIND' or 'use: BLOCK'.",
-                            file=item.file, line=item.line,
-                            hint="e.g. {type: conv, out: 32, kernel: 3} or {use: bottleneck}.")
-        repeat = to_count(self.evaluate(item.get("repeat", 1), scope.variables, item, "repeat"),
-                          item)
+            raise SpecError(
+                "each layer needs exactly one of 'type: KIND' or 'use: BLOCK'.",
+                file=item.file,
+                line=item.line,
+                hint="e.g. {type: conv, out: 32, kernel: 3} or {use: bottleneck}.",
+            )
+        repeat = to_count(
+            self.evaluate(item.get("repeat", 1), scope.variables, item, "repeat"), item
+        )
         base = item.get("name")
         if base is not None:
             base = str(self.evaluate(base, scope.variables, item, "name"))
             if not _NAME.match(base):
-                raise SpecError(f"invalid name '{base}': names use letters, digits, '_' and "
-                                "'-', start with a letter or '_', and may be dotted to place the "
-                                "layer in a hierarchy (stage2.unit1.conv); ':' is reserved for "
-                                "outputs.",
-                                file=item.file, line=item.line_of("name"))
+                raise SpecError(
+                    f"invalid name '{base}': names use letters, digits, '_' and "
+                    "'-', start with a letter or '_', and may be dotted to place the "
+                    "layer in a hierarchy (stage2.unit1.conv); ':' is reserved for "
+                    "outputs.",
+                    file=item.file,
+                    line=item.line_of("name"),
+                )
         for index in range(repeat):
             # An item with 'repeat' sees its own index; others keep the enclosing one (a
             # block used with repeat passes its index into the block's layers).
-            variables = dict(scope.variables, repeat_index=index) if "repeat" in item \
-                else scope.variables
+            variables = (
+                dict(scope.variables, repeat_index=index) if "repeat" in item else scope.variables
+            )
             if kind is not None:
                 kind = self.layer_kind(item, variables)
             if base is None:
@@ -259,15 +287,21 @@ class _Builder:
             if "when" in item:
                 cond = self.evaluate(item["when"], variables, item, "when")
                 if not isinstance(cond, bool | int | float):
-                    raise SpecError(f"'when' must be a condition, got {cond!r}.", file=item.file,
-                                    line=item.line_of("when"))
+                    raise SpecError(
+                        f"'when' must be a condition, got {cond!r}.",
+                        file=item.file,
+                        line=item.line_of("when"),
+                    )
                 if not cond:
                     # A skipped item is as if the line were not there: one input passes
                     # through; a merge of several passes the previous item's output.
                     through = inputs[0] if len(inputs) == 1 else (scope.last or scope.input)
                     if not isinstance(through, Ref):
-                        raise SpecError("a skipped layer needs a defined input to pass through.",
-                                        file=item.file, line=item.line)
+                        raise SpecError(
+                            "a skipped layer needs a defined input to pass through.",
+                            file=item.file,
+                            line=item.line,
+                        )
                     self.define(scope, local, through, item)
                     continue
             if kind is not None:
@@ -282,14 +316,22 @@ class _Builder:
         """The item's ``type``, which may be an expression (``type: "${act}"``)."""
         kind = self.evaluate(item["type"], variables, item, "type")
         if not isinstance(kind, str):
-            raise SpecError(f"'type' must name a layer kind, got {kind!r}.", file=item.file,
-                            line=item.line_of("type"), hint=unknown_kind_hint(str(kind)))
+            raise SpecError(
+                f"'type' must name a layer kind, got {kind!r}.",
+                file=item.file,
+                line=item.line_of("type"),
+                hint=unknown_kind_hint(str(kind)),
+            )
         return kind
 
     def define(self, scope: _Scope, local: str, ref: Ref, item: YMap) -> None:
         if local in scope.names:
-            raise SpecError(f"duplicate name '{scope.prefix}{local}'.", file=item.file,
-                            line=item.line_of("name"), hint="Names must be unique in their scope.")
+            raise SpecError(
+                f"duplicate name '{scope.prefix}{local}'.",
+                file=item.file,
+                line=item.line_of("name"),
+                hint="Names must be unique in their scope.",
+            )
         scope.names[local] = ref
         scope.last = ref
 
@@ -299,34 +341,65 @@ class _Builder:
         raw = self.evaluate(item["inputs"], variables, item, "inputs")
         names = raw if isinstance(raw, list) else [raw]
         if not names or not all(isinstance(n, str) for n in names):
-            raise SpecError(f"'inputs' must be a layer name or a list of names, got {raw!r}.",
-                            file=item.file, line=item.line_of("inputs"))
+            raise SpecError(
+                f"'inputs' must be a layer name or a list of names, got {raw!r}.",
+                file=item.file,
+                line=item.line_of("inputs"),
+            )
         return [self.lookup(scope, n) or (scope, n, item) for n in names]
 
-    def add_node(self, name: str, kind: str, layer: Layer, fields: dict[str, Any],
-                 inputs: list, item: YMap, composite: tuple[str, Layer] | None = None) -> Ref:
+    def add_node(
+        self,
+        name: str,
+        kind: str,
+        layer: Layer,
+        fields: dict[str, Any],
+        inputs: list,
+        item: YMap,
+        composite: tuple[str, Layer] | None = None,
+    ) -> Ref:
         if name in self.nodes:
-            raise SpecError(f"duplicate name '{name}'.", file=item.file, line=item.line_of("name"),
-                            hint=f"'{name}' is also defined at line {self.nodes[name].line}.")
+            raise SpecError(
+                f"duplicate name '{name}'.",
+                file=item.file,
+                line=item.line_of("name"),
+                hint=f"'{name}' is also defined at line {self.nodes[name].line}.",
+            )
         if len(self.nodes) > MAX_LAYERS:
-            raise SpecError(f"the spec expands to more than {MAX_LAYERS:,} layers; refused.",
-                            file=item.file, line=item.line,
-                            hint="Check 'repeat' values and block nesting.")
-        self.nodes[name] = _Node(name, kind, layer, fields, inputs, item.file, item.line,
-                                 len(self.nodes), composite)
+            raise SpecError(
+                f"the spec expands to more than {MAX_LAYERS:,} layers; refused.",
+                file=item.file,
+                line=item.line,
+                hint="Check 'repeat' values and block nesting.",
+            )
+        self.nodes[name] = _Node(
+            name, kind, layer, fields, inputs, item.file, item.line, len(self.nodes), composite
+        )
         return Ref(name)
 
-    def add_layer(self, item: YMap, scope: _Scope, local: str, kind: str, inputs: list,
-                  variables: dict[str, Any]) -> Ref:
+    def add_layer(
+        self,
+        item: YMap,
+        scope: _Scope,
+        local: str,
+        kind: str,
+        inputs: list,
+        variables: dict[str, Any],
+    ) -> Ref:
         cls = lookup(kind)
         full = scope.prefix + local
         if cls is None:
             hint = unknown_kind_hint(kind)
             if kind in self.spec.blocks:
                 hint = f"'{kind}' is a block: write 'use: {kind}'."
-            raise SpecError(f"unknown layer kind '{kind}'.", file=item.file,
-                            line=item.line_of("type"), layer=full, hint=hint)
-        kind = cls.kind                     # an alias (silu) becomes its kind (swish)
+            raise SpecError(
+                f"unknown layer kind '{kind}'.",
+                file=item.file,
+                line=item.line_of("type"),
+                layer=full,
+                hint=hint,
+            )
+        kind = cls.kind  # an alias (silu) becomes its kind (swish)
         raw = dict(self.spec.defaults.get(kind, {}))
         raw.update({k: v for k, v in item.items() if k not in RESERVED_ITEM_KEYS})
         try:
@@ -335,53 +408,94 @@ class _Builder:
             rows = layer.expand(full)
         except SpecError as exc:
             bad = next((k for k in raw if f"'{k}'" in exc.message), None)
-            raise exc.located(file=item.file, line=item.line_of(bad) if bad else item.line,
-                              layer=full, kind=kind)
+            raise exc.located(
+                file=item.file, line=item.line_of(bad) if bad else item.line, layer=full, kind=kind
+            )
         if any(isinstance(r, Ref) and r.node == FAILED for r in inputs):
-            return Ref(FAILED)                  # checked; its input failed earlier
+            return Ref(FAILED)  # checked; its input failed earlier
         if rows is None:
             return self.add_node(full, kind, layer, layer.fields(), inputs, item)
         ref: Ref | None = None
         for row_name, row in rows:
-            ref = self.add_node(row_name, row.kind, row, row.fields(),
-                                inputs if ref is None else [ref], item, (full, layer))
+            ref = self.add_node(
+                row_name,
+                row.kind,
+                row,
+                row.fields(),
+                inputs if ref is None else [ref],
+                item,
+                (full, layer),
+            )
         assert ref is not None
         return ref
 
-    def add_block(self, item: YMap, scope: _Scope, local: str, name: str, inputs: list,
-                  variables: dict[str, Any]) -> Ref:
+    def add_block(
+        self,
+        item: YMap,
+        scope: _Scope,
+        local: str,
+        name: str,
+        inputs: list,
+        variables: dict[str, Any],
+    ) -> Ref:
         full = scope.prefix + local
         block = self.spec.blocks.get(name)
         if block is None:
-            hint = did_you_mean(name, self.spec.blocks) if self.spec.blocks else \
-                "This spec defines no blocks; add them under 'blocks:' or 'include:' a file."
+            hint = (
+                did_you_mean(name, self.spec.blocks)
+                if self.spec.blocks
+                else "This spec defines no blocks; add them under 'blocks:' or 'include:' a file."
+            )
             if name in REGISTRY:
                 hint = f"'{name}' is a layer kind: write 'type: {name}'."
-            raise SpecError(f"unknown block '{name}'.", file=item.file, line=item.line_of("use"),
-                            layer=full, hint=hint)
+            raise SpecError(
+                f"unknown block '{name}'.",
+                file=item.file,
+                line=item.line_of("use"),
+                layer=full,
+                hint=hint,
+            )
         if name in self.block_stack:
-            raise SpecError(f"block '{name}' uses itself (through "
-                            f"{' -> '.join(self.block_stack + [name])}).", file=item.file,
-                            line=item.line, layer=full)
+            raise SpecError(
+                f"block '{name}' uses itself (through {' -> '.join(self.block_stack + [name])}).",
+                file=item.file,
+                line=item.line,
+                layer=full,
+            )
         if len(inputs) != 1:
-            raise SpecError(f"a block takes one input; got {len(inputs)}.", file=item.file,
-                            line=item.line_of("inputs"), layer=full,
-                            hint="Merge the branches (add/concat) before the block.")
+            raise SpecError(
+                f"a block takes one input; got {len(inputs)}.",
+                file=item.file,
+                line=item.line_of("inputs"),
+                layer=full,
+                hint="Merge the branches (add/concat) before the block.",
+            )
         if not isinstance(inputs[0], Ref):
-            raise SpecError(f"the input '{inputs[0][1]}' of block '{full}' is used before it "
-                            "is defined.", file=item.file, line=item.line_of("inputs"), layer=full)
+            raise SpecError(
+                f"the input '{inputs[0][1]}' of block '{full}' is used before it is defined.",
+                file=item.file,
+                line=item.line_of("inputs"),
+                layer=full,
+            )
         args = {}
         for key, value in item.items():
             if key in RESERVED_ITEM_KEYS:
                 continue
             if key not in block.args:
-                raise SpecError(f"block '{name}' has no arg '{key}'.", file=item.file,
-                                line=item.line_of(key), layer=full,
-                                hint=did_you_mean(key, block.args) + f" Args of {name}: "
-                                + (", ".join(block.args) or "none") + ".")
+                raise SpecError(
+                    f"block '{name}' has no arg '{key}'.",
+                    file=item.file,
+                    line=item.line_of(key),
+                    layer=full,
+                    hint=did_you_mean(key, block.args)
+                    + f" Args of {name}: "
+                    + (", ".join(block.args) or "none")
+                    + ".",
+                )
             args[key] = self.evaluate(value, variables, item, key)
-        inner = _Scope(prefix=full + ".", input=inputs[0], parent=scope,
-                       variables={**self.knobs, **args})
+        inner = _Scope(
+            prefix=full + ".", input=inputs[0], parent=scope, variables={**self.knobs, **args}
+        )
         inner.variables["in_channels"] = lambda: self.shape_of(inner.input, item).c
         if "repeat_index" in variables:
             inner.variables["repeat_index"] = variables["repeat_index"]
@@ -390,8 +504,13 @@ class _Builder:
             if key in args:
                 continue
             if default is None:
-                raise SpecError(f"block '{name}' needs the arg '{key}'.", file=item.file,
-                                line=item.line, layer=full, hint=f"Add '{key}: ...'.")
+                raise SpecError(
+                    f"block '{name}' needs the arg '{key}'.",
+                    file=item.file,
+                    line=item.line,
+                    layer=full,
+                    hint=f"Add '{key}: ...'.",
+                )
             try:
                 inner.variables[key] = render(default, inner.variables)
             except SpecError as exc:
@@ -404,9 +523,13 @@ class _Builder:
         if block.output is not None:
             out = self.lookup(inner, block.output)
             if out is None:
-                raise SpecError(f"block '{name}' names output '{block.output}', which is not "
-                                "one of its layers.", file=block.file, line=block.line,
-                                hint=did_you_mean(block.output, inner.names))
+                raise SpecError(
+                    f"block '{name}' names output '{block.output}', which is not "
+                    "one of its layers.",
+                    file=block.file,
+                    line=block.line,
+                    hint=did_you_mean(block.output, inner.names),
+                )
             return out
         assert inner.last is not None
         return inner.last
@@ -418,8 +541,11 @@ def to_count(value: Any, item: YMap) -> int:
     except SpecError as exc:
         raise exc.located(file=item.file, line=item.line_of("repeat"))
     if count > MAX_LAYERS:
-        raise SpecError(f"repeat: {count:,} is more than the {MAX_LAYERS:,} layers a spec may "
-                        "have; refused.", file=item.file, line=item.line_of("repeat"))
+        raise SpecError(
+            f"repeat: {count:,} is more than the {MAX_LAYERS:,} layers a spec may have; refused.",
+            file=item.file,
+            line=item.line_of("repeat"),
+        )
     return count
 
 
@@ -433,25 +559,40 @@ def build_graph(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> nx.DiG
     builder.build()
     graph = nx.DiGraph(name=spec.name)
     for node in builder.nodes.values():
-        graph.add_node(node.name, kind=node.kind, layer=node.layer, fields=node.fields,
-                       inputs=[r.node for r in node.inputs], ports=[r.port for r in node.inputs],
-                       file=node.file, line=node.line, order=node.order,
-                       composite=node.composite)
+        graph.add_node(
+            node.name,
+            kind=node.kind,
+            layer=node.layer,
+            fields=node.fields,
+            inputs=[r.node for r in node.inputs],
+            ports=[r.port for r in node.inputs],
+            file=node.file,
+            line=node.line,
+            order=node.order,
+            composite=node.composite,
+        )
     for node in builder.nodes.values():
         for ref in node.inputs:
             if ref.node != FAILED:
                 graph.add_edge(ref.node, node.name)
     order = [n.name for n in builder.nodes.values()]
     position = {name: i for i, name in enumerate(order)}
-    if any(r.node != FAILED and position[r.node] >= position[n.name]
-           for n in builder.nodes.values() for r in n.inputs):
+    if any(
+        r.node != FAILED and position[r.node] >= position[n.name]
+        for n in builder.nodes.values()
+        for r in n.inputs
+    ):
         # Some input is defined later than its consumer: sort (or find the cycle).
         if not nx.is_directed_acyclic_graph(graph):
             cycle = nx.find_cycle(graph)
             path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
             first = builder.nodes[cycle[0][0]]
-            raise SpecError(f"the layers form a cycle: {path}.", file=first.file, line=first.line,
-                            hint="Check the 'inputs' of these layers; data must flow one way.")
+            raise SpecError(
+                f"the layers form a cycle: {path}.",
+                file=first.file,
+                line=first.line,
+                hint="Check the 'inputs' of these layers; data must flow one way.",
+            )
         order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
     try:
         for name in order:

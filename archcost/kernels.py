@@ -58,9 +58,24 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 __all__ = [
-    "output_length", "conv", "conv_method", "pool", "global_avgpool", "linear", "batchnorm",
-    "channel_shuffle", "relu", "relu6", "sigmoid", "hsigmoid", "hswish", "swish", "tanh",
-    "softmax", "workspace_nbytes", "clear_workspace",
+    "output_length",
+    "conv",
+    "conv_method",
+    "pool",
+    "global_avgpool",
+    "linear",
+    "batchnorm",
+    "channel_shuffle",
+    "relu",
+    "relu6",
+    "sigmoid",
+    "hsigmoid",
+    "hswish",
+    "swish",
+    "tanh",
+    "softmax",
+    "workspace_nbytes",
+    "clear_workspace",
 ]
 
 FLOAT = np.float32
@@ -81,8 +96,9 @@ _CALL = 23_000
 # --------------------------------------------------------------------------- helpers
 
 
-def output_length(n: int, k: int, s: int = 1, lo: int = 0, hi: int = 0, d: int = 1,
-                  ceil_mode: bool = False) -> int:
+def output_length(
+    n: int, k: int, s: int = 1, lo: int = 0, hi: int = 0, d: int = 1, ceil_mode: bool = False
+) -> int:
     """Length of a conv/pool output along one dim: ``⌊(n + lo + hi − d·(k−1) − 1)/s⌋ + 1``.
 
     With ``ceil_mode`` the division rounds up, but the last window must start inside
@@ -146,8 +162,9 @@ def _pads(padding: PaddingArg, nd: int) -> Pads:
     else:
         pads = tuple((int(lo), int(hi)) for lo, hi in padding)
     if len(pads) != nd:
-        raise ValueError(f"padding needs one (lo, hi) pair per spatial dim ({nd}), "
-                         f"got {list(pads)}.")
+        raise ValueError(
+            f"padding needs one (lo, hi) pair per spatial dim ({nd}), got {list(pads)}."
+        )
     if any(p < 0 for pair in pads for p in pair):
         raise ValueError(f"padding must not be negative, got {list(pads)}.")
     return pads
@@ -163,8 +180,10 @@ def _fresh(shape: Sequence[int], out: np.ndarray | None) -> np.ndarray:
     if out is None:
         return np.empty(shape, FLOAT)
     if out.shape != shape or out.dtype != FLOAT or not out.flags.c_contiguous:
-        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}, got "
-                         f"{out.dtype} {out.shape}.")
+        raise ValueError(
+            f"out must be a C-contiguous float32 array of shape {shape}, got "
+            f"{out.dtype} {out.shape}."
+        )
     return out
 
 
@@ -218,8 +237,9 @@ def clear_workspace() -> None:
     _WORKSPACE.buffers.clear()
 
 
-def _pad_into(src: np.ndarray, axes: Sequence[int], pads: Pads, value: float,
-              role: str) -> np.ndarray:
+def _pad_into(
+    src: np.ndarray, axes: Sequence[int], pads: Pads, value: float, role: str
+) -> np.ndarray:
     """Copy ``src`` into a workspace buffer padded by ``pads`` along ``axes``.
 
     Only the border is filled with ``value``; the interior is one copy of ``src`` (which
@@ -243,8 +263,9 @@ def _pad_into(src: np.ndarray, axes: Sequence[int], pads: Pads, value: float,
     return buf
 
 
-def _strided(base: np.ndarray, shape: Sequence[int], strides: Sequence[int],
-             offset: int = 0) -> np.ndarray:
+def _strided(
+    base: np.ndarray, shape: Sequence[int], strides: Sequence[int], offset: int = 0
+) -> np.ndarray:
     """A read-only view of ``base`` with the given shape and byte strides, starting
     ``offset`` bytes into it.
 
@@ -253,8 +274,9 @@ def _strided(base: np.ndarray, shape: Sequence[int], strides: Sequence[int],
     bounds-checked against ``base``).
     """
     if base.flags.c_contiguous:
-        view = np.ndarray(tuple(shape), base.dtype, buffer=base, offset=offset,
-                          strides=tuple(strides))
+        view = np.ndarray(
+            tuple(shape), base.dtype, buffer=base, offset=offset, strides=tuple(strides)
+        )
         view.flags.writeable = False
         return view
     assert offset == 0, "an offset view needs a contiguous base"
@@ -266,22 +288,30 @@ def _channels_last(a: np.ndarray) -> np.ndarray:
     return a.transpose(0, *range(2, a.ndim), 1)
 
 
-def _tap_slices(tap: Sequence[int], dilation: Sequence[int], stride: Sequence[int],
-                out: Sequence[int]) -> tuple[slice, ...]:
+def _tap_slices(
+    tap: Sequence[int], dilation: Sequence[int], stride: Sequence[int], out: Sequence[int]
+) -> tuple[slice, ...]:
     """Per spatial dim, the slice of a padded input that kernel tap ``tap`` reads.
 
     >>> _tap_slices((1, 2), (1, 2), (2, 1), (3, 4))
     (slice(1, 6, 2), slice(4, 8, 1))
     """
-    return tuple(slice(t * d, t * d + s * (o - 1) + 1, s)
-                 for t, d, s, o in zip(tap, dilation, stride, out))
+    return tuple(
+        slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in zip(tap, dilation, stride, out)
+    )
 
 
 # ----------------------------------------------------------------------------- conv
 
 
-def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequence[int],
-                padding: Pads, dilation: Sequence[int], groups: int) -> str:
+def conv_method(
+    in_shape: Sequence[int],
+    w_shape: Sequence[int],
+    stride: Sequence[int],
+    padding: Pads,
+    dilation: Sequence[int],
+    groups: int,
+) -> str:
     """The conv path :func:`conv` takes for ``method='auto'``.
 
     Args:
@@ -311,15 +341,20 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
     n, c_in, c_out = in_shape[0], in_shape[1], w_shape[0]
     cg, kernel = w_shape[1], tuple(w_shape[2:])
     taps = math.prod(kernel)
-    pointwise = all(k == 1 for k in kernel) and all(s == 1 for s in stride) \
+    pointwise = (
+        all(k == 1 for k in kernel)
+        and all(s == 1 for s in stride)
         and all(p == 0 for pair in padding for p in pair)
+    )
     if pointwise and cg > 1:
         return "pointwise"
-    out = [output_length(size, k, s, lo, hi, d)
-           for size, k, s, (lo, hi), d in zip(in_shape[2:], kernel, stride, padding, dilation)]
-    elems = n * c_out * math.prod(out)          # output elements
+    out = [
+        output_length(size, k, s, lo, hi, d)
+        for size, k, s, (lo, hi), d in zip(in_shape[2:], kernel, stride, padding, dilation)
+    ]
+    elems = n * c_out * math.prod(out)  # output elements
     x_elems = math.prod(in_shape)
-    cols = elems // c_out * c_in * taps         # im2col column entries
+    cols = elems // c_out * c_in * taps  # im2col column entries
     # Costs in units of one streamed float32 element (~0.13 ns here); an inner loop of a
     # strided NumPy copy costs _LOOP_OVERHEAD units, a NumPy call ~_CALL units. The
     # channels-first copy's inner loops run along the output width.
@@ -331,19 +366,24 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
         # along W_out·C (stride 1) or C; plus the transposing copies in and out of
         # channels-last (~5 units per element, measured) that repeat the input m times.
         run = c_out * (out[-1] if stride[-1] == 1 else 1)
-        cost_dw = (taps * (2 * elems * (1 + _LOOP_OVERHEAD / run) + 2 * _CALL)
-                   + 5 * x_elems * (c_out // c_in) + 5 * elems)
+        cost_dw = (
+            taps * (2 * elems * (1 + _LOOP_OVERHEAD / run) + 2 * _CALL)
+            + 5 * x_elems * (c_out // c_in)
+            + 5 * elems
+        )
         # rows: copy kt = prod(kernel[1:]) shifted windows of the input (rows
         # split by stride phase), then per first-dim tap one (m x kt) @ (kt x P) matmul
         # per channel (~0.2 µs each) and an accumulating add.
         kt, m = taps // kernel[0], c_out // c_in
         rows = (in_shape[2] + sum(padding[0])) // stride[0] + 1
         row_copy = n * c_in * kt * rows * math.prod(out[1:])
-        cost_rows = (x_elems + row_copy * (1 + _LOOP_OVERHEAD / out[-1])
-                     + kernel[0] * (1500 * n * c_in + _CALL + (kt + m) * elems // m)
-                     + (kernel[0] - 1) * 2 * elems)
-        best = min((cost_dw, "depthwise"), (cost_rows, "rows"),
-                   (cost_cf, "im2col_cf"))
+        cost_rows = (
+            x_elems
+            + row_copy * (1 + _LOOP_OVERHEAD / out[-1])
+            + kernel[0] * (1500 * n * c_in + _CALL + (kt + m) * elems // m)
+            + (kernel[0] - 1) * 2 * elems
+        )
+        best = min((cost_dw, "depthwise"), (cost_rows, "rows"), (cost_cf, "im2col_cf"))
         return best[1]
     if pointwise:
         return "pointwise"
@@ -356,22 +396,33 @@ def conv_method(in_shape: Sequence[int], w_shape: Sequence[int], stride: Sequenc
         kt = taps // kernel[0]
         rows = (in_shape[2] + sum(padding[0])) // stride[0] + 1
         row_copy = n * c_in * kt * rows * math.prod(out[1:])
-        cost_rows = (x_elems + row_copy * (1 + _LOOP_OVERHEAD / out[-1])
-                     + kernel[0] * (1500 * n * groups + _CALL + 3 * c_out * cg * kt)
-                     + (kernel[0] - 1) * 2 * elems)
+        cost_rows = (
+            x_elems
+            + row_copy * (1 + _LOOP_OVERHEAD / out[-1])
+            + kernel[0] * (1500 * n * groups + _CALL + 3 * c_out * cg * kt)
+            + (kernel[0] - 1) * 2 * elems
+        )
         candidates.append((cost_rows, "rows"))
     # channels-last: inner loops along a group's channels (times kw when taps are
     # adjacent), after transposing the input and the weights.
     run_cl = cg * (kernel[-1] if dilation[-1] == 1 and groups == 1 else 1)
-    cost_cl = (cols * (1 + _LOOP_OVERHEAD / run_cl) + 3 * _CALL
-               + 3 * x_elems + c_out * cg * taps)
+    cost_cl = cols * (1 + _LOOP_OVERHEAD / run_cl) + 3 * _CALL + 3 * x_elems + c_out * cg * taps
     return min(candidates + [(cost_cl, "im2col_cl"), (cost_cf, "im2col_cf")])[1]
 
 
-def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
-         stride: IntOrTuple, padding: PaddingArg, dilation: IntOrTuple, groups: int,
-         pad_value: float = 0.0, out: np.ndarray | None = None,
-         method: str = "auto") -> tuple[np.ndarray, int]:
+def conv(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    *,
+    stride: IntOrTuple,
+    padding: PaddingArg,
+    dilation: IntOrTuple,
+    groups: int,
+    pad_value: float = 0.0,
+    out: np.ndarray | None = None,
+    method: str = "auto",
+) -> tuple[np.ndarray, int]:
     """N-d convolution (cross-correlation, as in deep learning), grouped, any padding.
 
     ``y[n, o] = b[o] + Σ_{c in group(o)} Σ_taps w[o, c, tap] · xpad[n, c, s·pos + d·tap]``,
@@ -402,8 +453,10 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
     x = _as_float(x)
     w = _as_float(w)
     if x.ndim < 3 or w.ndim != x.ndim:
-        raise ValueError(f"expected x (N, C, *spatial) and w (C_out, C_in/groups, *kernel) "
-                         f"with the same rank, got x {x.shape} and w {w.shape}.")
+        raise ValueError(
+            f"expected x (N, C, *spatial) and w (C_out, C_in/groups, *kernel) "
+            f"with the same rank, got x {x.shape} and w {w.shape}."
+        )
     nd = x.ndim - 2
     n, c_in = x.shape[:2]
     c_out, cg = w.shape[:2]
@@ -412,26 +465,36 @@ def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
     dilation_t = _per_dim(dilation, nd, "dilation")
     pads = _pads(padding, nd)
     if groups < 1 or c_in % groups or c_out % groups or cg * groups != c_in:
-        raise ValueError(f"expected C_in={c_in} and C_out={c_out} divisible by groups={groups} "
-                         f"and w.shape[1] == C_in/groups, got w {w.shape}.")
+        raise ValueError(
+            f"expected C_in={c_in} and C_out={c_out} divisible by groups={groups} "
+            f"and w.shape[1] == C_in/groups, got w {w.shape}."
+        )
     if min(stride_t) < 1 or min(dilation_t) < 1:
-        raise ValueError(f"stride and dilation must be positive, got stride={stride_t}, "
-                         f"dilation={dilation_t}.")
+        raise ValueError(
+            f"stride and dilation must be positive, got stride={stride_t}, dilation={dilation_t}."
+        )
     if b is not None:
         b = _as_float(b)
         if b.shape != (c_out,):
             raise ValueError(f"expected bias of shape ({c_out},), got {b.shape}.")
-    out_sp = tuple(output_length(size, k, s, lo, hi, d) for size, k, s, (lo, hi), d
-                   in zip(x.shape[2:], kernel, stride_t, pads, dilation_t))
+    out_sp = tuple(
+        output_length(size, k, s, lo, hi, d)
+        for size, k, s, (lo, hi), d in zip(x.shape[2:], kernel, stride_t, pads, dilation_t)
+    )
     if min(out_sp) < 1:
-        raise ValueError(f"the kernel {tuple(kernel)} (dilation {dilation_t}) does not fit "
-                         f"the padded input {x.shape[2:]} + {list(pads)}.")
+        raise ValueError(
+            f"the kernel {tuple(kernel)} (dilation {dilation_t}) does not fit "
+            f"the padded input {x.shape[2:]} + {list(pads)}."
+        )
     if method == "auto":
         method = conv_method(x.shape, w.shape, stride_t, pads, dilation_t, groups)
     elif method == "depthwise" and cg != 1:
         raise ValueError(f"method={method!r} needs C_in/groups == 1, got {cg}.")
-    elif method == "pointwise" and (any(k != 1 for k in kernel) or any(s != 1 for s in stride_t)
-                                    or any(p for pair in pads for p in pair)):
+    elif method == "pointwise" and (
+        any(k != 1 for k in kernel)
+        or any(s != 1 for s in stride_t)
+        or any(p for pair in pads for p in pair)
+    ):
         raise ValueError("method='pointwise' needs a 1x1 kernel, stride 1 and no padding.")
     elif method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}.")
@@ -464,9 +527,16 @@ def _conv_pointwise(x: np.ndarray, w: np.ndarray, groups: int, y: np.ndarray) ->
     return _matmul(wg, xg, y.reshape(n, groups, c_out // groups, p))
 
 
-def _conv_im2col_cf(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads,
-                    dilation: tuple[int, ...], groups: int, pad_value: float,
-                    y: np.ndarray) -> int:
+def _conv_im2col_cf(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+    groups: int,
+    pad_value: float,
+    y: np.ndarray,
+) -> int:
     """im2col from the channels-first input: columns ``(N, g, C/g·k, P)``, rows ordered
     like ``w``'s ``(C/g, *kernel)``, so the weights are used as they are."""
     n, c_in = x.shape[:2]
@@ -480,20 +550,37 @@ def _conv_im2col_cf(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads:
         xp = x
     st = xp.strides
     windows = _strided(
-        xp, (n, groups, cg, *kernel, *out_sp),
-        (st[0], st[1] * cg, st[1], *(st[2 + i] * dilation[i] for i in range(nd)),
-         *(st[2 + i] * stride[i] for i in range(nd))))
+        xp,
+        (n, groups, cg, *kernel, *out_sp),
+        (
+            st[0],
+            st[1] * cg,
+            st[1],
+            *(st[2 + i] * dilation[i] for i in range(nd)),
+            *(st[2 + i] * stride[i] for i in range(nd)),
+        ),
+    )
     cols = _scratch("cols", windows.shape)
     np.copyto(cols, windows)
     k = cg * math.prod(kernel)
     p = math.prod(out_sp)
-    return _matmul(w.reshape(groups, c_out // groups, k), cols.reshape(n, groups, k, p),
-                   y.reshape(n, groups, c_out // groups, p))
+    return _matmul(
+        w.reshape(groups, c_out // groups, k),
+        cols.reshape(n, groups, k, p),
+        y.reshape(n, groups, c_out // groups, p),
+    )
 
 
-def _conv_im2col_cl(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads,
-                    dilation: tuple[int, ...], groups: int, pad_value: float,
-                    y: np.ndarray) -> int:
+def _conv_im2col_cl(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+    groups: int,
+    pad_value: float,
+    y: np.ndarray,
+) -> int:
     """im2col from a channels-last copy: columns ``(N, g, P, k·C/g)``, multiplied
     transposed, so the output still comes out channels-first."""
     n, c_in = x.shape[:2]
@@ -504,20 +591,38 @@ def _conv_im2col_cl(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads:
     xp = _pad_into(_channels_last(x), range(1, 1 + nd), pads, pad_value, "pad")
     st = xp.strides
     windows = _strided(
-        xp, (n, groups, *out_sp, *kernel, cg),
-        (st[0], st[-1] * cg, *(st[1 + i] * stride[i] for i in range(nd)),
-         *(st[1 + i] * dilation[i] for i in range(nd)), st[-1]))
+        xp,
+        (n, groups, *out_sp, *kernel, cg),
+        (
+            st[0],
+            st[-1] * cg,
+            *(st[1 + i] * stride[i] for i in range(nd)),
+            *(st[1 + i] * dilation[i] for i in range(nd)),
+            st[-1],
+        ),
+    )
     cols = _scratch("cols", windows.shape)
     np.copyto(cols, windows)
     k = cg * math.prod(kernel)
     p = math.prod(out_sp)
     w_cl = _channels_last(w).reshape(groups, c_out // groups, k)
-    return _matmul(w_cl, cols.reshape(n, groups, p, k).swapaxes(-1, -2),
-                   y.reshape(n, groups, c_out // groups, p))
+    return _matmul(
+        w_cl,
+        cols.reshape(n, groups, p, k).swapaxes(-1, -2),
+        y.reshape(n, groups, c_out // groups, p),
+    )
 
 
-def _conv_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads,
-               dilation: tuple[int, ...], groups: int, pad_value: float, y: np.ndarray) -> int:
+def _conv_rows(
+    x: np.ndarray,
+    w: np.ndarray,
+    stride: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+    groups: int,
+    pad_value: float,
+    y: np.ndarray,
+) -> int:
     """Conv as one batched matmul per tap of the first kernel dim (im2col by rows).
 
     A partial im2col over the trailing spatial dims only (``kw`` copies of the input
@@ -533,8 +638,11 @@ def _conv_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads
     c_out, cg = w.shape[:2]
     kernel = w.shape[2:]
     out_sp = y.shape[2:]
-    xp = _pad_into(x, range(2, 2 + nd), pads, pad_value, "pad") if any(
-        p for pair in pads for p in pair) else np.ascontiguousarray(x)
+    xp = (
+        _pad_into(x, range(2, 2 + nd), pads, pad_value, "pad")
+        if any(p for pair in pads for p in pair)
+        else np.ascontiguousarray(x)
+    )
     st = xp.strides
     s0, d0, o0 = stride[0], dilation[0], out_sp[0]
     k_rest, o_rest = kernel[1:], out_sp[1:]
@@ -545,10 +653,17 @@ def _conv_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads
     for phase in sorted({ph for ph, _ in starts}):
         needed = max(r0 for ph, r0 in starts if ph == phase) + o0
         window = _strided(
-            xp, (n, c_in, *k_rest, needed, *o_rest),
-            (st[0], st[1], *(st[3 + i] * dilation[1 + i] for i in range(nd - 1)),
-             st[2] * s0, *(st[3 + i] * stride[1 + i] for i in range(nd - 1))),
-            offset=phase * st[2])
+            xp,
+            (n, c_in, *k_rest, needed, *o_rest),
+            (
+                st[0],
+                st[1],
+                *(st[3 + i] * dilation[1 + i] for i in range(nd - 1)),
+                st[2] * s0,
+                *(st[3 + i] * stride[1 + i] for i in range(nd - 1)),
+            ),
+            offset=phase * st[2],
+        )
         np.copyto(cols[(slice(None),) * (2 + nd - 1) + (phase, slice(0, needed))], window)
     kt = math.prod(k_rest)
     p = math.prod(out_sp)
@@ -559,8 +674,12 @@ def _conv_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads
     for i, (phase, r0) in enumerate(starts):
         # (N, g, C_in/g·kt, P): a channel's kt windows sit one after another, and whole
         # rows r0 .. r0+o0-1 are taken, so both merged axes have a single stride.
-        b_mat = _strided(cols, (n, groups, cg * kt, p), (cs[0], cs[1] * cg, cs[1] // kt, cs[-1]),
-                         offset=phase * cs[nd + 1] + r0 * cs[nd + 2])
+        b_mat = _strided(
+            cols,
+            (n, groups, cg * kt, p),
+            (cs[0], cs[1] * cg, cs[1] // kt, cs[-1]),
+            offset=phase * cs[nd + 1] + r0 * cs[nd + 2],
+        )
         a_mat = w[:, :, i].reshape(groups, c_out // groups, cg * kt)
         if i == 0:
             mults += _matmul(a_mat, b_mat, y_g)
@@ -570,9 +689,16 @@ def _conv_rows(x: np.ndarray, w: np.ndarray, stride: tuple[int, ...], pads: Pads
     return mults
 
 
-def _conv_depthwise(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
-                    stride: tuple[int, ...], pads: Pads, dilation: tuple[int, ...],
-                    pad_value: float, y: np.ndarray) -> int:
+def _conv_depthwise(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    stride: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+    pad_value: float,
+    y: np.ndarray,
+) -> int:
     """Depthwise conv as one multiply and one add per kernel tap over the whole output.
 
     Works channels-last: the tap views of the padded input are then contiguous along
@@ -590,7 +716,7 @@ def _conv_depthwise(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
         # Output channel c·m + j reads input channel c: repeat each channel m times.
         xt = np.broadcast_to(xt[..., None], xt.shape + (m,))
     xp = _pad_into(xt, range(1, 1 + nd), pads, pad_value, "pad")
-    xp = xp.reshape(xp.shape[:1 + nd] + (c_out,))
+    xp = xp.reshape(xp.shape[: 1 + nd] + (c_out,))
     acc = _scratch("acc", (n, *out_sp, c_out))
     tmp = _scratch("tmp", acc.shape) if math.prod(kernel) > 1 else acc
     # Tap-major weights tiled along the last output dim: (taps, W_out, C_out).
@@ -615,8 +741,16 @@ def _conv_depthwise(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
 # ---------------------------------------------------------------------------- pooling
 
 
-def pool(x: np.ndarray, op: str, kernel: IntOrTuple, stride: IntOrTuple, padding: PaddingArg,
-         ceil_mode: bool = False, *, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def pool(
+    x: np.ndarray,
+    op: str,
+    kernel: IntOrTuple,
+    stride: IntOrTuple,
+    padding: PaddingArg,
+    ceil_mode: bool = False,
+    *,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
     """Max or average pooling over the spatial dims, PyTorch semantics.
 
     ``max`` pads with −inf. ``avg`` pads with zeros and divides by the window's size
@@ -649,22 +783,30 @@ def pool(x: np.ndarray, op: str, kernel: IntOrTuple, stride: IntOrTuple, padding
     stride_t = _per_dim(stride, nd, "stride")
     pads = _pads(padding, nd)
     spatial = x.shape[2:]
-    out_sp = tuple(output_length(size, k, s, lo, hi, 1, ceil_mode)
-                   for size, k, s, (lo, hi) in zip(spatial, kernel_t, stride_t, pads))
+    out_sp = tuple(
+        output_length(size, k, s, lo, hi, 1, ceil_mode)
+        for size, k, s, (lo, hi) in zip(spatial, kernel_t, stride_t, pads)
+    )
     if min(out_sp) < 1:
-        raise ValueError(f"the pooling window {kernel_t} does not fit the padded input "
-                         f"{spatial} + {list(pads)}.")
+        raise ValueError(
+            f"the pooling window {kernel_t} does not fit the padded input {spatial} + {list(pads)}."
+        )
     # ceil_mode may need cells beyond the explicit right padding for the last window.
-    full = tuple((lo, max(hi, (o - 1) * s + k - n - lo))
-                 for n, k, s, (lo, hi), o in zip(spatial, kernel_t, stride_t, pads, out_sp))
+    full = tuple(
+        (lo, max(hi, (o - 1) * s + k - n - lo))
+        for n, k, s, (lo, hi), o in zip(spatial, kernel_t, stride_t, pads, out_sp)
+    )
     fill = -np.inf if op == "max" else 0.0
-    cur = _pad_into(x, range(2, 2 + nd), full, fill, "pool_pad") if any(
-        p for pair in full for p in pair) else x
+    cur = (
+        _pad_into(x, range(2, 2 + nd), full, fill, "pool_pad")
+        if any(p for pair in full for p in pair)
+        else x
+    )
     y = _fresh((*x.shape[:2], *out_sp), out)
     reduce = np.maximum if op == "max" else np.add
     for i in range(nd):
         axis = 2 + i
-        shape = (*y.shape[:axis + 1], *cur.shape[axis + 1:])
+        shape = (*y.shape[: axis + 1], *cur.shape[axis + 1 :])
         dst = y if i == nd - 1 else _scratch(f"pool_stage{i % 2}", shape)
         for t in range(kernel_t[i]):
             index = [slice(None)] * cur.ndim
@@ -684,14 +826,28 @@ def pool(x: np.ndarray, op: str, kernel: IntOrTuple, stride: IntOrTuple, padding
     return y, 0
 
 
-def max_pool(x: np.ndarray, kernel: IntOrTuple, stride: IntOrTuple, padding: PaddingArg,
-             ceil_mode: bool = False, *, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def max_pool(
+    x: np.ndarray,
+    kernel: IntOrTuple,
+    stride: IntOrTuple,
+    padding: PaddingArg,
+    ceil_mode: bool = False,
+    *,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
     """:func:`pool` with ``op='max'``."""
     return pool(x, "max", kernel, stride, padding, ceil_mode, out=out)
 
 
-def avg_pool(x: np.ndarray, kernel: IntOrTuple, stride: IntOrTuple, padding: PaddingArg,
-             ceil_mode: bool = False, *, out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def avg_pool(
+    x: np.ndarray,
+    kernel: IntOrTuple,
+    stride: IntOrTuple,
+    padding: PaddingArg,
+    ceil_mode: bool = False,
+    *,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
     """:func:`pool` with ``op='avg'``."""
     return pool(x, "avg", kernel, stride, padding, ceil_mode, out=out)
 
@@ -705,8 +861,9 @@ def global_avgpool(x: np.ndarray) -> tuple[np.ndarray, int]:
 # ---------------------------------------------------------------------- dense, norm
 
 
-def linear(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
-           out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def linear(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *, out: np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
     """Fully connected layer ``y = x @ wᵀ + b`` with torch's weight layout.
 
     Args:
@@ -734,9 +891,16 @@ def _channel_vector(v: np.ndarray, x: np.ndarray) -> np.ndarray:
     return np.asarray(v, dtype=FLOAT).reshape((-1,) + (1,) * (x.ndim - 2))
 
 
-def batchnorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray,
-              var: np.ndarray, eps: float = 1e-5, *,
-              out: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+def batchnorm(
+    x: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+    eps: float = 1e-5,
+    *,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, int]:
     """Inference batchnorm over axis 1: ``y = (x − mean)·γ/√(var + eps) + β``.
 
     Folded into one scale and one shift per channel, so it multiplies once per
@@ -749,7 +913,7 @@ def batchnorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, mean: np.ndarr
     x = _as_float(x)
     scale = _as_float(gamma) / np.sqrt(_as_float(var) + FLOAT(eps))
     shift = _as_float(beta) - _as_float(mean) * scale
-    y = np.multiply(x, _channel_vector(scale, x), out=out)    # out may be x itself
+    y = np.multiply(x, _channel_vector(scale, x), out=out)  # out may be x itself
     y += _channel_vector(shift, x)
     return y, 0
 
@@ -773,8 +937,10 @@ def channel_shuffle(x: np.ndarray, groups: int) -> tuple[np.ndarray, int]:
     rest = x.shape[2:]
     y = np.empty(x.shape, FLOAT)
     # One copy, into a fresh array even when the permutation is the identity.
-    np.copyto(y.reshape(n, c // groups, groups, *rest),
-              x.reshape(n, groups, c // groups, *rest).swapaxes(1, 2))
+    np.copyto(
+        y.reshape(n, c // groups, groups, *rest),
+        x.reshape(n, groups, c // groups, *rest).swapaxes(1, 2),
+    )
     return y, 0
 
 

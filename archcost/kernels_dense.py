@@ -24,8 +24,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["transposed_out_length", "transposed_conv", "upsample_source", "upsample", "crop",
-           "pad", "layernorm", "gelu", "scale"]
+__all__ = [
+    "transposed_out_length",
+    "transposed_conv",
+    "upsample_source",
+    "upsample",
+    "crop",
+    "pad",
+    "layernorm",
+    "gelu",
+    "scale",
+]
 
 FLOAT = np.float32
 Pads = tuple[tuple[int, int], ...]
@@ -42,8 +51,9 @@ def _channel_vector(v: np.ndarray, x: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ transposed conv
 
 
-def transposed_out_length(n: int, k: int, s: int = 1, lo: int = 0, hi: int = 0, d: int = 1,
-                          output_padding: int = 0) -> int:
+def transposed_out_length(
+    n: int, k: int, s: int = 1, lo: int = 0, hi: int = 0, d: int = 1, output_padding: int = 0
+) -> int:
     """Output length of a transposed conv: ``(n − 1)·s − lo − hi + d·(k − 1) + op + 1``.
 
     >>> transposed_out_length(28, 2, 2)          # U-Net's 2x2 up-convolution
@@ -54,9 +64,17 @@ def transposed_out_length(n: int, k: int, s: int = 1, lo: int = 0, hi: int = 0, 
     return (n - 1) * s - lo - hi + d * (k - 1) + output_padding + 1
 
 
-def transposed_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
-                    stride: Sequence[int], padding: Pads, dilation: Sequence[int],
-                    output_padding: Sequence[int], groups: int = 1) -> tuple[np.ndarray, int]:
+def transposed_conv(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None = None,
+    *,
+    stride: Sequence[int],
+    padding: Pads,
+    dilation: Sequence[int],
+    output_padding: Sequence[int],
+    groups: int = 1,
+) -> tuple[np.ndarray, int]:
     """Transposed convolution (the gradient of a conv with respect to its input).
 
     Args:
@@ -78,15 +96,21 @@ def transposed_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *
     nd = len(spatial)
     kernel = w.shape[2:]
     if w.shape[0] != c_in or c_in % groups or len(kernel) != nd:
-        raise ValueError(f"expected w (C_in={c_in}, C_out/g, *kernel[{nd}]) with C_in "
-                         f"divisible by groups={groups}, got w {w.shape}.")
+        raise ValueError(
+            f"expected w (C_in={c_in}, C_out/g, *kernel[{nd}]) with C_in "
+            f"divisible by groups={groups}, got w {w.shape}."
+        )
     cog = w.shape[1]
     cig = c_in // groups
     c_out = cog * groups
     k = math.prod(kernel)
     p_in = math.prod(spatial)
-    out = tuple(transposed_out_length(spatial[i], kernel[i], stride[i], *padding[i],
-                                      dilation[i], output_padding[i]) for i in range(nd))
+    out = tuple(
+        transposed_out_length(
+            spatial[i], kernel[i], stride[i], *padding[i], dilation[i], output_padding[i]
+        )
+        for i in range(nd)
+    )
     if any(o < 1 for o in out):
         raise ValueError(f"transposed conv output would be {list(out)}.")
     # Every product: (N, g, C_out/g·k, P_in) = W_g^T (C_out/g·k × C_in/g) @ X_g (C_in/g × P_in).
@@ -95,17 +119,32 @@ def transposed_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *
     mults = n * groups * (cog * k) * cig * p_in
     cols = cols.reshape(n, c_out, *kernel, *spatial)
     # The full (uncropped) output, long enough for output_padding past the last tap.
-    full_len = [max((spatial[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1,
-                    padding[i][0] + out[i]) for i in range(nd)]
+    full_len = [
+        max(
+            (spatial[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1, padding[i][0] + out[i]
+        )
+        for i in range(nd)
+    ]
     full = np.zeros((n, c_out, *full_len), FLOAT)
     for tap in itertools.product(*(range(kk) for kk in kernel)):
-        dst = tuple(slice(tap[i] * dilation[i],
-                          tap[i] * dilation[i] + (spatial[i] - 1) * stride[i] + 1, stride[i])
-                    for i in range(nd))
+        dst = tuple(
+            slice(
+                tap[i] * dilation[i],
+                tap[i] * dilation[i] + (spatial[i] - 1) * stride[i] + 1,
+                stride[i],
+            )
+            for i in range(nd)
+        )
         full[(slice(None), slice(None), *dst)] += cols[(slice(None), slice(None), *tap)]
     y = np.ascontiguousarray(
-        full[(slice(None), slice(None),
-              *(slice(padding[i][0], padding[i][0] + out[i]) for i in range(nd)))])
+        full[
+            (
+                slice(None),
+                slice(None),
+                *(slice(padding[i][0], padding[i][0] + out[i]) for i in range(nd)),
+            )
+        ]
+    )
     if b is not None:
         y += _channel_vector(b, y)
     return y, mults
@@ -114,8 +153,9 @@ def transposed_conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *
 # ------------------------------------------------------------------------- upsample
 
 
-def upsample_source(out: int, n: int, mode: str, align_corners: bool,
-                    ratio: float | None = None) -> np.ndarray:
+def upsample_source(
+    out: int, n: int, mode: str, align_corners: bool, ratio: float | None = None
+) -> np.ndarray:
     """For each output index, its (fractional) source index on an input of length ``n``.
 
     ``ratio`` is ``in/out`` as PyTorch uses it: ``1/scale_factor`` when the layer gives
@@ -140,9 +180,13 @@ def upsample_source(out: int, n: int, mode: str, align_corners: bool,
     return np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
 
 
-def upsample(x: np.ndarray, size: Sequence[int], mode: str = "nearest",
-             align_corners: bool = False,
-             ratios: Sequence[float | None] | None = None) -> tuple[np.ndarray, int]:
+def upsample(
+    x: np.ndarray,
+    size: Sequence[int],
+    mode: str = "nearest",
+    align_corners: bool = False,
+    ratios: Sequence[float | None] | None = None,
+) -> tuple[np.ndarray, int]:
     """Resize the spatial dims to ``size``: nearest, or (multi)linear one axis at a time.
 
     Args:
@@ -193,8 +237,9 @@ def crop(x: np.ndarray, size: Sequence[int]) -> tuple[np.ndarray, int]:
 _NP_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
 
 
-def pad(x: np.ndarray, padding: Pads, mode: str = "constant",
-        value: float = 0.0) -> tuple[np.ndarray, int]:
+def pad(
+    x: np.ndarray, padding: Pads, mode: str = "constant", value: float = 0.0
+) -> tuple[np.ndarray, int]:
     """Pad the spatial dims by ``(lo, hi)`` each: ``constant`` (``value``), ``reflect``
     (mirror without repeating the edge) or ``replicate`` (repeat the edge).
 
@@ -212,8 +257,9 @@ def pad(x: np.ndarray, padding: Pads, mode: str = "constant",
 # ------------------------------------------------------------------------- ConvNeXt
 
 
-def layernorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
-              eps: float = 1e-6) -> tuple[np.ndarray, int]:
+def layernorm(
+    x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = 1e-6
+) -> tuple[np.ndarray, int]:
     """Layer norm over the channels at each position (ConvNeXt's LayerNorm2d):
     ``y = (x − μ)/√(σ² + eps)·γ + β`` with μ, σ² the mean and biased variance over C.
 
@@ -236,9 +282,26 @@ def _erfc(z: np.ndarray) -> np.ndarray:
     (Numerical Recipes' ``erfcc``, a Chebyshev fit; NumPy has no erf)."""
     a = np.abs(z)
     t = 1.0 / (1.0 + 0.5 * a)
-    poly = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-        -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (
-            -0.82215223 + t * 0.17087277))))))))
+    poly = -1.26551223 + t * (
+        1.00002368
+        + t
+        * (
+            0.37409196
+            + t
+            * (
+                0.09678418
+                + t
+                * (
+                    -0.18628806
+                    + t
+                    * (
+                        0.27886807
+                        + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))
+                    )
+                )
+            )
+        )
+    )
     r = t * np.exp(-a * a + poly)
     return np.where(z >= 0, r, 2.0 - r)
 
@@ -252,7 +315,7 @@ def gelu(x: np.ndarray, approximate: str = "none") -> tuple[np.ndarray, int]:
     """
     x64 = _as_float(x).astype(np.float64)
     if approximate == "tanh":
-        y = 0.5 * x64 * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x64 + 0.044715 * x64 ** 3)))
+        y = 0.5 * x64 * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x64 + 0.044715 * x64**3)))
     else:
         y = 0.5 * x64 * _erfc(-x64 / math.sqrt(2.0))
     return y.astype(FLOAT), 0

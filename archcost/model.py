@@ -42,7 +42,7 @@ class Model:
         self.graph = build_graph(spec, self.knobs, Shape(self.input_shape))
         costs.annotate(self.graph)
         self.order: list[str] = self.graph.graph["order"]
-        self.imported: Any = None    # what an ONNX import knew about the file
+        self.imported: Any = None  # what an ONNX import knew about the file
 
     @property
     def name(self) -> str:
@@ -84,23 +84,27 @@ class Model:
     def analyze(self, batch: int = 1, dtype: str = "float32") -> "pd.DataFrame":
         """One row per layer (columns :data:`archcost.costs.COLUMNS`, counts as int64)."""
         from archcost.report.tables import frame
+
         return frame(self.costs(batch, dtype))
 
     def validate(self, **kwargs: Any) -> "pd.DataFrame":
         """Run the network with NumPy and compare shapes and MACs (see backend)."""
         from archcost.backend import validate
+
         return validate(self, **kwargs).frame()
 
     def explain(self, pattern: str, batch: int = 1, dtype: str = "float32") -> list[Any]:
         """Formulas with the numbers in for the layers matching ``pattern`` (a glob);
         ``str(e.text())`` prints one as ``archcost explain`` does."""
         from archcost.explain import explain
+
         return explain(self, pattern, batch=batch, dtype=dtype)
 
     def whatif(self, rule: str, only: str | None = None) -> Any:
         """Rewrite matching convs by ``rule`` (``separable``, ``grouped:4``, ...); the result
         has ``.after`` (the rewritten Model), ``.changes`` and ``.text`` (its YAML)."""
         from archcost.rewrite import rewrite
+
         return rewrite(self, rule, only=only)
 
     def __repr__(self) -> str:
@@ -136,6 +140,7 @@ def load(spec: str | Path, *, include_path: Sequence[str | Path] = (), **knobs: 
     'MobileNetV2 (width=0.5)'
     """
     from archcost.onnx import is_onnx_path
+
     if is_onnx_path(spec):
         return load_onnx(spec, **knobs)
     with _gc_paused():
@@ -150,10 +155,14 @@ def load_onnx(path: str | Path, *, input: Any = None, **knobs: Any) -> Model:
             files whose input is symbolic (or to resize one); ``--set input=...``.
     """
     from archcost.onnx.importer import check_against_file, load_onnx_spec
+
     if knobs:
         key = next(iter(knobs))
-        raise SpecError(f"unknown param '{key}'.", file=str(path),
-                        hint="An ONNX model takes only input=CxHxW (its input shape).")
+        raise SpecError(
+            f"unknown param '{key}'.",
+            file=str(path),
+            hint="An ONNX model takes only input=CxHxW (its input shape).",
+        )
     spec, imported = load_onnx_spec(path, input=input)
     with _gc_paused():
         model = Model(spec)
@@ -166,17 +175,22 @@ def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:
     knobs = dict(spec.params)
     for key, value in overrides.items():
         if key not in knobs:
-            raise SpecError(f"unknown param '{key}'.", file=spec.file,
-                            hint=(did_you_mean(key, knobs) if knobs else
-                                  "This spec has no params.") +
-                            (f" Params of {spec.name}: {', '.join(knobs)}." if knobs else ""))
+            raise SpecError(
+                f"unknown param '{key}'.",
+                file=spec.file,
+                hint=(did_you_mean(key, knobs) if knobs else "This spec has no params.")
+                + (f" Params of {spec.name}: {', '.join(knobs)}." if knobs else ""),
+            )
         default = knobs[key]
         numeric = (int, float)
-        if isinstance(default, bool) != isinstance(value, bool) or (
-                isinstance(default, numeric) and not isinstance(value, numeric)) or (
-                isinstance(default, str) and not isinstance(value, str)):
-            raise SpecError(f"param '{key}' expects a value like {default!r}, got {value!r}.",
-                            file=spec.file)
+        if (
+            isinstance(default, bool) != isinstance(value, bool)
+            or (isinstance(default, numeric) and not isinstance(value, numeric))
+            or (isinstance(default, str) and not isinstance(value, str))
+        ):
+            raise SpecError(
+                f"param '{key}' expects a value like {default!r}, got {value!r}.", file=spec.file
+            )
         knobs[key] = value
     # Params may refer to each other ("${2 * base}"): evaluate in order.
     for key, value in knobs.items():

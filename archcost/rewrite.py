@@ -64,13 +64,17 @@ def parse_rule(text: str) -> tuple[str, int]:
     """``grouped:4`` -> ``("grouped", 4)``; ``separable`` -> ``("separable", 1)``."""
     name, _, arg = text.partition(":")
     if name not in RULES:
-        raise SpecError(f"unknown rewrite rule '{text}'.",
-                        hint=did_you_mean(name, RULES) + " Rules: separable, spatial, grouped:G, "
-                             "shuffled:G, pointwise-grouped:G.")
+        raise SpecError(
+            f"unknown rewrite rule '{text}'.",
+            hint=did_you_mean(name, RULES) + " Rules: separable, spatial, grouped:G, "
+            "shuffled:G, pointwise-grouped:G.",
+        )
     needs_g = name in ("grouped", "shuffled", "pointwise-grouped")
     if needs_g != bool(arg):
-        raise SpecError(f"rule '{name}' " + ("needs a group count, e.g. "
-                        f"'{name}:4'." if needs_g else "takes no argument."))
+        raise SpecError(
+            f"rule '{name}' "
+            + (f"needs a group count, e.g. '{name}:4'." if needs_g else "takes no argument.")
+        )
     groups = 1
     if arg:
         if not arg.isdigit() or int(arg) < 2:
@@ -86,16 +90,27 @@ def _plain(value: Any) -> Any:
 
 
 def _item(name: str, kind: str, fields: dict[str, Any], inputs: list[str]) -> dict[str, Any]:
-    return {"name": name, "type": kind, "inputs": inputs,
-            **{k: _plain(v) for k, v in fields.items()}}
+    return {
+        "name": name,
+        "type": kind,
+        "inputs": inputs,
+        **{k: _plain(v) for k, v in fields.items()},
+    }
 
 
 def _per(value: Any) -> tuple[int, ...]:
     return tuple(value) if isinstance(value, tuple | list) else (value,)
 
 
-def _apply(rule: str, groups: int, name: str, fields: dict[str, Any],
-           c_in: int, ndim: int, inputs: list[str]) -> tuple[list[dict[str, Any]] | None, str, str]:
+def _apply(
+    rule: str,
+    groups: int,
+    name: str,
+    fields: dict[str, Any],
+    c_in: int,
+    ndim: int,
+    inputs: list[str],
+) -> tuple[list[dict[str, Any]] | None, str, str]:
     """New items for one layer, the name consumers should read, or (None, reason)."""
     f = fields
     kernel = _per(f.get("kernel", 1))
@@ -104,8 +119,11 @@ def _apply(rule: str, groups: int, name: str, fields: dict[str, Any],
         if f["groups"] != 1:
             return None, "", f"already grouped (groups={f['groups']})"
         if c_in % groups or f["out"] % groups:
-            return None, "", (f"channels not divisible by {groups} "
-                              f"(in_channels={c_in}, out={f['out']})")
+            return (
+                None,
+                "",
+                (f"channels not divisible by {groups} (in_channels={c_in}, out={f['out']})"),
+            )
         if f.get("padding", 0) not in (0, "valid") or _per(f.get("dilation", 1)) != (1,):
             return None, "", "a padded or dilated 1×1 conv is not a pointwise conv"
         new = {"out": f["out"], "stride": f["stride"], "groups": groups, "bias": f["bias"]}
@@ -115,8 +133,10 @@ def _apply(rule: str, groups: int, name: str, fields: dict[str, Any],
     if k == 1:
         return None, "", "a 1×1 conv: nothing to factor (see pointwise-grouped:G)"
     if rule == "separable":
-        new = {key: f[key] for key in ("out", "kernel", "stride", "padding", "pad_value",
-                                       "dilation", "bias")}
+        new = {
+            key: f[key]
+            for key in ("out", "kernel", "stride", "padding", "pad_value", "dilation", "bias")
+        }
         return [_item(name, SeparableConv.kind, new, inputs)], name, ""
     if rule == "spatial":
         if ndim != 2:
@@ -124,20 +144,36 @@ def _apply(rule: str, groups: int, name: str, fields: dict[str, Any],
         if len(set(kernel)) != 1:
             return None, "", f"the kernel {list(kernel)} is not square"
         if _per(f["dilation"]) not in ((1,), (1, 1)) or f["pad_value"] != 0:
-            return None, "", "dilation or a non-zero pad_value is not supported by spatial_separable_conv"
-        new = {"out": f["out"], "kernel": kernel[0], "stride": f["stride"],
-               "padding": f["padding"], "bias": f["bias"]}
+            return (
+                None,
+                "",
+                "dilation or a non-zero pad_value is not supported by spatial_separable_conv",
+            )
+        new = {
+            "out": f["out"],
+            "kernel": kernel[0],
+            "stride": f["stride"],
+            "padding": f["padding"],
+            "bias": f["bias"],
+        }
         return [_item(name, SpatialSeparableConv.kind, new, inputs)], name, ""
     if c_in % groups or f["out"] % groups:
-        return None, "", (f"channels not divisible by {groups} (in_channels={c_in}, "
-                          f"out={f['out']})")
+        return (
+            None,
+            "",
+            (f"channels not divisible by {groups} (in_channels={c_in}, out={f['out']})"),
+        )
     new = dict(f, groups=groups)
     if rule == "grouped":
         return [_item(name, GroupedConv.kind, new, inputs)], name, ""
-    return ([_item(f"{name}.gconv", GroupedConv.kind, new, inputs),
-             _item(f"{name}.shuffle", ChannelShuffle.kind, {"groups": groups},
-                   [f"{name}.gconv"])],
-            f"{name}.shuffle", "")
+    return (
+        [
+            _item(f"{name}.gconv", GroupedConv.kind, new, inputs),
+            _item(f"{name}.shuffle", ChannelShuffle.kind, {"groups": groups}, [f"{name}.gconv"]),
+        ],
+        f"{name}.shuffle",
+        "",
+    )
 
 
 def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
@@ -154,7 +190,7 @@ def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
     g = model.graph
     items: list[dict[str, Any]] = []
     renamed: dict[str, str] = {}
-    pending: list[tuple[str, str]] = []      # (original name, output name) of rewrites
+    pending: list[tuple[str, str]] = []  # (original name, output name) of rewrites
     changes: list[Change] = []
 
     def ref(src: str, port: int | None) -> str:
@@ -179,24 +215,43 @@ def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
         items.append(_item(name, kind, fields, inputs))
     if not pending:
         reasons = "; ".join(f"{c.name}: {c.reason}" for c in changes[:5])
-        raise SpecError(f"the rule '{rule_text}' applies to no layer"
-                        + (f" matching '{only}'" if only else "") + ".",
-                        hint=f"Skipped: {reasons}." if reasons else
-                        "No layer of the kinds this rule rewrites was found.")
+        raise SpecError(
+            f"the rule '{rule_text}' applies to no layer"
+            + (f" matching '{only}'" if only else "")
+            + ".",
+            hint=f"Skipped: {reasons}."
+            if reasons
+            else "No layer of the kinds this rule rewrites was found.",
+        )
     knobs = ", ".join(f"{k}={v}" for k, v in model.knobs.items())
-    doc = {"archcost": 1, "name": f"{model.name} ({rule_text})",
-           "description": f"{model.name} with '{rule_text}' applied"
-                          + (f" to layers matching '{only}'" if only else "")
-                          + (f"; knobs {knobs}" if knobs else "") + ".",
-           "input": list(model.input_shape)}
-    lines = [f"# Generated by: archcost whatif {model.path} --rewrite {rule_text}"
-             + (f" --only '{only}'" if only else ""),
-             "# A flat spec: every layer with its full name, fields and inputs; knobs baked in."]
-    lines += [f"{key}: " + yaml.safe_dump(value, default_flow_style=True, width=100_000).strip()
-              .removesuffix("...").strip() for key, value in doc.items()]
+    doc = {
+        "archcost": 1,
+        "name": f"{model.name} ({rule_text})",
+        "description": f"{model.name} with '{rule_text}' applied"
+        + (f" to layers matching '{only}'" if only else "")
+        + (f"; knobs {knobs}" if knobs else "")
+        + ".",
+        "input": list(model.input_shape),
+    }
+    lines = [
+        f"# Generated by: archcost whatif {model.path} --rewrite {rule_text}"
+        + (f" --only '{only}'" if only else ""),
+        "# A flat spec: every layer with its full name, fields and inputs; knobs baked in.",
+    ]
+    lines += [
+        f"{key}: "
+        + yaml.safe_dump(value, default_flow_style=True, width=100_000)
+        .strip()
+        .removesuffix("...")
+        .strip()
+        for key, value in doc.items()
+    ]
     lines.append("layers:")
-    lines += ["  - " + yaml.safe_dump(item, default_flow_style=True, sort_keys=False,
-                                      width=100_000).strip() for item in items]
+    lines += [
+        "  - "
+        + yaml.safe_dump(item, default_flow_style=True, sort_keys=False, width=100_000).strip()
+        for item in items
+    ]
     text = "\n".join(lines) + "\n"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "rewritten.yaml"
@@ -207,11 +262,17 @@ def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
     after_rows = after.costs().rows
     for name, out_name in pending:
         mine = [r for r in after_rows if r.name == name or r.name.startswith(name + ".")]
-        changes.append(Change(name=name, applied=True, reason=rule_text,
-                              macs_before=before_rows[name].macs,
-                              macs_after=sum(r.macs for r in mine),
-                              params_before=before_rows[name].params,
-                              params_after=sum(r.params for r in mine)))
+        changes.append(
+            Change(
+                name=name,
+                applied=True,
+                reason=rule_text,
+                macs_before=before_rows[name].macs,
+                macs_after=sum(r.macs for r in mine),
+                params_before=before_rows[name].params,
+                params_after=sum(r.params for r in mine),
+            )
+        )
     order = {n: i for i, n in enumerate(model.layers)}
     changes.sort(key=lambda c: order[c.name])
     return Rewrite(rule=rule_text, text=text, changes=changes, before=model, after=after)

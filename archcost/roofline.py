@@ -48,13 +48,22 @@ THIS_MACHINE = "this-machine"
 REQUIRED_KEYS = ("peak_macs_per_s", "bandwidth_bytes_per_s")
 OPTIONAL_KEYS = ("name", "source", "overhead_s", "measured")
 #: keys of a profile calibrated on a runtime (archcost.runtime.predict.RuntimeProfile)
-RUNTIME_KEYS = ("runtime", "runtime_version", "threads", "probe_s", "run_overhead_s",
-                "kernels", "fusions")
+RUNTIME_KEYS = (
+    "runtime",
+    "runtime_version",
+    "threads",
+    "probe_s",
+    "run_overhead_s",
+    "kernels",
+    "fusions",
+)
 MAX_PROFILE_BYTES = 64 * 1024
 BOUNDS = ("compute", "memory", "none")
 
-_EXAMPLE = ("A profile looks like:  name: my-cpu / source: measured by archcost calibrate / "
-            "peak_macs_per_s: 5.0e+10 / bandwidth_bytes_per_s: 2.0e+10 / overhead_s: 1.0e-06")
+_EXAMPLE = (
+    "A profile looks like:  name: my-cpu / source: measured by archcost calibrate / "
+    "peak_macs_per_s: 5.0e+10 / bandwidth_bytes_per_s: 2.0e+10 / overhead_s: 1.0e-06"
+)
 _MEANING = {
     "peak_macs_per_s": "peak multiply-accumulates per second",
     "bandwidth_bytes_per_s": "memory bandwidth in bytes per second",
@@ -103,9 +112,14 @@ class Profile:
 
     def summary(self) -> dict[str, Any]:
         """The profile as plain JSON-able values (no ``measured`` details)."""
-        return {"name": self.name, "source": self.source, "peak_macs_per_s": self.peak_macs_per_s,
-                "bandwidth_bytes_per_s": self.bandwidth_bytes_per_s,
-                "overhead_s": self.overhead_s, "ridge_macs_per_byte": self.ridge}
+        return {
+            "name": self.name,
+            "source": self.source,
+            "peak_macs_per_s": self.peak_macs_per_s,
+            "bandwidth_bytes_per_s": self.bandwidth_bytes_per_s,
+            "overhead_s": self.overhead_s,
+            "ridge_macs_per_byte": self.ridge,
+        }
 
 
 @dataclass(frozen=True)
@@ -133,8 +147,9 @@ class LayerEstimate:
 
 
 # -- estimates ---------------------------------------------------------------------
-def estimate_row(name: str, kind: str, macs: int, memory_access: int,
-                 profile: Profile) -> LayerEstimate:
+def estimate_row(
+    name: str, kind: str, macs: int, memory_access: int, profile: Profile
+) -> LayerEstimate:
     """The roofline estimate of one layer with ``macs`` MACs moving ``memory_access`` bytes.
 
     The bound is decided in exact rational arithmetic (``macs · bandwidth`` against
@@ -149,16 +164,32 @@ def estimate_row(name: str, kind: str, macs: int, memory_access: int,
     compute_s = macs / peak
     memory_s = memory_access / bandwidth
     if macs == 0 and memory_access == 0:
-        return LayerEstimate(name=name, kind=kind, macs=0, memory_access=0, intensity=0.0,
-                             compute_s=0.0, memory_s=0.0, overhead_s=0.0, seconds=0.0,
-                             bound="none")
+        return LayerEstimate(
+            name=name,
+            kind=kind,
+            macs=0,
+            memory_access=0,
+            intensity=0.0,
+            compute_s=0.0,
+            memory_s=0.0,
+            overhead_s=0.0,
+            seconds=0.0,
+            bound="none",
+        )
     compute_bound = macs * Fraction(bandwidth) >= memory_access * Fraction(peak)
     intensity = macs / memory_access if memory_access else math.inf
-    return LayerEstimate(name=name, kind=kind, macs=macs, memory_access=memory_access,
-                         intensity=intensity, compute_s=compute_s, memory_s=memory_s,
-                         overhead_s=profile.overhead_s,
-                         seconds=max(compute_s, memory_s) + profile.overhead_s,
-                         bound="compute" if compute_bound else "memory")
+    return LayerEstimate(
+        name=name,
+        kind=kind,
+        macs=macs,
+        memory_access=memory_access,
+        intensity=intensity,
+        compute_s=compute_s,
+        memory_s=memory_s,
+        overhead_s=profile.overhead_s,
+        seconds=max(compute_s, memory_s) + profile.overhead_s,
+        bound="compute" if compute_bound else "memory",
+    )
 
 
 def estimate_rows(rows: list["CostRow"], profile: Profile) -> list[LayerEstimate]:
@@ -166,8 +197,9 @@ def estimate_rows(rows: list["CostRow"], profile: Profile) -> list[LayerEstimate
     return [estimate_row(r.name, r.kind, r.macs, r.memory_access, profile) for r in rows]
 
 
-def estimate(model: "Model", profile: Profile, *, batch: int = 1,
-             dtype: str = "float32") -> list[LayerEstimate]:
+def estimate(
+    model: "Model", profile: Profile, *, batch: int = 1, dtype: str = "float32"
+) -> list[LayerEstimate]:
     """Per-layer roofline estimates of ``model`` on ``profile``, in network order (a
     profile calibrated on a runtime predicts with its kernel models and fusions:
     :func:`archcost.runtime.predict.predict`).
@@ -180,6 +212,7 @@ def estimate(model: "Model", profile: Profile, *, batch: int = 1,
     """
     if getattr(profile, "runtime", None):
         from archcost.runtime.predict import predict
+
         return predict(model, profile, batch=batch, dtype=dtype)  # type: ignore[arg-type]
     return estimate_rows(model.costs(batch=batch, dtype=dtype).rows, profile)
 
@@ -195,8 +228,11 @@ def bundled_profiles() -> dict[str, Any]:
     folder = resources.files("archcost") / "devices"
     if not folder.is_dir():
         return {}
-    return {p.name[:-len(".yaml")]: p for p in sorted(folder.iterdir(), key=lambda p: p.name)
-            if p.name.endswith(".yaml")}
+    return {
+        p.name[: -len(".yaml")]: p
+        for p in sorted(folder.iterdir(), key=lambda p: p.name)
+        if p.name.endswith(".yaml")
+    }
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
@@ -208,29 +244,43 @@ def load_profile(name_or_path: str | Path) -> Profile:
         SpecError: unknown name, missing file, bad YAML, or a missing or wrong key.
     """
     text = str(name_or_path)
-    looks_like_path = isinstance(name_or_path, Path) or "/" in text or "\\" in text or \
-        text.endswith((".yaml", ".yml"))
+    looks_like_path = (
+        isinstance(name_or_path, Path)
+        or "/" in text
+        or "\\" in text
+        or text.endswith((".yaml", ".yml"))
+    )
     if not looks_like_path:
         if text == THIS_MACHINE:
             from archcost.calibrate import calibrate
+
             return calibrate(quick=True)
         bundled = bundled_profiles()
         if text in bundled:
-            return parse_profile(bundled[text].read_text(encoding="utf-8"),
-                                 f"archcost/devices/{text}.yaml", default_name=text)
+            return parse_profile(
+                bundled[text].read_text(encoding="utf-8"),
+                f"archcost/devices/{text}.yaml",
+                default_name=text,
+            )
         if not Path(text).is_file():
             names = [*bundled, THIS_MACHINE]
-            raise SpecError(f"unknown device profile '{text}'.",
-                            hint=f"{did_you_mean(text, names)} Bundled profiles: "
-                                 f"{', '.join(names)}; or give the path of a profile YAML "
-                                 "(archcost calibrate -o my-machine.yaml writes one).")
+            raise SpecError(
+                f"unknown device profile '{text}'.",
+                hint=f"{did_you_mean(text, names)} Bundled profiles: "
+                f"{', '.join(names)}; or give the path of a profile YAML "
+                "(archcost calibrate -o my-machine.yaml writes one).",
+            )
     path = Path(text)
-    content = read_text(path, text, limit=MAX_PROFILE_BYTES, what="device profile",
-                        too_large=f"a device profile is a few lines (limit "
-                                  f"{MAX_PROFILE_BYTES:,} bytes).",
-                        missing_hint="Check the path, use a bundled name ("
-                        + ", ".join([*bundled_profiles(), THIS_MACHINE])
-                        + "), or write one with archcost calibrate -o PATH.")
+    content = read_text(
+        path,
+        text,
+        limit=MAX_PROFILE_BYTES,
+        what="device profile",
+        too_large=f"a device profile is a few lines (limit {MAX_PROFILE_BYTES:,} bytes).",
+        missing_hint="Check the path, use a bundled name ("
+        + ", ".join([*bundled_profiles(), THIS_MACHINE])
+        + "), or write one with archcost calibrate -o PATH.",
+    )
     return parse_profile(content, text, default_name=path.stem)
 
 
@@ -245,50 +295,88 @@ def parse_profile(text: str, file: str = "<profile>", *, default_name: str = "de
         SpecError: with the file, the line when known, what was expected and an example.
     """
     try:
-        doc = parse_yaml(text, file)      # the spec loader's safe reader: lines, limits
+        doc = parse_yaml(text, file)  # the spec loader's safe reader: lines, limits
     except SpecError as exc:
         exc.hint = exc.hint or _EXAMPLE
         raise
     if not isinstance(doc, dict):
-        found = "an empty document" if doc is None else \
-            "a list" if isinstance(doc, list) else f"a {type(doc).__name__}"
-        raise SpecError(f"a device profile must be a mapping of keys to values, got {found}.",
-                        file=file, hint=_EXAMPLE)
+        found = (
+            "an empty document"
+            if doc is None
+            else "a list"
+            if isinstance(doc, list)
+            else f"a {type(doc).__name__}"
+        )
+        raise SpecError(
+            f"a device profile must be a mapping of keys to values, got {found}.",
+            file=file,
+            hint=_EXAMPLE,
+        )
     lines = doc.key_lines
     for key in doc:
         known = REQUIRED_KEYS + OPTIONAL_KEYS + (RUNTIME_KEYS if "runtime" in doc else ())
         if key not in known:
-            raise SpecError(f"unknown key '{key}' in a device profile.", file=file,
-                            line=lines.get(str(key)),
-                            hint=f"{did_you_mean(str(key), known)} Keys: {', '.join(known)}.")
+            raise SpecError(
+                f"unknown key '{key}' in a device profile.",
+                file=file,
+                line=lines.get(str(key)),
+                hint=f"{did_you_mean(str(key), known)} Keys: {', '.join(known)}.",
+            )
     for key in REQUIRED_KEYS:
         if key not in doc:
-            raise SpecError(f"missing required key '{key}' ({_MEANING[key]}) in a device "
-                            "profile.", file=file, hint=_EXAMPLE)
-    values = {key: _number(doc[key], key, file, lines.get(key), positive=True)
-              for key in REQUIRED_KEYS}
-    overhead = _number(doc.get("overhead_s", 0.0), "overhead_s", file, lines.get("overhead_s"),
-                       positive=False)
+            raise SpecError(
+                f"missing required key '{key}' ({_MEANING[key]}) in a device profile.",
+                file=file,
+                hint=_EXAMPLE,
+            )
+    values = {
+        key: _number(doc[key], key, file, lines.get(key), positive=True) for key in REQUIRED_KEYS
+    }
+    overhead = _number(
+        doc.get("overhead_s", 0.0), "overhead_s", file, lines.get("overhead_s"), positive=False
+    )
     strings = {}
     for key, default in (("name", default_name), ("source", "")):
         value = doc.get(key, default)
         if isinstance(value, bool) or not isinstance(value, str | int | float) or value is None:
-            raise SpecError(f"key '{key}' expects text, got {value!r}.", file=file,
-                            line=lines.get(key), hint=f"Write e.g. {key}: \"my device\".")
+            raise SpecError(
+                f"key '{key}' expects text, got {value!r}.",
+                file=file,
+                line=lines.get(key),
+                hint=f'Write e.g. {key}: "my device".',
+            )
         strings[key] = str(value)
     measured = doc.get("measured", {}) or {}
     if not isinstance(measured, dict) or not all(
-            isinstance(k, str) and (v is None or isinstance(v, str | int | float | bool))
-            for k, v in measured.items()):
-        raise SpecError("key 'measured' expects a mapping of names to plain values "
-                        "(how the profile was measured).", file=file, line=lines.get("measured"))
+        isinstance(k, str) and (v is None or isinstance(v, str | int | float | bool))
+        for k, v in measured.items()
+    ):
+        raise SpecError(
+            "key 'measured' expects a mapping of names to plain values "
+            "(how the profile was measured).",
+            file=file,
+            line=lines.get("measured"),
+        )
     if "runtime" in doc:
         from archcost.runtime.predict import RuntimeProfile, parse_runtime_fields
-        return RuntimeProfile(name=strings["name"], source=strings["source"],
-                              overhead_s=overhead, file=file, measured=dict(measured), **values,
-                              **parse_runtime_fields(doc, file, lines))
-    return Profile(name=strings["name"], source=strings["source"], overhead_s=overhead,
-                   file=file, measured=dict(measured), **values)
+
+        return RuntimeProfile(
+            name=strings["name"],
+            source=strings["source"],
+            overhead_s=overhead,
+            file=file,
+            measured=dict(measured),
+            **values,
+            **parse_runtime_fields(doc, file, lines),
+        )
+    return Profile(
+        name=strings["name"],
+        source=strings["source"],
+        overhead_s=overhead,
+        file=file,
+        measured=dict(measured),
+        **values,
+    )
 
 
 def _number(value: Any, key: str, file: str, line: int | None, *, positive: bool) -> float:
@@ -302,9 +390,12 @@ def _number(value: Any, key: str, file: str, line: int | None, *, positive: bool
         except ValueError:
             number = None
     if number is None or not math.isfinite(number) or number < 0 or (positive and number == 0):
-        raise SpecError(f"key '{key}' ({_MEANING[key]}) expects {what}, got {value!r}.",
-                        file=file, line=line, hint=f"Write e.g. {key}: "
-                        + ("1.0e-06" if key == "overhead_s" else "5.0e+10") + ".")
+        raise SpecError(
+            f"key '{key}' ({_MEANING[key]}) expects {what}, got {value!r}.",
+            file=file,
+            line=line,
+            hint=f"Write e.g. {key}: " + ("1.0e-06" if key == "overhead_s" else "5.0e+10") + ".",
+        )
     return number
 
 
@@ -317,10 +408,13 @@ def profile_yaml(profile: Profile, comment: str = "") -> str:
     head = "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines())
     plain = {"name": profile.name, "source": profile.source}
     text = head + yaml.safe_dump(plain, sort_keys=False, allow_unicode=True, width=10_000)
-    text += (f"peak_macs_per_s: {profile.peak_macs_per_s:.3e}\n"
-             f"bandwidth_bytes_per_s: {profile.bandwidth_bytes_per_s:.3e}\n"
-             f"overhead_s: {profile.overhead_s:.3e}\n")
+    text += (
+        f"peak_macs_per_s: {profile.peak_macs_per_s:.3e}\n"
+        f"bandwidth_bytes_per_s: {profile.bandwidth_bytes_per_s:.3e}\n"
+        f"overhead_s: {profile.overhead_s:.3e}\n"
+    )
     if profile.measured:
-        text += yaml.safe_dump({"measured": dict(profile.measured)}, sort_keys=False,
-                               allow_unicode=True, width=10_000)
+        text += yaml.safe_dump(
+            {"measured": dict(profile.measured)}, sort_keys=False, allow_unicode=True, width=10_000
+        )
     return text

@@ -27,18 +27,32 @@ from archcost.zoo import ZOO
 
 FORMAT_VERSION = 1
 MAX_FILE_BYTES = 4 * 1024 * 1024
-MAX_YAML_NODES = 200_000      # values after alias expansion; real specs use < 10,000
+MAX_YAML_NODES = 200_000  # values after alias expansion; real specs use < 10,000
 # The longest number literal read: 2**256 has 78 decimal digits, 0b... 258 characters.
 MAX_NUMBER_CHARS = 300
 
-TOP_LEVEL_KEYS = ("archcost", "name", "description", "input", "params", "requires",
-                  "defaults", "include", "blocks", "layers")
+TOP_LEVEL_KEYS = (
+    "archcost",
+    "name",
+    "description",
+    "input",
+    "params",
+    "requires",
+    "defaults",
+    "include",
+    "blocks",
+    "layers",
+)
 BLOCK_KEYS = ("args", "layers", "output", "description")
 RESERVED_ITEM_KEYS = ("type", "use", "name", "inputs", "when", "repeat")
 
 _STANDARD_TAGS = {
-    "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
 
@@ -94,19 +108,27 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
             one document, an alias bomb or a recursive alias.
     """
     name = display or str(path)
-    text = read_text(path, name, limit=MAX_FILE_BYTES, what="",
-                     too_large=f"specs are limited to {MAX_FILE_BYTES:,} bytes.",
-                     missing_hint="Check the path; bundled specs live in specs/.")
+    text = read_text(
+        path,
+        name,
+        limit=MAX_FILE_BYTES,
+        what="",
+        too_large=f"specs are limited to {MAX_FILE_BYTES:,} bytes.",
+        missing_hint="Check the path; bundled specs live in specs/.",
+    )
     doc = parse_yaml(text, name)
     if doc is None:
-        raise SpecError("the document is empty.", file=name,
-                        hint="A spec is a mapping with at least 'archcost: 1', 'name', "
-                             "'input' and 'layers'.")
+        raise SpecError(
+            "the document is empty.",
+            file=name,
+            hint="A spec is a mapping with at least 'archcost: 1', 'name', 'input' and 'layers'.",
+        )
     return doc
 
 
-def read_text(path: Path, name: str, *, limit: int, what: str, too_large: str,
-              missing_hint: str) -> str:
+def read_text(
+    path: Path, name: str, *, limit: int, what: str, too_large: str, missing_hint: str
+) -> str:
     """A small UTF-8 file's text, or a SpecError (missing, too large, unreadable).
 
     Args:
@@ -121,43 +143,57 @@ def read_text(path: Path, name: str, *, limit: int, what: str, too_large: str,
     most ``limit + 1`` bytes of it whatever ``stat()`` says.
     """
     try:
-        _require_regular(os.stat(path), name, what)     # before open: opening has effects
+        _require_regular(os.stat(path), name, what)  # before open: opening has effects
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise SpecError(f"no such {what + ' ' if what else ''}file.", file=name,
-                        hint=missing_hint) from None
+        raise SpecError(
+            f"no such {what + ' ' if what else ''}file.", file=name, hint=missing_hint
+        ) from None
     except OSError as exc:
-        raise SpecError(f"cannot read the {what or 'file'}: {exc.strerror or exc}.",
-                        file=name) from None
+        raise SpecError(
+            f"cannot read the {what or 'file'}: {exc.strerror or exc}.", file=name
+        ) from None
     with os.fdopen(fd, "rb") as fh:
         try:
             info = os.fstat(fh.fileno())
-            _require_regular(info, name, what)          # what was opened, not what was named
+            _require_regular(info, name, what)  # what was opened, not what was named
             if info.st_size > limit:
                 raise SpecError(f"the file is {info.st_size:,} bytes; {too_large}", file=name)
             os.set_blocking(fh.fileno(), True)
             data = fh.read(limit + 1)
         except OSError as exc:
-            raise SpecError(f"cannot read the {what or 'file'}: {exc.strerror or exc}.",
-                            file=name) from None
+            raise SpecError(
+                f"cannot read the {what or 'file'}: {exc.strerror or exc}.", file=name
+            ) from None
     if len(data) > limit:
         raise SpecError(f"the file is more than {limit:,} bytes; {too_large}", file=name)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"the {what or 'file'} is not UTF-8 text (byte {exc.start:,}).",
-                        file=name) from None
+        raise SpecError(
+            f"the {what or 'file'} is not UTF-8 text (byte {exc.start:,}).", file=name
+        ) from None
 
 
 def _require_regular(info: os.stat_result, name: str, what: str) -> None:
     if stat.S_ISREG(info.st_mode):
         return
-    found = ("a directory" if stat.S_ISDIR(info.st_mode) else
-             "a FIFO" if stat.S_ISFIFO(info.st_mode) else
-             "a device" if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) else
-             "a socket" if stat.S_ISSOCK(info.st_mode) else "not a regular file")
-    raise SpecError(f"this is {found}; a {what or 'spec'} is read only from a regular file.",
-                    file=name, hint="Give the path of a YAML file.")
+    found = (
+        "a directory"
+        if stat.S_ISDIR(info.st_mode)
+        else "a FIFO"
+        if stat.S_ISFIFO(info.st_mode)
+        else "a device"
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(info.st_mode)
+        else "not a regular file"
+    )
+    raise SpecError(
+        f"this is {found}; a {what or 'spec'} is read only from a regular file.",
+        file=name,
+        hint="Give the path of a YAML file.",
+    )
 
 
 def parse_yaml(text: str, name: str) -> Any:
@@ -204,15 +240,21 @@ class _Converter:
         line = node.start_mark.line + 1
         self.count += 1
         if self.count > MAX_YAML_NODES:
-            raise SpecError(f"the document expands to more than {MAX_YAML_NODES:,} values "
-                            "(an alias bomb?); refused.", file=self.file, line=line)
+            raise SpecError(
+                f"the document expands to more than {MAX_YAML_NODES:,} values "
+                "(an alias bomb?); refused.",
+                file=self.file,
+                line=line,
+            )
         if node.tag not in _STANDARD_TAGS:
-            raise SpecError(f"the YAML tag {quoted(node.tag)} is not allowed.", file=self.file,
-                            line=line, hint="Specs use plain YAML: mappings, lists, "
-                                            "numbers, strings, booleans and null.")
+            raise SpecError(
+                f"the YAML tag {quoted(node.tag)} is not allowed.",
+                file=self.file,
+                line=line,
+                hint="Specs use plain YAML: mappings, lists, numbers, strings, booleans and null.",
+            )
         if id(node) in self.active:
-            raise SpecError("a recursive YAML alias refers to itself.", file=self.file,
-                            line=line)
+            raise SpecError("a recursive YAML alias refers to itself.", file=self.file, line=line)
         if isinstance(node, yaml.ScalarNode):
             value, tag = node.value, node.tag
             # Fast paths for the common scalars; the constructor handles the rest
@@ -220,9 +262,12 @@ class _Converter:
             if tag == _STR:
                 return value
             if tag in (_INT, _FLOAT) and len(value) > MAX_NUMBER_CHARS:
-                raise SpecError(f"a number of {len(value):,} characters is too large; numbers "
-                                f"in a spec are limited to 2**{MAX_INT_BITS}.",
-                                file=self.file, line=line)
+                raise SpecError(
+                    f"a number of {len(value):,} characters is too large; numbers "
+                    f"in a spec are limited to 2**{MAX_INT_BITS}.",
+                    file=self.file,
+                    line=line,
+                )
             if tag == _INT and value.isascii() and value.isdigit():
                 return self._bounded(int(value), line)
             if tag == _FLOAT and value.isascii() and value.replace(".", "", 1).isdigit():
@@ -234,10 +279,14 @@ class _Converter:
             except (ValueError, TypeError, KeyError, IndexError, OverflowError):
                 # PyYAML's constructors raise these for '!!float abc', '!!int x', '!!bool 2'.
                 expected = {_INT: "an integer", _FLOAT: "a number"}.get(
-                    tag, "a " + tag.rsplit(":", 1)[-1])
-                raise SpecError(f"{quoted(value)} is tagged {tag.rsplit(':', 1)[-1]} but is "
-                                f"not {expected}.", file=self.file, line=line,
-                                hint="Remove the !! tag or fix the value.") from None
+                    tag, "a " + tag.rsplit(":", 1)[-1]
+                )
+                raise SpecError(
+                    f"{quoted(value)} is tagged {tag.rsplit(':', 1)[-1]} but is not {expected}.",
+                    file=self.file,
+                    line=line,
+                    hint="Remove the !! tag or fix the value.",
+                ) from None
             return self._bounded(result, line)
         self.active.add(id(node))
         try:
@@ -245,18 +294,24 @@ class _Converter:
                 out = YList(self._convert(item) for item in node.value)
                 out.file, out.line = self.file, line
                 return out
-            self.scalars.flatten_mapping(node)        # YAML merge keys (<<)
+            self.scalars.flatten_mapping(node)  # YAML merge keys (<<)
             mapping = YMap()
             mapping.file, mapping.line, mapping.key_lines = self.file, line, {}
             for key_node, value_node in node.value:
                 key = self._convert(key_node)
                 if not isinstance(key, str | int | float | bool):
-                    raise SpecError("mapping keys must be plain strings.",
-                                    file=self.file, line=key_node.start_mark.line + 1)
+                    raise SpecError(
+                        "mapping keys must be plain strings.",
+                        file=self.file,
+                        line=key_node.start_mark.line + 1,
+                    )
                 key = str(key)
                 if key in mapping:
-                    raise SpecError(f"the key {quoted(key)} appears twice in one mapping.",
-                                    file=self.file, line=key_node.start_mark.line + 1)
+                    raise SpecError(
+                        f"the key {quoted(key)} appears twice in one mapping.",
+                        file=self.file,
+                        line=key_node.start_mark.line + 1,
+                    )
                 mapping[key] = self._convert(value_node)
                 mapping.key_lines[key] = key_node.start_mark.line + 1
             return mapping
@@ -268,11 +323,21 @@ class _Converter:
         if isinstance(value, bool):
             return value
         if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
-            raise SpecError(f"the integer {shown(value)} is too large; numbers here are "
-                            f"limited to 2**{MAX_INT_BITS}.", file=self.file, line=line)
-        if isinstance(value, float) and not (math.isfinite(value) and abs(value) < 2.0**MAX_INT_BITS):
-            raise SpecError(f"the number {value!r} is out of range; numbers here are "
-                            f"finite and below 2**{MAX_INT_BITS}.", file=self.file, line=line)
+            raise SpecError(
+                f"the integer {shown(value)} is too large; numbers here are "
+                f"limited to 2**{MAX_INT_BITS}.",
+                file=self.file,
+                line=line,
+            )
+        if isinstance(value, float) and not (
+            math.isfinite(value) and abs(value) < 2.0**MAX_INT_BITS
+        ):
+            raise SpecError(
+                f"the number {value!r} is out of range; numbers here are "
+                f"finite and below 2**{MAX_INT_BITS}.",
+                file=self.file,
+                line=line,
+            )
         return value
 
 
@@ -321,66 +386,110 @@ def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec
     unknown = [k for k in doc if k not in TOP_LEVEL_KEYS]
     if unknown:
         key = unknown[0]
-        raise SpecError(f"unknown top-level key {quoted(key)}.", file=file, line=doc.line_of(key),
-                        hint=did_you_mean(key, TOP_LEVEL_KEYS))
+        raise SpecError(
+            f"unknown top-level key {quoted(key)}.",
+            file=file,
+            line=doc.line_of(key),
+            hint=did_you_mean(key, TOP_LEVEL_KEYS),
+        )
     version = doc.get("archcost")
     if version is None:
-        raise SpecError("missing 'archcost: 1' (the format version).", file=file, line=doc.line,
-                        hint="Add 'archcost: 1' as the first line.")
+        raise SpecError(
+            "missing 'archcost: 1' (the format version).",
+            file=file,
+            line=doc.line,
+            hint="Add 'archcost: 1' as the first line.",
+        )
     if version != FORMAT_VERSION or isinstance(version, bool):
-        raise SpecError(f"unsupported format version archcost: {shown(version)}; this archcost "
-                        f"reads version {FORMAT_VERSION}.", file=file, line=doc.line_of("archcost"))
+        raise SpecError(
+            f"unsupported format version archcost: {shown(version)}; this archcost "
+            f"reads version {FORMAT_VERSION}.",
+            file=file,
+            line=doc.line_of("archcost"),
+        )
     for key in ("name", "input", "layers"):
         if key not in doc:
             raise SpecError(f"missing required key '{key}'.", file=file, line=doc.line)
     name = doc["name"]
     if not isinstance(name, str | int | float) or isinstance(name, bool) or str(name) == "":
-        raise SpecError(f"'name' must be a non-empty string, got {shown(name)}.", file=file,
-                        line=doc.line_of("name"))
+        raise SpecError(
+            f"'name' must be a non-empty string, got {shown(name)}.",
+            file=file,
+            line=doc.line_of("name"),
+        )
     inp = doc["input"]
     if not isinstance(inp, list) or len(inp) not in (3, 4):
-        raise SpecError(f"'input' must be [C, H, W] or [C, D, H, W], got {shown(inp)}.", file=file,
-                        line=doc.line_of("input"),
-                        hint="Give the per-sample shape without the batch axis, e.g. [3, 224, 224].")
+        raise SpecError(
+            f"'input' must be [C, H, W] or [C, D, H, W], got {shown(inp)}.",
+            file=file,
+            line=doc.line_of("input"),
+            hint="Give the per-sample shape without the batch axis, e.g. [3, 224, 224].",
+        )
     params = doc.get("params") or YMap()
     _check_mapping(params, file, what="'params'", line=doc.line_of("params"))
     for key, value in params.items():
         if not isinstance(value, int | float | bool | str):
-            raise SpecError(f"param {quoted(key)} must be a number, bool or string, got "
-                            f"{shown(value)}.",
-                            file=file, line=params.line_of(key))
+            raise SpecError(
+                f"param {quoted(key)} must be a number, bool or string, got {shown(value)}.",
+                file=file,
+                line=params.line_of(key),
+            )
     defaults = doc.get("defaults") or YMap()
     _check_mapping(defaults, file, what="'defaults'", line=doc.line_of("defaults"))
     for kind, fields in defaults.items():
-        _check_mapping(fields, file, what=f"defaults for {quoted(kind)}", line=defaults.line_of(kind))
+        _check_mapping(
+            fields, file, what=f"defaults for {quoted(kind)}", line=defaults.line_of(kind)
+        )
     requires = doc.get("requires") or YList()
     if not isinstance(requires, list):
-        raise SpecError("'requires' must be a list of {check: '${...}', message: '...'}.",
-                        file=file, line=doc.line_of("requires"))
+        raise SpecError(
+            "'requires' must be a list of {check: '${...}', message: '...'}.",
+            file=file,
+            line=doc.line_of("requires"),
+        )
     for rule in requires:
         if not isinstance(rule, dict) or set(rule) != {"check", "message"}:
-            raise SpecError("each 'requires' entry is {check: '${...}', message: '...'}, got "
-                            f"{shown(rule)}.", file=file, line=getattr(rule, "line", doc.line_of("requires")))
+            raise SpecError(
+                "each 'requires' entry is {check: '${...}', message: '...'}, got "
+                f"{shown(rule)}.",
+                file=file,
+                line=getattr(rule, "line", doc.line_of("requires")),
+            )
     description = doc.get("description") or ""
     blocks: dict[str, Block] = {}
-    roots = [path.parent.resolve(), *(Path(p).resolve() for p in include_path),
-             *bundled_spec_dirs()]
+    roots = [
+        path.parent.resolve(),
+        *(Path(p).resolve() for p in include_path),
+        *bundled_spec_dirs(),
+    ]
     files = [path]
     _read_includes(doc, path, blocks, seen={path.resolve()}, roots=roots, files=files)
     _read_blocks(doc, file, blocks)
     layers = doc["layers"]
     _check_items(layers, file, doc.line_of("layers"), "'layers'")
-    return Spec(name=str(name), description=str(description), input=list(inp),
-                params=dict(params), defaults={k: dict(v) for k, v in defaults.items()},
-                blocks=blocks, layers=list(layers), file=file,
-                line_of={k: doc.line_of(k) for k in doc}, requires=list(requires), files=files)
+    return Spec(
+        name=str(name),
+        description=str(description),
+        input=list(inp),
+        params=dict(params),
+        defaults={k: dict(v) for k, v in defaults.items()},
+        blocks=blocks,
+        layers=list(layers),
+        file=file,
+        line_of={k: doc.line_of(k) for k in doc},
+        requires=list(requires),
+        files=files,
+    )
 
 
 def _check_mapping(value: Any, file: str, *, what: str, line: int | None = None) -> None:
     if not isinstance(value, dict):
         # What it is, never what it holds: the value may be a whole file's text.
-        raise SpecError(f"{what} must be a mapping, got {kind_of(value)}.", file=file,
-                        line=getattr(value, "line", None) or line)
+        raise SpecError(
+            f"{what} must be a mapping, got {kind_of(value)}.",
+            file=file,
+            line=getattr(value, "line", None) or line,
+        )
 
 
 def _check_items(items: Any, file: str, line: int, what: str) -> None:
@@ -388,9 +497,12 @@ def _check_items(items: Any, file: str, line: int, what: str) -> None:
         raise SpecError(f"{what} must be a non-empty list of layers.", file=file, line=line)
     for item in items:
         if not isinstance(item, dict):
-            raise SpecError(f"each entry of {what} must be a mapping like "
-                            f"{{type: conv, out: 32, kernel: 3}}, got {shown(item)}.",
-                            file=file, line=getattr(item, "line", line))
+            raise SpecError(
+                f"each entry of {what} must be a mapping like "
+                f"{{type: conv, out: 32, kernel: 3}}, got {shown(item)}.",
+                file=file,
+                line=getattr(item, "line", line),
+            )
 
 
 def _read_blocks(doc: YMap, file: str, blocks: dict[str, Block]) -> None:
@@ -401,19 +513,33 @@ def _read_blocks(doc: YMap, file: str, blocks: dict[str, Block]) -> None:
         _check_mapping(body, file, what=f"block {quoted(name)}", line=line)
         unknown = [k for k in body if k not in BLOCK_KEYS]
         if unknown:
-            raise SpecError(f"unknown key {quoted(unknown[0])} in block {quoted(name)}.", file=file,
-                            line=body.line_of(unknown[0]), hint=did_you_mean(unknown[0], BLOCK_KEYS))
+            raise SpecError(
+                f"unknown key {quoted(unknown[0])} in block {quoted(name)}.",
+                file=file,
+                line=body.line_of(unknown[0]),
+                hint=did_you_mean(unknown[0], BLOCK_KEYS),
+            )
         if name in blocks:
-            raise SpecError(f"block {quoted(name)} is defined twice (also at {blocks[name].file}:"
-                            f"{blocks[name].line}).", file=file, line=line)
+            raise SpecError(
+                f"block {quoted(name)} is defined twice (also at {blocks[name].file}:"
+                f"{blocks[name].line}).",
+                file=file,
+                line=line,
+            )
         args = body.get("args") or YMap()
         _check_mapping(args, file, what=f"args of block {quoted(name)}", line=body.line_of("args"))
         if "layers" not in body:
             raise SpecError(f"block {quoted(name)} has no 'layers'.", file=file, line=line)
         _check_items(body["layers"], file, body.line_of("layers"), f"block {quoted(name)}")
         output = body.get("output")
-        blocks[name] = Block(name=str(name), args=dict(args), layers=list(body["layers"]),
-                             output=None if output is None else str(output), file=file, line=line)
+        blocks[name] = Block(
+            name=str(name),
+            args=dict(args),
+            layers=list(body["layers"]),
+            output=None if output is None else str(output),
+            file=file,
+            line=line,
+        )
 
 
 def bundled_spec_dirs() -> list[Path]:
@@ -425,8 +551,14 @@ def _inside(target: Path, roots: list[Path]) -> bool:
     return any(target == root or target.is_relative_to(root) for root in roots)
 
 
-def _read_includes(doc: YMap, path: Path, blocks: dict[str, Block], seen: set[Path],
-                   roots: list[Path], files: list[Path]) -> None:
+def _read_includes(
+    doc: YMap,
+    path: Path,
+    blocks: dict[str, Block],
+    seen: set[Path],
+    roots: list[Path],
+    files: list[Path],
+) -> None:
     include = doc.get("include")
     if include is None:
         return
@@ -434,32 +566,49 @@ def _read_includes(doc: YMap, path: Path, blocks: dict[str, Block], seen: set[Pa
     line = doc.line_of("include")
     for rel in paths:
         if not isinstance(rel, str) or not rel or "\0" in rel:
-            raise SpecError(f"'include' takes a file path or a list of them, got {shown(rel)}.",
-                            file=str(path), line=line)
-        target = (path.parent / rel)
+            raise SpecError(
+                f"'include' takes a file path or a list of them, got {shown(rel)}.",
+                file=str(path),
+                line=line,
+            )
+        target = path.parent / rel
         display = str(target)
         try:
             real = target.resolve()
-        except (OSError, RuntimeError):        # a symlink loop
-            raise SpecError(f"included file {quoted(rel)} cannot be resolved (a symlink loop?).",
-                            file=str(path), line=line) from None
+        except (OSError, RuntimeError):  # a symlink loop
+            raise SpecError(
+                f"included file {quoted(rel)} cannot be resolved (a symlink loop?).",
+                file=str(path),
+                line=line,
+            ) from None
         if not _inside(real, roots):
-            raise SpecError(f"included file {quoted(rel)} is outside the spec's directory "
-                            f"({quoted(roots[0])}); a spec includes only files in its own "
-                            "directory tree.", file=str(path), line=line,
-                            hint="Move the file under the spec's directory, or allow its "
-                                 "directory with --include-path DIR.")
+            raise SpecError(
+                f"included file {quoted(rel)} is outside the spec's directory "
+                f"({quoted(roots[0])}); a spec includes only files in its own "
+                "directory tree.",
+                file=str(path),
+                line=line,
+                hint="Move the file under the spec's directory, or allow its "
+                "directory with --include-path DIR.",
+            )
         if real in seen:
             raise SpecError(f"{quoted(rel)} is included recursively.", file=str(path), line=line)
         if not target.exists():
-            raise SpecError(f"included file {quoted(rel)} does not exist (looked for "
-                            f"{quoted(display)}).", file=str(path), line=line)
+            raise SpecError(
+                f"included file {quoted(rel)} does not exist (looked for {quoted(display)}).",
+                file=str(path),
+                line=line,
+            )
         sub = read_yaml(target, display)
         files.append(target)
         _check_mapping(sub, display, what="an included file")
         unknown = [k for k in sub if k not in ("archcost", "include", "blocks", "description")]
         if unknown:
-            raise SpecError(f"an included file holds only 'blocks' (and 'include'); found "
-                            f"{quoted(unknown[0])}.", file=display, line=sub.line_of(unknown[0]))
+            raise SpecError(
+                f"an included file holds only 'blocks' (and 'include'); found "
+                f"{quoted(unknown[0])}.",
+                file=display,
+                line=sub.line_of(unknown[0]),
+            )
         _read_includes(sub, target, blocks, seen | {real}, roots, files)
         _read_blocks(sub, display, blocks)

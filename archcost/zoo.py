@@ -71,15 +71,16 @@ def locate(spec: str | Path) -> Path:
     for suffix in SUFFIXES:
         stem = stem.removesuffix(suffix)
     listing = "Run 'archcost zoo' to list the bundled networks."
-    if "/" in text or "\\" in text or text.endswith(SUFFIXES):     # meant as a path
+    if "/" in text or "\\" in text or text.endswith(SUFFIXES):  # meant as a path
         if stem in names():
             hint = f"For the bundled network of that name, give its name alone: '{stem}'."
         else:
             hint = " ".join(filter(None, ["Check the path.", _closest(stem), listing]))
         raise SpecError("no such file.", file=text, hint=hint)
-    raise SpecError(f"'{text}' is neither a spec file nor a bundled network.",
-                    hint=" ".join(filter(None, [_closest(stem) or
-                                                f"Bundled: {', '.join(names())}.", listing])))
+    raise SpecError(
+        f"'{text}' is neither a spec file nor a bundled network.",
+        hint=" ".join(filter(None, [_closest(stem) or f"Bundled: {', '.join(names())}.", listing])),
+    )
 
 
 def _bundled(text: str) -> Path | None:
@@ -88,12 +89,12 @@ def _bundled(text: str) -> Path | None:
     candidate = (ZOO / rel).resolve()
     root = ZOO.resolve()
     if root not in candidate.parents or not candidate.is_file():
-        return None          # only files inside the zoo: never '../../somewhere'
+        return None  # only files inside the zoo: never '../../somewhere'
     return candidate
 
 
 def _closest(stem: str) -> str:
-    """"Did you mean ...?" naming the bundled names close to ``stem``, or "" when none is.
+    """ "Did you mean ...?" naming the bundled names close to ``stem``, or "" when none is.
 
     >>> _closest("shufflenet")
     "Did you mean 'shufflenet_v1' or 'shufflenet_v2'?"
@@ -104,8 +105,11 @@ def _closest(stem: str) -> str:
     if not close:
         return ""
     quoted = [f"'{n}'" for n in close]
-    return "Did you mean " + (" or ".join([", ".join(quoted[:-1]), quoted[-1]])
-                              if len(quoted) > 1 else quoted[0]) + "?"
+    return (
+        "Did you mean "
+        + (" or ".join([", ".join(quoted[:-1]), quoted[-1]]) if len(quoted) > 1 else quoted[0])
+        + "?"
+    )
 
 
 def header(path: Path) -> str:

@@ -9,8 +9,17 @@ that need them, so ``archcost analyze X --format json`` starts fast.
 
 from __future__ import annotations
 
-from archcost.commands import (analyze, bench, calibrate, compare, explain, export, import_,
-                               validate, whatif)
+from archcost.commands import (
+    analyze,
+    bench,
+    calibrate,
+    compare,
+    explain,
+    export,
+    import_,
+    validate,
+    whatif,
+)
 
 COMMANDS = (analyze, compare, explain, whatif, validate, calibrate, bench, import_, export)
 """In the order ``archcost --help`` lists them."""

@@ -26,17 +26,30 @@ EPILOG = """examples:
 
 
 def register(sub: Any, parents: Parents) -> None:
-    p = add_command(sub, parents, "analyze",
-                    [parents.knobs, parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
-                    help="per-layer params, MACs, FLOPs and memory traffic",
-                    description="Count the cost of every layer of SPEC.", epilog=EPILOG)
+    p = add_command(
+        sub,
+        parents,
+        "analyze",
+        [parents.knobs, parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
+        help="per-layer params, MACs, FLOPs and memory traffic",
+        description="Count the cost of every layer of SPEC.",
+        epilog=EPILOG,
+    )
     p.add_argument("spec", help="the YAML spec")
-    p.add_argument("--html", nargs="?", const="", metavar="PATH",
-                   help="also write an HTML report (default reports/<name>.html)")
-    p.add_argument("--device", metavar="PROFILE",
-                   help="add roofline time estimates (estimated_s, bound) for a device profile: "
-                        "a bundled name (jetson-nano-fp32, ...), this-machine (measured now), "
-                        "or a profile YAML path; the HTML report gets a roofline chart")
+    p.add_argument(
+        "--html",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="also write an HTML report (default reports/<name>.html)",
+    )
+    p.add_argument(
+        "--device",
+        metavar="PROFILE",
+        help="add roofline time estimates (estimated_s, bound) for a device profile: "
+        "a bundled name (jetson-nano-fp32, ...), this-machine (measured now), "
+        "or a profile YAML path; the HTML report gets a roofline chart",
+    )
     p.set_defaults(run=run)
 
 
@@ -52,11 +65,21 @@ def run(args: argparse.Namespace) -> int:
         from archcost.report.html import write_model_report
 
         path = Path(args.html) if args.html else default_report_path(model.name)
-        write_atomically(path, lambda tmp: write_model_report(
-            model, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs,
-            profile=profile))
+        write_atomically(
+            path,
+            lambda tmp: write_model_report(
+                model,
+                tmp,
+                batch=args.batch,
+                dtype=args.dtype,
+                plotlyjs=args.plotlyjs,
+                profile=profile,
+            ),
+        )
     if profile is not None:
-        latency.print_estimates(model, costs, estimate_rows(costs.rows, profile), profile, args.format)
+        latency.print_estimates(
+            model, costs, estimate_rows(costs.rows, profile), profile, args.format
+        )
     elif args.format == "json":
         print(tables.to_json(model, costs))
     elif args.format == "csv":

@@ -20,20 +20,33 @@ EPILOG = """examples:
 
 
 def register(sub: Any, parents: Parents) -> None:
-    p = add_command(sub, parents, "bench",
-                    [parents.knobs, parents.fmt, parents.seeded, parents.batch],
-                    help="measure each layer's NumPy time beside its roofline estimate",
-                    description="Run SPEC in the NumPy backend (the executor's weights and "
-                                "input), time every layer (one warm-up pass, then the median of "
-                                "--repeats passes), put the roofline estimate beside it, and "
-                                "report the Spearman rank correlation of estimated and of "
-                                "MACs-only against measured per-layer time.", epilog=EPILOG)
+    p = add_command(
+        sub,
+        parents,
+        "bench",
+        [parents.knobs, parents.fmt, parents.seeded, parents.batch],
+        help="measure each layer's NumPy time beside its roofline estimate",
+        description="Run SPEC in the NumPy backend (the executor's weights and "
+        "input), time every layer (one warm-up pass, then the median of "
+        "--repeats passes), put the roofline estimate beside it, and "
+        "report the Spearman rank correlation of estimated and of "
+        "MACs-only against measured per-layer time.",
+        epilog=EPILOG,
+    )
     p.add_argument("spec")
-    p.add_argument("--repeats", type=positive_int, default=5,
-                   help="timed passes; each layer's time is their median (default 5)")
-    p.add_argument("--device", metavar="PROFILE", default="this-machine",
-                   help="profile for the estimates (default this-machine: a quick calibration "
-                        "of the machine being measured)")
+    p.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=5,
+        help="timed passes; each layer's time is their median (default 5)",
+    )
+    p.add_argument(
+        "--device",
+        metavar="PROFILE",
+        default="this-machine",
+        help="profile for the estimates (default this-machine: a quick calibration "
+        "of the machine being measured)",
+    )
     p.set_defaults(run=run)
 
 
@@ -45,9 +58,15 @@ def run(args: argparse.Namespace) -> int:
     keep_freed_memory()  # time layers as a long-running process would run them
     bar = LazyProgress(sys.stdout.isatty())
     try:
-        result = bench_run(model, profile=profile, repeats=args.repeats, batch=args.batch,
-                           seed=args.seed, progress=bar,
-                           max_memory=parse_size(args.max_memory) if args.max_memory else None)
+        result = bench_run(
+            model,
+            profile=profile,
+            repeats=args.repeats,
+            batch=args.batch,
+            seed=args.seed,
+            progress=bar,
+            max_memory=parse_size(args.max_memory) if args.max_memory else None,
+        )
     finally:
         bar.close()
     print_bench(result, args.format)

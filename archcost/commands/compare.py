@@ -20,14 +20,23 @@ EPILOG = """examples:
 
 
 def register(sub: Any, parents: Parents) -> None:
-    p = add_command(sub, parents, "compare",
-                    [parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
-                    help="several specs or knob settings side by side",
-                    description="Compare totals of several models; SPEC@k=v,... sets knobs.",
-                    epilog=EPILOG)
+    p = add_command(
+        sub,
+        parents,
+        "compare",
+        [parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
+        help="several specs or knob settings side by side",
+        description="Compare totals of several models; SPEC@k=v,... sets knobs.",
+        epilog=EPILOG,
+    )
     p.add_argument("specs", nargs="+", metavar="SPEC[@k=v,...]")
-    p.add_argument("--html", nargs="?", const="", metavar="PATH",
-                   help="also write an HTML compare report (default reports/compare.html)")
+    p.add_argument(
+        "--html",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="also write an HTML compare report (default reports/compare.html)",
+    )
     p.set_defaults(run=run)
 
 
@@ -49,8 +58,12 @@ def run(args: argparse.Namespace) -> int:
         from archcost.report.html import write_compare_report
 
         report = Path(args.html) if args.html else default_report_path("compare")
-        write_atomically(report, lambda tmp: write_compare_report(
-            models, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs))
+        write_atomically(
+            report,
+            lambda tmp: write_compare_report(
+                models, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs
+            ),
+        )
     print_compare(totals, args.format)
     if report is not None:
         wrote(report)

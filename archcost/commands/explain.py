@@ -10,17 +10,24 @@ from archcost.commands.options import Parents, add_command, parse_sets
 from archcost.explain import explain, render
 from archcost.model import load
 
-EPILOG = ("examples:\n  archcost explain specs/examples/standard_vs_separable.yaml "
-          "separable\n  archcost explain specs/mobilenet_v1.yaml 'dw_separable2.*'\n")
+EPILOG = (
+    "examples:\n  archcost explain specs/examples/standard_vs_separable.yaml "
+    "separable\n  archcost explain specs/mobilenet_v1.yaml 'dw_separable2.*'\n"
+)
 
 
 def register(sub: Any, parents: Parents) -> None:
-    p = add_command(sub, parents, "explain", [parents.knobs, parents.batch, parents.dtype],
-                    help="every count of a layer as its formula with the numbers",
-                    description="Explain the layers of SPEC whose name matches LAYER (a name or "
-                                "a glob such as 'stage2.*'): fields, shapes, output-size "
-                                "arithmetic, and each count's formula with the numbers in.",
-                    epilog=EPILOG)
+    p = add_command(
+        sub,
+        parents,
+        "explain",
+        [parents.knobs, parents.batch, parents.dtype],
+        help="every count of a layer as its formula with the numbers",
+        description="Explain the layers of SPEC whose name matches LAYER (a name or "
+        "a glob such as 'stage2.*'): fields, shapes, output-size "
+        "arithmetic, and each count's formula with the numbers in.",
+        epilog=EPILOG,
+    )
     p.add_argument("spec")
     p.add_argument("layer", help="a layer name or glob")
     p.set_defaults(run=run)

@@ -11,26 +11,39 @@ from archcost.commands.output import wrote
 from archcost.errors import SpecError
 from archcost.model import load
 
-EPILOG = ("examples:\n  archcost export specs/mobilenet_v2.yaml -o mobilenet_v2.onnx\n"
-          "  archcost export specs/shufflenet_v1.yaml --set groups=8 -o sn.onnx --opset 13\n")
+EPILOG = (
+    "examples:\n  archcost export specs/mobilenet_v2.yaml -o mobilenet_v2.onnx\n"
+    "  archcost export specs/shufflenet_v1.yaml --set groups=8 -o sn.onnx --opset 13\n"
+)
 
 
 def register(sub: Any, parents: Parents) -> None:
-    p = add_command(sub, parents, "export", [parents.knobs],
-                    help="write a spec as an ONNX model (runs in onnxruntime)",
-                    description="Write SPEC as an ONNX model: one node (or the standard "
-                                "decomposition) per layer, named /<layer>/<Op>, with the weights "
-                                "'archcost validate' draws (same --seed, same numbers). It passes "
-                                "onnx's checker with full shape inference and runs in "
-                                "onnxruntime. Needs the onnx extra: pip install 'archcost[onnx]'.",
-                    epilog=EPILOG)
+    p = add_command(
+        sub,
+        parents,
+        "export",
+        [parents.knobs],
+        help="write a spec as an ONNX model (runs in onnxruntime)",
+        description="Write SPEC as an ONNX model: one node (or the standard "
+        "decomposition) per layer, named /<layer>/<Op>, with the weights "
+        "'archcost validate' draws (same --seed, same numbers). It passes "
+        "onnx's checker with full shape inference and runs in "
+        "onnxruntime. Needs the onnx extra: pip install 'archcost[onnx]'.",
+        epilog=EPILOG,
+    )
     p.add_argument("spec")
-    p.add_argument("-o", "--output", required=True, metavar="PATH",
-                   help="where to write the model (.onnx)")
-    p.add_argument("--opset", type=positive_int, default=17,
-                   help="the ONNX opset (default 17; 13 .. the installed onnx's newest)")
-    p.add_argument("--seed", type=int, default=0,
-                   help="the weights' seed, as for validate (default 0)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="PATH", help="where to write the model (.onnx)"
+    )
+    p.add_argument(
+        "--opset",
+        type=positive_int,
+        default=17,
+        help="the ONNX opset (default 17; 13 .. the installed onnx's newest)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="the weights' seed, as for validate (default 0)"
+    )
     p.set_defaults(run=run)
 
 
@@ -39,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     if out.exists() and out.resolve() == Path(args.spec).resolve():
-        raise SpecError("the output would overwrite the input spec.", file=args.spec,
-                        hint="Give another path with -o.")
+        raise SpecError(
+            "the output would overwrite the input spec.",
+            file=args.spec,
+            hint="Give another path with -o.",
+        )
     model = load(args.spec, **parse_sets(args.set))
     export(model, out, opset=args.opset, seed=args.seed)
     print(f"{model.label}: {len(model.layers)} layers, opset {args.opset}, seed {args.seed}")

@@ -11,26 +11,37 @@ from archcost.commands.output import write_text, wrote
 from archcost.errors import SpecError
 from archcost.model import load_onnx
 
-EPILOG = ("examples:\n  archcost import resnet18.onnx -o resnet18.yaml\n"
-          "  archcost import model.onnx -o model.yaml --input 3x160x160\n"
-          "  archcost analyze model.onnx --set input=3x224x224   # symbolic input\n")
+EPILOG = (
+    "examples:\n  archcost import resnet18.onnx -o resnet18.yaml\n"
+    "  archcost import model.onnx -o model.yaml --input 3x160x160\n"
+    "  archcost analyze model.onnx --set input=3x224x224   # symbolic input\n"
+)
 
 
 def register(sub: Any, parents: Parents) -> None:
-    p = add_command(sub, parents, "import", [],
-                    help="write an ONNX model as an equivalent spec",
-                    description="Map every node of MODEL.onnx to an archcost layer (names from "
-                                "the node names, shapes from onnx's shape inference) and write "
-                                "the spec; it loads back to the same counts. Every command that "
-                                "takes a SPEC also takes the .onnx file itself. Needs the onnx "
-                                "extra: pip install 'archcost[onnx]'.",
-                    epilog=EPILOG)
+    p = add_command(
+        sub,
+        parents,
+        "import",
+        [],
+        help="write an ONNX model as an equivalent spec",
+        description="Map every node of MODEL.onnx to an archcost layer (names from "
+        "the node names, shapes from onnx's shape inference) and write "
+        "the spec; it loads back to the same counts. Every command that "
+        "takes a SPEC also takes the .onnx file itself. Needs the onnx "
+        "extra: pip install 'archcost[onnx]'.",
+        epilog=EPILOG,
+    )
     p.add_argument("model", help="the .onnx file")
-    p.add_argument("-o", "--output", required=True, metavar="PATH",
-                   help="where to write the spec (YAML)")
-    p.add_argument("--input", metavar="[NAME=]CxHxW",
-                   help="the per-sample input shape, for a symbolic input (or to choose one "
-                        "of several graph inputs)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="PATH", help="where to write the spec (YAML)"
+    )
+    p.add_argument(
+        "--input",
+        metavar="[NAME=]CxHxW",
+        help="the per-sample input shape, for a symbolic input (or to choose one "
+        "of several graph inputs)",
+    )
     p.set_defaults(run=run)
 
 
@@ -39,13 +50,18 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     if out.exists() and out.resolve() == Path(args.model).resolve():
-        raise SpecError("the output would overwrite the input model.", file=args.model,
-                        hint="Give another path with -o.")
+        raise SpecError(
+            "the output would overwrite the input model.",
+            file=args.model,
+            hint="Give another path with -o.",
+        )
     model = load_onnx(args.model, input=args.input)
     text = to_yaml(model.imported.doc)
     write_text(out, text)
     totals = model.totals
-    print(f"{model.name}: {len(model.layers)} layers, {totals['params']:,} params, "
-          f"{totals['macs']:,} MACs")
+    print(
+        f"{model.name}: {len(model.layers)} layers, {totals['params']:,} params, "
+        f"{totals['macs']:,} MACs"
+    )
     wrote(out)
     return 0

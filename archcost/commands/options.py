@@ -105,38 +105,72 @@ class Parents:
     def build(cls) -> Parents:
         return cls(
             # --traceback is accepted after the command too, without showing in its help.
-            hidden=_parent(lambda p: p.add_argument(
-                "--traceback", action="store_true", default=argparse.SUPPRESS,
-                help=argparse.SUPPRESS)),
-            knobs=_parent(lambda p: p.add_argument(
-                "--set", action="append", metavar="KEY=VALUE",
-                help="override a param, e.g. --set width=0.75 (repeatable)")),
-            batch=_parent(lambda p: p.add_argument(
-                "--batch", type=positive_int, default=1, help="samples per pass (default 1)")),
-            dtype=_parent(lambda p: p.add_argument(
-                "--dtype", default="float32", choices=["float32", "float16", "bfloat16", "int8"],
-                help="element type for byte counts (default float32)")),
-            fmt=_parent(lambda p: p.add_argument(
-                "--format", default="table", choices=["table", "json", "csv", "markdown"],
-                help="output format (default: a terminal table)")),
-            plotlyjs=_parent(lambda p: p.add_argument(
-                "--plotlyjs", default="inline", choices=["inline", "cdn"],
-                help="inline Plotly's JavaScript (works offline; default) or load it from a CDN")),
-            seeded=_parent(
-                lambda p: p.add_argument("--seed", type=int, default=0,
-                                         help="random seed (default 0)"),
+            hidden=_parent(
                 lambda p: p.add_argument(
-                    "--max-memory", metavar="SIZE",
+                    "--traceback",
+                    action="store_true",
+                    default=argparse.SUPPRESS,
+                    help=argparse.SUPPRESS,
+                )
+            ),
+            knobs=_parent(
+                lambda p: p.add_argument(
+                    "--set",
+                    action="append",
+                    metavar="KEY=VALUE",
+                    help="override a param, e.g. --set width=0.75 (repeatable)",
+                )
+            ),
+            batch=_parent(
+                lambda p: p.add_argument(
+                    "--batch", type=positive_int, default=1, help="samples per pass (default 1)"
+                )
+            ),
+            dtype=_parent(
+                lambda p: p.add_argument(
+                    "--dtype",
+                    default="float32",
+                    choices=["float32", "float16", "bfloat16", "int8"],
+                    help="element type for byte counts (default float32)",
+                )
+            ),
+            fmt=_parent(
+                lambda p: p.add_argument(
+                    "--format",
+                    default="table",
+                    choices=["table", "json", "csv", "markdown"],
+                    help="output format (default: a terminal table)",
+                )
+            ),
+            plotlyjs=_parent(
+                lambda p: p.add_argument(
+                    "--plotlyjs",
+                    default="inline",
+                    choices=["inline", "cdn"],
+                    help="inline Plotly's JavaScript (works offline; default) or load it from a CDN",
+                )
+            ),
+            seeded=_parent(
+                lambda p: p.add_argument(
+                    "--seed", type=int, default=0, help="random seed (default 0)"
+                ),
+                lambda p: p.add_argument(
+                    "--max-memory",
+                    metavar="SIZE",
                     help="refuse runs whose estimated peak exceeds SIZE (e.g. 2G, 512M); "
-                         "default: half of the available memory")),
+                    "default: half of the available memory",
+                ),
+            ),
         )
 
 
 Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
-def add_command(sub: Any, parents: Parents, name: str, takes: list[argparse.ArgumentParser],
-                **kwargs: Any) -> argparse.ArgumentParser:
+def add_command(
+    sub: Any, parents: Parents, name: str, takes: list[argparse.ArgumentParser], **kwargs: Any
+) -> argparse.ArgumentParser:
     """Add the sub-command ``name`` with the shared options it ``takes``."""
-    return sub.add_parser(name, parents=[parents.hidden, *takes], formatter_class=HelpFormatter,
-                          **kwargs)
+    return sub.add_parser(
+        name, parents=[parents.hidden, *takes], formatter_class=HelpFormatter, **kwargs
+    )

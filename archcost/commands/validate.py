@@ -17,18 +17,25 @@ from archcost.report.units import human, human_bytes
 if TYPE_CHECKING:
     from archcost.backend import Validation
 
-EPILOG = ("examples:\n  archcost validate specs/mobilenet_v2.yaml\n"
-          "  archcost validate specs/resnet50.yaml --set resolution=112 --batch 2\n"
-          "  archcost validate specs/vgg16.yaml --max-memory 1G\n")
+EPILOG = (
+    "examples:\n  archcost validate specs/mobilenet_v2.yaml\n"
+    "  archcost validate specs/resnet50.yaml --set resolution=112 --batch 2\n"
+    "  archcost validate specs/vgg16.yaml --max-memory 1G\n"
+)
 
 
 def register(sub: Any, parents: Parents) -> None:
-    p = add_command(sub, parents, "validate", [parents.knobs, parents.seeded, parents.batch],
-                    help="run the network with NumPy and check shapes and MACs",
-                    description="Run SPEC on seeded random tensors; compare every layer's "
-                                "executed shape and multiplications with the analysis. Exit 0 "
-                                "when all agree, 1 naming the layers that differ.",
-                    epilog=EPILOG)
+    p = add_command(
+        sub,
+        parents,
+        "validate",
+        [parents.knobs, parents.seeded, parents.batch],
+        help="run the network with NumPy and check shapes and MACs",
+        description="Run SPEC on seeded random tensors; compare every layer's "
+        "executed shape and multiplications with the analysis. Exit 0 "
+        "when all agree, 1 naming the layers that differ.",
+        epilog=EPILOG,
+    )
     p.add_argument("spec")
     p.set_defaults(run=run)
 
@@ -53,31 +60,54 @@ def print_validation(result: Validation, label: str) -> int:
     from rich.table import Table
 
     out = console(width=160)
-    table = Table(title=f"{escape(label)} — executed with NumPy, batch {result.batch}, "
-                        f"seed {result.seed}", title_justify="left", box=None,
-                  header_style="bold", pad_edge=False)
-    for col, just in (("layer", "left"), ("kind", "left"), ("shape", "left"),
-                      ("MACs", "right"), ("ms", "right"), ("check", "left")):
+    table = Table(
+        title=f"{escape(label)} — executed with NumPy, batch {result.batch}, seed {result.seed}",
+        title_justify="left",
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+    )
+    for col, just in (
+        ("layer", "left"),
+        ("kind", "left"),
+        ("shape", "left"),
+        ("MACs", "right"),
+        ("ms", "right"),
+        ("check", "left"),
+    ):
         table.add_column(col, justify=just, no_wrap=True)
     for c in result.checks:
-        shape = c.propagated_shape if c.propagated_shape == c.executed_shape else \
-            f"[red]{c.propagated_shape} ≠ executed {c.executed_shape}[/]"
-        macs = f"{c.macs:,}" if c.macs == c.executed_macs else \
-            f"[red]{c.macs:,} ≠ executed {c.executed_macs:,}[/]"
+        shape = (
+            c.propagated_shape
+            if c.propagated_shape == c.executed_shape
+            else f"[red]{c.propagated_shape} ≠ executed {c.executed_shape}[/]"
+        )
+        macs = (
+            f"{c.macs:,}"
+            if c.macs == c.executed_macs
+            else f"[red]{c.macs:,} ≠ executed {c.executed_macs:,}[/]"
+        )
         mark = "[green]ok[/]" if c.ok else "[bold red]MISMATCH[/]"
         table.add_row(escape(c.name), c.kind, shape, macs, f"{c.seconds * 1e3:.2f}", mark)
     out.print(table)
     measured, analytic = result.measured_peak_bytes, result.analytic_peak_bytes
     delta = (measured - analytic) / analytic * 100 if analytic else 0.0
-    out.print(f"peak live activations: measured {human_bytes(measured)} vs analytic "
-              f"{human_bytes(analytic)} ({delta:+.1f}%); estimate before running "
-              f"{human_bytes(result.estimated_bytes)}; total {result.seconds:.2f} s")
+    out.print(
+        f"peak live activations: measured {human_bytes(measured)} vs analytic "
+        f"{human_bytes(analytic)} ({delta:+.1f}%); estimate before running "
+        f"{human_bytes(result.estimated_bytes)}; total {result.seconds:.2f} s"
+    )
     total = sum(c.executed_macs for c in result.checks)
     if result.ok:
-        out.print(f"[bold green]OK[/]: all {len(result.checks)} layers agree — shapes and "
-                  f"{human(total)} MACs ({total:,}) confirmed by execution.")
+        out.print(
+            f"[bold green]OK[/]: all {len(result.checks)} layers agree — shapes and "
+            f"{human(total)} MACs ({total:,}) confirmed by execution."
+        )
         return 0
     bad = result.mismatches
-    out.print(f"[bold red]FAILED[/]: {len(bad)} of {len(result.checks)} layers differ: "
-              + ", ".join(escape(c.name) for c in bad[:20]) + (" ..." if len(bad) > 20 else ""))
+    out.print(
+        f"[bold red]FAILED[/]: {len(bad)} of {len(result.checks)} layers differ: "
+        + ", ".join(escape(c.name) for c in bad[:20])
+        + (" ..." if len(bad) > 20 else "")
+    )
     return 1

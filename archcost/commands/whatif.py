@@ -7,35 +7,59 @@ from pathlib import Path
 from typing import Any
 
 from archcost.commands.options import Parents, add_command, parse_sets
-from archcost.commands.output import console, default_report_path, write_atomically, write_text, wrote
+from archcost.commands.output import (
+    console,
+    default_report_path,
+    write_atomically,
+    write_text,
+    wrote,
+)
 from archcost.model import load
 from archcost.report.units import human
 from archcost.rewrite import Rewrite, rewrite
 
-DESCRIPTION = ("Rewrite every matching conv of SPEC by RULE: separable (k×k -> depthwise + "
-               "pointwise), spatial (k×k -> k×1 + 1×k), grouped:G, shuffled:G (grouped + "
-               "channel shuffle), pointwise-grouped:G (1×1 convs in G groups). Prints the "
-               "per-layer before/after and the totals; -o writes the rewritten spec, which "
-               "archcost loads like any other.")
+DESCRIPTION = (
+    "Rewrite every matching conv of SPEC by RULE: separable (k×k -> depthwise + "
+    "pointwise), spatial (k×k -> k×1 + 1×k), grouped:G, shuffled:G (grouped + "
+    "channel shuffle), pointwise-grouped:G (1×1 convs in G groups). Prints the "
+    "per-layer before/after and the totals; -o writes the rewritten spec, which "
+    "archcost loads like any other."
+)
 
-EPILOG = ("examples:\n  archcost whatif specs/vgg16.yaml --rewrite separable\n"
-          "  archcost whatif specs/resnet50.yaml --rewrite grouped:32 --only "
-          "'layer*.conv2' -o resnet50_grouped.yaml\n"
-          "  archcost whatif specs/vgg16.yaml --rewrite shuffled:4 --html\n")
+EPILOG = (
+    "examples:\n  archcost whatif specs/vgg16.yaml --rewrite separable\n"
+    "  archcost whatif specs/resnet50.yaml --rewrite grouped:32 --only "
+    "'layer*.conv2' -o resnet50_grouped.yaml\n"
+    "  archcost whatif specs/vgg16.yaml --rewrite shuffled:4 --html\n"
+)
 
 
 def register(sub: Any, parents: Parents) -> None:
-    p = add_command(sub, parents, "whatif", [parents.knobs, parents.plotlyjs],
-                    help="rewrite convolutions by a rule and compare the cost",
-                    description=DESCRIPTION, epilog=EPILOG)
+    p = add_command(
+        sub,
+        parents,
+        "whatif",
+        [parents.knobs, parents.plotlyjs],
+        help="rewrite convolutions by a rule and compare the cost",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+    )
     p.add_argument("spec")
-    p.add_argument("--rewrite", required=True, metavar="RULE",
-                   help="separable | spatial | grouped:G | shuffled:G | pointwise-grouped:G")
+    p.add_argument(
+        "--rewrite",
+        required=True,
+        metavar="RULE",
+        help="separable | spatial | grouped:G | shuffled:G | pointwise-grouped:G",
+    )
     p.add_argument("--only", metavar="GLOB", help="rewrite only layers whose name matches")
     p.add_argument("-o", "--output", metavar="PATH", help="write the rewritten spec (YAML)")
-    p.add_argument("--html", nargs="?", const="", metavar="PATH",
-                   help="write a compare report of before and after "
-                        "(default reports/<name>_whatif.html)")
+    p.add_argument(
+        "--html",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="write a compare report of before and after (default reports/<name>_whatif.html)",
+    )
     p.set_defaults(run=run)
 
 
@@ -49,8 +73,14 @@ def run(args: argparse.Namespace) -> int:
         from archcost.report.html import write_compare_report  # plotly: only for --html
 
         path = Path(args.html) if args.html else default_report_path(f"{model.name}_whatif")
-        written.append(write_atomically(path, lambda tmp: write_compare_report(
-            [result.before, result.after], tmp, plotlyjs=args.plotlyjs)))
+        written.append(
+            write_atomically(
+                path,
+                lambda tmp: write_compare_report(
+                    [result.before, result.after], tmp, plotlyjs=args.plotlyjs
+                ),
+            )
+        )
     print_rewrite(result)
     for path in written:
         wrote(path)
@@ -63,16 +93,32 @@ def print_rewrite(result: Rewrite) -> None:
     from rich.table import Table
 
     out = console(width=140)
-    table = Table(title=f"{escape(result.before.label)} — whatif {escape(result.rule)}",
-                  title_justify="left", box=None, header_style="bold", pad_edge=False)
-    for col, just in (("layer", "left"), ("MACs before", "right"), ("after", "right"),
-                      ("after/before", "right"), ("params before", "right"), ("after", "right")):
+    table = Table(
+        title=f"{escape(result.before.label)} — whatif {escape(result.rule)}",
+        title_justify="left",
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+    )
+    for col, just in (
+        ("layer", "left"),
+        ("MACs before", "right"),
+        ("after", "right"),
+        ("after/before", "right"),
+        ("params before", "right"),
+        ("after", "right"),
+    ):
         table.add_column(col, justify=just, no_wrap=True)
     for c in result.changes:
         if c.applied:
-            table.add_row(escape(c.name), f"{c.macs_before:,}", f"{c.macs_after:,}",
-                          f"{c.macs_after / c.macs_before:.4f}" if c.macs_before else "–",
-                          f"{c.params_before:,}", f"{c.params_after:,}")
+            table.add_row(
+                escape(c.name),
+                f"{c.macs_before:,}",
+                f"{c.macs_after:,}",
+                f"{c.macs_after / c.macs_before:.4f}" if c.macs_before else "–",
+                f"{c.params_before:,}",
+                f"{c.params_after:,}",
+            )
     out.print(table)
     skipped = [c for c in result.changes if not c.applied]
     if skipped:
@@ -80,9 +126,14 @@ def print_rewrite(result: Rewrite) -> None:
         for c in skipped:
             out.print(f"  {escape(c.name)}: {escape(c.reason)}")
     b, a = result.before.totals, result.after.totals
-    for key, label in (("macs", "MACs"), ("params", "params"), ("flops", "FLOPs"),
-                       ("memory_access", "memory")):
+    for key, label in (
+        ("macs", "MACs"),
+        ("params", "params"),
+        ("flops", "FLOPs"),
+        ("memory_access", "memory"),
+    ):
         change = a[key] / b[key] - 1 if b[key] else 0.0
         verdict = f"{-change:.1%} less" if change <= 0 else f"{change:.1%} more"
-        out.print(f"{label:>7}: {b[key]:,} -> {a[key]:,} ({human(b[key])} -> {human(a[key])}, "
-                  f"{verdict})")
+        out.print(
+            f"{label:>7}: {b[key]:,} -> {a[key]:,} ({human(b[key])} -> {human(a[key])}, {verdict})"
+        )

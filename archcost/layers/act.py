@@ -14,18 +14,19 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from archcost.errors import FieldError
-from archcost.layers.base import (KindStyle, Layer, Shape, near_one, register,
-                                  small_normal)
+from archcost.layers.base import KindStyle, Layer, Shape, near_one, register, small_normal
 
 
 def _kernels() -> ModuleType:
     from archcost import kernels  # lazy: numpy loads only on the paths that execute
+
     return kernels
 
 
 def _torch() -> tuple[ModuleType, ModuleType]:
     import torch  # lazy: torch is optional (the reference benchmark and its tests)
     import torch.nn.functional as F
+
     return torch, F
 
 
@@ -44,45 +45,97 @@ class Activation(Layer):
             return fn(xs[0], out=out)
         return fn(xs[0])
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         torch, F = _torch()
         if inplace and self.inplace:
             return type(self).torch_op(torch, F)(xs[0], inplace=True)
         return type(self).torch_op(torch, F)(xs[0])
 
 
-def _activation(name: str, kind: str, flops: int, doc: str, color: str,
-                kernel: Callable[[ModuleType], Callable[..., tuple[Any, int]]],
-                torch_op: Callable[[ModuleType, ModuleType], Callable[..., Any]],
-                inplace: bool = False) -> type[Layer]:
+def _activation(
+    name: str,
+    kind: str,
+    flops: int,
+    doc: str,
+    color: str,
+    kernel: Callable[[ModuleType], Callable[..., tuple[Any, int]]],
+    torch_op: Callable[[ModuleType, ModuleType], Callable[..., Any]],
+    inplace: bool = False,
+) -> type[Layer]:
     cls = dataclass(frozen=True, kw_only=True)(
-        type(name, (Activation,), {"__doc__": doc, "flops_per_element": flops,
-                                   "inplace": inplace, "__module__": __name__,
-                                   "__qualname__": name,
-                                   "style": KindStyle("activation", color),
-                                   "kernel": staticmethod(kernel),
-                                   "torch_op": staticmethod(torch_op)}))
+        type(
+            name,
+            (Activation,),
+            {
+                "__doc__": doc,
+                "flops_per_element": flops,
+                "inplace": inplace,
+                "__module__": __name__,
+                "__qualname__": name,
+                "style": KindStyle("activation", color),
+                "kernel": staticmethod(kernel),
+                "torch_op": staticmethod(torch_op),
+            },
+        )
+    )
     return register(kind)(cls)
 
 
-Relu = _activation("Relu", "relu", 1, "max(x, 0).", "#bcbd22",
-                   lambda k: k.relu, lambda t, F: F.relu, inplace=True)
-Relu6 = _activation("Relu6", "relu6", 1, "min(max(x, 0), 6) (MobileNet).", "#a9a91f",
-                    lambda k: k.relu6, lambda t, F: F.relu6, inplace=True)
-Sigmoid = _activation("Sigmoid", "sigmoid", 1, "1 / (1 + exp(−x)).", "#dbdb8d",
-                      lambda k: k.sigmoid, lambda t, F: t.sigmoid)
-Tanh = _activation("Tanh", "tanh", 1, "tanh(x).", "#e0e09c",
-                   lambda k: k.tanh, lambda t, F: t.tanh)
-Swish = _activation("Swish", "swish", 2, "x · sigmoid(x) (SiLU).", "#b39cc9",
-                    lambda k: k.swish, lambda t, F: F.silu)
-HSigmoid = _activation("HSigmoid", "hsigmoid", 3, "relu6(x + 3) / 6 (MobileNet V3).", "#c7c77a",
-                       lambda k: k.hsigmoid, lambda t, F: F.hardsigmoid)
-HSwish = _activation("HSwish", "hswish", 4, "x · hsigmoid(x) (MobileNet V3).", "#c5b0d5",
-                     lambda k: k.hswish, lambda t, F: F.hardswish)
-Softmax = _activation("Softmax", "softmax", 3,
-                      "exp(x) / Σ exp(x) over the channel (feature) axis.", "#d4d48a",
-                      lambda k: k.softmax, lambda t, F: lambda x: F.softmax(x, dim=1))
+Relu = _activation(
+    "Relu", "relu", 1, "max(x, 0).", "#bcbd22", lambda k: k.relu, lambda t, F: F.relu, inplace=True
+)
+Relu6 = _activation(
+    "Relu6",
+    "relu6",
+    1,
+    "min(max(x, 0), 6) (MobileNet).",
+    "#a9a91f",
+    lambda k: k.relu6,
+    lambda t, F: F.relu6,
+    inplace=True,
+)
+Sigmoid = _activation(
+    "Sigmoid",
+    "sigmoid",
+    1,
+    "1 / (1 + exp(−x)).",
+    "#dbdb8d",
+    lambda k: k.sigmoid,
+    lambda t, F: t.sigmoid,
+)
+Tanh = _activation("Tanh", "tanh", 1, "tanh(x).", "#e0e09c", lambda k: k.tanh, lambda t, F: t.tanh)
+Swish = _activation(
+    "Swish", "swish", 2, "x · sigmoid(x) (SiLU).", "#b39cc9", lambda k: k.swish, lambda t, F: F.silu
+)
+HSigmoid = _activation(
+    "HSigmoid",
+    "hsigmoid",
+    3,
+    "relu6(x + 3) / 6 (MobileNet V3).",
+    "#c7c77a",
+    lambda k: k.hsigmoid,
+    lambda t, F: F.hardsigmoid,
+)
+HSwish = _activation(
+    "HSwish",
+    "hswish",
+    4,
+    "x · hsigmoid(x) (MobileNet V3).",
+    "#c5b0d5",
+    lambda k: k.hswish,
+    lambda t, F: F.hardswish,
+)
+Softmax = _activation(
+    "Softmax",
+    "softmax",
+    3,
+    "exp(x) / Σ exp(x) over the channel (feature) axis.",
+    "#d4d48a",
+    lambda k: k.softmax,
+    lambda t, F: lambda x: F.softmax(x, dim=1),
+)
 
 
 @register("batchnorm")
@@ -106,22 +159,40 @@ class BatchNorm(Layer):
         return {"running_mean": (ins[0].c,), "running_var": (ins[0].c,)}
 
     def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
-        return _kernels().batchnorm(xs[0], weights["gamma"], weights["beta"],
-                                    weights["running_mean"], weights["running_var"], self.eps,
-                                    out=out)
+        return _kernels().batchnorm(
+            xs[0],
+            weights["gamma"],
+            weights["beta"],
+            weights["running_mean"],
+            weights["running_var"],
+            self.eps,
+            out=out,
+        )
 
     def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
         """γ and the running variance near 1, β and the running mean near 0."""
         c = (ins[0].c,)
-        return {"gamma": near_one(rng, c), "beta": small_normal(rng, c),
-                "running_mean": small_normal(rng, c), "running_var": near_one(rng, c)}
+        return {
+            "gamma": near_one(rng, c),
+            "beta": small_normal(rng, c),
+            "running_mean": small_normal(rng, c),
+            "running_var": near_one(rng, c),
+        }
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
-        _, F = _torch()     # torchvision's batchnorm is not in place
-        return F.batch_norm(xs[0], weights["running_mean"], weights["running_var"],
-                            weights["gamma"], weights["beta"], training=False, momentum=0.0,
-                            eps=self.eps)
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        _, F = _torch()  # torchvision's batchnorm is not in place
+        return F.batch_norm(
+            xs[0],
+            weights["running_mean"],
+            weights["running_var"],
+            weights["gamma"],
+            weights["beta"],
+            training=False,
+            momentum=0.0,
+            eps=self.eps,
+        )
 
 
 @register("dropout")
@@ -140,9 +211,10 @@ class Dropout(Layer):
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].copy(), 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
-        return xs[0]         # inference
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        return xs[0]  # inference
 
 
 @register("identity")
@@ -156,8 +228,9 @@ class Identity(Layer):
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].copy(), 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         return xs[0]
 
 
@@ -175,8 +248,9 @@ class Flatten(Layer):
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].reshape(xs[0].shape[0], -1).copy(), 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         torch, _ = _torch()
         return torch.flatten(xs[0], 1)
 
@@ -205,18 +279,19 @@ class LocalResponseNorm(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         import numpy as np
+
         x = xs[0]
         sq = np.square(x, dtype=np.float64)
         pad = [(0, 0)] * x.ndim
         pad[1] = (self.size // 2, (self.size - 1) // 2)
         csum = np.cumsum(np.pad(sq, pad), axis=1)
         csum = np.concatenate([np.zeros_like(csum[:, :1]), csum], axis=1)
-        window = csum[:, self.size:] - csum[:, :-self.size]
+        window = csum[:, self.size :] - csum[:, : -self.size]
         div = (self.k + self.alpha / self.size * window) ** self.beta
         return (x / div).astype(np.float32), 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         _, F = _torch()
-        return F.local_response_norm(xs[0], self.size, alpha=self.alpha, beta=self.beta,
-                                     k=self.k)
+        return F.local_response_norm(xs[0], self.size, alpha=self.alpha, beta=self.beta, k=self.k)

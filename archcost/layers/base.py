@@ -129,8 +129,7 @@ def formula(quantity: str, symbolic: str, substituted: str) -> Formula:
 
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
-_FORMULA_SYMBOLS = str.maketrans({"·": "*", "−": "-", "⌊": "[", "⌋": "]", "⌈": "{",
-                                  "⌉": "}"})
+_FORMULA_SYMBOLS = str.maketrans({"·": "*", "−": "-", "⌊": "[", "⌋": "]", "⌈": "{", "⌉": "}"})
 
 
 def evaluate_formula(text: str) -> int | Fraction:
@@ -158,14 +157,24 @@ def evaluate_formula(text: str) -> int | Fraction:
             return Fraction(node.value)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             return -value(node.operand)
-        if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult,
-                                                             ast.Div):
+        if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div):
             a, b = value(node.left), value(node.right)
             op = type(node.op)
-            return a + b if op is ast.Add else a - b if op is ast.Sub else \
-                a * b if op is ast.Mult else a / b
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in ("_floor", "_ceil") and len(node.args) == 1):
+            return (
+                a + b
+                if op is ast.Add
+                else a - b
+                if op is ast.Sub
+                else a * b
+                if op is ast.Mult
+                else a / b
+            )
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("_floor", "_ceil")
+            and len(node.args) == 1
+        ):
             inner = value(node.args[0])
             return Fraction(math.floor(inner) if node.func.id == "_floor" else math.ceil(inner))
         raise ValueError(f"not a formula: {text!r}")
@@ -188,11 +197,13 @@ def _field_converters(cls: type) -> dict[str, Callable[[Any, str], Any]]:
 
 def register(kind: str) -> Callable[[type["Layer"]], type["Layer"]]:
     """Class decorator: make ``cls`` the implementation of layer kind ``kind``."""
+
     def wrap(cls: type[Layer]) -> type[Layer]:
         assert kind not in REGISTRY, f"layer kind {kind!r} registered twice"
         cls.kind = kind
         REGISTRY[kind] = cls
         return cls
+
     return wrap
 
 
@@ -225,17 +236,23 @@ class Layer:
         spec = _field_specs(cls)
         for key in fields:
             if key not in spec:
-                raise FieldError(f"unknown field '{key}' for kind '{cls.kind}'.",
-                                 hint=did_you_mean(key, spec) + f" Fields of {cls.kind}: "
-                                 + (", ".join(spec) or "none") + ".")
+                raise FieldError(
+                    f"unknown field '{key}' for kind '{cls.kind}'.",
+                    hint=did_you_mean(key, spec)
+                    + f" Fields of {cls.kind}: "
+                    + (", ".join(spec) or "none")
+                    + ".",
+                )
         converters = _field_converters(cls)
         values = {}
         for name, f in spec.items():
             if name in fields:
                 values[name] = converters[name](fields[name], name)
             elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise FieldError(f"missing required field '{name}' for kind '{cls.kind}'.",
-                                 hint=f"Add '{name}: ...' to the layer.")
+                raise FieldError(
+                    f"missing required field '{name}' for kind '{cls.kind}'.",
+                    hint=f"Add '{name}: ...' to the layer.",
+                )
         layer = cls(**values)
         layer.check()
         return layer
@@ -290,9 +307,11 @@ class Layer:
         """
         weights = self.weight_shapes(ins)
         params = " + ".join("·".join(map(str, s)) for s in weights.values())
-        return [formula("params", "Σ weight sizes" if weights else "", params or "0"),
-                formula("macs", "", "0"),
-                formula("flops", *self.flops_formula(ins))]
+        return [
+            formula("params", "Σ weight sizes" if weights else "", params or "0"),
+            formula("macs", "", "0"),
+            formula("flops", *self.flops_formula(ins)),
+        ]
 
     def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
         """``(symbolic, substituted)`` for the FLOPs."""
@@ -309,8 +328,9 @@ class Layer:
         """
         raise NotImplementedError(f"{self.kind} has no forward")
 
-    def init_weights(self, ins: Sequence[Shape],
-                     rng: "np.random.Generator") -> dict[str, "np.ndarray"]:
+    def init_weights(
+        self, ins: Sequence[Shape], rng: "np.random.Generator"
+    ) -> dict[str, "np.ndarray"]:
         """The weights and buffers ``validate`` runs the layer with, drawn from ``rng``
         in ``weight_shapes`` then ``buffer_shapes`` order. The default draws every
         tensor from N(0, 0.1²); kinds override it where scale matters."""
@@ -323,8 +343,9 @@ class Layer:
         still decline it, with a reason.)"""
         return False
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         """The same computation with PyTorch CPU ops on tensors (the reference in
         ``benchmarks/torch_reference.py``); torch is imported only here. With
         ``inplace`` the kind may overwrite ``xs[0]``, as torchvision does.
@@ -332,25 +353,31 @@ class Layer:
         Raises:
             NotImplementedError: the kind has no PyTorch translation.
         """
-        raise NotImplementedError(f"kind '{self.kind}' has no PyTorch translation; add "
-                                  f"{type(self).__name__}.to_torch in {type(self).__module__}.")
+        raise NotImplementedError(
+            f"kind '{self.kind}' has no PyTorch translation; add "
+            f"{type(self).__name__}.to_torch in {type(self).__module__}."
+        )
 
-    def to_onnx(self, graph: Any, name: str, inputs: Sequence[str],
-                ins: Sequence[Shape]) -> list[str]:
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
         """Add this layer's ONNX nodes (and initializers) to ``graph``, an export
         builder from :mod:`archcost.onnx`; return the names of its outputs.
 
         Raises:
             NotImplementedError: the kind has no ONNX mapping yet.
         """
-        raise NotImplementedError(f"kind '{self.kind}' has no ONNX export yet; add "
-                                  f"{type(self).__name__}.to_onnx in {type(self).__module__}.")
+        raise NotImplementedError(
+            f"kind '{self.kind}' has no ONNX export yet; add "
+            f"{type(self).__name__}.to_onnx in {type(self).__module__}."
+        )
 
 
 # -- weight initialisation -------------------------------------------------------------
 def small_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
     """N(0, 0.1²) float32: biases, shifts and running means."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
+
     return rng.standard_normal(shape, dtype=np.float32) * np.float32(0.1)
 
 
@@ -358,6 +385,7 @@ def he_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray
     """He-scaled N(0, 2/fan_in) float32 (fan_in = all but the first dim), so
     activations stay O(1) through deep nets."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
+
     fan_in = math.prod(shape[1:])
     return rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2 / fan_in))
 
@@ -365,6 +393,7 @@ def he_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray
 def near_one(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
     """U(0.5, 1.5) float32: scales and variances near the identity."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
+
     return rng.uniform(0.5, 1.5, shape).astype(np.float32)
 
 
@@ -392,9 +421,11 @@ def to_int(value: Any, name: str, *, minimum: int = 1) -> int:
         raise FieldError(f"field '{name}' expects an integer, got {value!r}.")
     if isinstance(value, float):
         if not value.is_integer():
-            raise FieldError(f"field '{name}' expects an integer, got {value!r}.",
-                             hint=f"Round it explicitly: '${{round(...)}}', '${{int(...)}}' or "
-                                  f"'${{make_divisible(..., 8)}}'.")
+            raise FieldError(
+                f"field '{name}' expects an integer, got {value!r}.",
+                hint=f"Round it explicitly: '${{round(...)}}', '${{int(...)}}' or "
+                f"'${{make_divisible(..., 8)}}'.",
+            )
         value = int(value)
     if value < minimum:
         raise FieldError(f"field '{name}' must be >= {minimum}, got {value}.")
@@ -432,8 +463,13 @@ def _describe(tp: Any) -> str:
         return " or ".join(repr(m.value) for m in tp)
     if origin is tuple:
         return "a list"
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string",
-            type(None): "null"}.get(tp, str(tp))
+    return {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        str: "a string",
+        type(None): "null",
+    }.get(tp, str(tp))
 
 
 def _strip_annotated(tp: Any) -> tuple[Any, int]:
@@ -477,15 +513,20 @@ def converter_for(tp: Any) -> _Converter:
         args = typing.get_args(tp)
         if len(args) != 2 or args[1] is not Ellipsis:
             raise TypeError(f"field type {tp} is not supported: use tuple[T, ...]")
-        return functools.partial(_tuple_field, item=converter_for(args[0]),
-                                 described=_describe(args[0]))
+        return functools.partial(
+            _tuple_field, item=converter_for(args[0]), described=_describe(args[0])
+        )
     if origin in (Union, types.UnionType):
         members = typing.get_args(tp)
-        return functools.partial(_union_field, members=tuple(
-            (_value_class(m), converter_for(m)) for m in members),
-            described=_describe_union(members))
-    raise TypeError(f"field type {tp!r} has no converter: use int, float, bool, str, a "
-                    "Literal, an Enum, tuple[T, ...] or a union of these")
+        return functools.partial(
+            _union_field,
+            members=tuple((_value_class(m), converter_for(m)) for m in members),
+            described=_describe_union(members),
+        )
+    raise TypeError(
+        f"field type {tp!r} has no converter: use int, float, bool, str, a "
+        "Literal, an Enum, tuple[T, ...] or a union of these"
+    )
 
 
 def _int_field(value: Any, name: str, *, minimum: int) -> int:
@@ -505,18 +546,25 @@ def _literal_field(value: Any, name: str, *, options: tuple[Any, ...]) -> Any:
             if isinstance(option, str) and option.lower() == value.lower():
                 return option
     shown = " or ".join(repr(o) for o in options)
-    raise FieldError(f"field '{name}' expects {shown}, got {value!r}.",
-                     hint=did_you_mean(str(value).lower(), [str(o) for o in options]))
+    raise FieldError(
+        f"field '{name}' expects {shown}, got {value!r}.",
+        hint=did_you_mean(str(value).lower(), [str(o) for o in options]),
+    )
 
 
 def _enum_field(value: Any, name: str, *, enum_type: type[enum.Enum]) -> enum.Enum:
     for member in enum_type:
-        if member.value == value or (isinstance(value, str) and isinstance(member.value, str)
-                                     and member.value.lower() == value.lower()):
+        if member.value == value or (
+            isinstance(value, str)
+            and isinstance(member.value, str)
+            and member.value.lower() == value.lower()
+        ):
             return member
     values = [m.value for m in enum_type]
-    raise FieldError(f"field '{name}' expects one of {', '.join(map(repr, values))}, "
-                     f"got {value!r}.", hint=did_you_mean(str(value), map(str, values)))
+    raise FieldError(
+        f"field '{name}' expects one of {', '.join(map(repr, values))}, got {value!r}.",
+        hint=did_you_mean(str(value), map(str, values)),
+    )
 
 
 def _tuple_field(value: Any, name: str, *, item: _Converter, described: str) -> tuple[Any, ...]:
@@ -555,8 +603,9 @@ def _describe_union(members: tuple[Any, ...]) -> str:
     return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
 
 
-def _union_field(value: Any, name: str, *, members: tuple[tuple[str, _Converter], ...],
-                 described: str) -> Any:
+def _union_field(
+    value: Any, name: str, *, members: tuple[tuple[str, _Converter], ...], described: str
+) -> Any:
     if value is None:
         wanted = "none"
     elif isinstance(value, list | tuple):
@@ -572,7 +621,7 @@ def _union_field(value: Any, name: str, *, members: tuple[tuple[str, _Converter]
     for value_class, convert in members:
         if value_class == wanted:
             return convert(value, name)
-    if wanted == "number":    # e.g. a bool-only union given 1: report it as a number
+    if wanted == "number":  # e.g. a bool-only union given 1: report it as a number
         wanted = "other"
     raise FieldError(f"field '{name}' expects {described}, got {value!r}.")
 
@@ -596,14 +645,20 @@ def per_dim(value: int | tuple[int, ...], ndim: int, name: str) -> tuple[int, ..
     if isinstance(value, int):
         return (value,) * ndim
     if len(value) != ndim:
-        raise ShapeError(f"'{name}' has {len(value)} values but the input has {ndim} "
-                         f"spatial dims.", hint=f"Give one value, or {ndim} (one per dim).")
+        raise ShapeError(
+            f"'{name}' has {len(value)} values but the input has {ndim} spatial dims.",
+            hint=f"Give one value, or {ndim} (one per dim).",
+        )
     return tuple(value)
 
 
-def resolve_padding(padding: int | str | tuple[int, ...], spatial: Sequence[int],
-                    kernel: Sequence[int], stride: Sequence[int],
-                    dilation: Sequence[int]) -> tuple[tuple[int, int], ...]:
+def resolve_padding(
+    padding: int | str | tuple[int, ...],
+    spatial: Sequence[int],
+    kernel: Sequence[int],
+    stride: Sequence[int],
+    dilation: Sequence[int],
+) -> tuple[tuple[int, int], ...]:
     """(before, after) padding per spatial dim.
 
     ``same`` is TensorFlow's rule: output ``ceil(n/s)``, the odd pixel after.
@@ -629,15 +684,18 @@ def resolve_padding(padding: int | str | tuple[int, ...], spatial: Sequence[int]
         return tuple((p, p) for p in padding)
     if len(padding) == 2 * ndim:
         return tuple((padding[2 * i], padding[2 * i + 1]) for i in range(ndim))
-    raise ShapeError(f"'padding' has {len(padding)} values but the input has {ndim} spatial "
-                     f"dims.", hint=f"Give one value, {ndim} (one per dim) or {2 * ndim} "
-                                    "(before and after for each dim).")
+    raise ShapeError(
+        f"'padding' has {len(padding)} values but the input has {ndim} spatial dims.",
+        hint=f"Give one value, {ndim} (one per dim) or {2 * ndim} (before and after for each dim).",
+    )
 
 
 def require_spatial(x: Shape, kind: str) -> None:
     if len(x.spatial) not in (2, 3):
-        raise ShapeError(f"{kind} needs a [C, H, W] or [C, D, H, W] input, got [{x}].",
-                         hint="Is there a flatten or linear layer before it?")
+        raise ShapeError(
+            f"{kind} needs a [C, H, W] or [C, D, H, W] input, got [{x}].",
+            hint="Is there a flatten or linear layer before it?",
+        )
 
 
 def flat_pads(pads: Sequence[tuple[int, int]]) -> list[int]:

@@ -44,6 +44,7 @@ class LayerNorm(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
+
         return kernels_dense.layernorm(xs[0], weights["gamma"], weights["beta"], self.eps)
 
     def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
@@ -64,9 +65,10 @@ class Gelu(Layer):
 
     def check(self) -> None:
         if self.approximate not in GELU_FORMS:
-            raise FieldError(f"field 'approximate' must be none or tanh, got "
-                             f"{self.approximate!r}.", hint=did_you_mean(self.approximate,
-                                                                         GELU_FORMS))
+            raise FieldError(
+                f"field 'approximate' must be none or tanh, got {self.approximate!r}.",
+                hint=did_you_mean(self.approximate, GELU_FORMS),
+            )
 
     @property
     def flops_per_element(self) -> int:  # type: ignore[override]
@@ -74,6 +76,7 @@ class Gelu(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
+
         return kernels_dense.gelu(xs[0], self.approximate)
 
 
@@ -90,6 +93,7 @@ class Scale(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
+
         return kernels_dense.scale(xs[0], weights["gamma"])
 
     def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:

@@ -20,9 +20,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import FieldError, ShapeError
-from archcost.layers.base import (Formula, IntOrTuple, KindStyle, Layer, Padding, Shape,
-                                  conv_out_len, flat_pads, formula, he_normal, per_dim,
-                                  register, require_spatial, resolve_padding, small_normal)
+from archcost.layers.base import (
+    Formula,
+    IntOrTuple,
+    KindStyle,
+    Layer,
+    Padding,
+    Shape,
+    conv_out_len,
+    flat_pads,
+    formula,
+    he_normal,
+    per_dim,
+    register,
+    require_spatial,
+    resolve_padding,
+    small_normal,
+)
 
 #: The ``whatif`` rules that rewrite a standard convolution (see archcost.rewrite).
 STANDARD_CONV_RULES = frozenset({"separable", "spatial", "grouped", "shuffled"})
@@ -52,9 +66,18 @@ class ConvGeometry:
 
 
 @lru_cache(maxsize=8192)
-def conv_geometry(x: Shape, *, kind: str, c_out: int, groups: int, kernel: IntOrTuple,
-                  stride: IntOrTuple, dilation: IntOrTuple, padding: Padding,
-                  bias: bool) -> ConvGeometry:
+def conv_geometry(
+    x: Shape,
+    *,
+    kind: str,
+    c_out: int,
+    groups: int,
+    kernel: IntOrTuple,
+    stride: IntOrTuple,
+    dilation: IntOrTuple,
+    padding: Padding,
+    bias: bool,
+) -> ConvGeometry:
     """Check a convolution against its input and compute its output size.
 
     Raises:
@@ -70,24 +93,38 @@ def conv_geometry(x: Shape, *, kind: str, c_out: int, groups: int, kernel: IntOr
     if x.c % groups:
         divisors = [g for g in range(1, x.c + 1) if x.c % g == 0]
         shown = ", ".join(map(str, divisors[:16])) + (", ..." if len(divisors) > 16 else "")
-        raise ShapeError(f"in_channels={x.c} is not divisible by groups={groups}.",
-                         hint=f"Use groups in {{{shown}}}, or change the channels of the "
-                              "layer before it.")
+        raise ShapeError(
+            f"in_channels={x.c} is not divisible by groups={groups}.",
+            hint=f"Use groups in {{{shown}}}, or change the channels of the layer before it.",
+        )
     if c_out % groups:
-        raise ShapeError(f"out_channels={c_out} is not divisible by groups={groups}.",
-                         hint=f"Use out a multiple of {groups}.")
+        raise ShapeError(
+            f"out_channels={c_out} is not divisible by groups={groups}.",
+            hint=f"Use out a multiple of {groups}.",
+        )
     out = []
     for n, k, s, d, (lo, hi) in zip(x.spatial, kernel_t, stride_t, dilation_t, pads):
         length = conv_out_len(n, k, s, lo + hi, d)
         if length < 1:
-            raise ShapeError(f"the kernel ({d * (k - 1) + 1} wide with dilation) is larger than "
-                             f"the padded input ({n} + {lo + hi} padding) along a spatial dim; "
-                             f"input [{x}], kernel {list(kernel_t)}.",
-                             hint="Use a smaller kernel, more padding, or fewer stride-2 layers "
-                                  "before this one.")
+            raise ShapeError(
+                f"the kernel ({d * (k - 1) + 1} wide with dilation) is larger than "
+                f"the padded input ({n} + {lo + hi} padding) along a spatial dim; "
+                f"input [{x}], kernel {list(kernel_t)}.",
+                hint="Use a smaller kernel, more padding, or fewer stride-2 layers "
+                "before this one.",
+            )
         out.append(length)
-    return ConvGeometry(c_in=x.c, c_out=c_out, groups=groups, kernel=kernel_t, stride=stride_t,
-                        dilation=dilation_t, padding=pads, out=tuple(out), bias=bias)
+    return ConvGeometry(
+        c_in=x.c,
+        c_out=c_out,
+        groups=groups,
+        kernel=kernel_t,
+        stride=stride_t,
+        dilation=dilation_t,
+        padding=pads,
+        out=tuple(out),
+        bias=bias,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,24 +156,39 @@ class ConvLike(Layer):
     def macs_formula(self, x: Shape) -> str:
         """The MACs with the numbers in: ``C_out·(k·C_in/g)·(out)``, e.g. ``3·(3·3·1)·(5·5)``."""
         g = self.geometry(x)
-        return (f"{g.c_out}·({'·'.join(map(str, g.kernel))}·{g.c_in // g.groups})·"
-                f"({'·'.join(map(str, g.out))})")
+        return (
+            f"{g.c_out}·({'·'.join(map(str, g.kernel))}·{g.c_in // g.groups})·"
+            f"({'·'.join(map(str, g.out))})"
+        )
 
     def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
         g = self.geometry(ins[0])
         kern = "·".join(map(str, g.kernel))
         outs = "·".join(map(str, g.out))
         cin = g.c_in // g.groups
-        lines = [formula("params", "C_out·(k·C_in/g) + C_out·bias",
-                         f"{g.c_out}·({kern}·{cin})" + (f" + {g.c_out}" if g.bias else "")),
-                 formula("macs", "C_out·(k·C_in/g)·out", self.macs_formula(ins[0])),
-                 formula("flops", "macs + C_out·out·(k·C_in/g − 1 + bias)",
-                         f"{self.macs(ins):,} + {g.c_out}·({outs})·({cin * g.k} − 1 + "
-                         f"{int(g.bias)})")]
-        for axis, (n, k, s, d, (lo, hi)) in enumerate(zip(ins[0].spatial, g.kernel, g.stride,
-                                                          g.dilation, g.padding)):
-            lines.append(formula(f"out[{axis}]", "⌊(n + p − d·(k−1) − 1)/s⌋ + 1",
-                                 f"⌊({n} + {lo + hi} − {d}·({k}−1) − 1)/{s}⌋ + 1"))
+        lines = [
+            formula(
+                "params",
+                "C_out·(k·C_in/g) + C_out·bias",
+                f"{g.c_out}·({kern}·{cin})" + (f" + {g.c_out}" if g.bias else ""),
+            ),
+            formula("macs", "C_out·(k·C_in/g)·out", self.macs_formula(ins[0])),
+            formula(
+                "flops",
+                "macs + C_out·out·(k·C_in/g − 1 + bias)",
+                f"{self.macs(ins):,} + {g.c_out}·({outs})·({cin * g.k} − 1 + {int(g.bias)})",
+            ),
+        ]
+        for axis, (n, k, s, d, (lo, hi)) in enumerate(
+            zip(ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding)
+        ):
+            lines.append(
+                formula(
+                    f"out[{axis}]",
+                    "⌊(n + p − d·(k−1) − 1)/s⌋ + 1",
+                    f"⌊({n} + {lo + hi} − {d}·({k}−1) − 1)/{s}⌋ + 1",
+                )
+            )
         return lines
 
     @property
@@ -146,11 +198,19 @@ class ConvLike(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels  # lazy: numpy loads only on the paths that execute
+
         x = xs[0]
         g = self.geometry(Shape(tuple(x.shape[1:])))
-        return kernels.conv(x, weights["weight"], weights.get("bias"), stride=g.stride,
-                            padding=g.padding, dilation=g.dilation, groups=g.groups,
-                            pad_value=self.fill)
+        return kernels.conv(
+            x,
+            weights["weight"],
+            weights.get("bias"),
+            stride=g.stride,
+            padding=g.padding,
+            dilation=g.dilation,
+            groups=g.groups,
+            pad_value=self.fill,
+        )
 
     def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
         """He-scaled weight; bias from N(0, 0.1²)."""
@@ -160,12 +220,14 @@ class ConvLike(Layer):
             out["bias"] = small_normal(rng, shapes["bias"])
         return out
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         """One ``F.convNd`` with the resolved geometry. Symmetric zero padding goes to
         the conv itself (what a torch model does); anything else is an explicit
         ``F.pad`` with the fill value first."""
         import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+
         g = self.geometry(ins[0])
         x = xs[0]
         symmetric = all(lo == hi for lo, hi in g.padding)
@@ -175,8 +237,9 @@ class ConvLike(Layer):
             x = F.pad(x, flat_pads(g.padding), value=self.fill)
             padding = (0,) * len(g.kernel)
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[len(g.kernel)]
-        return conv(x, weights["weight"], weights.get("bias"), g.stride, padding, g.dilation,
-                    g.groups)
+        return conv(
+            x, weights["weight"], weights.get("bias"), g.stride, padding, g.dilation, g.groups
+        )
 
 
 @register("conv")
@@ -196,9 +259,17 @@ class Conv(ConvLike):
     bias: bool = True
 
     def geometry(self, x: Shape) -> ConvGeometry:
-        return conv_geometry(x, kind=self.kind, c_out=self.out, groups=self.groups,
-                             kernel=self.kernel, stride=self.stride, dilation=self.dilation,
-                             padding=self.padding, bias=self.bias)
+        return conv_geometry(
+            x,
+            kind=self.kind,
+            c_out=self.out,
+            groups=self.groups,
+            kernel=self.kernel,
+            stride=self.stride,
+            dilation=self.dilation,
+            padding=self.padding,
+            bias=self.bias,
+        )
 
     @property
     def fill(self) -> float:
@@ -207,8 +278,7 @@ class Conv(ConvLike):
     def rewrite_candidate(self, rule: str) -> bool:
         """Every rule for standard convs; pointwise-grouped only for a 1×1 kernel."""
         if rule == "pointwise-grouped":
-            return math.prod(self.kernel if isinstance(self.kernel, tuple) else
-                             (self.kernel,)) == 1
+            return math.prod(self.kernel if isinstance(self.kernel, tuple) else (self.kernel,)) == 1
         return rule in STANDARD_CONV_RULES
 
 
@@ -235,8 +305,17 @@ class PointwiseConv(ConvLike):
     bias: bool = True
 
     def geometry(self, x: Shape) -> ConvGeometry:
-        return conv_geometry(x, kind=self.kind, c_out=self.out, groups=self.groups, kernel=1,
-                             stride=self.stride, dilation=1, padding=0, bias=self.bias)
+        return conv_geometry(
+            x,
+            kind=self.kind,
+            c_out=self.out,
+            groups=self.groups,
+            kernel=1,
+            stride=self.stride,
+            dilation=1,
+            padding=0,
+            bias=self.bias,
+        )
 
     def rewrite_candidate(self, rule: str) -> bool:
         return rule == "pointwise-grouped"
@@ -258,9 +337,17 @@ class DepthwiseConv(ConvLike):
     bias: bool = True
 
     def geometry(self, x: Shape) -> ConvGeometry:
-        return conv_geometry(x, kind=self.kind, c_out=x.c * self.multiplier, groups=x.c,
-                             kernel=self.kernel, stride=self.stride, dilation=self.dilation,
-                             padding=self.padding, bias=self.bias)
+        return conv_geometry(
+            x,
+            kind=self.kind,
+            c_out=x.c * self.multiplier,
+            groups=x.c,
+            kernel=self.kernel,
+            stride=self.stride,
+            dilation=self.dilation,
+            padding=self.padding,
+            bias=self.bias,
+        )
 
     @property
     def fill(self) -> float:
@@ -286,10 +373,20 @@ class SeparableConv(Layer):
     bias: bool = True
 
     def expand(self, name: str) -> list[tuple[str, Layer]]:
-        return [(f"{name}.dw", DepthwiseConv(kernel=self.kernel, stride=self.stride,
-                                             padding=self.padding, pad_value=self.pad_value,
-                                             dilation=self.dilation, bias=False)),
-                (f"{name}.pw", PointwiseConv(out=self.out, bias=self.bias))]
+        return [
+            (
+                f"{name}.dw",
+                DepthwiseConv(
+                    kernel=self.kernel,
+                    stride=self.stride,
+                    padding=self.padding,
+                    pad_value=self.pad_value,
+                    dilation=self.dilation,
+                    bias=False,
+                ),
+            ),
+            (f"{name}.pw", PointwiseConv(out=self.out, bias=self.bias)),
+        ]
 
 
 @register("spatial_separable_conv")
@@ -311,7 +408,11 @@ class SpatialSeparableConv(Layer):
 
     def expand(self, name: str) -> list[tuple[str, Layer]]:
         k = self.kernel
-        sh, sw = (self.stride, self.stride) if isinstance(self.stride, int) else self._pair(self.stride, "stride")
+        sh, sw = (
+            (self.stride, self.stride)
+            if isinstance(self.stride, int)
+            else self._pair(self.stride, "stride")
+        )
         p = self.padding
         if isinstance(p, str):
             first_p, second_p = p, p
@@ -322,12 +423,19 @@ class SpatialSeparableConv(Layer):
         elif len(p) == 4:
             first_p, second_p = (p[0], p[1], 0, 0), (0, 0, p[2], p[3])
         else:
-            raise FieldError(f"'padding' has {len(p)} values; spatial_separable_conv is 2D and "
-                             "takes 1, 2 or 4.")
-        return [(f"{name}.{k}x1", Conv(out=self.out, kernel=(k, 1), stride=(sh, 1),
-                                       padding=first_p, bias=False)),
-                (f"{name}.1x{k}", Conv(out=self.out, kernel=(1, k), stride=(1, sw),
-                                       padding=second_p, bias=self.bias))]
+            raise FieldError(
+                f"'padding' has {len(p)} values; spatial_separable_conv is 2D and takes 1, 2 or 4."
+            )
+        return [
+            (
+                f"{name}.{k}x1",
+                Conv(out=self.out, kernel=(k, 1), stride=(sh, 1), padding=first_p, bias=False),
+            ),
+            (
+                f"{name}.1x{k}",
+                Conv(out=self.out, kernel=(1, k), stride=(1, sw), padding=second_p, bias=self.bias),
+            ),
+        ]
 
     @staticmethod
     def _pair(value: tuple[int, ...], name: str) -> tuple[int, int]:

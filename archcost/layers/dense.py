@@ -10,8 +10,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import ShapeError
-from archcost.layers.base import (Formula, KindStyle, Layer, Shape, formula, he_normal,
-                                  register, small_normal)
+from archcost.layers.base import (
+    Formula,
+    KindStyle,
+    Layer,
+    Shape,
+    formula,
+    he_normal,
+    register,
+    small_normal,
+)
 
 
 @register("linear")
@@ -25,8 +33,10 @@ class Linear(Layer):
 
     def features(self, x: Shape) -> int:
         if not x.is_flat:
-            raise ShapeError(f"linear needs a flat input, got [{x}].",
-                             hint="Add {type: flatten} (or a global_avgpool) before it.")
+            raise ShapeError(
+                f"linear needs a flat input, got [{x}].",
+                hint="Add {type: flatten} (or a global_avgpool) before it.",
+            )
         return x.numel
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
@@ -47,14 +57,23 @@ class Linear(Layer):
 
     def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
         f = self.features(ins[0])
-        return [formula("params", "in·out + out·bias",
-                        f"{f}·{self.out}" + (f" + {self.out}" if self.bias else "")),
-                formula("macs", "in·out", f"{f}·{self.out}"),
-                formula("flops", "macs + out·(in − 1 + bias)",
-                        f"{self.macs(ins):,} + {self.out}·({f} − 1 + {int(self.bias)})")]
+        return [
+            formula(
+                "params",
+                "in·out + out·bias",
+                f"{f}·{self.out}" + (f" + {self.out}" if self.bias else ""),
+            ),
+            formula("macs", "in·out", f"{f}·{self.out}"),
+            formula(
+                "flops",
+                "macs + out·(in − 1 + bias)",
+                f"{self.macs(ins):,} + {self.out}·({f} − 1 + {int(self.bias)})",
+            ),
+        ]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels  # lazy: numpy loads only on the paths that execute
+
         x = xs[0].reshape(xs[0].shape[0], -1)
         return kernels.linear(x, weights["weight"], weights.get("bias"))
 
@@ -66,9 +85,11 @@ class Linear(Layer):
             out["bias"] = small_normal(rng, shapes["bias"])
         return out
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         import torch  # lazy: torch is optional (the reference benchmark and its tests)
         import torch.nn.functional as F
+
         # A [C, 1, 1] input counts as flat.
         return F.linear(torch.flatten(xs[0], 1), weights["weight"], weights.get("bias"))

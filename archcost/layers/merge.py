@@ -29,9 +29,11 @@ class Add(Layer):
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s != ins[0] for s in ins):
-            raise ShapeError(f"add needs inputs of one shape, got {_shapes(ins)}.",
-                             hint="Make the branches agree (a projection shortcut, or a "
-                                  "'when' that skips the add when shapes differ).")
+            raise ShapeError(
+                f"add needs inputs of one shape, got {_shapes(ins)}.",
+                hint="Make the branches agree (a projection shortcut, or a "
+                "'when' that skips the add when shapes differ).",
+            )
         return ins[0]
 
     def flops(self, ins: Sequence[Shape]) -> int:
@@ -42,16 +44,18 @@ class Add(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
         import numpy as np
-        out = np.add(xs[0], xs[1], out=out)      # out may be xs[0] itself
+
+        out = np.add(xs[0], xs[1], out=out)  # out may be xs[0] itself
         for x in xs[2:]:
             out += x
         return out, 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         y = xs[0]
         for x in xs[1:]:
-            y = y.add_(x) if inplace else y + x      # torchvision's `out += identity`
+            y = y.add_(x) if inplace else y + x  # torchvision's `out += identity`
         return y
 
 
@@ -67,8 +71,10 @@ class Mul(Layer):
         full = max(ins, key=lambda s: s.numel)
         for s in ins:
             if s != full and not (s.c == full.c and s.is_flat and len(s.dims) == len(full.dims)):
-                raise ShapeError(f"mul needs inputs of one shape, or [C, 1, 1] beside "
-                                 f"[C, H, W]; got {_shapes(ins)}.")
+                raise ShapeError(
+                    f"mul needs inputs of one shape, or [C, 1, 1] beside "
+                    f"[C, H, W]; got {_shapes(ins)}."
+                )
         return full
 
     def flops(self, ins: Sequence[Shape]) -> int:
@@ -85,11 +91,12 @@ class Mul(Layer):
                 out *= x
         return out, 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         y = xs[0]
         for x in xs[1:]:
-            y = y * x          # a [C, 1, 1] input broadcasts (squeeze-and-excite)
+            y = y * x  # a [C, 1, 1] input broadcasts (squeeze-and-excite)
         return y
 
 
@@ -103,19 +110,22 @@ class Concat(Layer):
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s.spatial != ins[0].spatial or len(s.dims) != len(ins[0].dims) for s in ins):
-            raise ShapeError(f"concat needs the same spatial size on every input, got "
-                             f"{_shapes(ins)}.",
-                             hint="Downsample the other branch too (e.g. an avgpool with "
-                                  "the same stride).")
+            raise ShapeError(
+                f"concat needs the same spatial size on every input, got {_shapes(ins)}.",
+                hint="Downsample the other branch too (e.g. an avgpool with the same stride).",
+            )
         return ins[0].with_c(sum(s.c for s in ins))
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         import numpy as np
+
         return np.concatenate(xs, axis=1), 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         import torch  # lazy: torch is optional (the reference benchmark and its tests)
+
         return torch.cat(xs, dim=1)
 
 
@@ -134,13 +144,17 @@ class ChannelSplit(Layer):
     def sizes(self, x: Shape) -> tuple[int, ...]:
         if isinstance(self.sections, int):
             if x.c % self.sections:
-                raise ShapeError(f"channel_split: in_channels={x.c} is not divisible by "
-                                 f"sections={self.sections}.",
-                                 hint="Give the sizes as a list, e.g. sections: [a, b].")
+                raise ShapeError(
+                    f"channel_split: in_channels={x.c} is not divisible by "
+                    f"sections={self.sections}.",
+                    hint="Give the sizes as a list, e.g. sections: [a, b].",
+                )
             return (x.c // self.sections,) * self.sections
         if sum(self.sections) != x.c:
-            raise ShapeError(f"channel_split: sections {list(self.sections)} add up to "
-                             f"{sum(self.sections)}, but the input has {x.c} channels.")
+            raise ShapeError(
+                f"channel_split: sections {list(self.sections)} add up to "
+                f"{sum(self.sections)}, but the input has {x.c} channels."
+            )
         return tuple(self.sections)
 
     def out_shapes(self, ins: Sequence[Shape]) -> tuple[Shape, ...]:
@@ -151,13 +165,16 @@ class ChannelSplit(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         import numpy as np
+
         bounds = np.cumsum(self.sizes(Shape(tuple(xs[0].shape[1:]))))[:-1]
         # Views, as in the frameworks (and as the zero-traffic convention counts it).
         return np.split(xs[0], bounds, axis=1), 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         import torch  # lazy: torch is optional (the reference benchmark and its tests)
+
         return list(torch.split(xs[0], list(self.sizes(ins[0])), dim=1))
 
 
@@ -171,16 +188,19 @@ class ChannelShuffle(Layer):
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if ins[0].c % self.groups:
-            raise ShapeError(f"channel_shuffle: in_channels={ins[0].c} is not divisible by "
-                             f"groups={self.groups}.")
+            raise ShapeError(
+                f"channel_shuffle: in_channels={ins[0].c} is not divisible by groups={self.groups}."
+            )
         return ins[0]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels  # lazy: numpy loads only on the paths that execute
+
         return kernels.channel_shuffle(xs[0], self.groups)
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         # torchvision's ShuffleNetV2 idiom: view, transpose, contiguous, view.
         x = xs[0]
         n, c, *rest = x.shape

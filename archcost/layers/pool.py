@@ -13,13 +13,26 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from archcost.errors import ShapeError
-from archcost.layers.base import (Formula, IntOrTuple, KindStyle, Layer, Padding, Shape,
-                                  conv_out_len, flat_pads, formula, per_dim, register,
-                                  require_spatial, resolve_padding)
+from archcost.layers.base import (
+    Formula,
+    IntOrTuple,
+    KindStyle,
+    Layer,
+    Padding,
+    Shape,
+    conv_out_len,
+    flat_pads,
+    formula,
+    per_dim,
+    register,
+    require_spatial,
+    resolve_padding,
+)
 
 
 def _kernels() -> ModuleType:
     from archcost import kernels  # lazy: numpy loads only on the paths that execute
+
     return kernels
 
 
@@ -56,12 +69,13 @@ class Pool(Layer):
 
     def fields(self) -> dict[str, Any]:
         fields = super().fields()
-        if fields["stride"] is None:          # the default: stride = kernel
+        if fields["stride"] is None:  # the default: stride = kernel
             fields["stride"] = self.kernel
         return fields
 
-    def window(self, x: Shape) -> tuple[tuple[int, ...], tuple[int, ...],
-                                        tuple[tuple[int, int], ...], tuple[int, ...]]:
+    def window(
+        self, x: Shape
+    ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...], tuple[int, ...]]:
         require_spatial(x, self.kind)
         ndim = len(x.spatial)
         kernel = per_dim(self.kernel, ndim, "kernel")
@@ -71,10 +85,11 @@ class Pool(Layer):
         for n, k, s, (lo, hi) in zip(x.spatial, kernel, stride, pads):
             length = pool_out_len(n, k, s, lo, hi, self.ceil_mode)
             if length < 1:
-                raise ShapeError(f"the pooling window ({k}) is larger than the padded input "
-                                 f"({n} + {lo + hi} padding); input [{x}].",
-                                 hint="Use a smaller kernel or remove a downsampling layer "
-                                      "before it.")
+                raise ShapeError(
+                    f"the pooling window ({k}) is larger than the padded input "
+                    f"({n} + {lo + hi} padding); input [{x}].",
+                    hint="Use a smaller kernel or remove a downsampling layer before it.",
+                )
             out.append(length)
         return kernel, stride, pads, tuple(out)
 
@@ -102,8 +117,9 @@ class Pool(Layer):
         rule = "⌈(n + p − k)/s⌉ + 1" if self.ceil_mode else "⌊(n + p − k)/s⌋ + 1"
         bracket = ("⌈", "⌉") if self.ceil_mode else ("⌊", "⌋")
         lines = super().formulas(ins)
-        for axis, (n, k, s, (lo, hi), o) in enumerate(zip(ins[0].spatial, kernel, stride, pads,
-                                                          out)):
+        for axis, (n, k, s, (lo, hi), o) in enumerate(
+            zip(ins[0].spatial, kernel, stride, pads, out)
+        ):
             text = f"{bracket[0]}({n} + {lo + hi} − {k})/{s}{bracket[1]} + 1"
             symbolic = rule
             if self.ceil_mode and -(-(n + lo + hi - k) // s) + 1 != o:
@@ -120,20 +136,23 @@ class Pool(Layer):
     def torch_pool(self, F: ModuleType, nd: int) -> Callable[..., Any]:
         raise NotImplementedError
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         """PyTorch's own padding and ceil_mode where torch accepts them (symmetric, at
         most half the kernel); otherwise an explicit pad with :attr:`fill`, the pool
         with ``ceil_mode``, and a crop to the propagated size, since torch would also
         start a last window in the explicit right padding."""
         import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+
         kernel, stride, pads, out = self.window(ins[0])
         fn = self.torch_pool(F, len(kernel))
         x = xs[0]
         if all(lo == hi and 2 * lo <= k for (lo, hi), k in zip(pads, kernel)):
             return fn(x, kernel, stride, tuple(lo for lo, _ in pads), ceil_mode=self.ceil_mode)
-        y = fn(F.pad(x, flat_pads(pads), value=self.fill), kernel, stride, 0,
-               ceil_mode=self.ceil_mode)
+        y = fn(
+            F.pad(x, flat_pads(pads), value=self.fill), kernel, stride, 0, ceil_mode=self.ceil_mode
+        )
         return y[(Ellipsis, *(slice(0, o) for o in out))]
 
 
@@ -203,8 +222,9 @@ class GlobalAvgPool(Layer):
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return _kernels().global_avgpool(xs[0])
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         x = xs[0]
         return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
 
@@ -245,24 +265,31 @@ class AdaptiveAvgPool(Layer):
 
     def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
         x = ins[0]
-        parts = [f"({' + '.join(str(hi - lo) for lo, hi in adaptive_windows(n, o))})"
-                 for n, o in zip(x.spatial, self.sizes(x))]
+        parts = [
+            f"({' + '.join(str(hi - lo) for lo, hi in adaptive_windows(n, o))})"
+            for n, o in zip(x.spatial, self.sizes(x))
+        ]
         return "C·Σ window sizes", f"{x.c}·" + "·".join(parts)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         import numpy as np
+
         y = xs[0]
         # Averages over a box of intervals are separable: one axis at a time.
         for axis, o in enumerate(self.sizes(Shape(tuple(y.shape[1:]))), start=2):
             n = y.shape[axis]
-            parts = [y.take(range(lo, hi), axis=axis).mean(axis=axis, keepdims=True)
-                     for lo, hi in adaptive_windows(n, o)]
+            parts = [
+                y.take(range(lo, hi), axis=axis).mean(axis=axis, keepdims=True)
+                for lo, hi in adaptive_windows(n, o)
+            ]
             y = np.concatenate(parts, axis=axis)
         return np.ascontiguousarray(y, dtype=np.float32), 0
 
-    def to_torch(self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *,
-                 inplace: bool = False) -> Any:
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
         import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+
         out = self.sizes(ins[0])
         fn = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
         return fn[len(out)](xs[0], out)

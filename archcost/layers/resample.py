@@ -23,9 +23,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import FieldError, ShapeError, did_you_mean
-from archcost.layers.base import (Formula, IntOrTuple, KindStyle, Layer, Padding, Shape,
-                                  formula, he_normal, per_dim, register, require_spatial,
-                                  small_normal)
+from archcost.layers.base import (
+    Formula,
+    IntOrTuple,
+    KindStyle,
+    Layer,
+    Padding,
+    Shape,
+    formula,
+    he_normal,
+    per_dim,
+    register,
+    require_spatial,
+    small_normal,
+)
 
 
 def _pairs(padding: int | tuple[int, ...], ndim: int, name: str) -> tuple[tuple[int, int], ...]:
@@ -40,9 +51,10 @@ def _pairs(padding: int | tuple[int, ...], ndim: int, name: str) -> tuple[tuple[
         return tuple((p, p) for p in padding)
     if len(padding) == 2 * ndim:
         return tuple((padding[2 * i], padding[2 * i + 1]) for i in range(ndim))
-    raise ShapeError(f"'{name}' has {len(padding)} values but the input has {ndim} spatial "
-                     f"dims.", hint=f"Give one value, {ndim} (one per dim) or {2 * ndim} "
-                                    "(before and after for each dim).")
+    raise ShapeError(
+        f"'{name}' has {len(padding)} values but the input has {ndim} spatial dims.",
+        hint=f"Give one value, {ndim} (one per dim) or {2 * ndim} (before and after for each dim).",
+    )
 
 
 def _no_string(value: Any, name: str) -> None:
@@ -52,8 +64,10 @@ def _no_string(value: Any, name: str) -> None:
 
 def _choice(value: str, name: str, choices: Sequence[str]) -> None:
     if value not in choices:
-        raise FieldError(f"field '{name}' must be one of {', '.join(choices)}; got {value!r}.",
-                         hint=did_you_mean(str(value), choices))
+        raise FieldError(
+            f"field '{name}' must be one of {', '.join(choices)}; got {value!r}.",
+            hint=did_you_mean(str(value), choices),
+        )
 
 
 @dataclass(frozen=True)
@@ -104,23 +118,31 @@ class TransposedConv(Layer):
         extra = per_dim(self.output_padding, nd, "output_padding")  # type: ignore[arg-type]
         for op, s, d in zip(extra, stride, dilation):
             if op >= max(s, d):
-                raise ShapeError(f"output_padding {op} must be smaller than the stride ({s}) "
-                                 f"or the dilation ({d}).",
-                                 hint="output_padding only picks among the output sizes a "
-                                      "stride allows; use padding or a crop for more.")
+                raise ShapeError(
+                    f"output_padding {op} must be smaller than the stride ({s}) "
+                    f"or the dilation ({d}).",
+                    hint="output_padding only picks among the output sizes a "
+                    "stride allows; use padding or a crop for more.",
+                )
         for c, what in ((x.c, "in_channels"), (self.out, "out_channels")):
             if c % self.groups:
-                raise ShapeError(f"{what}={c} is not divisible by groups={self.groups}.",
-                                 hint="Use groups dividing both channel counts.")
+                raise ShapeError(
+                    f"{what}={c} is not divisible by groups={self.groups}.",
+                    hint="Use groups dividing both channel counts.",
+                )
         out = []
         for n, k, s, d, (lo, hi), op in zip(x.spatial, kernel, stride, dilation, pads, extra):
             length = (n - 1) * s - lo - hi + d * (k - 1) + op + 1
             if length < 1:
-                raise ShapeError(f"the padding ({lo} + {hi}) crops away the whole output along "
-                                 f"a spatial dim; input [{x}].", hint="Use less padding.")
+                raise ShapeError(
+                    f"the padding ({lo} + {hi}) crops away the whole output along "
+                    f"a spatial dim; input [{x}].",
+                    hint="Use less padding.",
+                )
             out.append(length)
-        return TransposedGeometry(x.c, self.out, self.groups, kernel, stride, dilation, pads,
-                                  extra, tuple(out))
+        return TransposedGeometry(
+            x.c, self.out, self.groups, kernel, stride, dilation, pads, extra, tuple(out)
+        )
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         return Shape((self.out, *self.geometry(ins[0]).out))
@@ -146,16 +168,29 @@ class TransposedConv(Layer):
         spatial = "·".join(map(str, ins[0].spatial))
         outs = "·".join(map(str, g.out))
         cog = g.c_out // g.groups
-        lines = [formula("params", "C_in·(C_out/g)·k + C_out·bias",
-                         f"{g.c_in}·{cog}·({kern})" + (f" + {g.c_out}" if self.bias else "")),
-                 formula("macs", "C_in·(C_out/g)·k·in", f"{g.c_in}·{cog}·({kern})·({spatial})"),
-                 formula("flops", "2·macs + C_out·out·bias",
-                         f"2·{self.macs(ins):,} + {g.c_out}·({outs})·{int(self.bias)}")]
-        for axis, (n, k, s, d, (lo, hi), op) in enumerate(zip(
-                ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding, g.output_padding)):
-            lines.append(formula(f"out[{axis}]",
-                                 "(n − 1)·s − 2p + d·(k − 1) + output_padding + 1",
-                                 f"({n} − 1)·{s} − {lo + hi} + {d}·({k} − 1) + {op} + 1"))
+        lines = [
+            formula(
+                "params",
+                "C_in·(C_out/g)·k + C_out·bias",
+                f"{g.c_in}·{cog}·({kern})" + (f" + {g.c_out}" if self.bias else ""),
+            ),
+            formula("macs", "C_in·(C_out/g)·k·in", f"{g.c_in}·{cog}·({kern})·({spatial})"),
+            formula(
+                "flops",
+                "2·macs + C_out·out·bias",
+                f"2·{self.macs(ins):,} + {g.c_out}·({outs})·{int(self.bias)}",
+            ),
+        ]
+        for axis, (n, k, s, d, (lo, hi), op) in enumerate(
+            zip(ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding, g.output_padding)
+        ):
+            lines.append(
+                formula(
+                    f"out[{axis}]",
+                    "(n − 1)·s − 2p + d·(k − 1) + output_padding + 1",
+                    f"({n} − 1)·{s} − {lo + hi} + {d}·({k} − 1) + {op} + 1",
+                )
+            )
         return lines
 
     def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
@@ -168,10 +203,18 @@ class TransposedConv(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
+
         g = self.geometry(Shape(tuple(xs[0].shape[1:])))
         return kernels_dense.transposed_conv(
-            xs[0], weights["weight"], weights.get("bias"), stride=g.stride, padding=g.padding,
-            dilation=g.dilation, output_padding=g.output_padding, groups=g.groups)
+            xs[0],
+            weights["weight"],
+            weights.get("bias"),
+            stride=g.stride,
+            padding=g.padding,
+            dilation=g.dilation,
+            output_padding=g.output_padding,
+            groups=g.groups,
+        )
 
 
 UPSAMPLE_MODES = ("nearest", "bilinear", "trilinear")
@@ -194,8 +237,10 @@ class Upsample(Layer):
     def check(self) -> None:
         _choice(self.mode, "mode", UPSAMPLE_MODES)
         if self.align_corners and self.mode == "nearest":
-            raise FieldError("align_corners only applies to the bilinear and trilinear modes.",
-                             hint="Remove 'align_corners', or use mode: bilinear.")
+            raise FieldError(
+                "align_corners only applies to the bilinear and trilinear modes.",
+                hint="Remove 'align_corners', or use mode: bilinear.",
+            )
 
     def target(self, ins: Sequence[Shape]) -> tuple[int, ...]:
         x = ins[0]
@@ -203,17 +248,21 @@ class Upsample(Layer):
         nd = len(x.spatial)
         given = sum(v is not None for v in (self.scale, self.size)) + (len(ins) == 2)
         if given != 1:
-            raise ShapeError("upsample needs exactly one of 'scale', 'size' or a second input "
-                             "whose spatial size it takes.",
-                             hint="e.g. {type: upsample, scale: 2} or {type: upsample, "
-                                  "inputs: [x, skip]}.")
+            raise ShapeError(
+                "upsample needs exactly one of 'scale', 'size' or a second input "
+                "whose spatial size it takes.",
+                hint="e.g. {type: upsample, scale: 2} or {type: upsample, inputs: [x, skip]}.",
+            )
         if self.mode != "nearest" and {"bilinear": 2, "trilinear": 3}[self.mode] != nd:
-            raise ShapeError(f"mode {self.mode} does not fit a [{x}] input.",
-                             hint="Use bilinear on [C, H, W] and trilinear on [C, D, H, W].")
+            raise ShapeError(
+                f"mode {self.mode} does not fit a [{x}] input.",
+                hint="Use bilinear on [C, H, W] and trilinear on [C, D, H, W].",
+            )
         if len(ins) == 2:
             if len(ins[1].spatial) != nd:
-                raise ShapeError(f"upsample to [{ins[1]}] needs an input with as many spatial "
-                                 f"dims; got [{x}].")
+                raise ShapeError(
+                    f"upsample to [{ins[1]}] needs an input with as many spatial dims; got [{x}]."
+                )
             return ins[1].spatial
         if self.size is not None:
             return per_dim(self.size, nd, "size")
@@ -232,11 +281,14 @@ class Upsample(Layer):
         if self.mode == "nearest":
             return "0 (nearest copies)", "0"
         d = len(ins[0].spatial)
-        return ("(2^d mults + 2^d − 1 adds)/element",
-                f"(2·{2 ** d} − 1)·{self.out_shape(ins).numel:,}")
+        return (
+            "(2^d mults + 2^d − 1 adds)/element",
+            f"(2·{2**d} − 1)·{self.out_shape(ins).numel:,}",
+        )
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
+
         ins = [Shape(tuple(x.shape[1:])) for x in xs]
         size = self.target(ins)
         ratios = None
@@ -262,18 +314,21 @@ class Crop(Layer):
         require_spatial(x, self.kind)
         nd = len(x.spatial)
         if (self.size is None) == (len(ins) == 1):
-            raise ShapeError("crop needs exactly one of 'size' or a second input whose "
-                             "spatial size it takes.",
-                             hint="e.g. {type: crop, size: 56} or {type: crop, inputs: "
-                                  "[enc4, up1]}.")
+            raise ShapeError(
+                "crop needs exactly one of 'size' or a second input whose spatial size it takes.",
+                hint="e.g. {type: crop, size: 56} or {type: crop, inputs: [enc4, up1]}.",
+            )
         target = per_dim(self.size, nd, "size") if self.size is not None else ins[1].spatial
         if len(target) != nd or any(t > n for t, n in zip(target, x.spatial)):
-            raise ShapeError(f"cannot crop [{x}] to a {'x'.join(map(str, target))} window.",
-                             hint="A crop only shrinks: the target must fit in the input.")
+            raise ShapeError(
+                f"cannot crop [{x}] to a {'x'.join(map(str, target))} window.",
+                hint="A crop only shrinks: the target must fit in the input.",
+            )
         return x.with_spatial(target)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
+
         target = self.out_shape([Shape(tuple(x.shape[1:])) for x in xs]).spatial
         return kernels_dense.crop(xs[0], target)
 
@@ -301,9 +356,11 @@ class Pad(Layer):
         require_spatial(x, self.kind)
         pads = _pairs(self.padding, len(x.spatial), "padding")  # type: ignore[arg-type]
         if self.mode == "reflect" and any(max(p) >= n for p, n in zip(pads, x.spatial)):
-            raise ShapeError(f"reflect padding must be smaller than the input along each dim; "
-                             f"input [{x}], padding {[list(p) for p in pads]}.",
-                             hint="Use replicate or constant padding, or pad less.")
+            raise ShapeError(
+                f"reflect padding must be smaller than the input along each dim; "
+                f"input [{x}], padding {[list(p) for p in pads]}.",
+                hint="Use replicate or constant padding, or pad less.",
+            )
         return pads
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
@@ -312,5 +369,6 @@ class Pad(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
+
         pads = self.pads(Shape(tuple(xs[0].shape[1:])))
         return kernels_dense.pad(xs[0], pads, self.mode, self.value)

@@ -30,5 +30,8 @@ def require(module: str = "onnx", *, file: str | None = None) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise SpecError(f"reading and writing ONNX files needs the '{module}' package, which "
-                        "is not installed.", file=file, hint=INSTALL_HINT) from None
+        raise SpecError(
+            f"reading and writing ONNX files needs the '{module}' package, which is not installed.",
+            file=file,
+            hint=INSTALL_HINT,
+        ) from None

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from archcost.model import Model
 
 DEFAULT_OPSET = 17
-MIN_EXPORT_OPSET = 13          # Split's sizes and Squeeze's axes as inputs, Softmax on one axis
+MIN_EXPORT_OPSET = 13  # Split's sizes and Squeeze's axes as inputs, Softmax on one axis
 
 
 class OnnxBuilder:
@@ -44,8 +44,16 @@ class OnnxBuilder:
         self.initializers: list[Any] = []
         self._names: set[str] = set()
 
-    def node(self, op: str, inputs: Sequence[str], layer: str, *, outputs: Sequence[str] | None = None,
-             suffix: str = "", **attrs: Any) -> list[str]:
+    def node(
+        self,
+        op: str,
+        inputs: Sequence[str],
+        layer: str,
+        *,
+        outputs: Sequence[str] | None = None,
+        suffix: str = "",
+        **attrs: Any,
+    ) -> list[str]:
         """Add one node of layer ``layer``; returns its output tensor names.
 
         Args:
@@ -62,17 +70,20 @@ class OnnxBuilder:
     def weight(self, name: str, array: np.ndarray) -> str:
         """A float32 initializer; returns its name."""
         from onnx import numpy_helper
+
         self.initializers.append(numpy_helper.from_array(np.asarray(array, np.float32), name))
         return name
 
     def ints(self, name: str, values: Sequence[int]) -> str:
         """An int64 initializer (shapes, sizes); returns its name."""
         from onnx import numpy_helper
+
         self.initializers.append(numpy_helper.from_array(np.array(list(values), np.int64), name))
         return name
 
     def scalar(self, name: str, value: float) -> str:
         from onnx import numpy_helper
+
         self.initializers.append(numpy_helper.from_array(np.array(value, np.float32), name))
         return name
 
@@ -86,20 +97,30 @@ def onnx_pads(pads: Sequence[tuple[int, int]]) -> list[int]:
     return [lo for lo, _ in pads] + [hi for _, hi in pads]
 
 
-def layer_to_onnx(layer: "Layer", b: OnnxBuilder, name: str, xs: list[str], ins: list["Shape"],
-                  weights: dict[str, np.ndarray]) -> list[str]:
+def layer_to_onnx(
+    layer: "Layer",
+    b: OnnxBuilder,
+    name: str,
+    xs: list[str],
+    ins: list["Shape"],
+    weights: dict[str, np.ndarray],
+) -> list[str]:
     """The kind's ``to_onnx``, with a located error when the kind has none."""
     from archcost.onnx import kinds
+
     try:
         return kinds.to_onnx(layer, b, name, xs, ins, weights)
     except NotImplementedError as exc:
-        raise SpecError(f"kind '{layer.kind}' has no ONNX export"
-                        + (f": {exc}" if str(exc) else "") + ".", layer=name,
-                        kind=layer.kind) from None
+        raise SpecError(
+            f"kind '{layer.kind}' has no ONNX export" + (f": {exc}" if str(exc) else "") + ".",
+            layer=name,
+            kind=layer.kind,
+        ) from None
 
 
-def build(model: "Model", *, opset: int = DEFAULT_OPSET, seed: int = 0,
-          expose: bool = False) -> "onnx.ModelProto":
+def build(
+    model: "Model", *, opset: int = DEFAULT_OPSET, seed: int = 0, expose: bool = False
+) -> "onnx.ModelProto":
     """The exported ModelProto of ``model``.
 
     Args:
@@ -111,10 +132,13 @@ def build(model: "Model", *, opset: int = DEFAULT_OPSET, seed: int = 0,
     from onnx import TensorProto, helper
 
     from archcost.backend import prepare
+
     newest = int(onnx.defs.onnx_opset_version())
     if not MIN_EXPORT_OPSET <= opset <= newest:
-        raise SpecError(f"--opset {opset} is outside the supported range "
-                        f"{MIN_EXPORT_OPSET}..{newest}.", file=model.path)
+        raise SpecError(
+            f"--opset {opset} is outside the supported range {MIN_EXPORT_OPSET}..{newest}.",
+            file=model.path,
+        )
     _, weights = prepare(model, batch=1, seed=seed)
     b = OnnxBuilder(opset)
     tensors: dict[str, list[str]] = {"input": ["input"]}
@@ -127,28 +151,33 @@ def build(model: "Model", *, opset: int = DEFAULT_OPSET, seed: int = 0,
             outs = tensors[src]
             xs.append(outs[port or 0])
             consumed.add(src)
-        tensors[name] = layer_to_onnx(attrs["layer"], b, name, xs, list(attrs["input_shapes"]),
-                                      weights[name])
+        tensors[name] = layer_to_onnx(
+            attrs["layer"], b, name, xs, list(attrs["input_shapes"]), weights[name]
+        )
     batch = "N"
-    inputs = [helper.make_tensor_value_info("input", TensorProto.FLOAT,
-                                            [batch, *model.input_shape])]
+    inputs = [
+        helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, *model.input_shape])
+    ]
     outputs = []
     for name in model.layers:
         if expose or name not in consumed:
             for t in tensors[name]:
                 outputs.append(helper.make_tensor_value_info(t, TensorProto.FLOAT, None))
     g = helper.make_graph(b.nodes, _graph_name(model.name), inputs, outputs, b.initializers)
-    proto = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="archcost")
+    proto = helper.make_model(
+        g, opset_imports=[helper.make_opsetid("", opset)], producer_name="archcost"
+    )
     proto.doc_string = f"{model.label}: exported by archcost with weights seed {seed}"
     try:
-        proto = onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True,
-                                                  data_prop=True)
+        proto = onnx.shape_inference.infer_shapes(
+            proto, check_type=True, strict_mode=True, data_prop=True
+        )
         onnx.checker.check_model(proto, full_check=True)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SpecError(f"the exported model fails onnx's checker: {first}",
-                        file=model.path) from None
+        raise SpecError(
+            f"the exported model fails onnx's checker: {first}", file=model.path
+        ) from None
     return proto
 
 

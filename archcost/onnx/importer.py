@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from archcost.spec import Spec
 
 MIN_OPSET = 9
-MAX_FILE_BYTES = 2**31          # protobuf's own limit for one ModelProto
-FOLD_LIMIT = 1 << 24            # constants larger than this many elements are not folded
+MAX_FILE_BYTES = 2**31  # protobuf's own limit for one ModelProto
+FOLD_LIMIT = 1 << 24  # constants larger than this many elements are not folded
 
 
 # ---------------------------------------------------------------------------------------
@@ -68,16 +68,21 @@ def read_model(path: str | Path) -> "onnx.ModelProto":
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc}.", file=name) from None
     if size > MAX_FILE_BYTES:
-        raise SpecError(f"the file is {size:,} bytes; one ONNX protobuf is limited to 2 GiB "
-                        "(larger models keep their weights as external data).", file=name)
+        raise SpecError(
+            f"the file is {size:,} bytes; one ONNX protobuf is limited to 2 GiB "
+            "(larger models keep their weights as external data).",
+            file=name,
+        )
     try:
         model = onnx.load(str(path), load_external_data=False)
     except OSError as exc:
         raise SpecError(f"cannot read the file: {exc}.", file=name) from None
     except Exception:
-        raise SpecError("not a readable ONNX model (truncated or corrupt protobuf).", file=name,
-                        hint="Re-export the model, e.g. torch.onnx.export(model, x, "
-                             "'model.onnx').") from None
+        raise SpecError(
+            "not a readable ONNX model (truncated or corrupt protobuf).",
+            file=name,
+            hint="Re-export the model, e.g. torch.onnx.export(model, x, 'model.onnx').",
+        ) from None
     if model.ir_version <= 0 or not model.HasField("graph") or not model.graph.node:
         raise SpecError("not an ONNX model: no graph (is it really an .onnx file?).", file=name)
     check_opset(model, name)
@@ -86,7 +91,7 @@ def read_model(path: str | Path) -> "onnx.ModelProto":
     try:
         # With external data the checker reads the data files relative to the model.
         onnx.checker.check_model(str(path) if external else model)
-    except Exception as exc:          # onnx.checker.ValidationError and friends
+    except Exception as exc:  # onnx.checker.ValidationError and friends
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(f"not a valid ONNX model: {first}", file=name) from None
     return model
@@ -100,9 +105,11 @@ def check_opset(model: "onnx.ModelProto", name: str) -> int:
     if opset is None:
         raise SpecError("the model imports no default-domain opset.", file=name)
     if not MIN_OPSET <= opset <= newest:
-        raise SpecError(f"opset {opset} is outside the supported range {MIN_OPSET}..{newest}.",
-                        file=name, hint="Re-export with opset_version=17, or convert it with "
-                                        "onnx.version_converter.")
+        raise SpecError(
+            f"opset {opset} is outside the supported range {MIN_OPSET}..{newest}.",
+            file=name,
+            hint="Re-export with opset_version=17, or convert it with onnx.version_converter.",
+        )
     return int(opset)
 
 
@@ -118,20 +125,28 @@ def check_external_data(model: "onnx.ModelProto", path: Path) -> None:
         location = info.get("location", "")
         target = (base / location).resolve()
         if not location or Path(location).is_absolute() or base not in target.parents:
-            raise SpecError(f"initializer '{tensor.name}' keeps its data at '{location}', "
-                            "outside the model's folder; refused.", file=str(path))
+            raise SpecError(
+                f"initializer '{tensor.name}' keeps its data at '{location}', "
+                "outside the model's folder; refused.",
+                file=str(path),
+            )
         try:
             available = target.stat().st_size
         except OSError:
-            raise SpecError(f"the external weight data '{location}' of initializer "
-                            f"'{tensor.name}' is missing.", file=str(path),
-                            hint="Keep the data file next to the .onnx file.") from None
+            raise SpecError(
+                f"the external weight data '{location}' of initializer '{tensor.name}' is missing.",
+                file=str(path),
+                hint="Keep the data file next to the .onnx file.",
+            ) from None
         offset = int(info.get("offset", 0) or 0)
         length = info.get("length")
         need = offset + (int(length) if length else 0)
         if need > available:
-            raise SpecError(f"the external weight data '{location}' is truncated ({available:,} "
-                            f"bytes; initializer '{tensor.name}' needs {need:,}).", file=str(path))
+            raise SpecError(
+                f"the external weight data '{location}' is truncated ({available:,} "
+                f"bytes; initializer '{tensor.name}' needs {need:,}).",
+                file=str(path),
+            )
 
 
 def parse_input(text: Any) -> tuple[str | None, tuple[int, ...]]:
@@ -158,7 +173,9 @@ def _dims(value_info: Any) -> list[int | str]:
     return dims
 
 
-def fix_input(model: "onnx.ModelProto", name: str, override: Any = None) -> tuple[str, tuple[int, ...]]:
+def fix_input(
+    model: "onnx.ModelProto", name: str, override: Any = None
+) -> tuple[str, tuple[int, ...]]:
     """Choose the data input and fix its shape to ``[1, *per_sample]`` in place.
 
     Returns:
@@ -171,30 +188,45 @@ def fix_input(model: "onnx.ModelProto", name: str, override: Any = None) -> tupl
         raise SpecError("the model has no graph input.", file=name)
     if wanted is None and len(inputs) > 1:
         names = ", ".join(i.name for i in inputs)
-        raise SpecError(f"the model has {len(inputs)} graph inputs ({names}); archcost "
-                        "analyses one.", file=name,
-                        hint=f"Choose one: --set input={inputs[0].name}=CxHxW.")
+        raise SpecError(
+            f"the model has {len(inputs)} graph inputs ({names}); archcost analyses one.",
+            file=name,
+            hint=f"Choose one: --set input={inputs[0].name}=CxHxW.",
+        )
     if wanted is not None:
         chosen = [i for i in inputs if i.name == wanted]
         if not chosen:
-            raise SpecError(f"the model has no graph input named '{wanted}'; it has "
-                            + ", ".join(i.name for i in inputs) + ".", file=name)
+            raise SpecError(
+                f"the model has no graph input named '{wanted}'; it has "
+                + ", ".join(i.name for i in inputs)
+                + ".",
+                file=name,
+            )
         inp = chosen[0]
     else:
         inp = inputs[0]
     dims = _dims(inp)
     if len(dims) not in (4, 5):
-        raise SpecError(f"input '{inp.name}' has {len(dims)} dims; archcost reads image "
-                        "models with [N, C, H, W] (or [N, C, D, H, W]) inputs.", file=name)
+        raise SpecError(
+            f"input '{inp.name}' has {len(dims)} dims; archcost reads image "
+            "models with [N, C, H, W] (or [N, C, D, H, W]) inputs.",
+            file=name,
+        )
     if shape is None:
         if any(not isinstance(d, int) or d < 1 for d in dims[1:]):
             shown = "x".join(str(d) for d in dims[1:])
-            raise SpecError(f"input '{inp.name}' has symbolic dimensions [{shown}].", file=name,
-                            hint="Give the per-sample shape: --set input=3x224x224.")
+            raise SpecError(
+                f"input '{inp.name}' has symbolic dimensions [{shown}].",
+                file=name,
+                hint="Give the per-sample shape: --set input=3x224x224.",
+            )
         shape = tuple(int(d) for d in dims[1:])
     elif len(shape) != len(dims) - 1:
-        raise SpecError(f"input '{inp.name}' takes {len(dims) - 1} per-sample dims; "
-                        f"got {'x'.join(map(str, shape))}.", file=name)
+        raise SpecError(
+            f"input '{inp.name}' takes {len(dims) - 1} per-sample dims; "
+            f"got {'x'.join(map(str, shape))}.",
+            file=name,
+        )
     tensor_shape = inp.type.tensor_type.shape
     del tensor_shape.dim[:]
     for d in (1, *shape):
@@ -220,7 +252,8 @@ def infer_shapes(model: "onnx.ModelProto", name: str) -> dict[str, tuple[int, ..
             continue
         dims = _dims(vi)
         if all(isinstance(d, int) and d >= 0 for d in dims) and not any(
-                d == 0 for d in dims if isinstance(d, int) and False):
+            d == 0 for d in dims if isinstance(d, int) and False
+        ):
             shapes[vi.name] = tuple(int(d) for d in dims)
     for t in model.graph.initializer:
         shapes[t.name] = tuple(t.dims)
@@ -264,7 +297,7 @@ def module_path(node_name: str) -> str:
 class Value:
     """A tensor computed by a layer: which output of which layer, and its ONNX shape."""
 
-    layer: int                    # index into Importer.layers; -1 = the network input
+    layer: int  # index into Importer.layers; -1 = the network input
     port: int | None
     shape: tuple[int, ...]
 
@@ -273,13 +306,13 @@ class Value:
 class Emitted:
     """One layer of the imported spec (named at the end)."""
 
-    node: str                     # the ONNX node name it came from
+    node: str  # the ONNX node name it came from
     op: str
     kind: str
     fields: dict[str, Any]
     inputs: list[Value]
-    file_params: int              # floating initializer elements it uses
-    shapes: list[tuple[int, ...]] # the ONNX shapes of its outputs
+    file_params: int  # floating initializer elements it uses
+    shapes: list[tuple[int, ...]]  # the ONNX shapes of its outputs
     name: str = ""
 
 
@@ -304,7 +337,7 @@ class Importer:
     unsupported: list[Unsupported] = field(default_factory=list)
     consumers: dict[str, list[Any]] = field(default_factory=dict)
     producer: dict[str, Any] = field(default_factory=dict)
-    done: set[int] = field(default_factory=set)      # ids of nodes consumed by a pattern
+    done: set[int] = field(default_factory=set)  # ids of nodes consumed by a pattern
 
     # -- constants --------------------------------------------------------------------
     def const(self, name: str) -> np.ndarray | None:
@@ -325,6 +358,7 @@ class Importer:
                 return True
         if node.op_type == "Constant":
             from onnx import numpy_helper
+
             attr = node.attribute[0]
             value = onnx.helper.get_attribute_value(attr)
             if attr.name == "value":
@@ -347,6 +381,7 @@ class Importer:
             self.consts[node.output[0]] = inputs[0]
             return True
         from onnx.reference import ReferenceEvaluator
+
         try:
             evaluator = ReferenceEvaluator(node)
             feeds = {n: v for n, v in zip(node.input, inputs) if n}
@@ -365,8 +400,15 @@ class Importer:
     def shape(self, name: str) -> tuple[int, ...]:
         return self.shapes.get(name, ())
 
-    def emit(self, node: Any, kind: str, fields: dict[str, Any], inputs: list[Value],
-             outputs: list[str] | None = None, params: int = 0) -> int:
+    def emit(
+        self,
+        node: Any,
+        kind: str,
+        fields: dict[str, Any],
+        inputs: list[Value],
+        outputs: list[str] | None = None,
+        params: int = 0,
+    ) -> int:
         outs = list(node.output[:1]) if outputs is None else outputs
         index = len(self.layers)
         shapes = [self.shape(o) for o in outs]
@@ -397,15 +439,18 @@ class Importer:
     # -- the walk ---------------------------------------------------------------------
     def run(self, input_name: str) -> None:
         from onnx import numpy_helper
+
         graph = self.model.graph
         for t in graph.initializer:
             if t.data_location == 1 and math.prod(t.dims) > 64:
                 # External weights: only their shape matters; small ones are read.
                 self.consts[t.name] = np.lib.stride_tricks.as_strided(
-                    np.zeros(1, np.float32), shape=tuple(t.dims), strides=(0,) * len(t.dims))
+                    np.zeros(1, np.float32), shape=tuple(t.dims), strides=(0,) * len(t.dims)
+                )
             else:
                 self.consts[t.name] = numpy_helper.to_array(
-                    t, base_dir=str(Path(self.file).resolve().parent))
+                    t, base_dir=str(Path(self.file).resolve().parent)
+                )
         self.values[input_name] = Value(-1, None, self.shapes[input_name])
         for node in graph.node:
             for i in node.input:
@@ -415,8 +460,9 @@ class Importer:
                 self.producer[o] = node
         mapped = []
         for node in graph.node:
-            if (node.op_type == "Shape" or not any(i in self.values for i in node.input if i)) \
-                    and self.fold(node):
+            if (
+                node.op_type == "Shape" or not any(i in self.values for i in node.input if i)
+            ) and self.fold(node):
                 continue
             mapped.append(node)
         for node in mapped:
@@ -460,8 +506,14 @@ def spec_padding(pads: list[int], ndim: int) -> int | list[int]:
     return [int(v) for pair in zip(begins, ends) for v in pair]
 
 
-def window_padding(node: Any, attrs: dict[str, Any], spatial: tuple[int, ...],
-                   kernel: list[int], strides: list[int], dilations: list[int]) -> int | str | list[int]:
+def window_padding(
+    node: Any,
+    attrs: dict[str, Any],
+    spatial: tuple[int, ...],
+    kernel: list[int],
+    strides: list[int],
+    dilations: list[int],
+) -> int | str | list[int]:
     """Conv/pool padding from ``auto_pad`` and ``pads``."""
     ndim = len(spatial)
     auto = attrs.get("auto_pad", b"NOTSET")
@@ -485,8 +537,8 @@ def window_padding(node: Any, attrs: dict[str, Any], spatial: tuple[int, ...],
 class Op:
     """How one ONNX op type maps to archcost kinds (one row of the README's table)."""
 
-    kinds: str                  # what it becomes
-    note: str                   # conditions, in words
+    kinds: str  # what it becomes
+    note: str  # conditions, in words
     map: Callable[[Importer, Any], None]
 
 
@@ -557,8 +609,13 @@ def map_gemm(imp: Importer, node: Any) -> None:
     if x is None:
         return
     w = imp.const(node.input[1])
-    if w is None or w.ndim != 2 or a.get("transA", 0) or a.get("alpha", 1.0) != 1.0 or (
-            len(node.input) > 2 and node.input[2] and a.get("beta", 1.0) != 1.0):
+    if (
+        w is None
+        or w.ndim != 2
+        or a.get("transA", 0)
+        or a.get("alpha", 1.0) != 1.0
+        or (len(node.input) > 2 and node.input[2] and a.get("beta", 1.0) != 1.0)
+    ):
         imp.refuse(node, "only A·B(ᵀ) + C with constant B, alpha = beta = 1 is a linear layer")
         return
     out = int(w.shape[0] if a.get("transB", 0) else w.shape[1])
@@ -567,8 +624,13 @@ def map_gemm(imp: Importer, node: Any) -> None:
         imp.refuse(node, "bias is not a constant vector of the output size")
         return
     params = imp.float_size(node.input[1]) + (imp.float_size(node.input[2]) if has_bias else 0)
-    imp.emit(node, "linear", {"out": out} if has_bias else {"out": out, "bias": False}, [x],
-             params=params)
+    imp.emit(
+        node,
+        "linear",
+        {"out": out} if has_bias else {"out": out, "bias": False},
+        [x],
+        params=params,
+    )
 
 
 def map_matmul(imp: Importer, node: Any) -> None:
@@ -606,8 +668,13 @@ def map_batchnorm(imp: Importer, node: Any) -> None:
         return
     eps = float(a.get("epsilon", 1e-5))
     fields = {} if math.isclose(eps, 1e-5, rel_tol=1e-6) else {"eps": eps}
-    imp.emit(node, "batchnorm", fields, [x],
-             params=imp.float_size(node.input[1]) + imp.float_size(node.input[2]))
+    imp.emit(
+        node,
+        "batchnorm",
+        fields,
+        [x],
+        params=imp.float_size(node.input[1]) + imp.float_size(node.input[2]),
+    )
 
 
 def _elementwise(kind: str) -> Callable[[Importer, Any], None]:
@@ -615,6 +682,7 @@ def _elementwise(kind: str) -> Callable[[Importer, Any], None]:
         x = _data_input(imp, node)
         if x is not None:
             imp.emit(node, kind, {}, [x])
+
     return handler
 
 
@@ -624,8 +692,11 @@ def map_sigmoid(imp: Importer, node: Any) -> None:
     if x is None:
         return
     mul = imp.only_consumer(node.output[0])
-    if mul is not None and mul.op_type == "Mul" and sorted(mul.input) == sorted(
-            [node.input[0], node.output[0]]):
+    if (
+        mul is not None
+        and mul.op_type == "Mul"
+        and sorted(mul.input) == sorted([node.input[0], node.output[0]])
+    ):
         imp.done.add(id(mul))
         imp.emit(node, "swish", {}, [x], outputs=[mul.output[0]])
         return
@@ -688,9 +759,17 @@ def map_lrn(imp: Importer, node: Any) -> None:
     if x is None:
         return
     a = attrs_of(node)
-    imp.emit(node, "lrn", {"size": int(a["size"]), "alpha": float(a.get("alpha", 1e-4)),
-                           "beta": float(a.get("beta", 0.75)), "k": float(a.get("bias", 1.0))},
-             [x])
+    imp.emit(
+        node,
+        "lrn",
+        {
+            "size": int(a["size"]),
+            "alpha": float(a.get("alpha", 1e-4)),
+            "beta": float(a.get("beta", 0.75)),
+            "k": float(a.get("bias", 1.0)),
+        },
+        [x],
+    )
 
 
 def _pool(kind: str) -> Callable[[Importer, Any], None]:
@@ -715,6 +794,7 @@ def _pool(kind: str) -> Callable[[Importer, Any], None]:
         if a.get("ceil_mode", 0):
             fields["ceil_mode"] = True
         imp.emit(node, kind, fields, [x])
+
     return handler
 
 
@@ -768,8 +848,13 @@ def map_split(imp: Importer, node: Any) -> None:
     if not all(sizes):
         imp.refuse(node, "unknown split sizes")
         return
-    imp.emit(node, "channel_split", {"sections": sizes if len(set(sizes)) > 1 else len(sizes)},
-             [x], outputs=list(node.output))
+    imp.emit(
+        node,
+        "channel_split",
+        {"sections": sizes if len(set(sizes)) > 1 else len(sizes)},
+        [x],
+        outputs=list(node.output),
+    )
 
 
 def _slice_range(imp: Importer, node: Any, channels: int) -> tuple[int, int] | None:
@@ -851,20 +936,32 @@ def map_reshape(imp: Importer, node: Any) -> None:
             imp.emit(node, "flatten", {}, [x])
         return
     # Reshape [1, C, H, W] -> [1, g, C/g, H, W], Transpose (0, 2, 1, 3, 4), Reshape back.
-    if len(x.shape) == 4 and len(out) == 5 and out[1] * out[2] == x.shape[1] and \
-            out[3:] == x.shape[2:]:
+    if (
+        len(x.shape) == 4
+        and len(out) == 5
+        and out[1] * out[2] == x.shape[1]
+        and out[3:] == x.shape[2:]
+    ):
         tr = imp.only_consumer(node.output[0])
-        if tr is not None and tr.op_type == "Transpose" and \
-                list(attrs_of(tr).get("perm", [])) == [0, 2, 1, 3, 4]:
+        if (
+            tr is not None
+            and tr.op_type == "Transpose"
+            and list(attrs_of(tr).get("perm", [])) == [0, 2, 1, 3, 4]
+        ):
             back = imp.only_consumer(tr.output[0])
-            if back is not None and back.op_type in ("Reshape", "Flatten") and \
-                    imp.shape(back.output[0]) == x.shape:
+            if (
+                back is not None
+                and back.op_type in ("Reshape", "Flatten")
+                and imp.shape(back.output[0]) == x.shape
+            ):
                 imp.done.update({id(tr), id(back)})
-                imp.emit(node, "channel_shuffle", {"groups": int(out[1])}, [x],
-                         outputs=[back.output[0]])
+                imp.emit(
+                    node, "channel_shuffle", {"groups": int(out[1])}, [x], outputs=[back.output[0]]
+                )
                 return
-    imp.refuse(node, f"Reshape {list(x.shape)} -> {list(out)} (only to [1, F] or a channel "
-                     "shuffle)")
+    imp.refuse(
+        node, f"Reshape {list(x.shape)} -> {list(out)} (only to [1, F] or a channel shuffle)"
+    )
 
 
 def map_flatten(imp: Importer, node: Any) -> None:
@@ -875,8 +972,12 @@ def map_flatten(imp: Importer, node: Any) -> None:
     if attrs_of(node).get("axis", 1) != 1:
         imp.refuse(node, "Flatten at an axis other than 1")
     elif len(x.shape) == 2 or (
-            user is not None and user.op_type == "Gemm" and all(d == 1 for d in x.shape[2:])
-            and module_path(user.name) and module_path(user.name) == module_path(node.name)):
+        user is not None
+        and user.op_type == "Gemm"
+        and all(d == 1 for d in x.shape[2:])
+        and module_path(user.name)
+        and module_path(user.name) == module_path(node.name)
+    ):
         # A Flatten inside the module of its Gemm (archcost's own export of a linear
         # layer on [C, 1, 1]) is part of that linear layer.
         imp.alias(node.output[0], x)
@@ -921,11 +1022,15 @@ def map_passthrough(imp: Importer, node: Any) -> None:
 
 
 OPS: dict[str, Op] = {
-    "Conv": Op("conv, pointwise_conv, depthwise_conv, grouped_conv",
-               "by group and kernel; pads, strides, dilations, auto_pad", map_conv),
+    "Conv": Op(
+        "conv, pointwise_conv, depthwise_conv, grouped_conv",
+        "by group and kernel; pads, strides, dilations, auto_pad",
+        map_conv,
+    ),
     "Gemm": Op("linear", "constant B, alpha = beta = 1", map_gemm),
-    "MatMul": Op("linear", "[1, F] × constant [F, N], with a following Add of a constant "
-                           "bias", map_matmul),
+    "MatMul": Op(
+        "linear", "[1, F] × constant [F, N], with a following Add of a constant bias", map_matmul
+    ),
     "BatchNormalization": Op("batchnorm", "inference mode", map_batchnorm),
     "Relu": Op("relu", "", _elementwise("relu")),
     "Clip": Op("relu6 (relu)", "Clip(0, 6) (Clip(0, ∞))", map_clip),
@@ -945,8 +1050,11 @@ OPS: dict[str, Op] = {
     "Concat": Op("concat", "along the channels", map_concat),
     "Split": Op("channel_split", "along the channels", map_split),
     "Slice": Op("channel_split", "slices along the channels, step 1", map_slice),
-    "Reshape": Op("flatten, channel_shuffle", "to [1, F]; Reshape–Transpose–Reshape is a "
-                                              "channel shuffle", map_reshape),
+    "Reshape": Op(
+        "flatten, channel_shuffle",
+        "to [1, F]; Reshape–Transpose–Reshape is a channel shuffle",
+        map_reshape,
+    ),
     "Flatten": Op("flatten", "axis = 1", map_flatten),
     "Squeeze": Op("(dropped)", "[1, C, 1, 1] -> [1, C]", map_squeeze),
     "Dropout": Op("dropout", "inference (no mask used)", map_passthrough),
@@ -997,7 +1105,7 @@ class Imported:
     """An imported model: the spec document and what the file says about each layer."""
 
     doc: dict[str, Any]
-    expected: dict[str, tuple[tuple[int, ...] | None, int]]   # name -> (per-sample shape, params)
+    expected: dict[str, tuple[tuple[int, ...] | None, int]]  # name -> (per-sample shape, params)
     unsupported: list[Unsupported]
 
 
@@ -1021,8 +1129,11 @@ def import_model(path: str | Path, *, input: Any = None) -> Imported:
     imp = Importer(model, name, opset, shapes)
     imp.run(input_name)
     if imp.unsupported:
-        raise SpecError(unsupported_message(imp.unsupported), file=name,
-                        hint="archcost counts only what it can map exactly.")
+        raise SpecError(
+            unsupported_message(imp.unsupported),
+            file=name,
+            hint="archcost counts only what it can map exactly.",
+        )
     _assign_names(imp.layers)
     last = len(imp.layers) - 1
     items = []
@@ -1042,9 +1153,13 @@ def import_model(path: str | Path, *, input: Any = None) -> Imported:
         expected[layer.name] = (shape, layer.file_params)
     del last
     stem = Path(path).stem
-    doc = {"archcost": 1, "name": stem,
-           "description": f"Imported from {Path(path).name} (opset {opset}).",
-           "input": list(per_sample), "layers": items}
+    doc = {
+        "archcost": 1,
+        "name": stem,
+        "description": f"Imported from {Path(path).name} (opset {opset}).",
+        "input": list(per_sample),
+        "layers": items,
+    }
     return Imported(doc, expected, imp.unsupported)
 
 
@@ -1054,8 +1169,10 @@ def to_yaml(doc: dict[str, Any]) -> str:
 
     def flow(value: Any) -> str:
         # Dumped inside a list so that a plain scalar gets no document-end marker.
-        return yaml.safe_dump([value], default_flow_style=True, width=10**9,
-                              sort_keys=False).strip()[1:-1]
+        return yaml.safe_dump(
+            [value], default_flow_style=True, width=10**9, sort_keys=False
+        ).strip()[1:-1]
+
     lines = [f"archcost: {doc['archcost']}", f"name: {flow(doc['name'])}"]
     if doc.get("description"):
         lines.append(f"description: {flow(doc['description'])}")
@@ -1073,13 +1190,24 @@ def spec_from_doc(doc: dict[str, Any], file: str) -> "Spec":
         m = YMap(d)
         m.file, m.line, m.key_lines = file, 0, {}
         return m
-    return Spec(name=str(doc["name"]), description=str(doc.get("description", "")),
-                input=list(doc["input"]), params={}, defaults={}, blocks={},
-                layers=[ymap(item) for item in doc["layers"]], file=file, line_of={},
-                files=[Path(file)])
+
+    return Spec(
+        name=str(doc["name"]),
+        description=str(doc.get("description", "")),
+        input=list(doc["input"]),
+        params={},
+        defaults={},
+        blocks={},
+        layers=[ymap(item) for item in doc["layers"]],
+        file=file,
+        line_of={},
+        files=[Path(file)],
+    )
 
 
-def check_against_file(model: "Model", expected: dict[str, tuple[tuple[int, ...] | None, int]]) -> None:
+def check_against_file(
+    model: "Model", expected: dict[str, tuple[tuple[int, ...] | None, int]]
+) -> None:
     """Each layer's shape and params as archcost computes them == as the file has them
     (a size-1 axis may differ: archcost's [C, 1, 1] is ONNX's [C] after a squeeze)."""
     rows = {row.name: row for row in model.costs().rows}
@@ -1087,17 +1215,28 @@ def check_against_file(model: "Model", expected: dict[str, tuple[tuple[int, ...]
         row = rows[name]
         out = row.output_shape
         out = out[0] if out and isinstance(out[0], tuple) else out
-        if shape is not None and tuple(out) != tuple(shape) and [d for d in out if d != 1] != [
-                d for d in shape if d != 1]:
-            raise SpecError(f"archcost computes an output of [{'x'.join(map(str, out))}] but "
-                            f"the file says [{'x'.join(map(str, shape))}].", file=model.path,
-                            layer=name, kind=row.kind,
-                            hint="Please report this: the ONNX mapping is wrong for this node.")
+        if (
+            shape is not None
+            and tuple(out) != tuple(shape)
+            and [d for d in out if d != 1] != [d for d in shape if d != 1]
+        ):
+            raise SpecError(
+                f"archcost computes an output of [{'x'.join(map(str, out))}] but "
+                f"the file says [{'x'.join(map(str, shape))}].",
+                file=model.path,
+                layer=name,
+                kind=row.kind,
+                hint="Please report this: the ONNX mapping is wrong for this node.",
+            )
         if row.params != params:
-            raise SpecError(f"archcost counts {row.params:,} params but the node uses "
-                            f"{params:,} floating initializer elements.", file=model.path,
-                            layer=name, kind=row.kind,
-                            hint="Please report this: the ONNX mapping is wrong for this node.")
+            raise SpecError(
+                f"archcost counts {row.params:,} params but the node uses "
+                f"{params:,} floating initializer elements.",
+                file=model.path,
+                layer=name,
+                kind=row.kind,
+                hint="Please report this: the ONNX mapping is wrong for this node.",
+            )
 
 
 def load_onnx_spec(path: str | Path, *, input: Any = None) -> tuple["Spec", Imported]:

@@ -74,24 +74,33 @@ def parse_model_arg(arg: str) -> tuple[str, dict[str, int | float | bool | str]]
         return arg, {}
     example = f"{path or 'specs/net.yaml'}@width=0.5,resolution=160"
     if not path:
-        raise SpecError(f"model argument {arg!r} has overrides but no spec path before '@'.",
-                        hint=f"Write it as {example}.")
+        raise SpecError(
+            f"model argument {arg!r} has overrides but no spec path before '@'.",
+            hint=f"Write it as {example}.",
+        )
     overrides: dict[str, int | float | bool | str] = {}
     for item in tail.split(","):
         key, eq, value = (part.strip() for part in item.partition("="))
         if not eq:
-            raise SpecError(f"model argument {arg!r}: expected k=v after '@', got {item!r}.",
-                            hint=f"Write it as {example}.")
+            raise SpecError(
+                f"model argument {arg!r}: expected k=v after '@', got {item!r}.",
+                hint=f"Write it as {example}.",
+            )
         if not _KEY.fullmatch(key):
-            raise SpecError(f"model argument {arg!r}: {key!r} is not a knob name "
-                            "(letters, digits and '_', not starting with a digit).",
-                            hint=f"Write it as {example}.")
+            raise SpecError(
+                f"model argument {arg!r}: {key!r} is not a knob name "
+                "(letters, digits and '_', not starting with a digit).",
+                hint=f"Write it as {example}.",
+            )
         if not value:
-            raise SpecError(f"model argument {arg!r}: knob {key!r} has an empty value.",
-                            hint=f"Write it as {example}.")
+            raise SpecError(
+                f"model argument {arg!r}: knob {key!r} has an empty value.",
+                hint=f"Write it as {example}.",
+            )
         if key in overrides:
-            raise SpecError(f"model argument {arg!r}: knob {key!r} is set twice.",
-                            hint="Give each knob once.")
+            raise SpecError(
+                f"model argument {arg!r}: knob {key!r} is set twice.", hint="Give each knob once."
+            )
         overrides[key] = parse_value(value)
     return path, overrides
 
@@ -180,8 +189,9 @@ def compare(models: Iterable[Any], *, batch: int = 1, dtype: str = "float32") ->
     return tidy(analyses(models, batch=batch, dtype=dtype))
 
 
-def compare_totals(models: Iterable[Any], *, batch: int = 1,
-                   dtype: str = "float32") -> pd.DataFrame:
+def compare_totals(
+    models: Iterable[Any], *, batch: int = 1, dtype: str = "float32"
+) -> pd.DataFrame:
     """Totals of several models, one row each, with ratios to the first model.
 
     Returns:

@@ -43,27 +43,71 @@ from archcost.report.units import exact, human, human_bytes, ratio
 # Column names, shared with archcost.costs.COLUMNS.
 NAME, KIND, INPUTS, INPUT_SHAPES, OUTPUT_SHAPE = COLUMNS[:5]
 PARAMS, MACS, FLOPS, MEMORY, ACTIVATIONS, BUFFERS = (
-    "params", "macs", "flops", "memory_access", "activations", "buffers")
+    "params",
+    "macs",
+    "flops",
+    "memory_access",
+    "activations",
+    "buffers",
+)
 
 PLOTLYJS_MODES = ("inline", "cdn")
 
 # Fixed div ids: one per chart, so output is deterministic and tests can find them.
-SINGLE_CHARTS = ("archcost-layers", "archcost-hierarchy", "archcost-kinds",
-                 "archcost-cumulative", "archcost-intensity", "archcost-graph")
-COMPARE_CHARTS = ("archcost-cmp-scatter", "archcost-cmp-stages", "archcost-cmp-kinds",
-                  "archcost-cmp-cumulative", "archcost-cmp-distributions")
+SINGLE_CHARTS = (
+    "archcost-layers",
+    "archcost-hierarchy",
+    "archcost-kinds",
+    "archcost-cumulative",
+    "archcost-intensity",
+    "archcost-graph",
+)
+COMPARE_CHARTS = (
+    "archcost-cmp-scatter",
+    "archcost-cmp-stages",
+    "archcost-cmp-kinds",
+    "archcost-cmp-cumulative",
+    "archcost-cmp-distributions",
+)
 
 # Metrics a chart can switch between: column, label, formatter.
-METRICS = ((MACS, "MACs", human), (PARAMS, "params", human),
-           (MEMORY, "memory traffic", human_bytes), (FLOPS, "FLOPs", human))
+METRICS = (
+    (MACS, "MACs", human),
+    (PARAMS, "params", human),
+    (MEMORY, "memory traffic", human_bytes),
+    (FLOPS, "FLOPs", human),
+)
 
-_SPARE_COLORS = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
-                 "#e6550d", "#31a354", "#756bb1", "#636363")
-MODEL_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+_SPARE_COLORS = (
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
+    "#756bb1",
+    "#636363",
+)
+MODEL_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
-PLOT_CONFIG = {"displaylogo": False, "responsive": True,
-               "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+}
 
 
 def esc(value: Any) -> str:
@@ -95,6 +139,7 @@ def model_color(i: int) -> str:
 
 
 # --------------------------------------------------------------------------- helpers
+
 
 def _layers_only(df: pd.DataFrame) -> pd.DataFrame:
     """analyze()'s rows without any row for the network input, indexed 0..n-1."""
@@ -146,7 +191,7 @@ def _fields_text(fields: dict[str, Any] | None, limit: int = 140) -> str:
         return ""
     text = ", ".join(f"{k}={_format_field(v)}" for k, v in fields.items())
     if len(text) > limit:
-        text = text[:limit - 1] + "…"
+        text = text[: limit - 1] + "…"
     return esc(text)
 
 
@@ -173,8 +218,7 @@ def _formula_lines(graph: nx.DiGraph, name: str, batch: int) -> list[str]:
         label = "MACs" if quantity == "macs" else "params"
         if quantity == "macs" and batch != 1:
             symbolic, numbers = f"batch·{symbolic}", f"{batch}·{numbers}"
-        out.append(esc(f"{label} = {symbolic} = {numbers}" if numbers else
-                       f"{label} = {symbolic}"))
+        out.append(esc(f"{label} = {symbolic} = {numbers}" if numbers else f"{label} = {symbolic}"))
     return out
 
 
@@ -183,23 +227,28 @@ def _layer_hover(df: pd.DataFrame, graph: nx.DiGraph, batch: int = 1) -> list[st
     out = []
     for r in df.itertuples(index=False):
         row = r._asdict()
-        lines = [f"<b>{esc(row[NAME])}</b> ({esc(row[KIND])})",
-                 f"{esc(row[INPUT_SHAPES])} → {esc(row[OUTPUT_SHAPE])}"]
+        lines = [
+            f"<b>{esc(row[NAME])}</b> ({esc(row[KIND])})",
+            f"{esc(row[INPUT_SHAPES])} → {esc(row[OUTPUT_SHAPE])}",
+        ]
         fields = _fields_text(_node_fields(graph, row[NAME]))
         if fields:
             lines.append(fields)
         lines += _formula_lines(graph, row[NAME], batch)
-        lines.append(f"MACs {human(row[MACS])} · FLOPs {human(row[FLOPS])} · "
-                     f"params {human(row[PARAMS])}")
-        lines.append(f"memory traffic {human_bytes(row[MEMORY])} · "
-                     f"activations {human(row[ACTIVATIONS])}")
+        lines.append(
+            f"MACs {human(row[MACS])} · FLOPs {human(row[FLOPS])} · params {human(row[PARAMS])}"
+        )
+        lines.append(
+            f"memory traffic {human_bytes(row[MEMORY])} · activations {human(row[ACTIVATIONS])}"
+        )
         out.append("<br>".join(lines))
     return out
 
 
 def _layout(height: int, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = dict(
-        template="plotly_white", height=height,
+        template="plotly_white",
+        height=height,
         margin=dict(l=64, r=24, t=36, b=48),
         hoverlabel=dict(align="left"),
         legend=dict(font=dict(size=11)),
@@ -211,9 +260,19 @@ def _layout(height: int, **extra: Any) -> dict[str, Any]:
 
 def _metric_menu(buttons: list[dict[str, Any]], x: float = 0.0, y: float = 1.13) -> dict:
     """A row of buttons above a chart that switches the plotted metric."""
-    return dict(type="buttons", direction="right", showactive=True, active=0,
-                x=x, y=y, xanchor="left", yanchor="bottom", pad=dict(r=4, t=0),
-                buttons=buttons, font=dict(size=11))
+    return dict(
+        type="buttons",
+        direction="right",
+        showactive=True,
+        active=0,
+        x=x,
+        y=y,
+        xanchor="left",
+        yanchor="bottom",
+        pad=dict(r=4, t=0),
+        buttons=buttons,
+        font=dict(size=11),
+    )
 
 
 def _kinds_by_cost(df: pd.DataFrame) -> list[str]:
@@ -223,11 +282,18 @@ def _kinds_by_cost(df: pd.DataFrame) -> list[str]:
 
 
 def _div(fig: go.Figure, div_id: str) -> str:
-    return pio.to_html(fig, include_plotlyjs=False, full_html=False, div_id=div_id,
-                       config=PLOT_CONFIG, validate=False)
+    return pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=div_id,
+        config=PLOT_CONFIG,
+        validate=False,
+    )
 
 
 # ------------------------------------------------------------------- single report
+
 
 def stage_ticks(names: Sequence[str], min_gap: float = 1 / 40) -> tuple[list[float], list[str]]:
     """Axis ticks naming each stage at the middle of its layers (network-order axis).
@@ -255,29 +321,57 @@ def stage_ticks(names: Sequence[str], min_gap: float = 1 / 40) -> tuple[list[flo
 
 def fig_layers(df: pd.DataFrame, hover: list[str]) -> go.Figure:
     """Per-layer MACs and params in network order, one bar trace per kind."""
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=("MACs per layer", "parameters per layer"))
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.08,
+        subplot_titles=("MACs per layer", "parameters per layer"),
+    )
     x = np.arange(len(df))
     hover_arr = np.array(hover, dtype=object)
     for kind in _kinds_by_cost(df):
         sel = (df[KIND] == kind).to_numpy()
         for row, col in ((1, MACS), (2, PARAMS)):
-            fig.add_trace(go.Bar(
-                x=x[sel], y=df.loc[sel, col].to_numpy(), name=esc(kind), width=0.8,
-                legendgroup=esc(kind), showlegend=row == 1,
-                marker=dict(color=kind_color(kind), line=dict(width=0)),
-                hovertext=hover_arr[sel].tolist(), hoverinfo="text"), row=row, col=1)
+            fig.add_trace(
+                go.Bar(
+                    x=x[sel],
+                    y=df.loc[sel, col].to_numpy(),
+                    name=esc(kind),
+                    width=0.8,
+                    legendgroup=esc(kind),
+                    showlegend=row == 1,
+                    marker=dict(color=kind_color(kind), line=dict(width=0)),
+                    hovertext=hover_arr[sel].tolist(),
+                    hoverinfo="text",
+                ),
+                row=row,
+                col=1,
+            )
     tickvals, ticktext = stage_ticks(df[NAME].tolist())
-    fig.update_layout(_layout(560, bargap=0.1, barmode="overlay",
-                              legend=dict(title=dict(text="kind"), font=dict(size=11))))
-    fig.update_xaxes(tickvals=tickvals, ticktext=ticktext, tickangle=-45, row=2, col=1,
-                     title_text="layer, in network order (labels: stages)")
+    fig.update_layout(
+        _layout(
+            560,
+            bargap=0.1,
+            barmode="overlay",
+            legend=dict(title=dict(text="kind"), font=dict(size=11)),
+        )
+    )
+    fig.update_xaxes(
+        tickvals=tickvals,
+        ticktext=ticktext,
+        tickangle=-45,
+        row=2,
+        col=1,
+        title_text="layer, in network order (labels: stages)",
+    )
     fig.update_xaxes(range=[-0.5, len(df) - 0.5])
     return fig
 
 
-def hierarchy_nodes(df: pd.DataFrame, root_label: str) -> tuple[list[str], list[str], list[str],
-                                                           dict[str, list[int]], list[str]]:
+def hierarchy_nodes(
+    df: pd.DataFrame, root_label: str
+) -> tuple[list[str], list[str], list[str], dict[str, list[int]], list[str]]:
     """Sunburst nodes: ids, labels, parents, values per metric and the full names."""
     ids = ["root"]
     labels = [esc(root_label)]
@@ -318,19 +412,37 @@ def fig_hierarchy(df: pd.DataFrame, root_label: str) -> go.Figure:
 
     def texts(col: str, fmt: Any) -> list[str]:
         total = values[col][0] or 1
-        return [f"<b>{f}</b><br>{fmt(v)} · {100 * v / total:.1f}% of the network"
-                for f, v in zip(full, values[col])]
+        return [
+            f"<b>{f}</b><br>{fmt(v)} · {100 * v / total:.1f}% of the network"
+            for f, v in zip(full, values[col])
+        ]
 
     first = METRICS[0]
-    fig = go.Figure(go.Sunburst(
-        ids=ids, labels=labels, parents=parents, values=values[first[0]],
-        branchvalues="total", maxdepth=3, insidetextorientation="radial",
-        hovertext=texts(first[0], first[2]), hoverinfo="text", sort=False))
-    buttons = [dict(label=label, method="restyle",
-                    args=[{"values": [values[col]], "hovertext": [texts(col, fmt)]}])
-               for col, label, fmt in METRICS]
-    fig.update_layout(_layout(560, margin=dict(l=8, r=8, t=48, b=8),
-                              updatemenus=[_metric_menu(buttons, y=1.02)]))
+    fig = go.Figure(
+        go.Sunburst(
+            ids=ids,
+            labels=labels,
+            parents=parents,
+            values=values[first[0]],
+            branchvalues="total",
+            maxdepth=3,
+            insidetextorientation="radial",
+            hovertext=texts(first[0], first[2]),
+            hoverinfo="text",
+            sort=False,
+        )
+    )
+    buttons = [
+        dict(
+            label=label,
+            method="restyle",
+            args=[{"values": [values[col]], "hovertext": [texts(col, fmt)]}],
+        )
+        for col, label, fmt in METRICS
+    ]
+    fig.update_layout(
+        _layout(560, margin=dict(l=8, r=8, t=48, b=8), updatemenus=[_metric_menu(buttons, y=1.02)])
+    )
     return fig
 
 
@@ -347,14 +459,26 @@ def fig_kinds(df: pd.DataFrame) -> go.Figure:
             share = 100 * v / total if total else 0.0
             shares.append(share)
             texts.append(f"<b>{esc(kind)}</b>: {share:.1f}% of {label} ({fmt(v)})")
-        fig.add_trace(go.Bar(y=names, x=shares, name=esc(kind), orientation="h",
-                             marker=dict(color=kind_color(kind)),
-                             hovertext=texts, hoverinfo="text"))
-    fig.update_layout(_layout(300, barmode="stack",
-                              xaxis=dict(title_text="% of the network's total",
-                                         range=[0, 100], ticksuffix="%"),
-                              yaxis=dict(autorange="reversed"),
-                              legend=dict(title=dict(text="kind"), traceorder="normal")))
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=shares,
+                name=esc(kind),
+                orientation="h",
+                marker=dict(color=kind_color(kind)),
+                hovertext=texts,
+                hoverinfo="text",
+            )
+        )
+    fig.update_layout(
+        _layout(
+            300,
+            barmode="stack",
+            xaxis=dict(title_text="% of the network's total", range=[0, 100], ticksuffix="%"),
+            yaxis=dict(autorange="reversed"),
+            legend=dict(title=dict(text="kind"), traceorder="normal"),
+        )
+    )
     return fig
 
 
@@ -367,17 +491,35 @@ def fig_cumulative(df: pd.DataFrame) -> go.Figure:
         cum = df[col].cumsum().to_numpy()
         total = int(cum[-1]) if len(cum) else 0
         pct = 100 * cum / total if total else np.zeros(len(cum))
-        texts = [f"<b>{n}</b><br>{label} up to here: {fmt(int(c))} ({p:.1f}%)"
-                 for n, c, p in zip(names, cum, pct)]
-        fig.add_trace(go.Scatter(x=x, y=pct, mode="lines", name=label,
-                                 line=dict(color=color, width=2, shape="hv"),
-                                 hovertext=texts, hoverinfo="text"))
+        texts = [
+            f"<b>{n}</b><br>{label} up to here: {fmt(int(c))} ({p:.1f}%)"
+            for n, c, p in zip(names, cum, pct)
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=pct,
+                mode="lines",
+                name=label,
+                line=dict(color=color, width=2, shape="hv"),
+                hovertext=texts,
+                hoverinfo="text",
+            )
+        )
     tickvals, ticktext = stage_ticks(df[NAME].tolist())
-    fig.update_layout(_layout(380, hovermode="x unified",
-                              yaxis=dict(title_text="% of the network's total",
-                                         range=[0, 101], ticksuffix="%"),
-                              xaxis=dict(tickvals=tickvals, ticktext=ticktext, tickangle=-45,
-                                         title_text="layer, in network order")))
+    fig.update_layout(
+        _layout(
+            380,
+            hovermode="x unified",
+            yaxis=dict(title_text="% of the network's total", range=[0, 101], ticksuffix="%"),
+            xaxis=dict(
+                tickvals=tickvals,
+                ticktext=ticktext,
+                tickangle=-45,
+                title_text="layer, in network order",
+            ),
+        )
+    )
     return fig
 
 
@@ -392,27 +534,51 @@ def fig_intensity(df: pd.DataFrame, hover: list[str], totals: dict[str, int]) ->
     hover_arr = np.array(hover, dtype=object)
     for kind in _kinds_by_cost(df[has]) if has.any() else []:
         sel = has & (df[KIND] == kind).to_numpy()
-        texts = [f"{h}<br><b>{v:.3g} MACs/byte</b>" for h, v in
-                 zip(hover_arr[sel], intensity[sel])]
-        fig.add_trace(go.Bar(x=x[sel], y=intensity[sel], name=esc(kind), width=0.8,
-                             marker=dict(color=kind_color(kind), line=dict(width=0)),
-                             hovertext=texts, hoverinfo="text"))
+        texts = [f"{h}<br><b>{v:.3g} MACs/byte</b>" for h, v in zip(hover_arr[sel], intensity[sel])]
+        fig.add_trace(
+            go.Bar(
+                x=x[sel],
+                y=intensity[sel],
+                name=esc(kind),
+                width=0.8,
+                marker=dict(color=kind_color(kind), line=dict(width=0)),
+                hovertext=texts,
+                hoverinfo="text",
+            )
+        )
     if totals.get(MEMORY) and totals.get(MACS):
         # A line trace rather than add_hline: its annotation would take y as log10 here.
         avg = totals[MACS] / totals[MEMORY]
-        fig.add_trace(go.Scatter(x=[-0.5, len(df) - 0.5], y=[avg, avg], mode="lines",
-                                 name=f"whole network ({avg:.3g})",
-                                 line=dict(color="#444", dash="dash", width=1),
-                                 hovertext=[f"whole network: {avg:.3g} MACs/byte"] * 2,
-                                 hoverinfo="text"))
+        fig.add_trace(
+            go.Scatter(
+                x=[-0.5, len(df) - 0.5],
+                y=[avg, avg],
+                mode="lines",
+                name=f"whole network ({avg:.3g})",
+                line=dict(color="#444", dash="dash", width=1),
+                hovertext=[f"whole network: {avg:.3g} MACs/byte"] * 2,
+                hoverinfo="text",
+            )
+        )
     tickvals, ticktext = stage_ticks(df[NAME].tolist())
-    fig.update_layout(_layout(380, bargap=0.1, barmode="overlay",
-                              yaxis=dict(type="log", dtick=1, exponentformat="none",
-                                         title_text="MACs per byte (log)"),
-                              xaxis=dict(tickvals=tickvals, ticktext=ticktext, tickangle=-45,
-                                         range=[-0.5, len(df) - 0.5],
-                                         title_text="layer, in network order"),
-                              legend=dict(title=dict(text="kind"))))
+    fig.update_layout(
+        _layout(
+            380,
+            bargap=0.1,
+            barmode="overlay",
+            yaxis=dict(
+                type="log", dtick=1, exponentformat="none", title_text="MACs per byte (log)"
+            ),
+            xaxis=dict(
+                tickvals=tickvals,
+                ticktext=ticktext,
+                tickangle=-45,
+                range=[-0.5, len(df) - 0.5],
+                title_text="layer, in network order",
+            ),
+            legend=dict(title=dict(text="kind")),
+        )
+    )
     return fig
 
 
@@ -434,8 +600,10 @@ def graph_layout(graph: nx.DiGraph) -> dict[str, tuple[int, int]]:
     pos: dict[str, tuple[int, int]] = {}
     for n in sorted(graph.nodes, key=lambda n: (depth[n], order[n])):
         inputs = [i.split(":", 1)[0] for i in graph.nodes[n].get("inputs") or []]
-        preds = sorted(graph.predecessors(n),
-                       key=lambda p: (inputs.index(p) if p in inputs else len(inputs), order[p]))
+        preds = sorted(
+            graph.predecessors(n),
+            key=lambda p: (inputs.index(p) if p in inputs else len(inputs), order[p]),
+        )
         main = max(preds, key=lambda p: depth[p], default=None)  # first of the deepest
         want = pos[main][1] if main in pos else 0
         taken = used.setdefault(depth[n], set())
@@ -460,8 +628,9 @@ def _edge_path(a: tuple[int, int], b: tuple[int, int]) -> tuple[list[float], lis
     return (list(x0 + span * t), list(y0 - 4 * bulge * t * (1 - t)))
 
 
-def fig_graph(df: pd.DataFrame, hover: list[str], graph: nx.DiGraph,
-              input_shape: Sequence[int]) -> go.Figure:
+def fig_graph(
+    df: pd.DataFrame, hover: list[str], graph: nx.DiGraph, input_shape: Sequence[int]
+) -> go.Figure:
     """The network graph, layered left to right, nodes coloured by MACs (log)."""
     pos = graph_layout(graph)
     ex: list[float | None] = []
@@ -470,8 +639,16 @@ def fig_graph(df: pd.DataFrame, hover: list[str], graph: nx.DiGraph,
         xs, ys = _edge_path(pos[a], pos[b])
         ex += xs + [None]
         ey += ys + [None]
-    fig = go.Figure(go.Scatter(x=ex, y=ey, mode="lines", hoverinfo="skip", showlegend=False,
-                               line=dict(color="#b8b8b8", width=1)))
+    fig = go.Figure(
+        go.Scatter(
+            x=ex,
+            y=ey,
+            mode="lines",
+            hoverinfo="skip",
+            showlegend=False,
+            line=dict(color="#b8b8b8", width=1),
+        )
+    )
     row_of = {n: i for i, n in enumerate(df[NAME])}
     nodes = sorted(graph.nodes, key=lambda n: pos[n])
     macs = {n: int(df.at[row_of[n], MACS]) if n in row_of else 0 for n in nodes}
@@ -485,38 +662,79 @@ def fig_graph(df: pd.DataFrame, hover: list[str], graph: nx.DiGraph,
     cheap = [n for n in nodes if macs[n] == 0]
     heavy = [n for n in nodes if macs[n] > 0]
     if cheap:
-        fig.add_trace(go.Scatter(
-            x=[pos[n][0] for n in cheap], y=[pos[n][1] for n in cheap], mode="markers",
-            name="no MACs", hovertext=[text(n) for n in cheap], hoverinfo="text",
-            marker=dict(size=7, color="#d0d0d0", line=dict(color="#888", width=0.5),
-                        symbol=[getattr(kind_style(graph.nodes[n].get("kind", "")), "glyph",
-                                        "circle") for n in cheap])))
+        fig.add_trace(
+            go.Scatter(
+                x=[pos[n][0] for n in cheap],
+                y=[pos[n][1] for n in cheap],
+                mode="markers",
+                name="no MACs",
+                hovertext=[text(n) for n in cheap],
+                hoverinfo="text",
+                marker=dict(
+                    size=7,
+                    color="#d0d0d0",
+                    line=dict(color="#888", width=0.5),
+                    symbol=[
+                        getattr(kind_style(graph.nodes[n].get("kind", "")), "glyph", "circle")
+                        for n in cheap
+                    ],
+                ),
+            )
+        )
     if heavy:
         logs = np.log10([macs[n] for n in heavy])
         lo, hi = math.floor(logs.min()), math.ceil(logs.max())
         hi = max(hi, lo + 1)
         tickvals = list(range(lo, hi + 1))
-        fig.add_trace(go.Scatter(
-            x=[pos[n][0] for n in heavy], y=[pos[n][1] for n in heavy], mode="markers",
-            name="MACs", hovertext=[text(n) for n in heavy], hoverinfo="text",
-            marker=dict(size=10, color=logs, colorscale="Viridis", cmin=lo, cmax=hi,
-                        line=dict(color="#333", width=0.5),
-                        colorbar=dict(title=dict(text="MACs"), tickvals=tickvals,
-                                      ticktext=[human(10 ** v) for v in tickvals],
-                                      thickness=12))))
+        fig.add_trace(
+            go.Scatter(
+                x=[pos[n][0] for n in heavy],
+                y=[pos[n][1] for n in heavy],
+                mode="markers",
+                name="MACs",
+                hovertext=[text(n) for n in heavy],
+                hoverinfo="text",
+                marker=dict(
+                    size=10,
+                    color=logs,
+                    colorscale="Viridis",
+                    cmin=lo,
+                    cmax=hi,
+                    line=dict(color="#333", width=0.5),
+                    colorbar=dict(
+                        title=dict(text="MACs"),
+                        tickvals=tickvals,
+                        ticktext=[human(10**v) for v in tickvals],
+                        thickness=12,
+                    ),
+                ),
+            )
+        )
     lanes = [p[1] for p in pos.values()] or [0]
     top, bottom = max(lanes), min(lanes)
-    fig.update_layout(_layout(
-        max(320, 90 * (top - bottom + 2)), showlegend=True,
-        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
-        xaxis=dict(showgrid=False, zeroline=False, title_text="depth (longest path from the input)"),
-        yaxis=dict(showgrid=False, zeroline=False, showticklabels=False,
-                   range=[bottom - 1.6, top + 0.8], fixedrange=False),
-        dragmode="pan"))
+    fig.update_layout(
+        _layout(
+            max(320, 90 * (top - bottom + 2)),
+            showlegend=True,
+            legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
+            xaxis=dict(
+                showgrid=False, zeroline=False, title_text="depth (longest path from the input)"
+            ),
+            yaxis=dict(
+                showgrid=False,
+                zeroline=False,
+                showticklabels=False,
+                range=[bottom - 1.6, top + 0.8],
+                fixedrange=False,
+            ),
+            dragmode="pan",
+        )
+    )
     return fig
 
 
 # --------------------------------------------------------------------- compare report
+
 
 def _merged_stages(items: Sequence[Analysis]) -> list[str]:
     """Stages of all models in one order that respects each model's order (stem first,
@@ -534,12 +752,21 @@ def _merged_stages(items: Sequence[Analysis]) -> list[str]:
     return [STEM] * (STEM in merged) + middle + [HEAD] * (HEAD in merged)
 
 
-_LABEL_SPOTS = ("top center", "middle right", "middle left", "bottom center",
-                "top right", "top left", "bottom right", "bottom left")
+_LABEL_SPOTS = (
+    "top center",
+    "middle right",
+    "middle left",
+    "bottom center",
+    "top right",
+    "top left",
+    "bottom right",
+    "bottom left",
+)
 
 
-def label_positions(points: Sequence[tuple[float, float]], near_x: float = 0.2,
-                    near_y: float = 0.1) -> list[str]:
+def label_positions(
+    points: Sequence[tuple[float, float]], near_x: float = 0.2, near_y: float = 0.1
+) -> list[str]:
     """A text position per point, so labels of points close together do not overlap.
 
     Coordinates are compared as fractions of the axis range (labels are wider than
@@ -556,8 +783,11 @@ def label_positions(points: Sequence[tuple[float, float]], near_x: float = 0.2,
     sy = (max(ys) - min(ys)) or 1
     spots: list[str] = []
     for i, (x, y) in enumerate(points):
-        taken = {spots[j] for j in range(i)
-                 if abs(points[j][0] - x) / sx < near_x and abs(points[j][1] - y) / sy < near_y}
+        taken = {
+            spots[j]
+            for j in range(i)
+            if abs(points[j][0] - x) / sx < near_x and abs(points[j][1] - y) / sy < near_y
+        }
         spots.append(next((s for s in _LABEL_SPOTS if s not in taken), _LABEL_SPOTS[0]))
     return spots
 
@@ -570,21 +800,38 @@ def fig_cmp_scatter(items: Sequence[Analysis]) -> go.Figure:
     spots = label_positions([(a.totals[PARAMS], a.totals[MACS]) for a in items])
     for i, a in enumerate(items):
         t = a.totals
-        fig.add_trace(go.Scatter(
-            x=[t[PARAMS]], y=[t[MACS]], mode="markers+text", name=esc(a.label),
-            text=[esc(a.label)], textposition=spots[i],
-            marker=dict(size=14 + 26 * math.sqrt(t[MEMORY] / biggest), color=model_color(i),
-                        line=dict(color="#333", width=1)),
-            hovertext=[f"<b>{esc(a.label)}</b><br>params {human(t[PARAMS])}<br>"
-                       f"MACs {human(t[MACS])}<br>FLOPs {human(t[FLOPS])}<br>"
-                       f"memory traffic {human_bytes(t[MEMORY])}"],
-            hoverinfo="text", cliponaxis=False))
+        fig.add_trace(
+            go.Scatter(
+                x=[t[PARAMS]],
+                y=[t[MACS]],
+                mode="markers+text",
+                name=esc(a.label),
+                text=[esc(a.label)],
+                textposition=spots[i],
+                marker=dict(
+                    size=14 + 26 * math.sqrt(t[MEMORY] / biggest),
+                    color=model_color(i),
+                    line=dict(color="#333", width=1),
+                ),
+                hovertext=[
+                    f"<b>{esc(a.label)}</b><br>params {human(t[PARAMS])}<br>"
+                    f"MACs {human(t[MACS])}<br>FLOPs {human(t[FLOPS])}<br>"
+                    f"memory traffic {human_bytes(t[MEMORY])}"
+                ],
+                hoverinfo="text",
+                cliponaxis=False,
+            )
+        )
     xmax = max(a.totals[PARAMS] for a in items) * 1.15 or 1
     ymax = max(a.totals[MACS] for a in items) * 1.2 or 1
-    fig.update_layout(_layout(
-        440, showlegend=False,
-        xaxis=dict(title_text="parameters", range=[0, xmax], exponentformat="SI"),
-        yaxis=dict(title_text="MACs", range=[0, ymax], exponentformat="SI")))
+    fig.update_layout(
+        _layout(
+            440,
+            showlegend=False,
+            xaxis=dict(title_text="parameters", range=[0, xmax], exponentformat="SI"),
+            yaxis=dict(title_text="MACs", range=[0, ymax], exponentformat="SI"),
+        )
+    )
     return fig
 
 
@@ -594,7 +841,8 @@ def fig_cmp_stages(items: Sequence[Analysis]) -> go.Figure:
     per_model = []
     for a in items:
         g = a.layers.assign(_stage=stage_labels(a.layers[NAME].tolist())).groupby(
-            "_stage", sort=False)
+            "_stage", sort=False
+        )
         sums = g[[c for c, _, _ in METRICS]].sum()
         per_model.append(sums.reindex(stages))
     xs = [esc(s) for s in stages]
@@ -603,27 +851,50 @@ def fig_cmp_stages(items: Sequence[Analysis]) -> go.Figure:
         return [None if pd.isna(v) else int(v) for v in sums[col]]
 
     def texts(a: Analysis, sums: pd.DataFrame, col: str, fmt: Any) -> list[str]:
-        return ["" if pd.isna(v) else f"<b>{esc(a.label)}</b><br>{esc(s)}: {fmt(int(v))}"
-                for s, v in zip(stages, sums[col])]
+        return [
+            "" if pd.isna(v) else f"<b>{esc(a.label)}</b><br>{esc(s)}: {fmt(int(v))}"
+            for s, v in zip(stages, sums[col])
+        ]
 
     fig = go.Figure()
     first = METRICS[0]
     for i, (a, sums) in enumerate(zip(items, per_model)):
-        fig.add_trace(go.Bar(x=xs, y=column(sums, first[0]), name=esc(a.label),
-                             marker=dict(color=model_color(i)),
-                             hovertext=texts(a, sums, first[0], first[2]), hoverinfo="text"))
-    buttons = [dict(label=label, method="update",
-                    args=[{"y": [column(s, col) for s in per_model],
-                           "hovertext": [texts(a, s, col, fmt) for a, s in zip(items, per_model)]},
-                          {"yaxis.title.text": label}])
-               for col, label, fmt in METRICS]
-    fig.update_layout(_layout(440, barmode="group", bargap=0.15,
-                              margin=dict(l=64, r=24, t=56, b=90),
-                              xaxis=dict(tickangle=-45, title_text="stage"),
-                              yaxis=dict(title_text="MACs", exponentformat="SI"),
-                              updatemenus=[_metric_menu(buttons, y=1.04)],
-                              legend=dict(orientation="h", x=1, xanchor="right", y=1.04,
-                                          yanchor="bottom")))
+        fig.add_trace(
+            go.Bar(
+                x=xs,
+                y=column(sums, first[0]),
+                name=esc(a.label),
+                marker=dict(color=model_color(i)),
+                hovertext=texts(a, sums, first[0], first[2]),
+                hoverinfo="text",
+            )
+        )
+    buttons = [
+        dict(
+            label=label,
+            method="update",
+            args=[
+                {
+                    "y": [column(s, col) for s in per_model],
+                    "hovertext": [texts(a, s, col, fmt) for a, s in zip(items, per_model)],
+                },
+                {"yaxis.title.text": label},
+            ],
+        )
+        for col, label, fmt in METRICS
+    ]
+    fig.update_layout(
+        _layout(
+            440,
+            barmode="group",
+            bargap=0.15,
+            margin=dict(l=64, r=24, t=56, b=90),
+            xaxis=dict(tickangle=-45, title_text="stage"),
+            yaxis=dict(title_text="MACs", exponentformat="SI"),
+            updatemenus=[_metric_menu(buttons, y=1.04)],
+            legend=dict(orientation="h", x=1, xanchor="right", y=1.04, yanchor="bottom"),
+        )
+    )
     return fig
 
 
@@ -647,18 +918,40 @@ def fig_cmp_kinds(items: Sequence[Analysis]) -> go.Figure:
     fig = go.Figure()
     col0, _, fmt0 = METRICS[0]
     for kind in kinds:
-        fig.add_trace(go.Bar(x=labels, y=vals(kind, col0), name=esc(kind),
-                             marker=dict(color=kind_color(kind)),
-                             hovertext=texts(kind, col0, fmt0), hoverinfo="text"))
-    buttons = [dict(label=label, method="update",
-                    args=[{"y": [vals(k, col) for k in kinds],
-                           "hovertext": [texts(k, col, fmt) for k in kinds]},
-                          {"yaxis.title.text": label}])
-               for col, label, fmt in METRICS]
-    fig.update_layout(_layout(460, barmode="stack", margin=dict(l=64, r=24, t=56, b=48),
-                              yaxis=dict(title_text="MACs", exponentformat="SI"),
-                              updatemenus=[_metric_menu(buttons, y=1.04)],
-                              legend=dict(title=dict(text="kind"), traceorder="normal")))
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=vals(kind, col0),
+                name=esc(kind),
+                marker=dict(color=kind_color(kind)),
+                hovertext=texts(kind, col0, fmt0),
+                hoverinfo="text",
+            )
+        )
+    buttons = [
+        dict(
+            label=label,
+            method="update",
+            args=[
+                {
+                    "y": [vals(k, col) for k in kinds],
+                    "hovertext": [texts(k, col, fmt) for k in kinds],
+                },
+                {"yaxis.title.text": label},
+            ],
+        )
+        for col, label, fmt in METRICS
+    ]
+    fig.update_layout(
+        _layout(
+            460,
+            barmode="stack",
+            margin=dict(l=64, r=24, t=56, b=48),
+            yaxis=dict(title_text="MACs", exponentformat="SI"),
+            updatemenus=[_metric_menu(buttons, y=1.04)],
+            legend=dict(title=dict(text="kind"), traceorder="normal"),
+        )
+    )
     return fig
 
 
@@ -676,8 +969,12 @@ def _steps(values: np.ndarray) -> np.ndarray:
 
 def fig_cmp_cumulative(items: Sequence[Analysis]) -> go.Figure:
     """Cumulative MACs and params over relative depth, one curve per model."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("cumulative MACs", "cumulative parameters"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.1,
+        subplot_titles=("cumulative MACs", "cumulative parameters"),
+    )
     for i, a in enumerate(items):
         n = len(a.layers)
         depth = 100 * np.arange(n) / max(n - 1, 1)
@@ -685,16 +982,26 @@ def fig_cmp_cumulative(items: Sequence[Analysis]) -> go.Figure:
         for c, col in enumerate((MACS, PARAMS), start=1):
             cum = a.layers[col].cumsum().to_numpy()
             keep = _steps(cum)
-            fig.add_trace(go.Scatter(
-                x=depth[keep], y=cum[keep], mode="lines", name=esc(a.label),
-                legendgroup=f"m{i}", showlegend=c == 1,
-                line=dict(color=model_color(i), width=2, shape="hv"),
-                hovertext=[f"<b>{esc(a.label)}</b><br>{esc(names[k])}<br>"
-                           f"{'MACs' if col == MACS else 'params'} so far: {human(int(cum[k]))}"
-                           for k in keep],
-                hoverinfo="text"), row=1, col=c)
-    fig.update_xaxes(title_text="depth (% of the network's layers)", range=[0, 100],
-                     ticksuffix="%")
+            fig.add_trace(
+                go.Scatter(
+                    x=depth[keep],
+                    y=cum[keep],
+                    mode="lines",
+                    name=esc(a.label),
+                    legendgroup=f"m{i}",
+                    showlegend=c == 1,
+                    line=dict(color=model_color(i), width=2, shape="hv"),
+                    hovertext=[
+                        f"<b>{esc(a.label)}</b><br>{esc(names[k])}<br>"
+                        f"{'MACs' if col == MACS else 'params'} so far: {human(int(cum[k]))}"
+                        for k in keep
+                    ],
+                    hoverinfo="text",
+                ),
+                row=1,
+                col=c,
+            )
+    fig.update_xaxes(title_text="depth (% of the network's layers)", range=[0, 100], ticksuffix="%")
     fig.update_yaxes(exponentformat="SI", rangemode="tozero")
     fig.update_layout(_layout(420, legend=dict(orientation="h", x=0, y=-0.22)))
     return fig
@@ -702,9 +1009,15 @@ def fig_cmp_cumulative(items: Sequence[Analysis]) -> go.Figure:
 
 def fig_cmp_distributions(items: Sequence[Analysis]) -> go.Figure:
     """Per-layer MACs and arithmetic intensity of the multiplying layers, one box per model."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("MACs per layer (layers with MACs > 0)",
-                                        "MACs per byte of memory traffic, per layer"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.1,
+        subplot_titles=(
+            "MACs per layer (layers with MACs > 0)",
+            "MACs per byte of memory traffic, per layer",
+        ),
+    )
     for i, a in enumerate(items):
         d = a.layers[(a.layers[MACS] > 0) & (a.layers[MEMORY] > 0)]
         label = esc(a.label)
@@ -712,16 +1025,29 @@ def fig_cmp_distributions(items: Sequence[Analysis]) -> go.Figure:
         kinds = [esc(k) for k in d[KIND]]
         macs = d[MACS].to_numpy()
         inten = macs / d[MEMORY].to_numpy()
-        for c, (vals, fmt) in enumerate(((macs, lambda v: human(int(v))),
-                                         (inten, lambda v: f"{v:.3g} MACs/byte")), start=1):
-            fig.add_trace(go.Box(
-                y=vals, x=[label] * len(vals), name=label, legendgroup=f"m{i}",
-                showlegend=False, boxpoints="all", jitter=0.4, pointpos=0,
-                marker=dict(color=model_color(i), size=4, opacity=0.7),
-                line=dict(color=model_color(i)),
-                hovertext=[f"<b>{n}</b> ({k})<br>{fmt(v)}" for n, k, v in
-                           zip(names, kinds, vals)],
-                hoverinfo="text"), row=1, col=c)
+        for c, (vals, fmt) in enumerate(
+            ((macs, lambda v: human(int(v))), (inten, lambda v: f"{v:.3g} MACs/byte")), start=1
+        ):
+            fig.add_trace(
+                go.Box(
+                    y=vals,
+                    x=[label] * len(vals),
+                    name=label,
+                    legendgroup=f"m{i}",
+                    showlegend=False,
+                    boxpoints="all",
+                    jitter=0.4,
+                    pointpos=0,
+                    marker=dict(color=model_color(i), size=4, opacity=0.7),
+                    line=dict(color=model_color(i)),
+                    hovertext=[
+                        f"<b>{n}</b> ({k})<br>{fmt(v)}" for n, k, v in zip(names, kinds, vals)
+                    ],
+                    hoverinfo="text",
+                ),
+                row=1,
+                col=c,
+            )
     fig.update_yaxes(type="log", dtick=1)
     fig.update_yaxes(title_text="MACs (log)", exponentformat="SI", row=1, col=1)
     fig.update_yaxes(title_text="MACs per byte (log)", exponentformat="none", row=1, col=2)
@@ -793,36 +1119,45 @@ def _plotly_script(plotlyjs: str) -> str:
 
 
 def _page(title: str, header: str, sections: list[str], plotlyjs: str) -> str:
-    return "\n".join([
-        "<!doctype html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{title}</title>",
-        f"<style>{_CSS}</style>",
-        "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>",
-        _plotly_script(plotlyjs),
-        "</head>",
-        "<body><main>",
-        header,
-        *sections,
-        f"<footer>Counting conventions: {esc(CONVENTIONS)}<br>"
-        "Generated by archcost. Hover any bar or node for its details; "
-        "drag to zoom, double-click to reset.</footer>",
-        f"</main><script>{_SORT_JS}</script></body>",
-        "</html>",
-        ""])
+    return "\n".join(
+        [
+            "<!doctype html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{title}</title>",
+            f"<style>{_CSS}</style>",
+            "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>",
+            _plotly_script(plotlyjs),
+            "</head>",
+            "<body><main>",
+            header,
+            *sections,
+            f"<footer>Counting conventions: {esc(CONVENTIONS)}<br>"
+            "Generated by archcost. Hover any bar or node for its details; "
+            "drag to zoom, double-click to reset.</footer>",
+            f"</main><script>{_SORT_JS}</script></body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def _section(title: str, note: str, body: str, sid: str) -> str:
-    return (f'<section id="{sid}"><h2>{title}</h2>'
-            + (f'<p class="note">{note}</p>' if note else "") + body + "</section>")
+    return (
+        f'<section id="{sid}"><h2>{title}</h2>'
+        + (f'<p class="note">{note}</p>' if note else "")
+        + body
+        + "</section>"
+    )
 
 
 def _card(label: str, value: str, exact_text: str) -> str:
-    return (f'<div class="card"><div class="label">{label}</div>'
-            f'<div class="value">{value}</div><div class="exact">{exact_text}</div></div>')
+    return (
+        f'<div class="card"><div class="label">{label}</div>'
+        f'<div class="value">{value}</div><div class="exact">{exact_text}</div></div>'
+    )
 
 
 def _shape(shape: Sequence[int]) -> str:
@@ -844,8 +1179,7 @@ def _knobs_html(model: Any) -> str:
 
 def _check(batch: int, plotlyjs: str) -> None:
     if plotlyjs not in PLOTLYJS_MODES:
-        raise ValueError(f"plotlyjs must be one of {', '.join(PLOTLYJS_MODES)}; "
-                         f"got {plotlyjs!r}.")
+        raise ValueError(f"plotlyjs must be one of {', '.join(PLOTLYJS_MODES)}; got {plotlyjs!r}.")
     if int(batch) < 1:
         raise ValueError(f"batch must be a positive integer; got {batch!r}.")
 
@@ -853,8 +1187,9 @@ def _check(batch: int, plotlyjs: str) -> None:
 def _layer_table(df: pd.DataFrame, totals: dict[str, int], times: Any = None) -> str:
     """The per-layer table; ``times`` (layer name -> LayerEstimate) adds time and bound."""
     numeric = set(COLUMNS[5:])
-    head = "".join(f'<th class="n">{c}</th>' if c in numeric else f"<th>{c}</th>"
-                   for c in ["#", *COLUMNS])
+    head = "".join(
+        f'<th class="n">{c}</th>' if c in numeric else f"<th>{c}</th>" for c in ["#", *COLUMNS]
+    )
     if times is not None:
         head += '<th class="n">time</th><th>bound</th>'
     rows = []
@@ -870,55 +1205,86 @@ def _layer_table(df: pd.DataFrame, totals: dict[str, int], times: Any = None) ->
                 cells.append(f"<td>{esc(v)}</td>")
         if times is not None:
             from archcost.report.latency import human_seconds
+
             e = times.get(row[0])
-            cells.append(f'<td class="n" data-v="{e.seconds if e else 0!r}">'
-                         f"{human_seconds(e.seconds) if e else ''}</td>"
-                         f"<td>{esc(e.bound if e else '')}"
-                         + (f" → {esc(e.fused_into)}" if e and e.fused_into else "") + "</td>")
+            cells.append(
+                f'<td class="n" data-v="{e.seconds if e else 0!r}">'
+                f"{human_seconds(e.seconds) if e else ''}</td>"
+                f"<td>{esc(e.bound if e else '')}"
+                + (f" → {esc(e.fused_into)}" if e and e.fused_into else "")
+                + "</td>"
+            )
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    foot = ['<td></td><td>total</td>'] + ["<td></td>"] * 4
+    foot = ["<td></td><td>total</td>"] + ["<td></td>"] * 4
     for c in COLUMNS[5:]:
         foot.append(f'<td class="n">{exact(int(df[c].sum()))}</td>')
     if times is not None:
         from archcost.report.latency import human_seconds
-        foot.append(f'<td class="n">{human_seconds(sum(e.seconds for e in times.values()))}'
-                    "</td><td></td>")
-    return (f'<div class="tablewrap"><table class="sortable layers" id="archcost-table">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
-            f"<tfoot><tr>{''.join(foot)}</tr></tfoot></table></div>")
+
+        foot.append(
+            f'<td class="n">{human_seconds(sum(e.seconds for e in times.values()))}</td><td></td>'
+        )
+    return (
+        f'<div class="tablewrap"><table class="sortable layers" id="archcost-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+        f"<tfoot><tr>{''.join(foot)}</tr></tfoot></table></div>"
+    )
 
 
-def _model_header(model: Any, totals: dict[str, int], n_layers: int, batch: int,
-                  dtype: str, latency: tuple[str, float] | None = None) -> str:
+def _model_header(
+    model: Any,
+    totals: dict[str, int],
+    n_layers: int,
+    batch: int,
+    dtype: str,
+    latency: tuple[str, float] | None = None,
+) -> str:
     desc = getattr(model, "description", "") or ""
     extra = []
-    if latency is not None:       # (device name, predicted seconds)
+    if latency is not None:  # (device name, predicted seconds)
         from archcost.report.latency import human_seconds
-        extra.append(_card("predicted latency", human_seconds(latency[1]),
-                           f"{latency[1]!r} s on {latency[0]}"))
-    cards = "".join([
-        _card("parameters", human(totals[PARAMS]), exact(totals[PARAMS])),
-        _card("MACs", human(totals[MACS]), exact(totals[MACS])),
-        _card("FLOPs", human(totals[FLOPS]), exact(totals[FLOPS])),
-        _card("memory traffic", human_bytes(totals[MEMORY]), exact(totals[MEMORY]) + " bytes"),
-        _card("peak activation memory", human_bytes(totals["peak_activation_bytes"]),
-              exact(totals["peak_activation_bytes"]) + " bytes"),
-        *extra,
-    ])
-    return (f"<header><h1>{esc(model.name)}</h1>"
-            + (f'<p class="desc">{esc(desc)}</p>' if desc else "")
-            + '<div class="meta">'
-            f"<span>spec <b>{esc(getattr(model, 'path', ''))}</b></span>"
-            f"<span>input <b>{_shape(model.input_shape)}</b></span>"
-            f"<span>knobs <b>{_knobs_html(model)}</b></span>"
-            f"<span>batch <b>{int(batch)}</b></span><span>dtype <b>{esc(dtype)}</b></span>"
-            f"<span>layers <b>{n_layers}</b></span></div>"
-            f'<div class="totals" id="archcost-totals">{cards}</div>'
-            f'<p class="conventions">Counting conventions: {esc(CONVENTIONS)}</p></header>')
+
+        extra.append(
+            _card(
+                "predicted latency", human_seconds(latency[1]), f"{latency[1]!r} s on {latency[0]}"
+            )
+        )
+    cards = "".join(
+        [
+            _card("parameters", human(totals[PARAMS]), exact(totals[PARAMS])),
+            _card("MACs", human(totals[MACS]), exact(totals[MACS])),
+            _card("FLOPs", human(totals[FLOPS]), exact(totals[FLOPS])),
+            _card("memory traffic", human_bytes(totals[MEMORY]), exact(totals[MEMORY]) + " bytes"),
+            _card(
+                "peak activation memory",
+                human_bytes(totals["peak_activation_bytes"]),
+                exact(totals["peak_activation_bytes"]) + " bytes",
+            ),
+            *extra,
+        ]
+    )
+    return (
+        f"<header><h1>{esc(model.name)}</h1>"
+        + (f'<p class="desc">{esc(desc)}</p>' if desc else "")
+        + '<div class="meta">'
+        f"<span>spec <b>{esc(getattr(model, 'path', ''))}</b></span>"
+        f"<span>input <b>{_shape(model.input_shape)}</b></span>"
+        f"<span>knobs <b>{_knobs_html(model)}</b></span>"
+        f"<span>batch <b>{int(batch)}</b></span><span>dtype <b>{esc(dtype)}</b></span>"
+        f"<span>layers <b>{n_layers}</b></span></div>"
+        f'<div class="totals" id="archcost-totals">{cards}</div>'
+        f'<p class="conventions">Counting conventions: {esc(CONVENTIONS)}</p></header>'
+    )
 
 
-def render_model_report(model: Any, *, batch: int = 1, dtype: str = "float32",
-                        plotlyjs: str = "inline", profile: Any = None) -> str:
+def render_model_report(
+    model: Any,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    plotlyjs: str = "inline",
+    profile: Any = None,
+) -> str:
     """The single-model page as an HTML string (see :func:`write_model_report`)."""
     _check(batch, plotlyjs)
     (a,) = analyses([model], batch=batch, dtype=dtype)
@@ -926,71 +1292,114 @@ def render_model_report(model: Any, *, batch: int = 1, dtype: str = "float32",
     graph = model.graph
     hover = _layer_hover(df, graph, int(batch))
     est: Any = None
-    if profile is not None:       # time per layer, kind and in total (report.latency_figures)
+    if profile is not None:  # time per layer, kind and in total (report.latency_figures)
         from archcost.report import latency_figures as lf
+
         est, latency_s = lf.model_sections(model, profile, batch=batch, dtype=dtype)
     sections = [
-        _section("Per-layer MACs and parameters",
-                 "Every layer in network order, coloured by kind. Hover a bar for its shapes, "
-                 "fields, formulas and counts; click a kind in the legend to hide it.",
-                 _div(fig_layers(df, hover), SINGLE_CHARTS[0]), "layers"),
-        _section("Cost by hierarchy",
-                 "Costs rolled up by the layer names (stage → block → layer). Click a sector "
-                 "to zoom in, the centre to zoom out; the buttons switch the cost.",
-                 _div(fig_hierarchy(df, model.name), SINGLE_CHARTS[1]), "hierarchy"),
-        _section("Cost share by layer kind",
-                 "Where the multiplications, parameters, memory traffic and FLOPs go: "
-                 "standard vs 1×1 vs depthwise convolution and the rest.",
-                 _div(fig_kinds(df), SINGLE_CHARTS[2]), "kinds"),
-        _section("Cumulative cost across depth",
-                 "How fast each cost accumulates from input to output.",
-                 _div(fig_cumulative(df), SINGLE_CHARTS[3]), "cumulative"),
-        _section("Arithmetic intensity",
-                 "MACs per byte of memory traffic, for the layers that multiply. Low bars are "
-                 "memory-bound: they move many bytes per multiplication (depthwise and "
-                 "grouped 1×1 convolutions typically); the dashed line is the whole network's.",
-                 _div(fig_intensity(df, hover, a.totals), SINGLE_CHARTS[4]), "intensity"),
-        _section("Graph",
-                 "Layers from input (left) to output (right), coloured by MACs; grey nodes do "
-                 "no multiplications (◆ add, ■ concat, ▶ split, ★ shuffle). Arcs below the "
-                 "main line are connections that skip layers (residual and shuffle branches). "
-                 "Drag to pan, scroll to zoom.",
-                 _div(fig_graph(df, hover, graph, model.input_shape), SINGLE_CHARTS[5]),
-                 "graph"),
-        _section("Per-layer table",
-                 f"{len(df)} layers; exact counts at batch {int(batch)}, {esc(dtype)}. "
-                 "Click a header to sort.",
-                 _layer_table(df, a.totals, None if est is None else {e.name: e for e in est}),
-                 "table"),
+        _section(
+            "Per-layer MACs and parameters",
+            "Every layer in network order, coloured by kind. Hover a bar for its shapes, "
+            "fields, formulas and counts; click a kind in the legend to hide it.",
+            _div(fig_layers(df, hover), SINGLE_CHARTS[0]),
+            "layers",
+        ),
+        _section(
+            "Cost by hierarchy",
+            "Costs rolled up by the layer names (stage → block → layer). Click a sector "
+            "to zoom in, the centre to zoom out; the buttons switch the cost.",
+            _div(fig_hierarchy(df, model.name), SINGLE_CHARTS[1]),
+            "hierarchy",
+        ),
+        _section(
+            "Cost share by layer kind",
+            "Where the multiplications, parameters, memory traffic and FLOPs go: "
+            "standard vs 1×1 vs depthwise convolution and the rest.",
+            _div(fig_kinds(df), SINGLE_CHARTS[2]),
+            "kinds",
+        ),
+        _section(
+            "Cumulative cost across depth",
+            "How fast each cost accumulates from input to output.",
+            _div(fig_cumulative(df), SINGLE_CHARTS[3]),
+            "cumulative",
+        ),
+        _section(
+            "Arithmetic intensity",
+            "MACs per byte of memory traffic, for the layers that multiply. Low bars are "
+            "memory-bound: they move many bytes per multiplication (depthwise and "
+            "grouped 1×1 convolutions typically); the dashed line is the whole network's.",
+            _div(fig_intensity(df, hover, a.totals), SINGLE_CHARTS[4]),
+            "intensity",
+        ),
+        _section(
+            "Graph",
+            "Layers from input (left) to output (right), coloured by MACs; grey nodes do "
+            "no multiplications (◆ add, ■ concat, ▶ split, ★ shuffle). Arcs below the "
+            "main line are connections that skip layers (residual and shuffle branches). "
+            "Drag to pan, scroll to zoom.",
+            _div(fig_graph(df, hover, graph, model.input_shape), SINGLE_CHARTS[5]),
+            "graph",
+        ),
+        _section(
+            "Per-layer table",
+            f"{len(df)} layers; exact counts at batch {int(batch)}, {esc(dtype)}. "
+            "Click a header to sort.",
+            _layer_table(df, a.totals, None if est is None else {e.name: e for e in est}),
+            "table",
+        ),
     ]
     if profile is not None:
         from archcost.report.roofline_chart import DIV_ID, roofline_figure
-        sections.insert(5, _section(
-            f"Roofline on {esc(profile.name)}",
-            "Each layer at its arithmetic intensity (MACs per byte) against its estimated "
-            "throughput on this device profile: left of the dashed ridge a layer is "
-            "memory-bound (the sloped roof, bandwidth × intensity), right of it "
-            "compute-bound (the flat roof, peak MAC/s).",
-            _div(roofline_figure(model, profile, batch=batch, dtype=dtype), DIV_ID), "roofline"))
-        sections.insert(6, _section(
-            f"Predicted time per layer kind on {esc(profile.name)}",
-            "Every kind, those without MACs too (batchnorm, activations, shuffle, concat, "
-            "split): element-wise work is not free. Layers the runtime fuses into a "
-            "convolution's kernel take no time of their own; their kernel counts under the "
-            "convolution's kind.", _div(lf.fig_time_by_kind(est, profile), lf.KIND_DIV_ID),
-            "time-by-kind"))
-        sections.insert(7, _section(
-            "Share of MACs vs share of time",
-            "Per kind: where the multiplications are against where the predicted time goes.",
-            _div(lf.fig_share_macs_vs_time(est), lf.SHARE_DIV_ID), "share-macs-time"))
-    header = _model_header(model, a.totals, len(df), batch, dtype,
-                           None if est is None else (profile.name, latency_s))
+
+        sections.insert(
+            5,
+            _section(
+                f"Roofline on {esc(profile.name)}",
+                "Each layer at its arithmetic intensity (MACs per byte) against its estimated "
+                "throughput on this device profile: left of the dashed ridge a layer is "
+                "memory-bound (the sloped roof, bandwidth × intensity), right of it "
+                "compute-bound (the flat roof, peak MAC/s).",
+                _div(roofline_figure(model, profile, batch=batch, dtype=dtype), DIV_ID),
+                "roofline",
+            ),
+        )
+        sections.insert(
+            6,
+            _section(
+                f"Predicted time per layer kind on {esc(profile.name)}",
+                "Every kind, those without MACs too (batchnorm, activations, shuffle, concat, "
+                "split): element-wise work is not free. Layers the runtime fuses into a "
+                "convolution's kernel take no time of their own; their kernel counts under the "
+                "convolution's kind.",
+                _div(lf.fig_time_by_kind(est, profile), lf.KIND_DIV_ID),
+                "time-by-kind",
+            ),
+        )
+        sections.insert(
+            7,
+            _section(
+                "Share of MACs vs share of time",
+                "Per kind: where the multiplications are against where the predicted time goes.",
+                _div(lf.fig_share_macs_vs_time(est), lf.SHARE_DIV_ID),
+                "share-macs-time",
+            ),
+        )
+    header = _model_header(
+        model, a.totals, len(df), batch, dtype, None if est is None else (profile.name, latency_s)
+    )
     return _page(f"{esc(model.label)} · archcost", header, sections, plotlyjs)
 
 
-def write_model_report(model: Any, path: str | Path, *, batch: int = 1,
-                       dtype: str = "float32", plotlyjs: str = "inline",
-                       profile: Any = None) -> Path:
+def write_model_report(
+    model: Any,
+    path: str | Path,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    plotlyjs: str = "inline",
+    profile: Any = None,
+) -> Path:
     """Write one model's self-contained HTML report.
 
     The page shows the totals and counting conventions, per-layer MACs and params,
@@ -1009,8 +1418,7 @@ def write_model_report(model: Any, path: str | Path, *, batch: int = 1,
     Returns:
         The path written.
     """
-    text = render_model_report(model, batch=batch, dtype=dtype, plotlyjs=plotlyjs,
-                               profile=profile)
+    text = render_model_report(model, batch=batch, dtype=dtype, plotlyjs=plotlyjs, profile=profile)
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
@@ -1019,81 +1427,139 @@ def write_model_report(model: Any, path: str | Path, *, batch: int = 1,
 
 def _totals_table(items: Sequence[Analysis]) -> str:
     tf = totals_frame(items)
-    labels = {PARAMS: "parameters", MACS: "MACs", FLOPS: "FLOPs", MEMORY: "memory traffic",
-              "peak_activation_bytes": "peak activation memory"}
+    labels = {
+        PARAMS: "parameters",
+        MACS: "MACs",
+        FLOPS: "FLOPs",
+        MEMORY: "memory traffic",
+        "peak_activation_bytes": "peak activation memory",
+    }
     fmt = {MEMORY: human_bytes, "peak_activation_bytes": human_bytes}
     head = "<th>model</th><th>spec</th><th>input</th>" + "".join(
-        f'<th class="n">{labels[c]}</th>' for c in TOTAL_COLUMNS)
+        f'<th class="n">{labels[c]}</th>' for c in TOTAL_COLUMNS
+    )
     rows = []
     for i, (a, row) in enumerate(zip(items, tf.itertuples(index=False))):
         r = row._asdict()
-        swatch = (f'<span style="display:inline-block;width:10px;height:10px;border-radius:2px;'
-                  f'margin-right:6px;background:{model_color(i)}"></span>')
-        cells = [f"<td>{swatch}{esc(a.label)}</td>",
-                 f"<td>{esc(getattr(a.model, 'path', ''))}</td>",
-                 f"<td>{_shape(a.model.input_shape)}</td>"]
+        swatch = (
+            f'<span style="display:inline-block;width:10px;height:10px;border-radius:2px;'
+            f'margin-right:6px;background:{model_color(i)}"></span>'
+        )
+        cells = [
+            f"<td>{swatch}{esc(a.label)}</td>",
+            f"<td>{esc(getattr(a.model, 'path', ''))}</td>",
+            f"<td>{_shape(a.model.input_shape)}</td>",
+        ]
         for c in TOTAL_COLUMNS:
             v = int(r[c])
             rat = "" if i == 0 else f'<span class="ratio">{ratio(r[c + "_ratio"])}</span>'
-            cells.append(f'<td class="n" data-v="{v}" title="{exact(v)}">'
-                         f"{fmt.get(c, human)(v)}{rat}</td>")
+            cells.append(
+                f'<td class="n" data-v="{v}" title="{exact(v)}">{fmt.get(c, human)(v)}{rat}</td>'
+            )
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (f'<div class="tablewrap"><table class="sortable" id="archcost-totals-table">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
+    return (
+        f'<div class="tablewrap"><table class="sortable" id="archcost-totals-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
-def render_compare_report(models: Iterable[Any], *, batch: int = 1, dtype: str = "float32",
-                          plotlyjs: str = "inline", profile: Any = None) -> str:
+def render_compare_report(
+    models: Iterable[Any],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    plotlyjs: str = "inline",
+    profile: Any = None,
+) -> str:
     """The compare page as an HTML string (see :func:`write_compare_report`)."""
     _check(batch, plotlyjs)
-    items = [Analysis(a.model, a.label, _layers_only(a.layers), a.totals)
-             for a in analyses(models, batch=batch, dtype=dtype)]
+    items = [
+        Analysis(a.model, a.label, _layers_only(a.layers), a.totals)
+        for a in analyses(models, batch=batch, dtype=dtype)
+    ]
     names = " vs ".join(esc(a.label) for a in items)
     ref = esc(items[0].label)
-    header = (f"<header><h1>{names}</h1>"
-              f'<div class="meta"><span>batch <b>{int(batch)}</b></span>'
-              f"<span>dtype <b>{esc(dtype)}</b></span>"
-              f"<span>models <b>{len(items)}</b></span></div>"
-              f'<p class="conventions">Counting conventions: {esc(CONVENTIONS)}</p></header>')
+    header = (
+        f"<header><h1>{names}</h1>"
+        f'<div class="meta"><span>batch <b>{int(batch)}</b></span>'
+        f"<span>dtype <b>{esc(dtype)}</b></span>"
+        f"<span>models <b>{len(items)}</b></span></div>"
+        f'<p class="conventions">Counting conventions: {esc(CONVENTIONS)}</p></header>'
+    )
     sections = [
-        _section("Totals", f"Ratios (×) are to the first model, {ref}. Hover a cell for the "
-                 "exact count; click a header to sort.", _totals_table(items), "totals"),
-        _section("MACs against parameters",
-                 "One point per model; the marker's area grows with memory traffic.",
-                 _div(fig_cmp_scatter(items), COMPARE_CHARTS[0]), "scatter"),
-        _section("Cost per stage",
-                 "Summed over the first component of the layer names; top-level layers before "
-                 "the first block are the stem, those after the last the head. The buttons "
-                 "switch the cost.", _div(fig_cmp_stages(items), COMPARE_CHARTS[1]), "stages"),
-        _section("Cost by layer kind",
-                 "Each model's total split by layer kind. The buttons switch the cost.",
-                 _div(fig_cmp_kinds(items), COMPARE_CHARTS[2]), "kinds"),
-        _section("Cumulative cost across depth",
-                 "Depth is relative (each model's layers spread over 0–100 %) so networks of "
-                 "different depth overlay.",
-                 _div(fig_cmp_cumulative(items), COMPARE_CHARTS[3]), "cumulative"),
-        _section("Per-layer distributions",
-                 "One point per layer that multiplies. Right: MACs per byte of memory "
-                 "traffic; low values are memory-bound layers.",
-                 _div(fig_cmp_distributions(items), COMPARE_CHARTS[4]), "distributions"),
+        _section(
+            "Totals",
+            f"Ratios (×) are to the first model, {ref}. Hover a cell for the "
+            "exact count; click a header to sort.",
+            _totals_table(items),
+            "totals",
+        ),
+        _section(
+            "MACs against parameters",
+            "One point per model; the marker's area grows with memory traffic.",
+            _div(fig_cmp_scatter(items), COMPARE_CHARTS[0]),
+            "scatter",
+        ),
+        _section(
+            "Cost per stage",
+            "Summed over the first component of the layer names; top-level layers before "
+            "the first block are the stem, those after the last the head. The buttons "
+            "switch the cost.",
+            _div(fig_cmp_stages(items), COMPARE_CHARTS[1]),
+            "stages",
+        ),
+        _section(
+            "Cost by layer kind",
+            "Each model's total split by layer kind. The buttons switch the cost.",
+            _div(fig_cmp_kinds(items), COMPARE_CHARTS[2]),
+            "kinds",
+        ),
+        _section(
+            "Cumulative cost across depth",
+            "Depth is relative (each model's layers spread over 0–100 %) so networks of "
+            "different depth overlay.",
+            _div(fig_cmp_cumulative(items), COMPARE_CHARTS[3]),
+            "cumulative",
+        ),
+        _section(
+            "Per-layer distributions",
+            "One point per layer that multiplies. Right: MACs per byte of memory "
+            "traffic; low values are memory-bound layers.",
+            _div(fig_cmp_distributions(items), COMPARE_CHARTS[4]),
+            "distributions",
+        ),
     ]
-    if profile is not None:       # latency beside MACs (report.latency_figures)
+    if profile is not None:  # latency beside MACs (report.latency_figures)
         from archcost.report import latency_figures as lf
-        seconds = [lf.model_sections(a.model, profile, batch=batch, dtype=dtype)[1]
-                   for a in items]
-        sections.insert(1, _section(
-            f"MACs and predicted latency on {esc(profile.name)}",
-            f"Both relative to {ref}: a model with fewer MACs is not always faster.",
-            _div(lf.fig_compare_latency([a.label for a in items],
-                                        [int(a.totals[MACS]) for a in items], seconds),
-                 lf.COMPARE_DIV_ID), "latency"))
+
+        seconds = [lf.model_sections(a.model, profile, batch=batch, dtype=dtype)[1] for a in items]
+        sections.insert(
+            1,
+            _section(
+                f"MACs and predicted latency on {esc(profile.name)}",
+                f"Both relative to {ref}: a model with fewer MACs is not always faster.",
+                _div(
+                    lf.fig_compare_latency(
+                        [a.label for a in items], [int(a.totals[MACS]) for a in items], seconds
+                    ),
+                    lf.COMPARE_DIV_ID,
+                ),
+                "latency",
+            ),
+        )
     title = " vs ".join(esc(a.label) for a in items) + " · archcost"
     return _page(title, header, sections, plotlyjs)
 
 
-def write_compare_report(models: Iterable[Any], path: str | Path, *, batch: int = 1,
-                         dtype: str = "float32", plotlyjs: str = "inline",
-                         profile: Any = None) -> Path:
+def write_compare_report(
+    models: Iterable[Any],
+    path: str | Path,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    plotlyjs: str = "inline",
+    profile: Any = None,
+) -> Path:
     """Write a self-contained HTML page comparing several models.
 
     The page shows the totals with ratios to the first model, MACs against params,
@@ -1110,8 +1576,9 @@ def write_compare_report(models: Iterable[Any], path: str | Path, *, batch: int 
     Returns:
         The path written.
     """
-    text = render_compare_report(models, batch=batch, dtype=dtype, plotlyjs=plotlyjs,
-                                 profile=profile)
+    text = render_compare_report(
+        models, batch=batch, dtype=dtype, plotlyjs=plotlyjs, profile=profile
+    )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")

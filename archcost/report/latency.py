@@ -25,11 +25,15 @@ if TYPE_CHECKING:
     from archcost.bench import BenchResult
 
 LATENCY_COLUMNS = ["estimated_s", "bound"]
-RUNTIME_NOTE = ("Predicted per kernel the runtime runs after its fusions: fixed + MACs / "
-                "fitted rate + bytes / fitted rate per kernel type (archcost calibrate "
-                "--runtime); fused layers take 0 and name their kernel.")
-ROOFLINE_NOTE = ("Roofline estimate per layer: max(MACs / peak, memory bytes / bandwidth) + "
-                 "overhead; layers run one after another.")
+RUNTIME_NOTE = (
+    "Predicted per kernel the runtime runs after its fusions: fixed + MACs / "
+    "fitted rate + bytes / fitted rate per kernel type (archcost calibrate "
+    "--runtime); fused layers take 0 and name their kernel."
+)
+ROOFLINE_NOTE = (
+    "Roofline estimate per layer: max(MACs / peak, memory bytes / bandwidth) + "
+    "overhead; layers run one after another."
+)
 
 
 def human_seconds(seconds: float) -> str:
@@ -56,12 +60,16 @@ def device_line(profile: Profile) -> str:
     """One line describing the device: peak, bandwidth, overhead, ridge, source."""
     if getattr(profile, "runtime", None):
         p: Any = profile
-        return (f"device {profile.name}: {p.runtime} {p.runtime_version}, {p.threads} "
-                f"thread(s), {len(p.kernels)} kernel models, {len(p.fusions)} fusions, probe "
-                f"{human_seconds(p.probe_s)}" + (f" ({profile.source})" if profile.source else ""))
-    text = (f"device {profile.name}: peak {_rate(profile.peak_macs_per_s, 'MAC/s')}, "
-            f"bandwidth {human_bytes(profile.bandwidth_bytes_per_s)}/s, overhead "
-            f"{human_seconds(profile.overhead_s)}/layer, ridge {profile.ridge:.3g} MAC/B")
+        return (
+            f"device {profile.name}: {p.runtime} {p.runtime_version}, {p.threads} "
+            f"thread(s), {len(p.kernels)} kernel models, {len(p.fusions)} fusions, probe "
+            f"{human_seconds(p.probe_s)}" + (f" ({profile.source})" if profile.source else "")
+        )
+    text = (
+        f"device {profile.name}: peak {_rate(profile.peak_macs_per_s, 'MAC/s')}, "
+        f"bandwidth {human_bytes(profile.bandwidth_bytes_per_s)}/s, overhead "
+        f"{human_seconds(profile.overhead_s)}/layer, ridge {profile.ridge:.3g} MAC/B"
+    )
     return text + (f" ({profile.source})" if profile.source else "")
 
 
@@ -77,8 +85,13 @@ def network_seconds(estimates: list[LayerEstimate], profile: Profile) -> float:
 
 def _layer_latency(e: LayerEstimate) -> dict[str, Any]:
     extra = {"fused_into": e.fused_into} if e.fused_into is not None else {}
-    return {"estimated_s": e.seconds, "latency_s": e.seconds, "bound": e.bound,
-            "intensity": _finite(e.intensity), **extra}
+    return {
+        "estimated_s": e.seconds,
+        "latency_s": e.seconds,
+        "bound": e.bound,
+        "intensity": _finite(e.intensity),
+        **extra,
+    }
 
 
 # -- analyze --device ----------------------------------------------------------------
@@ -90,21 +103,29 @@ def to_json(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: P
     profile's ``device`` has ``probe_s``, the drift probe's time at calibration."""
     total = network_seconds(estimates, profile)
     totals = {**costs.totals, "estimated_s": total, "latency_s": total}
-    doc = {"name": model.name, "input_shape": list(model.input_shape), "batch": costs.batch,
-           "dtype": costs.dtype, "knobs": model.knobs, "device": _no_nan(profile.summary()),
-           "totals": totals, "layers": []}
-    head = json.dumps(doc)[:-len("[]}")]
+    doc = {
+        "name": model.name,
+        "input_shape": list(model.input_shape),
+        "batch": costs.batch,
+        "dtype": costs.dtype,
+        "knobs": model.knobs,
+        "device": _no_nan(profile.summary()),
+        "totals": totals,
+        "layers": [],
+    }
+    head = json.dumps(doc)[: -len("[]}")]
     layers = ",\n ".join(
-        json.dumps({**r.as_json(), **_layer_latency(e)})
-        for r, e in zip(costs.rows, estimates))
+        json.dumps({**r.as_json(), **_layer_latency(e)}) for r, e in zip(costs.rows, estimates)
+    )
     return f"{head}[\n {layers}\n]}}"
 
 
 def to_csv(costs: Costs, estimates: list[LayerEstimate]) -> str:
     """The analyze CSV with ``estimated_s`` and ``bound`` appended."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["name", "type", *COLUMNS[2:], *LATENCY_COLUMNS],
-                            lineterminator="\n")
+    writer = csv.DictWriter(
+        out, fieldnames=["name", "type", *COLUMNS[2:], *LATENCY_COLUMNS], lineterminator="\n"
+    )
     writer.writeheader()
     for row, e in zip(costs.rows, estimates):
         writer.writerow({**flat_row(row, "type"), "estimated_s": repr(e.seconds), "bound": e.bound})
@@ -113,23 +134,33 @@ def to_csv(costs: Costs, estimates: list[LayerEstimate]) -> str:
 
 def to_markdown(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile) -> str:
     head = ["name", "kind", "output", "params", "MACs", "memory (B)", "est. time", "bound"]
-    lines = [f"# {_md_escape(model.label)}", "",
-             f"Input {shape_text(model.input_shape)}, batch {costs.batch}, {costs.dtype}. "
-             f"{_md_escape(device_line(profile))}.", "",
-             "| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * 4 + "---|"]
+    lines = [
+        f"# {_md_escape(model.label)}",
+        "",
+        f"Input {shape_text(model.input_shape)}, batch {costs.batch}, {costs.dtype}. "
+        f"{_md_escape(device_line(profile))}.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * 3 + "---:|" * 4 + "---|",
+    ]
     for r, e in zip(costs.rows, estimates):
-        lines.append(f"| {_md_escape(r.name)} | {r.kind} | {shape_text(r.output_shape)} | "
-                     f"{r.params:,} | {r.macs:,} | {r.memory_access:,} | "
-                     f"{human_seconds(e.seconds)} | {e.bound} |")
+        lines.append(
+            f"| {_md_escape(r.name)} | {r.kind} | {shape_text(r.output_shape)} | "
+            f"{r.params:,} | {r.macs:,} | {r.memory_access:,} | "
+            f"{human_seconds(e.seconds)} | {e.bound} |"
+        )
     t = costs.totals
-    lines.append(f"| **total** | | | **{t['params']:,}** | **{t['macs']:,}** | "
-                 f"**{t['memory_access']:,}** | **{human_seconds(network_seconds(estimates, profile))}** | |")
+    lines.append(
+        f"| **total** | | | **{t['params']:,}** | **{t['macs']:,}** | "
+        f"**{t['memory_access']:,}** | **{human_seconds(network_seconds(estimates, profile))}** | |"
+    )
     lines += ["", ROOFLINE_NOTE, CONVENTIONS, ""]
     return "\n".join(lines)
 
 
-def print_table(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile,
-                file: Any = None) -> None:
+def print_table(
+    model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile, file: Any = None
+) -> None:
     """The analyze table with estimated time and bound columns and the total time."""
     from rich.console import Console
     from rich.markup import escape
@@ -139,44 +170,69 @@ def print_table(model: Any, costs: Costs, estimates: list[LayerEstimate], profil
     console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 140)
     t = costs.totals
     total = network_seconds(estimates, profile)
-    table = Table(title=f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
-                        f"batch {costs.batch}, {costs.dtype}",
-                  title_justify="left", show_footer=True, box=None, header_style="bold",
-                  footer_style="bold", pad_edge=False)
+    table = Table(
+        title=f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
+        f"batch {costs.batch}, {costs.dtype}",
+        title_justify="left",
+        show_footer=True,
+        box=None,
+        header_style="bold",
+        footer_style="bold",
+        pad_edge=False,
+    )
     table.add_column("layer", footer="total", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("output", no_wrap=True)
-    for label, key, fmt in (("params", "params", human), ("MACs", "macs", human),
-                            ("memory", "memory_access", human_bytes)):
+    for label, key, fmt in (
+        ("params", "params", human),
+        ("MACs", "macs", human),
+        ("memory", "memory_access", human_bytes),
+    ):
         table.add_column(label, justify="right", footer=fmt(t[key]), no_wrap=True)
     table.add_column("MAC/B", justify="right", no_wrap=True)
     table.add_column("est. time", justify="right", footer=human_seconds(total), no_wrap=True)
     table.add_column("bound", no_wrap=True)
     for r, e in zip(costs.rows, estimates):
-        table.add_row(escape(r.name), r.kind, shape_text(r.output_shape), human(r.params),
-                      human(r.macs), human_bytes(r.memory_access),
-                      f"{e.intensity:.3g}" if e.macs else "–", human_seconds(e.seconds), e.bound)
+        table.add_row(
+            escape(r.name),
+            r.kind,
+            shape_text(r.output_shape),
+            human(r.params),
+            human(r.macs),
+            human_bytes(r.memory_access),
+            f"{e.intensity:.3g}" if e.macs else "–",
+            human_seconds(e.seconds),
+            e.bound,
+        )
     console.print(table)
     split = []
     for bound in ("compute", "memory", "fused"):
         group = [e for e in estimates if e.bound == bound]
         if bound == "fused" and not group:
             continue
-        split.append(f"{bound}-bound {len(group)} layers "
-                     f"({human_seconds(total_seconds(group))})")
-    console.print(f"[bold]{len(costs.rows)} layers[/]: MACs {t['macs']:,} · memory "
-                  f"{t['memory_access']:,} B · estimated {human_seconds(total)}: "
-                  + ", ".join(split))
+        split.append(f"{bound}-bound {len(group)} layers ({human_seconds(total_seconds(group))})")
+    console.print(
+        f"[bold]{len(costs.rows)} layers[/]: MACs {t['macs']:,} · memory "
+        f"{t['memory_access']:,} B · estimated {human_seconds(total)}: " + ", ".join(split)
+    )
     console.print(escape(device_line(profile)), markup=True)
     if getattr(profile, "runtime", None):
-        console.print(f"[dim]{RUNTIME_NOTE} Fixed cost per run: "
-                      f"{human_seconds(profile.run_overhead_s)}. {CONVENTIONS}[/]")  # type: ignore[attr-defined]
+        console.print(
+            f"[dim]{RUNTIME_NOTE} Fixed cost per run: "
+            f"{human_seconds(profile.run_overhead_s)}. {CONVENTIONS}[/]"
+        )  # type: ignore[attr-defined]
     else:
         console.print(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
 
 
-def print_estimates(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile,
-                    fmt: str, file: Any = None) -> None:
+def print_estimates(
+    model: Any,
+    costs: Costs,
+    estimates: list[LayerEstimate],
+    profile: Profile,
+    fmt: str,
+    file: Any = None,
+) -> None:
     """``analyze --device`` output in ``fmt`` (table, json, csv or markdown)."""
     out = file or sys.stdout
     if fmt == "json":
@@ -190,8 +246,16 @@ def print_estimates(model: Any, costs: Costs, estimates: list[LayerEstimate], pr
 
 
 # -- bench ------------------------------------------------------------------------------
-BENCH_CSV_COLUMNS = ["name", "type", "macs", "memory_access", "bound", "estimated_s",
-                     "measured_s", "min_s"]
+BENCH_CSV_COLUMNS = [
+    "name",
+    "type",
+    "macs",
+    "memory_access",
+    "bound",
+    "estimated_s",
+    "measured_s",
+    "min_s",
+]
 
 
 def _rho(x: float) -> str:
@@ -201,16 +265,23 @@ def _rho(x: float) -> str:
 def bench_verdict(result: "BenchResult") -> list[str]:
     """Plain sentences: did MACs predict time here, and did the roofline do better?"""
     c = result.correlations()
-    lines = [f"Spearman rank correlation with measured per-layer time, over all "
-             f"{len(result.layers)} layers: roofline estimate {_rho(c['estimate_vs_measured'])}, "
-             f"MACs alone {_rho(c['macs_vs_measured'])}.",
-             f"Over the {sum(1 for t in result.layers if t.macs)} layers with MACs (conv, linear): "
-             f"roofline {_rho(c['estimate_vs_measured_mac_layers'])}, MACs "
-             f"{_rho(c['macs_vs_measured_mac_layers'])}."]
+    lines = [
+        f"Spearman rank correlation with measured per-layer time, over all "
+        f"{len(result.layers)} layers: roofline estimate {_rho(c['estimate_vs_measured'])}, "
+        f"MACs alone {_rho(c['macs_vs_measured'])}.",
+        f"Over the {sum(1 for t in result.layers if t.macs)} layers with MACs (conv, linear): "
+        f"roofline {_rho(c['estimate_vs_measured_mac_layers'])}, MACs "
+        f"{_rho(c['macs_vs_measured_mac_layers'])}.",
+    ]
     est, macs = c["estimate_vs_measured"], c["macs_vs_measured"]
     if not (math.isnan(est) or math.isnan(macs)):
-        better = "better than" if est > macs + 0.02 else \
-            "worse than" if est < macs - 0.02 else "about as well as"
+        better = (
+            "better than"
+            if est > macs + 0.02
+            else "worse than"
+            if est < macs - 0.02
+            else "about as well as"
+        )
         lines.append(f"The roofline ranked the layers {better} MACs alone.")
     return lines
 
@@ -221,38 +292,66 @@ def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
     rows = result.layers
     if fmt == "json":
         head = json.dumps(_no_nan(result.summary()))[:-1]
-        layers = ",\n ".join(json.dumps({"name": t.name, "type": t.kind, "macs": t.macs,
-                                         "memory_access": t.memory_access, "bound": t.bound,
-                                         "estimated_s": t.estimated_s,
-                                         "measured_s": t.measured_s, "min_s": t.min_s})
-                             for t in rows)
+        layers = ",\n ".join(
+            json.dumps(
+                {
+                    "name": t.name,
+                    "type": t.kind,
+                    "macs": t.macs,
+                    "memory_access": t.memory_access,
+                    "bound": t.bound,
+                    "estimated_s": t.estimated_s,
+                    "measured_s": t.measured_s,
+                    "min_s": t.min_s,
+                }
+            )
+            for t in rows
+        )
         out.write(f'{head}, "per_layer": [\n {layers}\n]}}\n')
         return
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=BENCH_CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for t in rows:
-            writer.writerow({"name": t.name, "type": t.kind, "macs": t.macs,
-                             "memory_access": t.memory_access, "bound": t.bound,
-                             "estimated_s": repr(t.estimated_s), "measured_s": repr(t.measured_s),
-                             "min_s": repr(t.min_s)})
+            writer.writerow(
+                {
+                    "name": t.name,
+                    "type": t.kind,
+                    "macs": t.macs,
+                    "memory_access": t.memory_access,
+                    "bound": t.bound,
+                    "estimated_s": repr(t.estimated_s),
+                    "measured_s": repr(t.measured_s),
+                    "min_s": repr(t.min_s),
+                }
+            )
         return
-    title = (f"{result.model} — NumPy backend, batch {result.batch}, median of "
-             f"{result.repeats} passes, estimated on {result.profile.name}")
-    totals = (human(result.macs), human_seconds(result.estimated_total_s),
-              human_seconds(result.measured_total_s))
+    title = (
+        f"{result.model} — NumPy backend, batch {result.batch}, median of "
+        f"{result.repeats} passes, estimated on {result.profile.name}"
+    )
+    totals = (
+        human(result.macs),
+        human_seconds(result.estimated_total_s),
+        human_seconds(result.measured_total_s),
+    )
     if fmt == "markdown":
-        lines = [f"# {_md_escape(title)}", "",
-                 "| layer | kind | MACs | memory (B) | bound | estimated | measured | measured/est. |",
-                 "|---|---|---:|---:|---|---:|---:|---:|"]
+        lines = [
+            f"# {_md_escape(title)}",
+            "",
+            "| layer | kind | MACs | memory (B) | bound | estimated | measured | measured/est. |",
+            "|---|---|---:|---:|---|---:|---:|---:|",
+        ]
         for t in rows:
-            lines.append(f"| {_md_escape(t.name)} | {t.kind} | {t.macs:,} | {t.memory_access:,} | "
-                         f"{t.bound} | {human_seconds(t.estimated_s)} | "
-                         f"{human_seconds(t.measured_s)} | {_ratio(t)} |")
-        lines.append(f"| **total** | | **{result.macs:,}** | | | **{totals[1]}** | "
-                     f"**{totals[2]}** | |")
-        lines += ["", _md_escape(device_line(result.profile)) + ".", "",
-                  *bench_verdict(result), ""]
+            lines.append(
+                f"| {_md_escape(t.name)} | {t.kind} | {t.macs:,} | {t.memory_access:,} | "
+                f"{t.bound} | {human_seconds(t.estimated_s)} | "
+                f"{human_seconds(t.measured_s)} | {_ratio(t)} |"
+            )
+        lines.append(
+            f"| **total** | | **{result.macs:,}** | | | **{totals[1]}** | **{totals[2]}** | |"
+        )
+        lines += ["", _md_escape(device_line(result.profile)) + ".", "", *bench_verdict(result), ""]
         if result.busy:
             lines += [f"Warning: {busy_warning(result)}", ""]
         out.write("\n".join(lines) + "\n")
@@ -260,10 +359,18 @@ def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
     tty = out.isatty()
     console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 140)
-    table = Table(title=escape(title), title_justify="left", show_footer=True, box=None,
-                  header_style="bold", footer_style="bold", pad_edge=False)
+    table = Table(
+        title=escape(title),
+        title_justify="left",
+        show_footer=True,
+        box=None,
+        header_style="bold",
+        footer_style="bold",
+        pad_edge=False,
+    )
     table.add_column("layer", footer="total", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("MACs", justify="right", footer=totals[0], no_wrap=True)
@@ -273,12 +380,22 @@ def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
     table.add_column("measured", justify="right", footer=totals[2], no_wrap=True)
     table.add_column("meas./est.", justify="right", no_wrap=True)
     for t in rows:
-        table.add_row(escape(t.name), t.kind, human(t.macs), human_bytes(t.memory_access), t.bound,
-                      human_seconds(t.estimated_s), human_seconds(t.measured_s), _ratio(t))
+        table.add_row(
+            escape(t.name),
+            t.kind,
+            human(t.macs),
+            human_bytes(t.memory_access),
+            t.bound,
+            human_seconds(t.estimated_s),
+            human_seconds(t.measured_s),
+            _ratio(t),
+        )
     console.print(table)
     console.print(escape(device_line(result.profile)))
-    console.print(f"whole passes: median {human_seconds(result.pass_seconds)} (the per-layer "
-                  "medians plus the executor's own bookkeeping)")
+    console.print(
+        f"whole passes: median {human_seconds(result.pass_seconds)} (the per-layer "
+        "medians plus the executor's own bookkeeping)"
+    )
     for line in bench_verdict(result):
         console.print(line)
     if result.busy:
@@ -286,9 +403,11 @@ def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
 
 
 def busy_warning(result: "BenchResult") -> str:
-    return (f"the machine was busy (load average {result.load_before:.1f} on {result.cpus} "
-            "CPUs) when the bench started: times include waiting for other processes, and "
-            "multi-threaded BLAS calls can be many times slower. Re-run on a quiet machine.")
+    return (
+        f"the machine was busy (load average {result.load_before:.1f} on {result.cpus} "
+        "CPUs) when the bench started: times include waiting for other processes, and "
+        "multi-threaded BLAS calls can be many times slower. Re-run on a quiet machine."
+    )
 
 
 def _ratio(t: Any) -> str:

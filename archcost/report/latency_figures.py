@@ -55,28 +55,42 @@ def by_kind(estimates: Sequence[LayerEstimate]) -> dict[str, dict[str, float]]:
     return dict(sorted(out.items(), key=lambda kv: (-kv[1]["seconds"], -kv[1]["macs"], kv[0])))
 
 
-def fig_time_by_kind(estimates: Sequence[LayerEstimate], profile: Profile,
-                     height: int = 420) -> go.Figure:
+def fig_time_by_kind(
+    estimates: Sequence[LayerEstimate], profile: Profile, height: int = 420
+) -> go.Figure:
     """Predicted time per layer kind, every kind (zero-MAC ones too)."""
     kinds = by_kind(estimates)
     total = math.fsum(e.seconds for e in estimates) or 1.0
     names = list(kinds)
-    fig = go.Figure(go.Bar(
-        x=[kinds[k]["seconds"] * 1e3 for k in names], y=[_esc(k) for k in names],
-        orientation="h", marker={"color": TIME_COLOR},
-        hovertext=[f"<b>{_esc(k)}</b>: {human_seconds(kinds[k]['seconds'])} "
-                   f"({kinds[k]['seconds'] / total:.1%} of the layers' time), "
-                   f"{int(kinds[k]['layers'])} layers"
-                   + (f", {int(kinds[k]['fused'])} fused into a convolution's kernel"
-                      if kinds[k]["fused"] else "")
-                   + f", MACs {human(kinds[k]['macs'])}" for k in names],
-        hoverinfo="text"))
-    fig.update_layout(template="plotly_white", height=max(height, 26 * len(names) + 120),
-                      title={"text": f"Predicted time per layer kind on {_esc(profile.name)}",
-                             "x": 0.01},
-                      margin={"l": 140, "r": 20, "t": 60, "b": 50},
-                      xaxis={"title": {"text": "milliseconds"}},
-                      yaxis={"autorange": "reversed"})
+    fig = go.Figure(
+        go.Bar(
+            x=[kinds[k]["seconds"] * 1e3 for k in names],
+            y=[_esc(k) for k in names],
+            orientation="h",
+            marker={"color": TIME_COLOR},
+            hovertext=[
+                f"<b>{_esc(k)}</b>: {human_seconds(kinds[k]['seconds'])} "
+                f"({kinds[k]['seconds'] / total:.1%} of the layers' time), "
+                f"{int(kinds[k]['layers'])} layers"
+                + (
+                    f", {int(kinds[k]['fused'])} fused into a convolution's kernel"
+                    if kinds[k]["fused"]
+                    else ""
+                )
+                + f", MACs {human(kinds[k]['macs'])}"
+                for k in names
+            ],
+            hoverinfo="text",
+        )
+    )
+    fig.update_layout(
+        template="plotly_white",
+        height=max(height, 26 * len(names) + 120),
+        title={"text": f"Predicted time per layer kind on {_esc(profile.name)}", "x": 0.01},
+        margin={"l": 140, "r": 20, "t": 60, "b": 50},
+        xaxis={"title": {"text": "milliseconds"}},
+        yaxis={"autorange": "reversed"},
+    )
     return fig
 
 
@@ -86,43 +100,76 @@ def fig_share_macs_vs_time(estimates: Sequence[LayerEstimate], height: int = 420
     macs = sum(v["macs"] for v in kinds.values()) or 1
     seconds = math.fsum(v["seconds"] for v in kinds.values()) or 1.0
     names = list(kinds)
-    fig = go.Figure([
-        go.Bar(name="share of MACs", x=[_esc(k) for k in names],
-               y=[kinds[k]["macs"] / macs * 100 for k in names], marker={"color": MACS_COLOR}),
-        go.Bar(name="share of time", x=[_esc(k) for k in names],
-               y=[kinds[k]["seconds"] / seconds * 100 for k in names],
-               marker={"color": TIME_COLOR})])
-    fig.update_layout(template="plotly_white", height=height, barmode="group",
-                      title={"text": "Share of MACs vs share of predicted time, per kind",
-                             "x": 0.01},
-                      margin={"l": 60, "r": 20, "t": 60, "b": 90},
-                      yaxis={"title": {"text": "% of the network"}})
+    fig = go.Figure(
+        [
+            go.Bar(
+                name="share of MACs",
+                x=[_esc(k) for k in names],
+                y=[kinds[k]["macs"] / macs * 100 for k in names],
+                marker={"color": MACS_COLOR},
+            ),
+            go.Bar(
+                name="share of time",
+                x=[_esc(k) for k in names],
+                y=[kinds[k]["seconds"] / seconds * 100 for k in names],
+                marker={"color": TIME_COLOR},
+            ),
+        ]
+    )
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        barmode="group",
+        title={"text": "Share of MACs vs share of predicted time, per kind", "x": 0.01},
+        margin={"l": 60, "r": 20, "t": 60, "b": 90},
+        yaxis={"title": {"text": "% of the network"}},
+    )
     return fig
 
 
-def fig_compare_latency(labels: Sequence[str], macs: Sequence[int], seconds: Sequence[float],
-                        height: int = 420) -> go.Figure:
+def fig_compare_latency(
+    labels: Sequence[str], macs: Sequence[int], seconds: Sequence[float], height: int = 420
+) -> go.Figure:
     """Several models: MACs and predicted latency side by side, each relative to the
     first model, so "fewer MACs, not faster" shows at a glance."""
     ref_m, ref_s = (macs[0] or 1), (seconds[0] or 1.0)
     names = [_esc(x) for x in labels]
-    fig = go.Figure([
-        go.Bar(name="MACs", x=names, y=[m / ref_m for m in macs], marker={"color": MACS_COLOR},
-               hovertext=[f"{human(m)} MACs" for m in macs], hoverinfo="text+name"),
-        go.Bar(name="predicted latency", x=names, y=[s / ref_s for s in seconds],
-               marker={"color": TIME_COLOR},
-               hovertext=[human_seconds(s) for s in seconds], hoverinfo="text+name")])
-    fig.update_layout(template="plotly_white", height=height, barmode="group",
-                      title={"text": f"MACs and predicted latency relative to {names[0]}",
-                             "x": 0.01},
-                      margin={"l": 60, "r": 20, "t": 60, "b": 90},
-                      yaxis={"title": {"text": f"× {names[0]}"}})
+    fig = go.Figure(
+        [
+            go.Bar(
+                name="MACs",
+                x=names,
+                y=[m / ref_m for m in macs],
+                marker={"color": MACS_COLOR},
+                hovertext=[f"{human(m)} MACs" for m in macs],
+                hoverinfo="text+name",
+            ),
+            go.Bar(
+                name="predicted latency",
+                x=names,
+                y=[s / ref_s for s in seconds],
+                marker={"color": TIME_COLOR},
+                hovertext=[human_seconds(s) for s in seconds],
+                hoverinfo="text+name",
+            ),
+        ]
+    )
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        barmode="group",
+        title={"text": f"MACs and predicted latency relative to {names[0]}", "x": 0.01},
+        margin={"l": 60, "r": 20, "t": 60, "b": 90},
+        yaxis={"title": {"text": f"× {names[0]}"}},
+    )
     return fig
 
 
-def model_sections(model: "Model", profile: Profile, *, batch: int = 1,
-                   dtype: str = "float32") -> tuple[list[LayerEstimate], float]:
+def model_sections(
+    model: "Model", profile: Profile, *, batch: int = 1, dtype: str = "float32"
+) -> tuple[list[LayerEstimate], float]:
     """The estimates a model report shows, and the network's predicted time."""
     from archcost.roofline import estimate
+
     est = estimate(model, profile, batch=batch, dtype=dtype)
     return est, network_seconds(est, profile)

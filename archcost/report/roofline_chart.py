@@ -44,24 +44,33 @@ def _esc(value: Any) -> str:
 def _kind_color(kind: str) -> str:
     try:
         from archcost.report.html import kind_color
+
         return kind_color(kind)
     except ImportError:  # the HTML module is optional to this chart
         return "#1f77b4"
 
 
 def _hover(e: LayerEstimate, measured_s: float | None) -> str:
-    text = (f"<b>{_esc(e.name)}</b> ({_esc(e.kind)})<br>"
-            f"MACs {human(e.macs)} ({e.macs:,})<br>memory {human_bytes(e.memory_access)}<br>"
-            f"intensity {e.intensity:.3g} MAC/B · {e.bound}-bound<br>"
-            f"estimated {human_seconds(e.seconds)} → {human(e.throughput)} MAC/s")
+    text = (
+        f"<b>{_esc(e.name)}</b> ({_esc(e.kind)})<br>"
+        f"MACs {human(e.macs)} ({e.macs:,})<br>memory {human_bytes(e.memory_access)}<br>"
+        f"intensity {e.intensity:.3g} MAC/B · {e.bound}-bound<br>"
+        f"estimated {human_seconds(e.seconds)} → {human(e.throughput)} MAC/s"
+    )
     if measured_s:
         text += f"<br>measured {human_seconds(measured_s)} → {human(e.macs / measured_s)} MAC/s"
     return text
 
 
-def roofline_figure(model: "Model", profile: Profile, *, batch: int = 1, dtype: str = "float32",
-                    measured: Mapping[str, float] | None = None,
-                    height: int = 520) -> go.Figure:
+def roofline_figure(
+    model: "Model",
+    profile: Profile,
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    measured: Mapping[str, float] | None = None,
+    height: int = 520,
+) -> go.Figure:
     """The roofline chart of ``model`` on ``profile``.
 
     Args:
@@ -85,44 +94,90 @@ def roofline_figure(model: "Model", profile: Profile, *, batch: int = 1, dtype: 
     fig = go.Figure()
     xs = [e.intensity for e in points] + [ridge]
     lo, hi = min(xs) / 4, max(xs) * 4
-    fig.add_trace(go.Scatter(
-        x=[lo, ridge, hi], y=[lo * bandwidth, peak, peak], mode="lines",
-        line={"color": ROOF_COLOR, "width": 2}, name="roof",
-        hovertext=[f"memory roof: {human_bytes(bandwidth)}/s × intensity",
-                   f"ridge {ridge:.3g} MAC/B", f"compute roof: {human(peak)} MAC/s"],
-        hoverinfo="text"))
+    fig.add_trace(
+        go.Scatter(
+            x=[lo, ridge, hi],
+            y=[lo * bandwidth, peak, peak],
+            mode="lines",
+            line={"color": ROOF_COLOR, "width": 2},
+            name="roof",
+            hovertext=[
+                f"memory roof: {human_bytes(bandwidth)}/s × intensity",
+                f"ridge {ridge:.3g} MAC/B",
+                f"compute roof: {human(peak)} MAC/s",
+            ],
+            hoverinfo="text",
+        )
+    )
     kinds: dict[str, list[LayerEstimate]] = {}
     for e in points:
         kinds.setdefault(e.kind, []).append(e)
     for kind, group in kinds.items():
-        fig.add_trace(go.Scatter(
-            x=[e.intensity for e in group], y=[e.throughput for e in group], mode="markers",
-            name=_esc(kind), marker={"color": _kind_color(kind), "size": 9,
-                                     "line": {"width": 0.5, "color": "#ffffff"}},
-            hovertext=[_hover(e, measured.get(e.name)) for e in group], hoverinfo="text"))
+        fig.add_trace(
+            go.Scatter(
+                x=[e.intensity for e in group],
+                y=[e.throughput for e in group],
+                mode="markers",
+                name=_esc(kind),
+                marker={
+                    "color": _kind_color(kind),
+                    "size": 9,
+                    "line": {"width": 0.5, "color": "#ffffff"},
+                },
+                hovertext=[_hover(e, measured.get(e.name)) for e in group],
+                hoverinfo="text",
+            )
+        )
     timed = [e for e in points if measured.get(e.name)]
     if timed:
-        fig.add_trace(go.Scatter(
-            x=[e.intensity for e in timed], y=[e.macs / measured[e.name] for e in timed],
-            mode="markers", name="measured", marker={"symbol": "circle-open", "size": 9,
-                                                     "color": MEASURED_COLOR},
-            hovertext=[_hover(e, measured[e.name]) for e in timed], hoverinfo="text"))
-    subtitle = (f"{_esc(profile.name)}: peak {human(peak)} MAC/s, bandwidth "
-                f"{human_bytes(bandwidth)}/s, ridge {ridge:.3g} MAC/B; estimated total "
-                f"{human_seconds(total_seconds(estimates))}")
+        fig.add_trace(
+            go.Scatter(
+                x=[e.intensity for e in timed],
+                y=[e.macs / measured[e.name] for e in timed],
+                mode="markers",
+                name="measured",
+                marker={"symbol": "circle-open", "size": 9, "color": MEASURED_COLOR},
+                hovertext=[_hover(e, measured[e.name]) for e in timed],
+                hoverinfo="text",
+            )
+        )
+    subtitle = (
+        f"{_esc(profile.name)}: peak {human(peak)} MAC/s, bandwidth "
+        f"{human_bytes(bandwidth)}/s, ridge {ridge:.3g} MAC/B; estimated total "
+        f"{human_seconds(total_seconds(estimates))}"
+    )
     if others:
-        subtitle += (f"; {len(others)} layers without MACs not drawn "
-                     f"({human_seconds(total_seconds(others))} estimated)")
-    fig.add_shape(type="line", x0=ridge, x1=ridge, xref="x", y0=0, y1=1, yref="paper",
-                  line={"color": ROOF_COLOR, "width": 1, "dash": "dash"})
-    fig.add_annotation(x=math.log10(ridge), y=1, xref="x", yref="paper", yanchor="bottom",
-                       text=f"ridge {ridge:.3g} MAC/B", showarrow=False,
-                       font={"size": 11, "color": ROOF_COLOR})
+        subtitle += (
+            f"; {len(others)} layers without MACs not drawn "
+            f"({human_seconds(total_seconds(others))} estimated)"
+        )
+    fig.add_shape(
+        type="line",
+        x0=ridge,
+        x1=ridge,
+        xref="x",
+        y0=0,
+        y1=1,
+        yref="paper",
+        line={"color": ROOF_COLOR, "width": 1, "dash": "dash"},
+    )
+    fig.add_annotation(
+        x=math.log10(ridge),
+        y=1,
+        xref="x",
+        yref="paper",
+        yanchor="bottom",
+        text=f"ridge {ridge:.3g} MAC/B",
+        showarrow=False,
+        font={"size": 11, "color": ROOF_COLOR},
+    )
     fig.update_layout(
-        template="plotly_white", height=height,
+        template="plotly_white",
+        height=height,
         title={"text": f"Roofline — {_esc(model.label)}<br><sup>{subtitle}</sup>", "x": 0.01},
         margin={"l": 70, "r": 20, "t": 90, "b": 60},
         legend={"title": {"text": "kind"}},
         xaxis={"type": "log", "title": {"text": "arithmetic intensity (MACs per byte)"}},
-        yaxis={"type": "log", "exponentformat": "SI", "title": {"text": "throughput (MAC/s)"}})
+        yaxis={"type": "log", "exponentformat": "SI", "title": {"text": "throughput (MAC/s)"}},
+    )
     return fig

@@ -56,14 +56,20 @@ class RuntimeBench:
     def as_json(self) -> dict[str, Any]:
         m = self.measurement
         s = m.latency
-        return {"model": self.model, "runtime": m.runtime, "runtime_version": m.version,
-                "threads": m.threads, "measured_s": s.median,
-                "spread": {"q1_s": s.q1, "q3_s": s.q3, "min_s": s.min, "max_s": s.max,
-                           "runs": s.runs},
-                "probe_s": m.probe_s,
-                "load_before": None if math.isnan(m.load_before) else m.load_before,
-                "layers": [{"name": t.name, "measured_s": t.measured_s, "covers": list(t.covers),
-                            "op": t.op} for t in self.layers]}
+        return {
+            "model": self.model,
+            "runtime": m.runtime,
+            "runtime_version": m.version,
+            "threads": m.threads,
+            "measured_s": s.median,
+            "spread": {"q1_s": s.q1, "q3_s": s.q3, "min_s": s.min, "max_s": s.max, "runs": s.runs},
+            "probe_s": m.probe_s,
+            "load_before": None if math.isnan(m.load_before) else m.load_before,
+            "layers": [
+                {"name": t.name, "measured_s": t.measured_s, "covers": list(t.covers), "op": t.op}
+                for t in self.layers
+            ],
+        }
 
 
 def export_bytes(model: "Model") -> bytes:
@@ -72,11 +78,12 @@ def export_bytes(model: "Model") -> bytes:
         from archcost.onnx.exporter import build
     except ImportError as exc:
         if "onnx" in str(exc) and "archcost" not in str(exc):
-            import_onnx()           # the one-line install hint
-        raise SpecError("this archcost has no ONNX export yet: bench a spec on onnxruntime "
-                        "needs 'archcost export'.",
-                        hint="Export the model with another tool and bench the .onnx file.") \
-            from None
+            import_onnx()  # the one-line install hint
+        raise SpecError(
+            "this archcost has no ONNX export yet: bench a spec on onnxruntime "
+            "needs 'archcost export'.",
+            hint="Export the model with another tool and bench the .onnx file.",
+        ) from None
     return bytes(build(model).SerializeToString())
 
 
@@ -89,15 +96,23 @@ def read_onnx(path: str | Path) -> bytes:
     try:
         model = onnx.load(str(path))
     except Exception as exc:
-        raise SpecError(f"cannot read the ONNX model: {str(exc).splitlines()[0]}",
-                        file=str(path)) from None
+        raise SpecError(
+            f"cannot read the ONNX model: {str(exc).splitlines()[0]}", file=str(path)
+        ) from None
     return bytes(model.SerializeToString())
 
 
-def bench(source: "Model | str | Path", *, threads: int = 1, runs: int = 30, warmup: int = 5,
-          profile_runs: int = 10) -> RuntimeBench:
+def bench(
+    source: "Model | str | Path",
+    *,
+    threads: int = 1,
+    runs: int = 30,
+    warmup: int = 5,
+    profile_runs: int = 10,
+) -> RuntimeBench:
     """Measure ``source`` (a loaded model, or an ``.onnx`` path) in onnxruntime."""
     from archcost.model import Model
+
     if isinstance(source, Model):
         data, label = export_bytes(source), source.label
     else:
@@ -130,33 +145,57 @@ def print_result(result: RuntimeBench, fmt: str, file: Any = None) -> None:
     from rich.table import Table
 
     from archcost.report.latency import human_seconds
+
     m = result.measurement
     s = m.latency
-    console = Console(file=file, highlight=False, soft_wrap=False,
-                      width=None if out.isatty() else 140)
-    table = Table(title=escape(f"{result.model} — onnxruntime {m.version}, {m.threads} "
-                               f"thread(s), per-kernel medians of the profiler"),
-                  title_justify="left", box=None, header_style="bold", pad_edge=False)
-    for col, justify in (("kernel (layer)", "left"), ("op", "left"), ("time", "right"),
-                         ("covers", "left")):
+    console = Console(
+        file=file, highlight=False, soft_wrap=False, width=None if out.isatty() else 140
+    )
+    table = Table(
+        title=escape(
+            f"{result.model} — onnxruntime {m.version}, {m.threads} "
+            f"thread(s), per-kernel medians of the profiler"
+        ),
+        title_justify="left",
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+    )
+    for col, justify in (
+        ("kernel (layer)", "left"),
+        ("op", "left"),
+        ("time", "right"),
+        ("covers", "left"),
+    ):
         table.add_column(col, justify=justify, no_wrap=col != "covers")  # type: ignore[arg-type]
     for t in result.layers:
-        table.add_row(escape(t.name), t.op, human_seconds(t.measured_s),
-                      escape(", ".join(t.covers[1:])) if len(t.covers) > 1 else "")
+        table.add_row(
+            escape(t.name),
+            t.op,
+            human_seconds(t.measured_s),
+            escape(", ".join(t.covers[1:])) if len(t.covers) > 1 else "",
+        )
     console.print(table)
-    console.print(f"latency: median {human_seconds(s.median)} of {s.runs} warm runs "
-                  f"(quartiles {human_seconds(s.q1)} – {human_seconds(s.q3)}, range "
-                  f"{human_seconds(s.min)} – {human_seconds(s.max)}); kernels sum "
-                  f"{human_seconds(math.fsum(t.measured_s for t in result.layers))} "
-                  "(profiled separately)")
-    console.print(f"drift probe: {human_seconds(m.probe_s)} (divide by it to compare "
-                  "measurements taken at different moments)")
+    console.print(
+        f"latency: median {human_seconds(s.median)} of {s.runs} warm runs "
+        f"(quartiles {human_seconds(s.q1)} – {human_seconds(s.q3)}, range "
+        f"{human_seconds(s.min)} – {human_seconds(s.max)}); kernels sum "
+        f"{human_seconds(math.fsum(t.measured_s for t in result.layers))} "
+        "(profiled separately)"
+    )
+    console.print(
+        f"drift probe: {human_seconds(m.probe_s)} (divide by it to compare "
+        "measurements taken at different moments)"
+    )
     if m.load_before > (_cpus() / 2):
-        console.print(f"[bold yellow]warning[/]: the machine was busy (load average "
-                      f"{m.load_before:.1f} on {_cpus()} CPUs): times include waiting for "
-                      "other processes.")
+        console.print(
+            f"[bold yellow]warning[/]: the machine was busy (load average "
+            f"{m.load_before:.1f} on {_cpus()} CPUs): times include waiting for "
+            "other processes."
+        )
 
 
 def _cpus() -> int:
     import os
+
     return os.cpu_count() or 1

@@ -41,14 +41,46 @@ from pathlib import Path
 from typing import Any
 
 from archcost.runtime import micro
-from archcost.runtime.ort import (LAYOUT_OPS, PROBE_DESCRIPTION, Probe, import_onnxruntime,
-                                  input_feed, open_session, probe_model, profile_kernels,
-                                  runtime_version, time_runs)
+from archcost.runtime.ort import (
+    LAYOUT_OPS,
+    PROBE_DESCRIPTION,
+    Probe,
+    import_onnxruntime,
+    input_feed,
+    open_session,
+    probe_model,
+    profile_kernels,
+    runtime_version,
+    time_runs,
+)
 from archcost.runtime.predict import GENERIC, MAC_TYPES, KernelModel, RuntimeProfile, fit
 
 F32 = 4
-CHANNELS = (8, 16, 24, 32, 48, 58, 64, 96, 116, 128, 144, 160, 192, 232, 256, 320, 384,
-            464, 512, 576, 728, 960, 1024)
+CHANNELS = (
+    8,
+    16,
+    24,
+    32,
+    48,
+    58,
+    64,
+    96,
+    116,
+    128,
+    144,
+    160,
+    192,
+    232,
+    256,
+    320,
+    384,
+    464,
+    512,
+    576,
+    728,
+    960,
+    1024,
+)
 SIZES = (7, 14, 28, 56, 112)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "hsigmoid", "hswish", "swish")
 ELEMENTWISE = ("batchnorm", *ACTIVATIONS, "add", "mul")
@@ -85,8 +117,11 @@ def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
     if kind in ("conv", "pointwise", "depthwise", "grouped"):
         c_in, c_out, k, s, g = cfg["c_in"], cfg["c_out"], cfg["k"], cfg["s"], cfg["g"]
         macs, nbytes, _ = _conv_counts(c_in, c_out, size, k, s, g)
-        return micro.conv_model(c_in=c_in, c_out=c_out, size=size, kernel=k, stride=s,
-                                groups=g), macs, nbytes
+        return (
+            micro.conv_model(c_in=c_in, c_out=c_out, size=size, kernel=k, stride=s, groups=g),
+            macs,
+            nbytes,
+        )
     if kind == "linear":
         i, o = cfg["in"], cfg["out"]
         return micro.linear_model(features_in=i, features_out=o), i * o, F32 * (i + o + i * o + o)
@@ -94,17 +129,23 @@ def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
         k, s = cfg["k"], cfg["s"]
         out = (size + 2 * ((k - 1) // 2) - k) // s + 1
         op = "MaxPool" if kind == "maxpool" else "AveragePool"
-        return (micro.pool_model(op=op, c=c, size=size, kernel=k, stride=s), 0,
-                F32 * c * (size * size + out * out))
+        return (
+            micro.pool_model(op=op, c=c, size=size, kernel=k, stride=s),
+            0,
+            F32 * c * (size * size + out * out),
+        )
     if kind == "global_avgpool":
-        return (micro.pool_model(op="GlobalAveragePool", c=c, size=size, kernel=0, stride=0), 0,
-                F32 * c * (size * size + 1))
+        return (
+            micro.pool_model(op="GlobalAveragePool", c=c, size=size, kernel=0, stride=0),
+            0,
+            F32 * c * (size * size + 1),
+        )
     n = c * size * size
     if kind == "concat":
         return micro.concat_model(c=c, size=size), 0, F32 * 4 * n
     if kind == "channel_shuffle":
         return micro.shuffle_model(c=c, size=size, groups=cfg["g"]), 0, F32 * 2 * n
-    if kind == "channel_split":        # a view in archcost's counts; the runtime copies
+    if kind == "channel_split":  # a view in archcost's counts; the runtime copies
         return micro.split_model(c=c, size=size), 0, F32 * 2 * n
     if kind in ("add", "mul"):
         return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * 3 * n
@@ -119,17 +160,21 @@ def draw(kind: str, rng: random.Random) -> dict[str, int]:
         size = rng.choice(SIZES)
         if kind in ("conv", "pointwise", "depthwise", "grouped"):
             c_in, c_out = rng.choice(CHANNELS), rng.choice(CHANNELS)
-            k = 1 if kind == "pointwise" else rng.choice((3, 3, 3, 5, 7) if kind != "grouped"
-                                                        else (1, 3, 3))
+            k = (
+                1
+                if kind == "pointwise"
+                else rng.choice((3, 3, 3, 5, 7) if kind != "grouped" else (1, 3, 3))
+            )
             s = rng.choice((1, 1, 2)) if kind != "pointwise" else 1
             g = 1
             if kind == "conv" and rng.random() < 0.15:
-                c_in = 3                                   # a network's first convolution
+                c_in = 3  # a network's first convolution
             if kind == "depthwise":
                 c_out = g = c_in
             if kind == "grouped":
-                g = rng.choice([d for d in (2, 3, 4, 8, 16, 32) if c_in % d == 0 and
-                                c_out % d == 0] or [1])
+                g = rng.choice(
+                    [d for d in (2, 3, 4, 8, 16, 32) if c_in % d == 0 and c_out % d == 0] or [1]
+                )
                 if g == 1:
                     continue
             macs, nbytes, _ = _conv_counts(c_in, c_out, size, k, s, g)
@@ -137,8 +182,10 @@ def draw(kind: str, rng: random.Random) -> dict[str, int]:
                 return {"c_in": c_in, "c_out": c_out, "size": size, "k": k, "s": s, "g": g}
             continue
         if kind == "linear":
-            return {"in": rng.choice((128, 256, 512, 1024, 1280, 2048, 4096)),
-                    "out": rng.choice((10, 100, 256, 1000, 1024, 4096))}
+            return {
+                "in": rng.choice((128, 256, 512, 1024, 1280, 2048, 4096)),
+                "out": rng.choice((10, 100, 256, 1000, 1024, 4096)),
+            }
         c = rng.choice(CHANNELS)
         if F32 * c * size * size * 3 > MAX_BYTES:
             continue
@@ -162,33 +209,49 @@ def measure_sample(kind: str, cfg: dict[str, int], threads: int, runs: int) -> S
     model, macs, nbytes = build(kind, cfg)
     kernels = profile_kernels(model, threads, warmup=2, runs=runs)
     seconds = math.fsum(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
-    return Sample(type=kind, config=tuple(sorted(cfg.items())), macs=macs, nbytes=nbytes,
-                  seconds=max(seconds, 1e-7))
+    return Sample(
+        type=kind,
+        config=tuple(sorted(cfg.items())),
+        macs=macs,
+        nbytes=nbytes,
+        seconds=max(seconds, 1e-7),
+    )
 
 
 # -- fusions -----------------------------------------------------------------------------
 FUSION_CANDIDATES: tuple[tuple[str, ...], ...] = (
-    ("batchnorm",), *((a,) for a in ACTIVATIONS), ("add",),
-    *(("batchnorm", a) for a in ACTIVATIONS), ("batchnorm", "add"),
-    ("add", "relu"), ("add", "relu6"), ("batchnorm", "add", "relu"),
-    ("batchnorm", "add", "relu6"), ("relu", "add"), ("batchnorm", "relu", "add"))
+    ("batchnorm",),
+    *((a,) for a in ACTIVATIONS),
+    ("add",),
+    *(("batchnorm", a) for a in ACTIVATIONS),
+    ("batchnorm", "add"),
+    ("add", "relu"),
+    ("add", "relu6"),
+    ("batchnorm", "add", "relu"),
+    ("batchnorm", "add", "relu6"),
+    ("relu", "add"),
+    ("batchnorm", "relu", "add"),
+)
 
 
 def two_conv_model(followers: tuple[str, ...], c: int = 32, size: int = 28) -> bytes:
     """1×1 conv ``a`` → 3×3 conv ``b`` → ``followers`` (an add adds ``a``'s output:
     the residual comes from a convolution, as in a network)."""
     from onnx import helper
+
     inits = [micro._weights("a.w", (c, c, 1, 1), 0), micro._weights("b.w", (c, c, 3, 3), 1)]
-    nodes = [helper.make_node("Conv", ["x", "a.w"], ["a"], name="a", kernel_shape=[1, 1]),
-             helper.make_node("Conv", ["a", "b.w"], ["b"], name="b", kernel_shape=[3, 3],
-                              pads=[1] * 4)]
+    nodes = [
+        helper.make_node("Conv", ["x", "a.w"], ["a"], name="a", kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a", "b.w"], ["b"], name="b", kernel_shape=[3, 3], pads=[1] * 4),
+    ]
     last = "b"
     for i, kind in enumerate(followers):
         name = f"f{i}_{kind}"
         nodes += micro.elementwise_nodes(kind, last, name, name, c, inits, ["a"])
         last = name
-    return micro._model(nodes, [micro._value("x", (c, size, size))],
-                        micro._value(last, (c, size, size)), inits)
+    return micro._model(
+        nodes, [micro._value("x", (c, size, size))], micro._value(last, (c, size, size)), inits
+    )
 
 
 def detect_fusions(threads: int) -> list[list[str]]:
@@ -205,11 +268,16 @@ def detect_fusions(threads: int) -> list[list[str]]:
 
 
 # -- the calibration ----------------------------------------------------------------------
-def _uncertainty(samples: list[Sample], candidates: list[tuple[dict[str, int], int, int]],
-                 rng: random.Random, refits: int = 12) -> list[float]:
+def _uncertainty(
+    samples: list[Sample],
+    candidates: list[tuple[dict[str, int], int, int]],
+    rng: random.Random,
+    refits: int = 12,
+) -> list[float]:
     """Relative spread (std / mean) of each candidate's prediction over refits on
     bootstrap resamples."""
     import numpy as np
+
     preds = []
     for _ in range(refits):
         pick = [samples[rng.randrange(len(samples))] for _ in samples]
@@ -224,10 +292,17 @@ def _uncertainty(samples: list[Sample], candidates: list[tuple[dict[str, int], i
     return list(np.std(p, axis=0) / np.maximum(np.mean(p, axis=0), 1e-12))
 
 
-def calibrate(*, threads: int = 1, budget_s: float = 200.0, seed: int = 0, runs: int = 7,
-              initial: int = 5, name: str = "this-machine-onnxruntime",
-              progress: Callable[[str], None] | None = None,
-              types: tuple[str, ...] = TYPES) -> RuntimeProfile:
+def calibrate(
+    *,
+    threads: int = 1,
+    budget_s: float = 200.0,
+    seed: int = 0,
+    runs: int = 7,
+    initial: int = 5,
+    name: str = "this-machine-onnxruntime",
+    progress: Callable[[str], None] | None = None,
+    types: tuple[str, ...] = TYPES,
+) -> RuntimeProfile:
     """Calibrate onnxruntime on this machine within about ``budget_s`` seconds of
     sampling (plus fusion detection and the probe, a few seconds).
 
@@ -272,35 +347,54 @@ def calibrate(*, threads: int = 1, budget_s: float = 200.0, seed: int = 0, runs:
         say(f"round {rounds}: {sum(len(v) for v in samples.values())} samples")
     probes.append(probe.measure())
     overhead = run_overhead(threads)
-    models = {kind: fit([s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v])
-              for kind, v in samples.items()}
+    models = {
+        kind: fit([s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v])
+        for kind, v in samples.items()
+    }
     flat = [s for kind, v in samples.items() if kind not in MAC_TYPES for s in v]
     if flat:
         models[GENERIC] = fit([0] * len(flat), [s.nbytes for s in flat], [s.seconds for s in flat])
     mac_rates = [s.macs / s.seconds for v in samples.values() for s in v if s.macs]
     byte_rates = [s.nbytes / s.seconds for s in flat]
     from archcost.calibrate import cpu_model
+
     date = _dt.date.today().isoformat()
     version = runtime_version()
     cpus = os.cpu_count() or 0
     load = _load()
     elapsed = time.perf_counter() - started
-    source = (f"measured by archcost calibrate --runtime onnxruntime on {date}: {cpu_model()}, "
-              f"{cpus} logical CPUs, onnxruntime {version}, {threads} thread(s), "
-              f"{sum(len(v) for v in samples.values())} micro-models in {elapsed:.0f} s, "
-              f"load average {load:.1f}")
-    measured = {"date": date, "cpu": cpu_model(), "logical_cpus": cpus,
-                "load_average": round(load, 2), "seconds": round(elapsed, 1),
-                "samples": sum(len(v) for v in samples.values()), "rounds": rounds,
-                "probe": PROBE_DESCRIPTION,
-                "probe_spread": round(max(probes) / min(probes), 3)}
+    source = (
+        f"measured by archcost calibrate --runtime onnxruntime on {date}: {cpu_model()}, "
+        f"{cpus} logical CPUs, onnxruntime {version}, {threads} thread(s), "
+        f"{sum(len(v) for v in samples.values())} micro-models in {elapsed:.0f} s, "
+        f"load average {load:.1f}"
+    )
+    measured = {
+        "date": date,
+        "cpu": cpu_model(),
+        "logical_cpus": cpus,
+        "load_average": round(load, 2),
+        "seconds": round(elapsed, 1),
+        "samples": sum(len(v) for v in samples.values()),
+        "rounds": rounds,
+        "probe": PROBE_DESCRIPTION,
+        "probe_spread": round(max(probes) / min(probes), 3),
+    }
     return RuntimeProfile(
-        name=name, source=source,
+        name=name,
+        source=source,
         peak_macs_per_s=max(mac_rates) if mac_rates else 1.0,
         bandwidth_bytes_per_s=max(byte_rates) if byte_rates else 1.0,
-        overhead_s=0.0, measured=measured, runtime="onnxruntime", runtime_version=version,
-        threads=threads, probe_s=statistics.median(probes), run_overhead_s=overhead,
-        kernels=models, fusions=tuple(tuple(f) for f in fusions))
+        overhead_s=0.0,
+        measured=measured,
+        runtime="onnxruntime",
+        runtime_version=version,
+        threads=threads,
+        probe_s=statistics.median(probes),
+        run_overhead_s=overhead,
+        kernels=models,
+        fusions=tuple(tuple(f) for f in fusions),
+    )
 
 
 def run_overhead(threads: int) -> float:
@@ -330,22 +424,28 @@ def profile_yaml(profile: RuntimeProfile) -> str:
     import yaml
 
     from archcost.roofline import profile_yaml as roofline_yaml
-    head = (f"Device profile for archcost's kernel-level predictor ({profile.name}).\n"
-            f"{profile.source}.\n"
-            "Per kernel type: seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s,\n"
-            "fitted on single-kernel ONNX micro-models (median_error: median |pred/meas - 1|).\n"
-            "fusions: layer sequences the runtime runs as one kernel (conv = any convolution).\n"
-            "probe_s: the drift probe's time at calibration (" + PROBE_DESCRIPTION + ");\n"
-            "archcost bench re-measures it: divide times by it to compare moments.\n"
-            "peak_macs_per_s / bandwidth_bytes_per_s: best measured rates (roofline chart).\n"
-            "Use it with: archcost analyze SPEC --device THIS_FILE")
+
+    head = (
+        f"Device profile for archcost's kernel-level predictor ({profile.name}).\n"
+        f"{profile.source}.\n"
+        "Per kernel type: seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s,\n"
+        "fitted on single-kernel ONNX micro-models (median_error: median |pred/meas - 1|).\n"
+        "fusions: layer sequences the runtime runs as one kernel (conv = any convolution).\n"
+        "probe_s: the drift probe's time at calibration (" + PROBE_DESCRIPTION + ");\n"
+        "archcost bench re-measures it: divide times by it to compare moments.\n"
+        "peak_macs_per_s / bandwidth_bytes_per_s: best measured rates (roofline chart).\n"
+        "Use it with: archcost analyze SPEC --device THIS_FILE"
+    )
     text = roofline_yaml(profile, head)
-    doc = {"runtime": profile.runtime, "runtime_version": profile.runtime_version,
-           "threads": profile.threads,
-           "probe_s": float(f"{profile.probe_s:.4e}") if math.isfinite(profile.probe_s) else None,
-           "run_overhead_s": float(f"{profile.run_overhead_s:.4e}"),
-           "fusions": [list(f) for f in profile.fusions],
-           "kernels": {k: m.as_yaml() for k, m in sorted(profile.kernels.items())}}
+    doc = {
+        "runtime": profile.runtime,
+        "runtime_version": profile.runtime_version,
+        "threads": profile.threads,
+        "probe_s": float(f"{profile.probe_s:.4e}") if math.isfinite(profile.probe_s) else None,
+        "run_overhead_s": float(f"{profile.run_overhead_s:.4e}"),
+        "fusions": [list(f) for f in profile.fusions],
+        "kernels": {k: m.as_yaml() for k, m in sorted(profile.kernels.items())},
+    }
     return text + yaml.safe_dump(doc, sort_keys=False, width=10_000, default_flow_style=None)
 
 

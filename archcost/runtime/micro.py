@@ -24,22 +24,26 @@ FOLLOWERS = ("batchnorm", "relu", "relu6", "sigmoid", "hsigmoid", "hswish", "tan
 def _model(nodes: list[Any], inputs: list[Any], output: Any, inits: list[Any]) -> bytes:
     onnx = import_onnx()
     from onnx import helper
+
     graph = helper.make_graph(nodes, "micro", inputs, [output], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="archcost-calibrate")
-    model.ir_version = min(model.ir_version, 8)     # readable by onnxruntime >= 1.14
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="archcost-calibrate"
+    )
+    model.ir_version = min(model.ir_version, 8)  # readable by onnxruntime >= 1.14
     onnx.checker.check_model(model)
     return bytes(model.SerializeToString())
 
 
 def _value(name: str, shape: Sequence[int]) -> Any:
     from onnx import TensorProto, helper
+
     return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, *shape])
 
 
 def _weights(name: str, shape: Sequence[int], seed: int, positive: bool = False) -> Any:
     import numpy as np
     from onnx import numpy_helper
+
     rng = np.random.default_rng(seed)
     w = rng.standard_normal(tuple(shape), dtype=np.float32) * np.float32(0.1)
     if positive:
@@ -50,13 +54,16 @@ def _weights(name: str, shape: Sequence[int], seed: int, positive: bool = False)
 def _scalar(name: str, value: float) -> Any:
     import numpy as np
     from onnx import numpy_helper
+
     return numpy_helper.from_array(np.array(value, np.float32), name)
 
 
-def elementwise_nodes(kind: str, x: str, out: str, prefix: str, c: int,
-                      inits: list[Any], extra_inputs: list[str]) -> list[Any]:
+def elementwise_nodes(
+    kind: str, x: str, out: str, prefix: str, c: int, inits: list[Any], extra_inputs: list[str]
+) -> list[Any]:
     """The ONNX nodes of one elementwise archcost kind from ``x`` to ``out``."""
     from onnx import helper
+
     if kind == "relu":
         return [helper.make_node("Relu", [x], [out], name=prefix)]
     if kind == "relu6":
@@ -71,33 +78,60 @@ def elementwise_nodes(kind: str, x: str, out: str, prefix: str, c: int,
     if kind == "hswish":
         return [helper.make_node("HardSwish", [x], [out], name=prefix)]
     if kind == "swish":
-        return [helper.make_node("Sigmoid", [x], [f"{prefix}.s"], name=f"{prefix}.sigmoid"),
-                helper.make_node("Mul", [x, f"{prefix}.s"], [out], name=prefix)]
+        return [
+            helper.make_node("Sigmoid", [x], [f"{prefix}.s"], name=f"{prefix}.sigmoid"),
+            helper.make_node("Mul", [x, f"{prefix}.s"], [out], name=prefix),
+        ]
     if kind == "batchnorm":
         names = [f"{prefix}.{p}" for p in ("scale", "bias", "mean", "var")]
-        inits += [_weights(names[0], (c,), 1), _weights(names[1], (c,), 2),
-                  _weights(names[2], (c,), 3), _weights(names[3], (c,), 4, positive=True)]
+        inits += [
+            _weights(names[0], (c,), 1),
+            _weights(names[1], (c,), 2),
+            _weights(names[2], (c,), 3),
+            _weights(names[3], (c,), 4, positive=True),
+        ]
         return [helper.make_node("BatchNormalization", [x, *names], [out], name=prefix)]
     if kind in ("add", "mul"):
         return [helper.make_node(kind.capitalize(), [x, *extra_inputs], [out], name=prefix)]
     raise ValueError(f"no micro-model for elementwise kind {kind!r}")
 
 
-def conv_model(*, c_in: int, c_out: int, size: int, kernel: int, stride: int = 1,
-               groups: int = 1, followers: Sequence[str] = (), seed: int = 0) -> bytes:
+def conv_model(
+    *,
+    c_in: int,
+    c_out: int,
+    size: int,
+    kernel: int,
+    stride: int = 1,
+    groups: int = 1,
+    followers: Sequence[str] = (),
+    seed: int = 0,
+) -> bytes:
     """``Conv`` (same padding, bias) on ``c_in × size × size``, then ``followers``.
 
     An ``add`` follower adds a second graph input ``r`` of the conv's output shape (a
     residual), as in ResNet and MobileNet V2 blocks.
     """
     from onnx import helper
+
     pad = (kernel - 1) // 2
     out_size = (size + 2 * pad - kernel) // stride + 1
-    inits = [_weights("conv.w", (c_out, c_in // groups, kernel, kernel), seed),
-             _weights("conv.b", (c_out,), seed + 1)]
-    nodes = [helper.make_node("Conv", ["x", "conv.w", "conv.b"], ["conv"], name="conv",
-                              kernel_shape=[kernel, kernel], strides=[stride, stride],
-                              pads=[pad] * 4, group=groups)]
+    inits = [
+        _weights("conv.w", (c_out, c_in // groups, kernel, kernel), seed),
+        _weights("conv.b", (c_out,), seed + 1),
+    ]
+    nodes = [
+        helper.make_node(
+            "Conv",
+            ["x", "conv.w", "conv.b"],
+            ["conv"],
+            name="conv",
+            kernel_shape=[kernel, kernel],
+            strides=[stride, stride],
+            pads=[pad] * 4,
+            group=groups,
+        )
+    ]
     inputs = [_value("x", (c_in, size, size))]
     last = "conv"
     for i, kind in enumerate(followers):
@@ -114,8 +148,11 @@ def linear_model(*, features_in: int, features_out: int, seed: int = 0) -> bytes
     """``Gemm`` (transB, bias) of a ``[1, features_in]`` input, as exporters write a
     linear layer."""
     from onnx import TensorProto, helper
-    inits = [_weights("fc.w", (features_out, features_in), seed),
-             _weights("fc.b", (features_out,), seed + 1)]
+
+    inits = [
+        _weights("fc.w", (features_out, features_in), seed),
+        _weights("fc.b", (features_out,), seed + 1),
+    ]
     node = helper.make_node("Gemm", ["x", "fc.w", "fc.b"], ["fc"], name="fc", transB=1)
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, features_in])
     y = helper.make_tensor_value_info("fc", TensorProto.FLOAT, [1, features_out])
@@ -126,15 +163,24 @@ def pool_model(*, op: str, c: int, size: int, kernel: int, stride: int) -> bytes
     """``MaxPool`` or ``AveragePool`` (padding ``(kernel-1)//2``), or
     ``GlobalAveragePool`` (``op="GlobalAveragePool"``; kernel and stride unused)."""
     from onnx import helper
+
     if op == "GlobalAveragePool":
         node = helper.make_node(op, ["x"], ["pool"], name="pool")
         return _model([node], [_value("x", (c, size, size))], _value("pool", (c, 1, 1)), [])
     pad = (kernel - 1) // 2
     out_size = (size + 2 * pad - kernel) // stride + 1
-    node = helper.make_node(op, ["x"], ["pool"], name="pool", kernel_shape=[kernel, kernel],
-                            strides=[stride, stride], pads=[pad] * 4)
-    return _model([node], [_value("x", (c, size, size))], _value("pool", (c, out_size, out_size)),
-                  [])
+    node = helper.make_node(
+        op,
+        ["x"],
+        ["pool"],
+        name="pool",
+        kernel_shape=[kernel, kernel],
+        strides=[stride, stride],
+        pads=[pad] * 4,
+    )
+    return _model(
+        [node], [_value("x", (c, size, size))], _value("pool", (c, out_size, out_size)), []
+    )
 
 
 def elementwise_model(*, kind: str, c: int, size: int) -> bytes:
@@ -153,10 +199,15 @@ def elementwise_model(*, kind: str, c: int, size: int) -> bytes:
 def concat_model(*, c: int, size: int, parts: int = 2) -> bytes:
     """``Concat`` of ``parts`` inputs of ``c`` channels each along the channel axis."""
     from onnx import helper
+
     names = [f"x{i}" if i else "x" for i in range(parts)]
     node = helper.make_node("Concat", names, ["cat"], name="concat", axis=1)
-    return _model([node], [_value(n, (c, size, size)) for n in names],
-                  _value("cat", (c * parts, size, size)), [])
+    return _model(
+        [node],
+        [_value(n, (c, size, size)) for n in names],
+        _value("cat", (c * parts, size, size)),
+        [],
+    )
 
 
 def shuffle_model(*, c: int, size: int, groups: int) -> bytes:
@@ -164,13 +215,24 @@ def shuffle_model(*, c: int, size: int, groups: int) -> bytes:
     Reshape (one archcost layer, several runtime kernels)."""
     import numpy as np
     from onnx import helper, numpy_helper
-    inits = [numpy_helper.from_array(np.array([1, groups, c // groups, size, size], np.int64),
-                                     "shuffle.s1"),
-             numpy_helper.from_array(np.array([1, c, size, size], np.int64), "shuffle.s2")]
-    nodes = [helper.make_node("Reshape", ["x", "shuffle.s1"], ["shuffle.r"], name="shuffle.reshape"),
-             helper.make_node("Transpose", ["shuffle.r"], ["shuffle.t"], name="shuffle.transpose",
-                              perm=[0, 2, 1, 3, 4]),
-             helper.make_node("Reshape", ["shuffle.t", "shuffle.s2"], ["shuffle"], name="shuffle")]
+
+    inits = [
+        numpy_helper.from_array(
+            np.array([1, groups, c // groups, size, size], np.int64), "shuffle.s1"
+        ),
+        numpy_helper.from_array(np.array([1, c, size, size], np.int64), "shuffle.s2"),
+    ]
+    nodes = [
+        helper.make_node("Reshape", ["x", "shuffle.s1"], ["shuffle.r"], name="shuffle.reshape"),
+        helper.make_node(
+            "Transpose",
+            ["shuffle.r"],
+            ["shuffle.t"],
+            name="shuffle.transpose",
+            perm=[0, 2, 1, 3, 4],
+        ),
+        helper.make_node("Reshape", ["shuffle.t", "shuffle.s2"], ["shuffle"], name="shuffle"),
+    ]
     return _model(nodes, [_value("x", (c, size, size))], _value("shuffle", (c, size, size)), inits)
 
 
@@ -179,8 +241,12 @@ def split_model(*, c: int, size: int) -> bytes:
     added so the graph has one output."""
     import numpy as np
     from onnx import helper, numpy_helper
+
     inits = [numpy_helper.from_array(np.array([c // 2, c - c // 2], np.int64), "split.sizes")]
-    nodes = [helper.make_node("Split", ["x", "split.sizes"], ["split.a", "split.b"], name="split",
-                              axis=1),
-             helper.make_node("Add", ["split.a", "split.b"], ["out"], name="join")]
+    nodes = [
+        helper.make_node(
+            "Split", ["x", "split.sizes"], ["split.a", "split.b"], name="split", axis=1
+        ),
+        helper.make_node("Add", ["split.a", "split.b"], ["out"], name="join"),
+    ]
     return _model(nodes, [_value("x", (c, size, size))], _value("out", (c // 2, size, size)), inits)

@@ -139,8 +139,9 @@ class Measurement:
 
 
 # -- sessions ----------------------------------------------------------------------------
-def session_options(threads: int, *, profile_prefix: str | None = None,
-                    optimized_path: str | None = None) -> Any:
+def session_options(
+    threads: int, *, profile_prefix: str | None = None, optimized_path: str | None = None
+) -> Any:
     """Sequential execution on ``threads`` intra-op threads, every graph optimisation on
     (onnxruntime's default, what deployments run)."""
     ort = import_onnxruntime()
@@ -149,7 +150,7 @@ def session_options(threads: int, *, profile_prefix: str | None = None,
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 4    # errors become SpecErrors; no warning on saving NCHWc graphs
+    so.log_severity_level = 4  # errors become SpecErrors; no warning on saving NCHWc graphs
     if profile_prefix is not None:
         so.enable_profiling = True
         so.profile_file_prefix = profile_prefix
@@ -163,8 +164,9 @@ def open_session(model: bytes, threads: int, **options: Any) -> Any:
     :class:`SpecError` naming the node (the layer) it failed on."""
     ort = import_onnxruntime()
     try:
-        return ort.InferenceSession(model, session_options(threads, **options),
-                                    providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(
+            model, session_options(threads, **options), providers=["CPUExecutionProvider"]
+        )
     except Exception as exc:  # onnxruntime raises its own (Fail, InvalidGraph, ...)
         raise runtime_error(exc, model) from None
 
@@ -179,8 +181,11 @@ def runtime_error(exc: Exception, model: bytes | None = None) -> SpecError:
     "layer 'pw1': onnxruntime cannot run this model:"
     """
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    match = (re.search(r"[Nn]ode \(([^)]*)\)", text) or re.search(r"Name:'([^']*)'", text)
-             or re.search(r"node ([\w./:-]+)", text))
+    match = (
+        re.search(r"[Nn]ode \(([^)]*)\)", text)
+        or re.search(r"Name:'([^']*)'", text)
+        or re.search(r"node ([\w./:-]+)", text)
+    )
     layer = match.group(1) if match else None
     if layer and model is not None:
         try:
@@ -190,14 +195,18 @@ def runtime_error(exc: Exception, model: bytes | None = None) -> SpecError:
             layer = _own_node(layer, {n: i for i, n in enumerate(names)}, producers) or layer
         except Exception:  # the message stays useful without the original name
             pass
-    return SpecError(f"onnxruntime cannot run this model: {text}", layer=layer or None,
-                     hint="Check that the runtime supports the layer's operator and "
-                          "attributes (archcost export writes the model it runs).")
+    return SpecError(
+        f"onnxruntime cannot run this model: {text}",
+        layer=layer or None,
+        hint="Check that the runtime supports the layer's operator and "
+        "attributes (archcost export writes the model it runs).",
+    )
 
 
 def input_feed(session: Any, seed: int = 0) -> dict[str, Any]:
     """Seeded random float32 inputs; symbolic dimensions (a batch axis) become 1."""
     import numpy as np
+
     rng = np.random.default_rng(seed)
     feed = {}
     for arg in session.get_inputs():
@@ -234,22 +243,26 @@ def parse_profile(events: list[dict[str, Any]], *, skip: int = 0) -> dict[str, t
         name = e.get("name", "")
         if e.get("cat") != "Node" or not name.endswith("_kernel_time"):
             continue
-        node = name[:-len("_kernel_time")]
-        durations[node].append(float(e.get("dur", 0)))              # microseconds
+        node = name[: -len("_kernel_time")]
+        durations[node].append(float(e.get("dur", 0)))  # microseconds
         ops[node] = str(e.get("args", {}).get("op_name", ""))
-    return {node: (ops[node], statistics.median(d[skip:] or d) / 1e6)
-            for node, d in durations.items()}
+    return {
+        node: (ops[node], statistics.median(d[skip:] or d) / 1e6) for node, d in durations.items()
+    }
 
 
-LAYOUT_OPS = frozenset({"ReorderInput", "ReorderOutput"})   # onnxruntime's NCHWc conversions
+LAYOUT_OPS = frozenset({"ReorderInput", "ReorderOutput"})  # onnxruntime's NCHWc conversions
 
 
 def _own_node(name: str, nodes: dict[str, int], producers: dict[str, str]) -> str | None:
     """The original node an optimised node's name refers to: the same name; or
     ``<tensor>_nchwc`` (onnxruntime names an NCHWc kernel after the original tensor it
     computes); or ``<node>/<Fusion>/`` (a fusion's new node)."""
-    for candidate in (name, name[:-len("_nchwc")] if name.endswith("_nchwc") else None,
-                      name.split("/", 1)[0] if "/" in name else None):
+    for candidate in (
+        name,
+        name[: -len("_nchwc")] if name.endswith("_nchwc") else None,
+        name.split("/", 1)[0] if "/" in name else None,
+    ):
         if not candidate:
             continue
         if candidate in nodes:
@@ -259,8 +272,9 @@ def _own_node(name: str, nodes: dict[str, int], producers: dict[str, str]) -> st
     return None
 
 
-def coverage(original: "onnx.ModelProto", optimized: "onnx.ModelProto"
-             ) -> dict[str, tuple[str, ...]]:
+def coverage(
+    original: "onnx.ModelProto", optimized: "onnx.ModelProto"
+) -> dict[str, tuple[str, ...]]:
     """For every node of the optimised graph (by :func:`node_names`), the original nodes
     it covers, in original order.
 
@@ -286,7 +300,7 @@ def coverage(original: "onnx.ModelProto", optimized: "onnx.ModelProto"
         for t in node.input:
             if t:
                 consumers[t].append(name)
-    kernel_of: dict[str, str] = {}                  # original node -> optimised node
+    kernel_of: dict[str, str] = {}  # original node -> optimised node
     opt_nodes = list(zip(optimized.graph.node, node_names(optimized)))
     unnamed = []
     for node, name in opt_nodes:
@@ -326,8 +340,9 @@ def coverage(original: "onnx.ModelProto", optimized: "onnx.ModelProto"
         # kernel's own op on the way is the kernel's head, and ``node`` lies before it.
         path, current = [node], node
         while current not in kernel_of and len(path) <= 64:
-            outs = [c for t in original.graph.node[order[current]].output
-                    for c in consumers.get(t, [])]
+            outs = [
+                c for t in original.graph.node[order[current]].output for c in consumers.get(t, [])
+            ]
             if len(outs) != 1:
                 return None
             current = outs[0]
@@ -335,18 +350,19 @@ def coverage(original: "onnx.ModelProto", optimized: "onnx.ModelProto"
         if current not in kernel_of:
             return None
         kernel = kernel_of[current]
-        if any(op(x) == kernel_op[kernel] for x in path[1:-1]) or \
-                (len(path) > 1 and op(path[-1]) == kernel_op[kernel]):
+        if any(op(x) == kernel_op[kernel] for x in path[1:-1]) or (
+            len(path) > 1 and op(path[-1]) == kernel_op[kernel]
+        ):
             return None
         return kernel
 
     covers: dict[str, list[str]] = defaultdict(list)
     assigned: dict[str, str] = {}
-    for name in onames:                              # consumers first (BN, Conv -> Relu)
+    for name in onames:  # consumers first (BN, Conv -> Relu)
         target = fused_into(name)
         if target is not None:
             assigned[name] = target
-    for name in onames:                              # then the latest producer (Add -> Conv)
+    for name in onames:  # then the latest producer (Add -> Conv)
         if name in assigned:
             continue
         made = [producers[t] for t in inputs_of[name] if t in producers]
@@ -359,8 +375,10 @@ def coverage(original: "onnx.ModelProto", optimized: "onnx.ModelProto"
             assigned.pop(node, None)
     for node, kernel in assigned.items():
         covers[kernel].append(node)
-    return {name: tuple(sorted(set(covers.get(name, ())), key=order.__getitem__))
-            for _, name in opt_nodes}
+    return {
+        name: tuple(sorted(set(covers.get(name, ())), key=order.__getitem__))
+        for _, name in opt_nodes
+    }
 
 
 def node_names(model: "onnx.ModelProto") -> list[str]:
@@ -376,9 +394,12 @@ class ProfiledSession:
         self.model = model
         self._tmp = tempfile.TemporaryDirectory(prefix="archcost-ort-")
         self._optimized = os.path.join(self._tmp.name, "optimized.onnx")
-        self.session = open_session(model, threads,
-                                    profile_prefix=os.path.join(self._tmp.name, "profile"),
-                                    optimized_path=self._optimized)
+        self.session = open_session(
+            model,
+            threads,
+            profile_prefix=os.path.join(self._tmp.name, "profile"),
+            optimized_path=self._optimized,
+        )
         self.feed = input_feed(self.session, seed)
         self.runs = 0
 
@@ -414,13 +435,13 @@ class ProfiledSession:
             key = name
             if name not in covers and unnamed_saved.get(op):
                 key = unnamed_saved[op].pop(0)
-            kernels.append(Kernel(name=name, op=op, measured_s=seconds,
-                                  covers=covers.get(key, ())))
+            kernels.append(Kernel(name=name, op=op, measured_s=seconds, covers=covers.get(key, ())))
         return kernels
 
 
-def profile_kernels(model: bytes, threads: int, *, warmup: int = 2, runs: int = 10,
-                    seed: int = 0) -> list[Kernel]:
+def profile_kernels(
+    model: bytes, threads: int, *, warmup: int = 2, runs: int = 10, seed: int = 0
+) -> list[Kernel]:
     """Per-kernel median times from onnxruntime's profiler, with what each covers, in
     the order the runtime ran them."""
     profiled = ProfiledSession(model, threads, seed)
@@ -435,6 +456,7 @@ PROBE_DESCRIPTION = "3x3 conv, 32 -> 32 channels, 56x56, float32, one session"
 def probe_model() -> bytes:
     """The drift probe's model: one fixed 3×3 convolution with seeded weights."""
     from archcost.runtime.micro import conv_model
+
     return conv_model(c_in=32, c_out=32, size=56, kernel=3, stride=1, groups=1)
 
 
@@ -452,9 +474,17 @@ class Probe:
 
 
 # -- one measurement ---------------------------------------------------------------------
-def measure(model: bytes, *, threads: int = 1, warmup: int = 5, runs: int = 30,
-            profile_runs: int = 10, kernels: bool = True, probe: Probe | None = None,
-            seed: int = 0) -> Measurement:
+def measure(
+    model: bytes,
+    *,
+    threads: int = 1,
+    warmup: int = 5,
+    runs: int = 30,
+    profile_runs: int = 10,
+    kernels: bool = True,
+    probe: Probe | None = None,
+    seed: int = 0,
+) -> Measurement:
     """Latency of ``model`` (serialized ONNX) in onnxruntime on ``threads`` threads.
 
     Args:
@@ -470,8 +500,10 @@ def measure(model: bytes, *, threads: int = 1, warmup: int = 5, runs: int = 30,
         SpecError: the runtime cannot load or run the model (naming the node).
     """
     if threads < 1 or runs < 1 or warmup < 0:
-        raise SpecError(f"a measurement needs threads >= 1, runs >= 1 and warmup >= 0, got "
-                        f"threads={threads}, runs={runs}, warmup={warmup}.")
+        raise SpecError(
+            f"a measurement needs threads >= 1, runs >= 1 and warmup >= 0, got "
+            f"threads={threads}, runs={runs}, warmup={warmup}."
+        )
     load = _load_average()
     session = open_session(model, threads)
     feed = input_feed(session, seed)
@@ -482,10 +514,19 @@ def measure(model: bytes, *, threads: int = 1, warmup: int = 5, runs: int = 30,
     del session
     probe = probe or Probe(threads)
     probe_s = probe.measure()
-    found = profile_kernels(model, threads, runs=profile_runs, seed=seed) \
-        if kernels and profile_runs > 0 else []
-    return Measurement(threads=threads, latency=Spread.of(samples), kernels=found,
-                       probe_s=probe_s, load_before=load, version=runtime_version())
+    found = (
+        profile_kernels(model, threads, runs=profile_runs, seed=seed)
+        if kernels and profile_runs > 0
+        else []
+    )
+    return Measurement(
+        threads=threads,
+        latency=Spread.of(samples),
+        kernels=found,
+        probe_s=probe_s,
+        load_before=load,
+        version=runtime_version(),
+    )
 
 
 def _load_average() -> float:

@@ -78,10 +78,13 @@ class KernelModel:
         return self.fixed_s + compute + memory
 
     def as_yaml(self) -> dict[str, Any]:
-        return {"fixed_s": float(f"{self.fixed_s:.4e}"),
-                "macs_per_s": _rate(self.macs_per_s), "bytes_per_s": _rate(self.bytes_per_s),
-                "samples": self.samples,
-                "median_error": round(self.error, 4) if math.isfinite(self.error) else None}
+        return {
+            "fixed_s": float(f"{self.fixed_s:.4e}"),
+            "macs_per_s": _rate(self.macs_per_s),
+            "bytes_per_s": _rate(self.bytes_per_s),
+            "samples": self.samples,
+            "median_error": round(self.error, 4) if math.isfinite(self.error) else None,
+        }
 
 
 def _rate(x: float) -> float | str:
@@ -94,6 +97,7 @@ def _nnls(a: "np.ndarray", b: "np.ndarray") -> "np.ndarray":
     import itertools
 
     import numpy as np
+
     n = a.shape[1]
     best, best_err = np.zeros(n), float(np.sum(b * b))
     for k in range(1, n + 1):
@@ -118,6 +122,7 @@ def fit(macs: Sequence[int], nbytes: Sequence[int], seconds: Sequence[float]) ->
     (1.0, 1.0)
     """
     import numpy as np
+
     t = np.asarray(seconds, float)
     if len(t) == 0 or np.any(t <= 0):
         raise ValueError("fit needs at least one positive time")
@@ -127,9 +132,13 @@ def fit(macs: Sequence[int], nbytes: Sequence[int], seconds: Sequence[float]) ->
     x = _nnls(a / scale / t[:, None], np.ones_like(t)) / scale
     pred = a @ x
     error = float(np.median(np.abs(pred / t - 1)))
-    return KernelModel(fixed_s=float(x[0]), macs_per_s=1 / float(x[1]) if x[1] > 0 else math.inf,
-                       bytes_per_s=1 / float(x[2]) if x[2] > 0 else math.inf, samples=len(t),
-                       error=error)
+    return KernelModel(
+        fixed_s=float(x[0]),
+        macs_per_s=1 / float(x[1]) if x[1] > 0 else math.inf,
+        bytes_per_s=1 / float(x[2]) if x[2] > 0 else math.inf,
+        samples=len(t),
+        error=error,
+    )
 
 
 # -- the profile -------------------------------------------------------------------------
@@ -151,13 +160,19 @@ class RuntimeProfile(Profile):
     fusions: tuple[tuple[str, ...], ...] = ()
 
     def summary(self) -> dict[str, Any]:
-        return {**super().summary(), "runtime": self.runtime,
-                "runtime_version": self.runtime_version, "threads": self.threads,
-                "probe_s": self.probe_s, "run_overhead_s": self.run_overhead_s}
+        return {
+            **super().summary(),
+            "runtime": self.runtime,
+            "runtime_version": self.runtime_version,
+            "threads": self.threads,
+            "probe_s": self.probe_s,
+            "run_overhead_s": self.run_overhead_s,
+        }
 
     def model_for(self, kernel_type: str) -> KernelModel | None:
         return self.kernels.get(kernel_type) or (
-            None if kernel_type in MAC_TYPES else self.kernels.get(GENERIC))
+            None if kernel_type in MAC_TYPES else self.kernels.get(GENERIC)
+        )
 
 
 def mismatch_warning(profile: Profile) -> str | None:
@@ -166,29 +181,35 @@ def mismatch_warning(profile: Profile) -> str | None:
     if not isinstance(profile, RuntimeProfile):
         return None
     if profile.runtime != "onnxruntime":
-        return (f"profile '{profile.name}' was calibrated on {profile.runtime}, not "
-                "onnxruntime: its predictions describe that runtime.")
+        return (
+            f"profile '{profile.name}' was calibrated on {profile.runtime}, not "
+            "onnxruntime: its predictions describe that runtime."
+        )
     try:
         import onnxruntime
     except ImportError:
         return None
     if onnxruntime.__version__ != profile.runtime_version:
-        return (f"profile '{profile.name}' was calibrated on onnxruntime "
-                f"{profile.runtime_version}, this is onnxruntime {onnxruntime.__version__}: "
-                "kernels and fusions may differ; re-run archcost calibrate --runtime "
-                "onnxruntime.")
+        return (
+            f"profile '{profile.name}' was calibrated on onnxruntime "
+            f"{profile.runtime_version}, this is onnxruntime {onnxruntime.__version__}: "
+            "kernels and fusions may differ; re-run archcost calibrate --runtime "
+            "onnxruntime."
+        )
     return None
 
 
-def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]
-                         ) -> dict[str, Any]:
+def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) -> dict[str, Any]:
     """The runtime profile's own keys, checked (the roofline keys are checked by
     :func:`archcost.roofline.parse_profile`)."""
+
     def bad(key: str, expected: str) -> SpecError:
-        return SpecError(f"key '{key}' of a runtime profile expects {expected}, got "
-                         f"{doc.get(key)!r}.", file=file, line=lines.get(key),
-                         hint="Write the profile with: archcost calibrate --runtime "
-                              "onnxruntime -o PROFILE.yaml")
+        return SpecError(
+            f"key '{key}' of a runtime profile expects {expected}, got {doc.get(key)!r}.",
+            file=file,
+            line=lines.get(key),
+            hint="Write the profile with: archcost calibrate --runtime onnxruntime -o PROFILE.yaml",
+        )
 
     def number(value: Any, key: str, *, allow_inf: bool = False) -> float:
         try:
@@ -199,8 +220,10 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]
             raise bad(key, "a number >= 0")
         return x
 
-    out: dict[str, Any] = {"runtime": str(doc.get("runtime")),
-                           "runtime_version": str(doc.get("runtime_version", ""))}
+    out: dict[str, Any] = {
+        "runtime": str(doc.get("runtime")),
+        "runtime_version": str(doc.get("runtime_version", "")),
+    }
     threads = doc.get("threads", 1)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise bad("threads", "a positive integer")
@@ -219,11 +242,13 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]
             macs_per_s=number(spec["macs_per_s"], "kernels", allow_inf=True) or math.inf,
             bytes_per_s=number(spec["bytes_per_s"], "kernels", allow_inf=True) or math.inf,
             samples=int(spec.get("samples", 0) or 0),
-            error=float(spec.get("median_error", math.nan) or math.nan))
+            error=float(spec.get("median_error", math.nan) or math.nan),
+        )
     out["kernels"] = models
     fusions = doc.get("fusions", []) or []
     if not isinstance(fusions, list) or not all(
-            isinstance(f, list) and all(isinstance(k, str) for k in f) for f in fusions):
+        isinstance(f, list) and all(isinstance(k, str) for k in f) for f in fusions
+    ):
         raise bad("fusions", "a list of layer sequences such as [conv, batchnorm, relu]")
     out["fusions"] = tuple(tuple(f) for f in fusions)
     return out
@@ -241,9 +266,13 @@ def kernel_type(row: "CostRow", layer: Any) -> str:
     if row.macs == 0:
         return "view" if row.memory_access == 0 else row.kind
     from archcost.layers.base import Shape
+
     try:
-        shapes = [s for s in layer.weight_shapes([Shape(tuple(s)) for s in row.input_shapes])
-                  .values() if len(s) >= 2]
+        shapes = [
+            s
+            for s in layer.weight_shapes([Shape(tuple(s)) for s in row.input_shapes]).values()
+            if len(s) >= 2
+        ]
     except Exception:  # a kind whose weights cannot be read this way: a dense conv
         shapes = []
     if not shapes:
@@ -264,8 +293,9 @@ def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
     return {tuple(f[:i]) for f in fusions for i in range(2, len(f) + 1)}
 
 
-def predict_rows(rows: list["CostRow"], layers: dict[str, Any],
-                 profile: RuntimeProfile) -> list[LayerEstimate]:
+def predict_rows(
+    rows: list["CostRow"], layers: dict[str, Any], profile: RuntimeProfile
+) -> list[LayerEstimate]:
     """Per-layer predictions for cost rows (network order) and their layer objects."""
     types = {r.name: kernel_type(r, layers.get(r.name)) for r in rows}
     consumers: dict[str, list[str]] = defaultdict(list)
@@ -278,30 +308,52 @@ def predict_rows(rows: list["CostRow"], layers: dict[str, Any],
         t = types[r.name]
         head = chains.get(r.name)
         if t == "view" or (head is not None and head != r.name):
-            out.append(LayerEstimate(name=r.name, kind=r.kind, macs=r.macs,
-                                     memory_access=r.memory_access,
-                                     intensity=r.macs / r.memory_access if r.memory_access else 0.0,
-                                     compute_s=0.0, memory_s=0.0, overhead_s=0.0, seconds=0.0,
-                                     bound="none" if t == "view" else "fused",
-                                     fused_into=head if t != "view" else None))
+            out.append(
+                LayerEstimate(
+                    name=r.name,
+                    kind=r.kind,
+                    macs=r.macs,
+                    memory_access=r.memory_access,
+                    intensity=r.macs / r.memory_access if r.memory_access else 0.0,
+                    compute_s=0.0,
+                    memory_s=0.0,
+                    overhead_s=0.0,
+                    seconds=0.0,
+                    bound="none" if t == "view" else "fused",
+                    fused_into=head if t != "view" else None,
+                )
+            )
             continue
         model = profile.model_for(t)
         if model is None:
-            raise SpecError(f"profile '{profile.name}' has no model for kernel type '{t}' "
-                            f"(layer '{r.name}').",
-                            hint="Re-run archcost calibrate --runtime onnxruntime.")
+            raise SpecError(
+                f"profile '{profile.name}' has no model for kernel type '{t}' (layer '{r.name}').",
+                hint="Re-run archcost calibrate --runtime onnxruntime.",
+            )
         compute, memory = model.terms(r.macs, r.memory_access)
-        out.append(LayerEstimate(
-            name=r.name, kind=r.kind, macs=r.macs, memory_access=r.memory_access,
-            intensity=r.macs / r.memory_access if r.memory_access else math.inf,
-            compute_s=compute, memory_s=memory, overhead_s=model.fixed_s,
-            seconds=model.fixed_s + compute + memory,
-            bound="compute" if r.macs and compute >= memory else "memory"))
+        out.append(
+            LayerEstimate(
+                name=r.name,
+                kind=r.kind,
+                macs=r.macs,
+                memory_access=r.memory_access,
+                intensity=r.macs / r.memory_access if r.memory_access else math.inf,
+                compute_s=compute,
+                memory_s=memory,
+                overhead_s=model.fixed_s,
+                seconds=model.fixed_s + compute + memory,
+                bound="compute" if r.macs and compute >= memory else "memory",
+            )
+        )
     return out
 
 
-def _fuse(rows: list["CostRow"], types: dict[str, str], consumers: dict[str, list[str]],
-          prefixes: set[tuple[str, ...]]) -> dict[str, str]:
+def _fuse(
+    rows: list["CostRow"],
+    types: dict[str, str],
+    consumers: dict[str, list[str]],
+    prefixes: set[tuple[str, ...]],
+) -> dict[str, str]:
     """layer -> the convolution heading the kernel it is fused into (heads map to
     themselves). A chain grows from a convolution along single-consumer edges while the
     sequence of kinds (``conv`` for the head) is a listed fusion."""
@@ -325,8 +377,9 @@ def _fuse(rows: list["CostRow"], types: dict[str, str], consumers: dict[str, lis
     return head_of
 
 
-def predict(model: "Model", profile: RuntimeProfile, *, batch: int = 1,
-            dtype: str = "float32") -> list[LayerEstimate]:
+def predict(
+    model: "Model", profile: RuntimeProfile, *, batch: int = 1, dtype: str = "float32"
+) -> list[LayerEstimate]:
     """Per-layer predicted times of ``model`` on a calibrated runtime, in network order."""
     rows = model.costs(batch=batch, dtype=dtype).rows
     return predict_rows(rows, {r.name: _layer(model, r.name) for r in rows}, profile)
