@@ -44,12 +44,15 @@ from archcost.runtime.calibrate import calibrate, write_profile  # noqa: E402
 from archcost.runtime.predict import predict, total_latency  # noqa: E402
 
 REFERENCE = "MobileNetV2"
-SKIP = {"unet.yaml"}          # 572x572 input, about 55 GMACs: minutes per run here
+SKIP = {"unet.yaml"}  # 572x572 input, about 55 GMACs: minutes per run here
 
 
 def networks() -> list[tuple[str, Path]]:
-    paths = sorted((ROOT / "specs").glob("*.yaml")) + sorted((ROOT / "specs/examples").glob("*.yaml")) \
+    paths = (
+        sorted((ROOT / "specs").glob("*.yaml"))
+        + sorted((ROOT / "specs/examples").glob("*.yaml"))
         + sorted((ROOT / "benchmarks/latency_nets").glob("*.yaml"))
+    )
     return [(p.relative_to(ROOT).as_posix(), p) for p in paths if p.name not in SKIP]
 
 
@@ -65,16 +68,23 @@ def main() -> int:
     parser.add_argument("--profile", help="a runtime profile instead of calibrating now")
     parser.add_argument("--write-profile", help="also write the calibrated profile here")
     parser.add_argument("--budget", type=float, default=200.0, help="calibration seconds")
-    parser.add_argument("--max-macs", type=float, default=5e9,
-                        help="skip networks above this many MACs (time on a shared machine)")
+    parser.add_argument(
+        "--max-macs",
+        type=float,
+        default=5e9,
+        help="skip networks above this many MACs (time on a shared machine)",
+    )
     args = parser.parse_args()
     started = time.time()
     load0 = os.getloadavg()[0]
     if args.profile:
         profile = load_profile(args.profile)
     else:
-        profile = calibrate(threads=args.threads, budget_s=args.budget,
-                            progress=lambda s: print(f"  calibrate: {s}", file=sys.stderr))
+        profile = calibrate(
+            threads=args.threads,
+            budget_s=args.budget,
+            progress=lambda s: print(f"  calibrate: {s}", file=sys.stderr),
+        )
         if args.write_profile:
             write_profile(profile, args.write_profile)
     threads = getattr(profile, "threads", args.threads)
@@ -85,8 +95,7 @@ def main() -> int:
         try:
             model = archcost.load(path)
             if model.totals["macs"] > args.max_macs:
-                print(f"  skipped {label}: {model.totals['macs'] / 1e9:.1f} GMACs",
-                      file=sys.stderr)
+                print(f"  skipped {label}: {model.totals['macs'] / 1e9:.1f} GMACs", file=sys.stderr)
                 continue
             data = export_bytes(model)
             session = ort.open_session(data, threads)
@@ -97,15 +106,24 @@ def main() -> int:
         feed = ort.input_feed(session)
         ort.time_runs(session, feed, warmup=2, runs=0)
         profiled.run(2)
-        nets.append({"label": label, "model": model, "session": session, "profiled": profiled,
-                     "feed": feed, "times": [], "probes": []})
+        nets.append(
+            {
+                "label": label,
+                "model": model,
+                "session": session,
+                "profiled": profiled,
+                "feed": feed,
+                "times": [],
+                "probes": [],
+            }
+        )
     probe = ort.Probe(threads)
-    print(f"  measuring {len(nets)} networks, {args.rounds} interleaved rounds",
-          file=sys.stderr)
+    print(f"  measuring {len(nets)} networks, {args.rounds} interleaved rounds", file=sys.stderr)
     for r in range(args.rounds):
         for n in nets:
-            n["times"].append(statistics.median(
-                ort.time_runs(n["session"], n["feed"], warmup=1, runs=args.runs)))
+            n["times"].append(
+                statistics.median(ort.time_runs(n["session"], n["feed"], warmup=1, runs=args.runs))
+            )
             n["profiled"].run(args.runs)
             n["probes"].append(probe.measure())
         print(f"  round {r + 1} done", file=sys.stderr)
@@ -134,20 +152,27 @@ def main() -> int:
     ref = next((n for n in nets if n["model"].name == REFERENCE), nets[0])
     load1 = os.getloadavg()[0]
     probe0 = getattr(profile, "probe_s", math.nan)
-    print(f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs; onnxruntime "
-          f"{ort.runtime_version()}, {threads} thread(s); {dt.date.today().isoformat()}; "
-          f"load average {load0:.1f} at the start, {load1:.1f} at the end; "
-          f"{time.time() - started:.0f} s in all.")
-    print(f"Profile: {profile.name} ({profile.source}); probe at calibration "
-          f"{probe0 * 1e3:.3f} ms.")
-    print(f"{len(nets)} networks, {args.rounds} interleaved rounds of {args.runs} runs; "
-          f"reference {ref['model'].name}. 'wall': median of the timed runs; 'kernels': "
-          "sum of the profiler's per-kernel medians (short kernels are rarely preempted, so "
-          "on a loaded machine this is what an idle one would see); the predictor predicts "
-          "the kernels, plus a fixed cost per run for the wall time.\n")
-    print("| network | MACs | wall | kernels | predicted kernels | error | wall, probe-normalised "
-          "| predicted wall | error (c) | ratio to ref (kernels) | predictor | MACs | roofline "
-          "| per-layer ρ: predictor / MACs |")
+    print(
+        f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs; onnxruntime "
+        f"{ort.runtime_version()}, {threads} thread(s); {dt.date.today().isoformat()}; "
+        f"load average {load0:.1f} at the start, {load1:.1f} at the end; "
+        f"{time.time() - started:.0f} s in all."
+    )
+    print(
+        f"Profile: {profile.name} ({profile.source}); probe at calibration {probe0 * 1e3:.3f} ms."
+    )
+    print(
+        f"{len(nets)} networks, {args.rounds} interleaved rounds of {args.runs} runs; "
+        f"reference {ref['model'].name}. 'wall': median of the timed runs; 'kernels': "
+        "sum of the profiler's per-kernel medians (short kernels are rarely preempted, so "
+        "on a loaded machine this is what an idle one would see); the predictor predicts "
+        "the kernels, plus a fixed cost per run for the wall time.\n"
+    )
+    print(
+        "| network | MACs | wall | kernels | predicted kernels | error | wall, probe-normalised "
+        "| predicted wall | error (c) | ratio to ref (kernels) | predictor | MACs | roofline "
+        "| per-layer ρ: predictor / MACs |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in nets:
         norm = n["measured"] * probe0 / n["probe"]
@@ -159,14 +184,16 @@ def main() -> int:
         n["err_a_roof"] = (n["roofline"] / ref["roofline"]) / meas_ratio - 1
         wall_ratio = n["measured"] / ref["measured"]
         n["err_a_wall"] = (n["predicted"] / ref["predicted"]) / wall_ratio - 1
-        print(f"| {n['model'].name} | {n['macs'] / 1e6:,.0f} M | {n['measured'] * 1e3:.2f} ms | "
-              f"{n['kernel_sum'] * 1e3:.2f} ms | {n['predicted_kernels'] * 1e3:.2f} ms | "
-              f"{pct(n['err_k'])} | {norm * 1e3:.2f} ms | {n['predicted'] * 1e3:.2f} ms | "
-              f"{pct(n['err_c'])} | {meas_ratio:.2f} | "
-              f"{n['predicted_kernels'] / ref['predicted_kernels']:.2f} ({pct(n['err_a'])}) | "
-              f"{n['macs'] / ref['macs']:.2f} ({pct(n['err_a_macs'])}) | "
-              f"{n['roofline'] / ref['roofline']:.2f} ({pct(n['err_a_roof'])}) | "
-              f"{n['rho_layers']:+.2f} / {n['rho_layers_macs']:+.2f} |")
+        print(
+            f"| {n['model'].name} | {n['macs'] / 1e6:,.0f} M | {n['measured'] * 1e3:.2f} ms | "
+            f"{n['kernel_sum'] * 1e3:.2f} ms | {n['predicted_kernels'] * 1e3:.2f} ms | "
+            f"{pct(n['err_k'])} | {norm * 1e3:.2f} ms | {n['predicted'] * 1e3:.2f} ms | "
+            f"{pct(n['err_c'])} | {meas_ratio:.2f} | "
+            f"{n['predicted_kernels'] / ref['predicted_kernels']:.2f} ({pct(n['err_a'])}) | "
+            f"{n['macs'] / ref['macs']:.2f} ({pct(n['err_a_macs'])}) | "
+            f"{n['roofline'] / ref['roofline']:.2f} ({pct(n['err_a_roof'])}) | "
+            f"{n['rho_layers']:+.2f} / {n['rho_layers_macs']:+.2f} |"
+        )
     total = len(nets)
 
     def within(key: str) -> str:
@@ -179,22 +206,34 @@ def main() -> int:
     print()
     print("| | predictor | MACs only | roofline (2 numbers) | goal |")
     print("|---|---:|---:|---:|---:|")
-    print(f"| (a) ratio to {ref['model'].name} within ±10%, kernels | {within('err_a')} | "
-          f"{within('err_a_macs')} | {within('err_a_roof')} | ≥ 90% |")
-    print(f"| (a) ratio to {ref['model'].name} within ±10%, wall | {within('err_a_wall')} | – | – "
-          "| ≥ 90% |")
+    print(
+        f"| (a) ratio to {ref['model'].name} within ±10%, kernels | {within('err_a')} | "
+        f"{within('err_a_macs')} | {within('err_a_roof')} | ≥ 90% |"
+    )
+    print(
+        f"| (a) ratio to {ref['model'].name} within ±10%, wall | {within('err_a_wall')} | – | – "
+        "| ≥ 90% |"
+    )
     for what, values in (("kernels", kern), ("wall", wall)):
-        print(f"| (b) Spearman ρ across networks, {what} | "
-              f"{spearman([n['predicted'] for n in nets], values):+.3f} | "
-              f"{spearman([n['macs'] for n in nets], values):+.3f} | "
-              f"{spearman([n['roofline'] for n in nets], values):+.3f} | ≥ 0.95 |")
-    print(f"| (b) per-layer ρ, median over networks (min) | {statistics.median(layer_rhos):+.2f} "
-          f"({min(layer_rhos):+.2f}) | {statistics.median(mac_rhos):+.2f} ({min(mac_rhos):+.2f}) "
-          f"| – | ≥ 0.9 |")
-    print(f"| (b) per-layer ρ ≥ 0.9 | {sum(r >= 0.9 for r in layer_rhos)}/{len(layer_rhos)} | "
-          f"{sum(r >= 0.9 for r in mac_rhos)}/{len(mac_rhos)} | – | |")
-    print(f"| (c) predicted vs probe-normalised wall time within ±10% | {within('err_c')} | – | – "
-          "| ≥ 90% |")
+        print(
+            f"| (b) Spearman ρ across networks, {what} | "
+            f"{spearman([n['predicted'] for n in nets], values):+.3f} | "
+            f"{spearman([n['macs'] for n in nets], values):+.3f} | "
+            f"{spearman([n['roofline'] for n in nets], values):+.3f} | ≥ 0.95 |"
+        )
+    print(
+        f"| (b) per-layer ρ, median over networks (min) | {statistics.median(layer_rhos):+.2f} "
+        f"({min(layer_rhos):+.2f}) | {statistics.median(mac_rhos):+.2f} ({min(mac_rhos):+.2f}) "
+        f"| – | ≥ 0.9 |"
+    )
+    print(
+        f"| (b) per-layer ρ ≥ 0.9 | {sum(r >= 0.9 for r in layer_rhos)}/{len(layer_rhos)} | "
+        f"{sum(r >= 0.9 for r in mac_rhos)}/{len(mac_rhos)} | – | |"
+    )
+    print(
+        f"| (c) predicted vs probe-normalised wall time within ±10% | {within('err_c')} | – | – "
+        "| ≥ 90% |"
+    )
     print(f"| predicted vs measured kernel sum within ±10% | {within('err_k')} | – | – | |")
     return 0
 

@@ -21,26 +21,41 @@ import archcost  # noqa: E402
 from archcost.errors import SpecError  # noqa: E402
 from archcost.roofline import load_profile, parse_profile  # noqa: E402
 from archcost.runtime import micro, ort  # noqa: E402
-from archcost.runtime.calibrate import (build, calibrate, profile_yaml, two_conv_model,  # noqa: E402
-                                        write_profile)
-from archcost.runtime.predict import (KernelModel, RuntimeProfile, fit, kernel_type,  # noqa: E402
-                                      mismatch_warning, predict)
+from archcost.runtime.calibrate import build, calibrate, profile_yaml, two_conv_model, write_profile  # noqa: E402
+from archcost.runtime.predict import (  # noqa: E402
+    KernelModel,
+    RuntimeProfile,
+    fit,
+    kernel_type,
+    mismatch_warning,
+    predict,
+)
 
 
 def _original_nodes(model: bytes) -> list[str]:
     import onnx
+
     return ort.node_names(onnx.load_from_string(model))
 
 
-@pytest.mark.parametrize("followers", [(), ("batchnorm", "relu"), ("batchnorm", "add", "relu"),
-                                       ("relu", "add"), ("hswish",), ("swish",)],
-                         ids=lambda f: "+".join(f) or "conv")
+@pytest.mark.parametrize(
+    "followers",
+    [
+        (),
+        ("batchnorm", "relu"),
+        ("batchnorm", "add", "relu"),
+        ("relu", "add"),
+        ("hswish",),
+        ("swish",),
+    ],
+    ids=lambda f: "+".join(f) or "conv",
+)
 def test_every_original_node_is_covered_by_one_kernel_or_its_pieces(followers):
     model = two_conv_model(followers)
     kernels = ort.profile_kernels(model, 1, warmup=0, runs=1)
     covered = [n for k in kernels for n in k.covers]
     assert set(covered) == set(_original_nodes(model))
-    for node in set(covered):         # several kernels: the pieces a node was split into
+    for node in set(covered):  # several kernels: the pieces a node was split into
         pieces = [k for k in kernels if node in k.covers]
         assert len(pieces) == 1 or all(k.covers == (node,) for k in pieces), pieces
     assert all(k.measured_s >= 0 for k in kernels)
@@ -49,8 +64,7 @@ def test_every_original_node_is_covered_by_one_kernel_or_its_pieces(followers):
 def test_conv_batchnorm_add_relu_is_one_kernel_in_onnxruntime():
     # onnxruntime's NCHWc transformer folds BN into the conv and fuses the residual add
     # and the relu after it (its Conv "Sum" input): one kernel covers all four.
-    kernels = ort.profile_kernels(two_conv_model(("batchnorm", "add", "relu")), 1, warmup=0,
-                                  runs=1)
+    kernels = ort.profile_kernels(two_conv_model(("batchnorm", "add", "relu")), 1, warmup=0, runs=1)
     fused = [k for k in kernels if "b" in k.covers]
     assert len(fused) == 1
     assert fused[0].covers == ("b", "f0_batchnorm", "f1_add", "f2_relu")
@@ -67,18 +81,20 @@ def test_measure_reports_median_spread_probe_and_kernels():
     assert m.probe_s > 0 and m.version and m.runtime == "onnxruntime"
     assert sorted(n for k in m.kernels for n in k.covers) == ["conv", "relu0"]
     times = m.layer_times()
-    assert times["relu0"] == 0.0 and times["conv"] > 0      # fused: the head carries it
+    assert times["relu0"] == 0.0 and times["conv"] > 0  # fused: the head carries it
 
 
 def test_a_model_onnxruntime_cannot_run_names_the_node():
     import numpy as np
     import onnx
     from onnx import numpy_helper
+
     bad = onnx.load_from_string(micro.conv_model(c_in=8, c_out=8, size=7, kernel=3))
     bad.graph.node[0].name = "stage2.conv"
     # a weight for 4 input channels on an 8-channel input: the Conv cannot run
-    bad.graph.initializer[0].CopyFrom(numpy_helper.from_array(
-        np.zeros((8, 4, 3, 3), np.float32), "conv.w"))
+    bad.graph.initializer[0].CopyFrom(
+        numpy_helper.from_array(np.zeros((8, 4, 3, 3), np.float32), "conv.w")
+    )
     with pytest.raises(SpecError, match="onnxruntime cannot run") as info:
         ort.measure(bad.SerializeToString(), runs=1, warmup=0, kernels=False)
     assert info.value.layer == "stage2.conv"
@@ -95,7 +111,7 @@ def test_fit_recovers_known_coefficients():
     # data generated from fixed=2 µs, 10 G MAC/s, 5 GB/s: the fit must give them back
     macs = [0, 10**6, 5 * 10**6, 2 * 10**7, 3 * 10**5, 8 * 10**6]
     nbytes = [10**4, 2 * 10**5, 10**6, 4 * 10**5, 3 * 10**6, 5 * 10**5]
-    t = [2e-6 + m / 1e10 + b / 5e9 for m, b in zip(macs, nbytes)]
+    t = [2e-6 + m / 1e10 + b / 5e9 for m, b in zip(macs, nbytes, strict=True)]
     model = fit(macs, nbytes, t)
     assert model.fixed_s == pytest.approx(2e-6, rel=1e-6)
     assert model.macs_per_s == pytest.approx(1e10, rel=1e-6)
@@ -109,14 +125,17 @@ def test_fit_never_gives_negative_coefficients():
     assert model.fixed_s >= 0 and model.bytes_per_s > 0 and model.macs_per_s > 0
 
 
-@pytest.mark.parametrize("spec, kind, expected", [
-    ("mobilenet_v1", "depthwise_conv", "depthwise"),
-    ("mobilenet_v1", "pointwise_conv", "pointwise"),
-    ("mobilenet_v1", "linear", "linear"),
-    ("resnext50_32x4d", "grouped_conv", "grouped"),
-    ("vgg16", "conv", "conv"),
-    ("shufflenet_v2", "channel_split", "view"),
-])
+@pytest.mark.parametrize(
+    "spec, kind, expected",
+    [
+        ("mobilenet_v1", "depthwise_conv", "depthwise"),
+        ("mobilenet_v1", "pointwise_conv", "pointwise"),
+        ("mobilenet_v1", "linear", "linear"),
+        ("resnext50_32x4d", "grouped_conv", "grouped"),
+        ("vgg16", "conv", "conv"),
+        ("shufflenet_v2", "channel_split", "view"),
+    ],
+)
 def test_kernel_types_from_weight_shapes_match_the_kinds_written(spec, kind, expected):
     model = archcost.load(f"specs/{spec}.yaml")
     rows = [r for r in model.costs().rows if r.kind == kind]
@@ -133,10 +152,17 @@ def _profile(**kw) -> RuntimeProfile:
     conv = KernelModel(fixed_s=2e-6, macs_per_s=1e10, bytes_per_s=math.inf)
     kernels = {k: conv for k in ("conv", "pointwise", "depthwise", "grouped", "linear")}
     kernels["elementwise"] = flat
-    defaults = dict(name="t", peak_macs_per_s=1e10, bandwidth_bytes_per_s=1e10,
-                    runtime="onnxruntime", runtime_version="0.0", kernels=kernels,
-                    fusions=(("conv", "batchnorm"), ("conv", "batchnorm", "relu")),
-                    run_overhead_s=5e-6, probe_s=1e-3)
+    defaults = dict(
+        name="t",
+        peak_macs_per_s=1e10,
+        bandwidth_bytes_per_s=1e10,
+        runtime="onnxruntime",
+        runtime_version="0.0",
+        kernels=kernels,
+        fusions=(("conv", "batchnorm"), ("conv", "batchnorm", "relu")),
+        run_overhead_s=5e-6,
+        probe_s=1e-3,
+    )
     defaults.update(kw)
     return RuntimeProfile(**defaults)
 
@@ -146,17 +172,17 @@ def test_fused_layers_take_no_time_and_name_their_kernel():
     rows = model.costs().rows
     est = predict(model, _profile())
     by = {e.name: e for e in est}
-    for r, e in zip(rows, est):
+    for r, e in zip(rows, est, strict=True):
         if r.kind == "batchnorm":
             assert e.seconds == 0 and e.bound == "fused" and e.fused_into is not None
             head = by[e.fused_into]
             assert head.macs > 0 and head.seconds > 0
-        if r.macs:      # the conv model by hand: 2 µs + MACs / 1e10
+        if r.macs:  # the conv model by hand: 2 µs + MACs / 1e10
             assert e.seconds == pytest.approx(2e-6 + r.macs / 1e10)
             assert e.bound == "compute"
     # without fusions every batchnorm is its own elementwise kernel
     plain = predict(model, _profile(fusions=()))
-    bn = [(r, e) for r, e in zip(rows, plain) if r.kind == "batchnorm"]
+    bn = [(r, e) for r, e in zip(rows, plain, strict=True) if r.kind == "batchnorm"]
     assert all(e.seconds == pytest.approx(1e-6 + r.memory_access / 1e10) for r, e in bn)
 
 
@@ -181,6 +207,7 @@ def test_bad_runtime_profile_is_one_located_error():
 
 def test_profile_from_another_version_warns():
     import onnxruntime
+
     assert mismatch_warning(_profile(runtime_version=onnxruntime.__version__)) is None
     assert "re-run archcost calibrate" in mismatch_warning(_profile(runtime_version="0.0"))
     assert "tvm" in mismatch_warning(_profile(runtime="tvm"))
@@ -188,21 +215,30 @@ def test_profile_from_another_version_warns():
 
 def test_calibration_micro_models_count_as_archcost_does(tmp_path):
     # the calibration's MACs/bytes of a micro-model == archcost's counts of the same layer
-    spec = {"archcost": 1, "name": "m", "input": [24, 28, 28], "layers": [
-        {"name": "dw", "type": "depthwise_conv", "kernel": 3, "stride": 2, "padding": 1},
-        {"name": "pw", "type": "pointwise_conv", "out": 40},
-        {"name": "bn", "type": "batchnorm"},
-        {"name": "pool", "type": "maxpool", "kernel": 3, "stride": 2, "padding": 1}]}
+    spec = {
+        "archcost": 1,
+        "name": "m",
+        "input": [24, 28, 28],
+        "layers": [
+            {"name": "dw", "type": "depthwise_conv", "kernel": 3, "stride": 2, "padding": 1},
+            {"name": "pw", "type": "pointwise_conv", "out": 40},
+            {"name": "bn", "type": "batchnorm"},
+            {"name": "pool", "type": "maxpool", "kernel": 3, "stride": 2, "padding": 1},
+        ],
+    }
     import yaml
+
     path = tmp_path / "m.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     model = archcost.load(path)
     rows = {r.name: r for r in model.costs().rows}
-    _, macs, nbytes = build("depthwise", {"c_in": 24, "c_out": 24, "size": 28, "k": 3, "s": 2,
-                                          "g": 24})
+    _, macs, nbytes = build(
+        "depthwise", {"c_in": 24, "c_out": 24, "size": 28, "k": 3, "s": 2, "g": 24}
+    )
     assert (macs, nbytes) == (rows["dw"].macs, rows["dw"].memory_access)
-    _, macs, nbytes = build("pointwise", {"c_in": 24, "c_out": 40, "size": 14, "k": 1, "s": 1,
-                                          "g": 1})
+    _, macs, nbytes = build(
+        "pointwise", {"c_in": 24, "c_out": 40, "size": 14, "k": 1, "s": 1, "g": 1}
+    )
     assert (macs, nbytes) == (rows["pw"].macs, rows["pw"].memory_access)
     _, _, nbytes = build("batchnorm", {"c": 40, "size": 14})
     assert nbytes == rows["bn"].memory_access
@@ -213,19 +249,23 @@ def test_calibration_micro_models_count_as_archcost_does(tmp_path):
 def test_a_tiny_calibration_fits_and_writes_a_loadable_profile(tmp_path):
     p = calibrate(threads=1, budget_s=0.5, initial=3, runs=2, types=("relu", "pointwise"))
     assert set(p.kernels) == {"relu", "pointwise", "elementwise"}
-    assert ("conv", "batchnorm") in p.fusions          # onnxruntime folds BN into Conv
+    assert ("conv", "batchnorm") in p.fusions  # onnxruntime folds BN into Conv
     assert p.probe_s > 0 and p.threads == 1
     q = load_profile(str(write_profile(p, tmp_path / "p.yaml")))
     assert q.kernels["pointwise"].samples >= 3
 
 
 def test_bench_an_onnx_file_reports_issue_13_json(tmp_path):
-    from archcost.runtime.bench import bench as runtime_bench, print_result
     import io
     import json
+
+    from archcost.runtime.bench import bench as runtime_bench
+    from archcost.runtime.bench import print_result
+
     path = tmp_path / "m.onnx"
-    path.write_bytes(micro.conv_model(c_in=8, c_out=8, size=14, kernel=3,
-                                      followers=("batchnorm", "relu")))
+    path.write_bytes(
+        micro.conv_model(c_in=8, c_out=8, size=14, kernel=3, followers=("batchnorm", "relu"))
+    )
     result = runtime_bench(path, threads=1, runs=3, warmup=1, profile_runs=2)
     out = io.StringIO()
     print_result(result, "json", file=out)
@@ -242,6 +282,7 @@ def test_bench_an_onnx_file_reports_issue_13_json(tmp_path):
 
 def test_bench_a_missing_onnx_file_is_a_spec_error(tmp_path):
     from archcost.runtime.bench import bench as runtime_bench
+
     with pytest.raises(SpecError, match="no such ONNX file"):
         runtime_bench(tmp_path / "nope.onnx")
 
@@ -250,6 +291,7 @@ def test_analyze_json_with_a_runtime_profile_has_latency_per_layer_and_total():
     import json
 
     from archcost.report.latency import to_json
+
     model = archcost.load("specs/mobilenet_v2.yaml")
     profile = _profile()
     costs = model.costs()
@@ -258,7 +300,8 @@ def test_analyze_json_with_a_runtime_profile_has_latency_per_layer_and_total():
     layers = doc["layers"]
     assert all("latency_s" in row and row["latency_s"] == row["estimated_s"] for row in layers)
     assert doc["totals"]["latency_s"] == pytest.approx(
-        math.fsum(row["latency_s"] for row in layers) + profile.run_overhead_s)
+        math.fsum(row["latency_s"] for row in layers) + profile.run_overhead_s
+    )
     assert doc["device"]["probe_s"] == profile.probe_s
     bn = [row for row in layers if row["type"] == "batchnorm"]
     assert bn and all(row["bound"] == "fused" and row["fused_into"] for row in bn)
@@ -268,8 +311,13 @@ def test_analyze_json_with_a_runtime_profile_has_latency_per_layer_and_total():
 
 
 def test_latency_figures_show_every_kind_and_escape_names():
-    from archcost.report.latency_figures import (by_kind, fig_compare_latency,
-                                                 fig_share_macs_vs_time, fig_time_by_kind)
+    from archcost.report.latency_figures import (
+        by_kind,
+        fig_compare_latency,
+        fig_share_macs_vs_time,
+        fig_time_by_kind,
+    )
+
     model = archcost.load("specs/shufflenet_v2.yaml")
     est = predict(model, _profile())
     kinds = by_kind(est)
@@ -277,7 +325,8 @@ def test_latency_figures_show_every_kind_and_escape_names():
     # zero-MAC kinds have time of their own here (concat, channel_shuffle are not fused)
     assert kinds["concat"]["seconds"] > 0 and kinds["concat"]["macs"] == 0
     assert math.fsum(v["seconds"] for v in kinds.values()) == pytest.approx(
-        math.fsum(e.seconds for e in est))
+        math.fsum(e.seconds for e in est)
+    )
     fig = fig_time_by_kind(est, _profile())
     assert len(fig.data[0].y) == len(kinds)
     share = fig_share_macs_vs_time(est)
@@ -289,18 +338,21 @@ def test_latency_figures_show_every_kind_and_escape_names():
 
 def test_html_reports_show_latency_when_given_a_runtime_profile():
     from archcost.report.html import render_compare_report, render_model_report
+
     model = archcost.load("specs/shufflenet_v2.yaml")
     profile = _profile()
     page = render_model_report(model, plotlyjs="cdn", profile=profile)
     total = math.fsum(e.seconds for e in predict(model, profile)) + profile.run_overhead_s
     from archcost.report.latency import human_seconds
+
     assert "predicted latency" in page and human_seconds(total) in page
     assert "archcost-time-by-kind" in page and "archcost-share-macs-time" in page
-    assert "<th class=\"n\">time</th><th>bound</th>" in page
+    assert '<th class="n">time</th><th>bound</th>' in page
     plain = render_model_report(model, plotlyjs="cdn")
     assert "predicted latency" not in plain and "archcost-time-by-kind" not in plain
-    cmp = render_compare_report([model, archcost.load("specs/mobilenet_v2.yaml")],
-                                plotlyjs="cdn", profile=profile)
+    cmp = render_compare_report(
+        [model, archcost.load("specs/mobilenet_v2.yaml")], plotlyjs="cdn", profile=profile
+    )
     assert "archcost-compare-latency" in cmp
 
 
@@ -308,16 +360,22 @@ def test_a_residual_add_joins_the_conv_before_it_not_the_one_after():
     # MobileNetV2's block boundary: conv b -> bn -> add(a) -> conv c. onnxruntime fuses
     # the add into b's kernel; c's kernel, which the add alone feeds, must not claim it.
     from onnx import helper
-    inits = [micro._weights("a.w", (16, 16, 1, 1), 0), micro._weights("b.w", (16, 16, 3, 3), 1),
-             micro._weights("c.w", (16, 16, 1, 1), 2)]
-    nodes = [helper.make_node("Conv", ["x", "a.w"], ["a"], name="a", kernel_shape=[1, 1]),
-             helper.make_node("Conv", ["a", "b.w"], ["b"], name="b", kernel_shape=[3, 3],
-                              pads=[1] * 4)]
+
+    inits = [
+        micro._weights("a.w", (16, 16, 1, 1), 0),
+        micro._weights("b.w", (16, 16, 3, 3), 1),
+        micro._weights("c.w", (16, 16, 1, 1), 2),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "a.w"], ["a"], name="a", kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["a", "b.w"], ["b"], name="b", kernel_shape=[3, 3], pads=[1] * 4),
+    ]
     nodes += micro.elementwise_nodes("batchnorm", "b", "bn", "bn", 16, inits, [])
     nodes += micro.elementwise_nodes("add", "bn", "add", "add", 16, inits, ["a"])
     nodes.append(helper.make_node("Conv", ["add", "c.w"], ["c"], name="c", kernel_shape=[1, 1]))
-    model = micro._model(nodes, [micro._value("x", (16, 14, 14))], micro._value("c", (16, 14, 14)),
-                         inits)
+    model = micro._model(
+        nodes, [micro._value("x", (16, 14, 14))], micro._value("c", (16, 14, 14)), inits
+    )
     kernels = ort.profile_kernels(model, 1, warmup=0, runs=1)
     by_head = {k.covers[0]: k.covers for k in kernels if k.covers}
     assert by_head["b"] == ("b", "bn", "add")

@@ -11,7 +11,7 @@ from archcost.commands.options import Parents, add_command, parse_sets
 from archcost.commands.output import default_report_path, write_atomically, wrote
 from archcost.model import load
 from archcost.report import latency, tables
-from archcost.roofline import estimate_rows, load_profile
+from archcost.roofline import load_profile
 
 EPILOG = """examples:
   archcost analyze specs/mobilenet_v1.yaml
@@ -22,6 +22,7 @@ EPILOG = """examples:
   archcost analyze specs/vgg16.yaml --batch 32 --dtype float16
   archcost analyze specs/shufflenet_v2.yaml --device this-machine   # + estimated time, bound
   archcost analyze specs/mobilenet_v2.yaml --device jetson-nano-fp32 --format csv
+  archcost analyze specs/shufflenet_v2.yaml --device reports/this-machine-onnxruntime.yaml
 """
 
 
@@ -46,9 +47,10 @@ def register(sub: Any, parents: Parents) -> None:
     p.add_argument(
         "--device",
         metavar="PROFILE",
-        help="add roofline time estimates (estimated_s, bound) for a device profile: "
+        help="add time estimates (estimated_s = latency_s, bound) for a device profile: "
         "a bundled name (jetson-nano-fp32, ...), this-machine (measured now), "
-        "or a profile YAML path; the HTML report gets a roofline chart",
+        "or a profile YAML path (archcost calibrate [--runtime onnxruntime] writes one); "
+        "the HTML report gets a roofline chart and time per kind",
     )
     p.set_defaults(run=run)
 
@@ -77,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
             ),
         )
     if profile is not None:
+        from archcost.runtime.commands import estimates
+
         latency.print_estimates(
-            model, costs, estimate_rows(costs.rows, profile), profile, args.format
+            model, costs, estimates(model, costs, profile), profile, args.format
         )
     elif args.format == "json":
         print(tables.to_json(model, costs))

@@ -16,6 +16,8 @@ EPILOG = """examples:
   archcost bench specs/shufflenet_v2.yaml                      # estimated on this machine, measured now
   archcost bench specs/mobilenet_v1.yaml --repeats 9 --device reports/this-machine.yaml
   archcost bench specs/shufflenet_v1.yaml --set groups=8 --format csv > shufflenet_g8.csv
+  archcost bench specs/mobilenet_v2.yaml --runtime onnxruntime --format json
+  archcost bench model.onnx --runtime onnxruntime --threads 2
 """
 
 
@@ -37,8 +39,20 @@ def register(sub: Any, parents: Parents) -> None:
     p.add_argument(
         "--repeats",
         type=positive_int,
-        default=5,
-        help="timed passes; each layer's time is their median (default 5)",
+        default=None,
+        help="timed passes; each layer's time is their median (default 5; onnxruntime: "
+        "timed runs, default 30)",
+    )
+    p.add_argument(
+        "--runtime",
+        choices=("numpy", "onnxruntime"),
+        default="numpy",
+        help="numpy: archcost's backend, per layer beside the roofline (default); "
+        "onnxruntime: the exported model (or MODEL.onnx) in onnxruntime, per kernel from "
+        "its profiler, with the layers each kernel covers",
+    )
+    p.add_argument(
+        "--threads", type=positive_int, default=1, help="onnxruntime intra-op threads (default 1)"
     )
     p.add_argument(
         "--device",
@@ -51,6 +65,16 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.runtime == "onnxruntime":
+        from archcost.runtime import commands
+
+        return commands.bench(
+            args.spec,
+            parse_sets(args.set),
+            threads=args.threads,
+            fmt=args.format,
+            runs=args.repeats or 30,
+        )
     from archcost.bench import run as bench_run  # numpy loads only for the commands that run it
 
     model = load(args.spec, **parse_sets(args.set))
@@ -61,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         result = bench_run(
             model,
             profile=profile,
-            repeats=args.repeats,
+            repeats=args.repeats or 5,
             batch=args.batch,
             seed=args.seed,
             progress=bar,

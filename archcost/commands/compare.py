@@ -37,6 +37,12 @@ def register(sub: Any, parents: Parents) -> None:
         metavar="PATH",
         help="also write an HTML compare report (default reports/compare.html)",
     )
+    p.add_argument(
+        "--device",
+        metavar="PROFILE",
+        help="add each model's predicted latency (latency_s) beside its MACs, from a "
+        "device profile (see analyze --device)",
+    )
     p.set_defaults(run=run)
 
 
@@ -53,6 +59,20 @@ def run(args: argparse.Namespace) -> int:
             raise SpecError(str(exc)) from None
         models.append(load(path, **knobs))
     totals = compare_totals(models, batch=args.batch, dtype=args.dtype)
+    profile = None
+    if args.device:  # predicted latency beside MACs
+        from archcost.report.latency import network_seconds
+        from archcost.roofline import estimate, load_profile
+
+        profile = load_profile(args.device)
+        seconds = [
+            network_seconds(estimate(m, profile, batch=args.batch, dtype=args.dtype), profile)
+            for m in models
+        ]
+        totals["latency_s"] = seconds
+        totals["latency_s_ratio"] = [
+            x / seconds[0] if seconds[0] else float("nan") for x in seconds
+        ]
     report = None
     if args.html is not None:
         from archcost.report.html import write_compare_report
@@ -61,7 +81,12 @@ def run(args: argparse.Namespace) -> int:
         write_atomically(
             report,
             lambda tmp: write_compare_report(
-                models, tmp, batch=args.batch, dtype=args.dtype, plotlyjs=args.plotlyjs
+                models,
+                tmp,
+                batch=args.batch,
+                dtype=args.dtype,
+                plotlyjs=args.plotlyjs,
+                profile=profile,
             ),
         )
     print_compare(totals, args.format)

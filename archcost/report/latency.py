@@ -210,7 +210,11 @@ def print_table(
         group = [e for e in estimates if e.bound == bound]
         if bound == "fused" and not group:
             continue
-        split.append(f"{bound}-bound {len(group)} layers ({human_seconds(total_seconds(group))})")
+        if bound == "fused":
+            split.append(f"{len(group)} layers fused into a convolution's kernel")
+        else:
+            seconds = human_seconds(total_seconds(group))
+            split.append(f"{bound}-bound {len(group)} layers ({seconds})")
     console.print(
         f"[bold]{len(costs.rows)} layers[/]: MACs {t['macs']:,} · memory "
         f"{t['memory_access']:,} B · estimated {human_seconds(total)}: " + ", ".join(split)

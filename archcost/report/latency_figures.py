@@ -166,7 +166,7 @@ def fig_compare_latency(
 
 
 def model_sections(
-    model: "Model", profile: Profile, *, batch: int = 1, dtype: str = "float32"
+    model: Model, profile: Profile, *, batch: int = 1, dtype: str = "float32"
 ) -> tuple[list[LayerEstimate], float]:
     """The estimates a model report shows, and the network's predicted time."""
     from archcost.roofline import estimate

@@ -181,11 +181,20 @@ def print_compare(totals: "pd.DataFrame", fmt: str, file: Any = None) -> None:
     head = ["model", "params", "MACs", "FLOPs", "memory", "peak act."]
     fmts = [human, human, human, human_bytes, human_bytes]
 
-    def cells(r: dict[str, Any]) -> list[str]:
-        return [f"{f(int(r[k]))} ×{r[k + '_ratio']:.2f}" for k, f in zip(keys, fmts)]
+    timed = "latency_s" in totals.columns  # compare --device
 
+    def cells(r: dict[str, Any]) -> list[str]:
+        out = [f"{f(int(r[k]))} ×{r[k + '_ratio']:.2f}" for k, f in zip(keys, fmts)]
+        if timed:
+            from archcost.report.latency import human_seconds
+
+            out.append(f"{human_seconds(r['latency_s'])} ×{r['latency_s_ratio']:.2f}")
+        return out
+
+    if timed:
+        head.append("latency")
     if fmt == "markdown":
-        lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * 5]
+        lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
         lines += [
             "| " + " | ".join([_md_escape(str(r["model"]))] + cells(r)) + " |" for r in records
         ]

@@ -72,7 +72,7 @@ class RuntimeBench:
         }
 
 
-def export_bytes(model: "Model") -> bytes:
+def export_bytes(model: Model) -> bytes:
     """The spec as a serialized ONNX model (archcost's exporter, validate's weights)."""
     try:
         from archcost.onnx.exporter import build
@@ -103,7 +103,7 @@ def read_onnx(path: str | Path) -> bytes:
 
 
 def bench(
-    source: "Model | str | Path",
+    source: Model | str | Path,
     *,
     threads: int = 1,
     runs: int = 30,

@@ -38,7 +38,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from archcost.runtime import micro
 from archcost.runtime.ort import (

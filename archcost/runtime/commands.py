@@ -24,7 +24,7 @@ def warn(text: str) -> None:
     print(f"archcost: warning: {text}", file=sys.stderr)
 
 
-def estimates(model: "Model", costs: "Costs", profile: "Profile") -> list["LayerEstimate"]:
+def estimates(model: Model, costs: Costs, profile: Profile) -> list[LayerEstimate]:
     """Per-layer estimates for ``analyze --device``: the roofline, or a runtime profile's
     kernel predictions (warning when it was calibrated on another runtime or version)."""
     from archcost.roofline import estimate_rows
@@ -48,7 +48,8 @@ def calibrate(*, output: str | Path, threads: int, budget: float, name: str, pro
     """``archcost calibrate --runtime onnxruntime``: calibrate, then write atomically (an
     interrupted calibration writes nothing)."""
     from archcost.report.latency import device_line, human_seconds
-    from archcost.runtime.calibrate import calibrate as run, write_profile
+    from archcost.runtime.calibrate import calibrate as run
+    from archcost.runtime.calibrate import write_profile
 
     say = (lambda text: print(f"calibrate: {text}", file=sys.stderr)) if progress else None
     profile = run(threads=threads, budget_s=budget, name=name, progress=say)
@@ -72,7 +73,8 @@ def calibrate(*, output: str | Path, threads: int, budget: float, name: str, pro
 
 def bench(spec: str, knobs: dict[str, Any], *, threads: int, fmt: str, runs: int) -> int:
     """``archcost bench SPEC|MODEL.onnx --runtime onnxruntime``."""
-    from archcost.runtime.bench import bench as run, print_result
+    from archcost.runtime.bench import bench as run
+    from archcost.runtime.bench import print_result
     from archcost.runtime.ort import import_onnxruntime
 
     import_onnxruntime()  # the install hint before any work

@@ -95,7 +95,7 @@ class Spread:
     runs: int
 
     @classmethod
-    def of(cls, samples: list[float]) -> "Spread":
+    def of(cls, samples: list[float]) -> Spread:
         """>>> Spread.of([4.0, 1.0, 3.0, 2.0]).median
         2.5
         """
@@ -191,7 +191,11 @@ def runtime_error(exc: Exception, model: bytes | None = None) -> SpecError:
         try:
             original = import_onnx().load_from_string(model)
             names = node_names(original)
-            producers = {t: n for node, n in zip(original.graph.node, names) for t in node.output}
+            producers = {
+                t: n
+                for node, n in zip(original.graph.node, names, strict=True)
+                for t in node.output
+            }
             layer = _own_node(layer, {n: i for i, n in enumerate(names)}, producers) or layer
         except Exception:  # the message stays useful without the original name
             pass
@@ -272,9 +276,7 @@ def _own_node(name: str, nodes: dict[str, int], producers: dict[str, str]) -> st
     return None
 
 
-def coverage(
-    original: "onnx.ModelProto", optimized: "onnx.ModelProto"
-) -> dict[str, tuple[str, ...]]:
+def coverage(original: onnx.ModelProto, optimized: onnx.ModelProto) -> dict[str, tuple[str, ...]]:
     """For every node of the optimised graph (by :func:`node_names`), the original nodes
     it covers, in original order.
 
@@ -292,7 +294,7 @@ def coverage(
     producers: dict[str, str] = {}
     consumers: dict[str, list[str]] = defaultdict(list)
     inputs_of: dict[str, list[str]] = {}
-    for node, name in zip(original.graph.node, onames):
+    for node, name in zip(original.graph.node, onames, strict=True):
         for t in node.output:
             if t:
                 producers[t] = name
@@ -301,7 +303,7 @@ def coverage(
             if t:
                 consumers[t].append(name)
     kernel_of: dict[str, str] = {}  # original node -> optimised node
-    opt_nodes = list(zip(optimized.graph.node, node_names(optimized)))
+    opt_nodes = list(zip(optimized.graph.node, node_names(optimized), strict=True))
     unnamed = []
     for node, name in opt_nodes:
         if node.op_type in LAYOUT_OPS:
@@ -381,7 +383,7 @@ def coverage(
     }
 
 
-def node_names(model: "onnx.ModelProto") -> list[str]:
+def node_names(model: onnx.ModelProto) -> list[str]:
     """Node names, ``<op>_<position>`` for nodes without one."""
     return [n.name or f"{n.op_type}_{i}" for i, n in enumerate(model.graph.node)]
 
@@ -427,7 +429,7 @@ class ProfiledSession:
         # Profile names of unnamed nodes carry the runtime's internal index, not the
         # saved position: match those by op type, in order.
         unnamed_saved: dict[str, list[str]] = defaultdict(list)
-        for node, name in zip(optimized.graph.node, node_names(optimized)):
+        for node, name in zip(optimized.graph.node, node_names(optimized), strict=True):
             if not node.name:
                 unnamed_saved[node.op_type].append(name)
         kernels = []

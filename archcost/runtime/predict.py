@@ -91,7 +91,7 @@ def _rate(x: float) -> float | str:
     return "inf" if math.isinf(x) else float(f"{x:.4e}")
 
 
-def _nnls(a: "np.ndarray", b: "np.ndarray") -> "np.ndarray":
+def _nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Non-negative least squares for a handful of columns: the best of the
     unconstrained fits over every subset of columns whose solution is non-negative."""
     import itertools
@@ -255,13 +255,13 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) 
 
 
 # -- prediction --------------------------------------------------------------------------
-def _layer(model: "Model", name: str) -> Any:
+def _layer(model: Model, name: str) -> Any:
     attrs = model.graph.nodes[name]
     node = attrs.get("node")
     return node.layer if node is not None else attrs.get("layer")
 
 
-def kernel_type(row: "CostRow", layer: Any) -> str:
+def kernel_type(row: CostRow, layer: Any) -> str:
     """The kernel type of one cost row (see the module docstring)."""
     if row.macs == 0:
         return "view" if row.memory_access == 0 else row.kind
@@ -294,7 +294,7 @@ def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
 
 
 def predict_rows(
-    rows: list["CostRow"], layers: dict[str, Any], profile: RuntimeProfile
+    rows: list[CostRow], layers: dict[str, Any], profile: RuntimeProfile
 ) -> list[LayerEstimate]:
     """Per-layer predictions for cost rows (network order) and their layer objects."""
     types = {r.name: kernel_type(r, layers.get(r.name)) for r in rows}
@@ -349,7 +349,7 @@ def predict_rows(
 
 
 def _fuse(
-    rows: list["CostRow"],
+    rows: list[CostRow],
     types: dict[str, str],
     consumers: dict[str, list[str]],
     prefixes: set[tuple[str, ...]],
@@ -361,7 +361,8 @@ def _fuse(
     for r in rows:
         if types[r.name] not in CONV_TYPES or r.name in head_of:
             continue
-        seq, node = ("conv",), r.name
+        seq: tuple[str, ...] = ("conv",)
+        node = r.name
         while True:
             nxt = consumers.get(node, [])
             if len(nxt) != 1 or nxt[0] in head_of:
@@ -378,7 +379,7 @@ def _fuse(
 
 
 def predict(
-    model: "Model", profile: RuntimeProfile, *, batch: int = 1, dtype: str = "float32"
+    model: Model, profile: RuntimeProfile, *, batch: int = 1, dtype: str = "float32"
 ) -> list[LayerEstimate]:
     """Per-layer predicted times of ``model`` on a calibrated runtime, in network order."""
     rows = model.costs(batch=batch, dtype=dtype).rows
