@@ -64,6 +64,7 @@ class RuntimeBench:
             "measured_s": s.median,
             "spread": {"q1_s": s.q1, "q3_s": s.q3, "min_s": s.min, "max_s": s.max, "runs": s.runs},
             "probe_s": m.probe_s,
+            "cpu_s": m.cpu.median if m.cpu else None,
             "load_before": None if math.isnan(m.load_before) else m.load_before,
             "layers": [
                 {"name": t.name, "measured_s": t.measured_s, "covers": list(t.covers), "op": t.op}
@@ -183,6 +184,11 @@ def print_result(result: RuntimeBench, fmt: str, file: Any = None) -> None:
         f"{human_seconds(math.fsum(t.measured_s for t in result.layers))} "
         "(profiled separately)"
     )
+    if m.cpu:
+        console.print(
+            f"on-CPU time: median {human_seconds(m.cpu.median)} (the runs without their waits "
+            "for a CPU: what a quiet machine would take)"
+        )
     console.print(
         f"drift probe: {human_seconds(m.probe_s)} (divide by it to compare "
         "measurements taken at different moments)"

@@ -4,7 +4,9 @@ What is measured, and how:
 
 * **Whole-network latency**: ``warmup`` untimed runs, then ``runs`` timed calls of
   ``InferenceSession.run`` (profiler off); the median, with the quartiles and the range
-  as the spread. The input is seeded random float32.
+  as the spread. The input is seeded random float32. With one thread the calling
+  thread's on-CPU time is kept too (``cpu``): on a loaded machine the wall time of a
+  long run includes its waits for a CPU, the on-CPU time does not.
 * **Per-kernel time**: a second session with ``SessionOptions.enable_profiling``; the
   profiler's trace (Chrome trace-event JSON written by ``end_profiling()``) has one
   ``"cat": "Node"`` event named ``<node>_kernel_time`` per kernel and run, ``dur`` in
@@ -123,6 +125,8 @@ class Measurement:
     load_before: float = math.nan
     runtime: str = RUNTIME
     version: str = ""
+    #: on-CPU time of the runs (one thread only: onnxruntime then runs in the caller)
+    cpu: Spread | None = None
 
     @property
     def measured_s(self) -> float:
@@ -219,15 +223,25 @@ def input_feed(session: Any, seed: int = 0) -> dict[str, Any]:
     return feed
 
 
-def time_runs(session: Any, feed: dict[str, Any], *, warmup: int, runs: int) -> list[float]:
-    """Seconds of ``runs`` calls of ``session.run`` after ``warmup`` untimed ones."""
+def time_runs(
+    session: Any, feed: dict[str, Any], *, warmup: int, runs: int, cpu: list[float] | None = None
+) -> list[float]:
+    """Seconds of ``runs`` calls of ``session.run`` after ``warmup`` untimed ones.
+
+    ``cpu``, when given, receives each run's on-CPU time of the calling thread
+    (``time.thread_time``): with one intra-op thread onnxruntime computes in the caller,
+    so this is the run's time without the waits for a CPU that other processes cause.
+    """
     for _ in range(warmup):
         session.run(None, feed)
     out = []
     for _ in range(runs):
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         session.run(None, feed)
         out.append(time.perf_counter() - t0)
+        if cpu is not None:
+            cpu.append(time.thread_time() - c0)
     return out
 
 
@@ -509,8 +523,9 @@ def measure(
     load = _load_average()
     session = open_session(model, threads)
     feed = input_feed(session, seed)
+    cpu: list[float] = []
     try:
-        samples = time_runs(session, feed, warmup=warmup, runs=runs)
+        samples = time_runs(session, feed, warmup=warmup, runs=runs, cpu=cpu)
     except Exception as exc:
         raise runtime_error(exc, model) from None
     del session
@@ -528,6 +543,7 @@ def measure(
         probe_s=probe_s,
         load_before=load,
         version=runtime_version(),
+        cpu=Spread.of(cpu) if threads == 1 else None,
     )
 
 
