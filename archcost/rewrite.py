@@ -12,6 +12,9 @@ Rules:
 * ``grouped:G``: a k×k standard conv -> the same conv in G groups.
 * ``shuffled:G``: grouped:G followed by a channel shuffle of G groups (ShuffleNet).
 * ``pointwise-grouped:G``: a 1×1 conv -> G groups (ShuffleNet's pointwise GConv).
+* ``resize-conv``: a transposed conv -> nearest resize by its stride, then a stride-1
+  conv with the same kernel, padded to the same output size (no checkerboard
+  artifacts; the same params, about s^d times the MACs).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from archcost.layers.merge import ChannelShuffle
 if TYPE_CHECKING:
     from archcost.model import Model
 
-RULES = ("separable", "spatial", "grouped", "shuffled", "pointwise-grouped")
+RULES = ("separable", "spatial", "grouped", "shuffled", "pointwise-grouped", "resize-conv")
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def parse_rule(text: str) -> tuple[str, int]:
         raise SpecError(
             f"unknown rewrite rule '{text}'.",
             hint=did_you_mean(name, RULES) + " Rules: separable, spatial, grouped:G, "
-            "shuffled:G, pointwise-grouped:G.",
+            "shuffled:G, pointwise-grouped:G, resize-conv.",
         )
     needs_g = name in ("grouped", "shuffled", "pointwise-grouped")
     if needs_g != bool(arg):
@@ -176,6 +179,24 @@ def _apply(
     )
 
 
+def _resize_conv(
+    name: str, layer: Any, x: Any, inputs: list[str]
+) -> tuple[list[dict[str, Any]] | None, str, str]:
+    """A transposed conv as ``<name>.resize`` (nearest) then ``<name>.conv``."""
+    fields = layer.as_resize_conv(x)
+    if isinstance(fields, str):
+        return None, "", fields
+    upsample, conv = fields
+    return (
+        [
+            _item(f"{name}.resize", "upsample", upsample, inputs),
+            _item(f"{name}.conv", "conv", conv, [f"{name}.resize"]),
+        ],
+        f"{name}.conv",
+        "",
+    )
+
+
 def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
     """Rewrite every matching layer of ``model``; load the result back.
 
@@ -205,7 +226,12 @@ def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
         matched = only is None or fnmatch.fnmatchcase(name, only)
         if matched and layer.rewrite_candidate(rule):
             x = a["input_shapes"][0]
-            new, out_name, reason = _apply(rule, groups, name, fields, x.c, len(x.spatial), inputs)
+            if rule == "resize-conv":
+                new, out_name, reason = _resize_conv(name, layer, x, inputs)
+            else:
+                new, out_name, reason = _apply(
+                    rule, groups, name, fields, x.c, len(x.spatial), inputs
+                )
             if new is not None:
                 items += new
                 renamed[name] = out_name

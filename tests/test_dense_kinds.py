@@ -52,7 +52,7 @@ def test_transposed_out_shapes(fields, inp, out):
     (dict(kernel=3, stride=2, output_padding=2), (1, 3, 3), "output_padding"),
     (dict(kernel=2, groups=3), (4, 3, 3), "divisible"),
     (dict(kernel=1, padding=2), (1, 2, 2), "crops away"),
-    (dict(kernel=2, padding="same"), (1, 2, 2), "expects an integer"),
+    (dict(kernel=2, padding="same"), (1, 2, 2), "expects an integer or a list"),
 ])
 def test_transposed_conv_errors(fields, inp, message):
     with pytest.raises(SpecError, match=message):
@@ -86,7 +86,7 @@ def test_upsample_shape_errors(fields, ins, message):
 @pytest.mark.parametrize("fields,message", [
     (dict(scale=2, mode="bilinar"), "Did you mean 'bilinear'"),
     (dict(scale=2, align_corners=True), "align_corners"),
-    (dict(scale=2, mode=3), "expects a string"),
+    (dict(scale=2, mode=3), "expects 'nearest' or 'bilinear' or 'trilinear', got 3"),
 ])
 def test_upsample_field_errors(fields, message):
     with pytest.raises(SpecError, match=message):
@@ -118,7 +118,7 @@ def test_convnext_kinds_counts():
     assert layer("scale").params(x) == 96
     assert layer("gelu").flops(x) == 5 * 96 * 3136
     assert layer("gelu", approximate="tanh").flops(x) == 9 * 96 * 3136
-    with pytest.raises(SpecError, match="none or tanh"):
+    with pytest.raises(SpecError, match="expects 'none' or 'tanh'"):
         layer("gelu", approximate="erf")
 
 
@@ -158,3 +158,41 @@ def test_every_new_kind_executes_exactly(tmp_path):
     # 7·2·9·63 = 7,938.
     macs = dict(zip(checks["name"], checks["executed_macs"]))
     assert macs["up"] == 1_200 and macs["t2"] == 7_938
+
+
+# ------------------------------------------------------------ whatif: resize-conv
+
+@pytest.mark.parametrize("fields,spatial", [
+    (dict(kernel=3, stride=2, padding=1, output_padding=1), (4, 4)),
+    (dict(kernel=2, stride=2), (5, 3)),
+    (dict(kernel=4, stride=2, padding=1), (3, 4)),
+    (dict(kernel=3, stride=3, dilation=2, output_padding=1), (2, 3)),
+    (dict(kernel=[3, 2, 2], stride=[1, 2, 2], padding=[1, 0, 0]), (2, 3, 3)),
+])
+def test_resize_conv_rewrite_keeps_shape_and_params(write_spec, fields, spatial):
+    """A transposed conv and its resize + conv rewrite give the same output shape and
+    params; the conv's MACs are C_out·(C_in/g)·k·out (every output pixel), the
+    transposed conv's C_in·(C_out/g)·k·in."""
+    import json
+    layer = json.dumps(dict(fields, name="up", type="transposed_conv", out=6, groups=2))
+    path = write_spec(f"""
+        archcost: 1
+        name: up
+        input: [4, {", ".join(map(str, spatial))}]
+        layers:
+          - {layer}
+    """)
+    m = archcost.load(path)
+    result = m.whatif("resize-conv")
+    after = result.after
+    out = m.graph.nodes["up"]["output_shapes"][0]
+    assert after.graph.nodes["up.conv"]["output_shapes"][0] == out
+    assert after.totals["params"] == m.totals["params"]
+    k = 1
+    for v in (fields["kernel"] if isinstance(fields["kernel"], list) else
+              [fields["kernel"]] * len(spatial)):
+        k *= v
+    assert after.totals["macs"] == 6 * (4 // 2) * k * (out.numel // 6)
+    checks = after.validate()
+    assert (checks["macs"] == checks["executed_macs"]).all()
+    assert (checks["propagated_shape"] == checks["executed_shape"]).all()

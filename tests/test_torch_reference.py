@@ -45,6 +45,20 @@ layers:
   - {type: sigmoid}
   - {type: lrn, size: 3, k: 2}
   - {type: tanh}
+  - {name: up, type: transposed_conv, out: 12, kernel: 3, stride: 2, padding: [1, 2, 0, 1], output_padding: 1, groups: 3}
+  - {type: transposed_conv, out: 6, kernel: 2, stride: 1, padding: 1, dilation: 2}
+  - {type: upsample, scale: 2, mode: bilinear}
+  - {type: upsample, size: [25, 30], mode: bilinear, align_corners: true}
+  - {type: crop, size: [20, 21]}
+  - {type: pad, padding: [1, 2], mode: reflect}
+  - {type: pad, padding: [0, 1, 2, 0], mode: replicate}
+  - {type: pad, padding: 1, value: 0.5}
+  - {type: layernorm}
+  - {type: gelu}
+  - {type: gelu, approximate: tanh}
+  - {type: scale}
+  - {type: upsample, size: [9, 10]}
+  - {type: pointwise_conv, out: 12}
   - {name: sp, type: channel_split}
   - {name: b, type: pointwise_conv, out: 6, inputs: 'sp:1'}
   - {name: br, type: relu}
@@ -76,6 +90,12 @@ layers:
   - {type: batchnorm}
   - {type: relu}
   - {type: grouped_conv, out: 8, kernel: 2, groups: 4, padding: [0, 1, 1, 0, 0, 1], pad_value: 0.25}
+  - {name: t3, type: transposed_conv, out: 4, kernel: 3, stride: [1, 2, 2], padding: 1, output_padding: [0, 1, 1]}
+  - {name: u3, type: upsample, scale: [1, 2, 2], mode: trilinear, inputs: t3}
+  - {type: crop, inputs: [u3, t3]}
+  - {type: pad, padding: [1, 0, 0, 1, 1, 1], mode: replicate}
+  - {type: layernorm}
+  - {type: upsample, scale: [2, 1, 1]}
   - {type: maxpool, kernel: 2, ceil_mode: true}
   - {type: avgpool, kernel: 2, stride: 1, padding: 1}
   - {type: adaptive_avgpool, out: [2, 2, 1]}

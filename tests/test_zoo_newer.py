@@ -280,3 +280,16 @@ def test_whatif_on_unet_keeps_the_new_kinds():
     assert shape_of(result.after, "head") == (2, 4, 4)
     # the first 3x3 conv, 1 -> 64 at 186², becomes 1·9·186² + 64·1·186² MACs
     assert after["enc1.conv1.dw"].macs + after["enc1.conv1.pw"].macs == (9 + 64) * 186 ** 2
+
+
+def test_whatif_resize_conv_on_unet():
+    """Each 2x2 stride-2 up-conv becomes resize x2 + a 2x2 conv padded [0, 1] per dim:
+    C_out·C_in·4·(2n)² = 4x the up-conv's C_in·C_out·4·n² MACs, the same params."""
+    m = model("unet")
+    result = m.whatif("resize-conv")
+    after = {r.name: r for r in result.after.costs().rows}
+    for name, (c_in, c_out, n) in zip(("up4", "up3", "up2", "up1"), UNET_UPCONVS):
+        assert after[f"{name}.upconv.conv"].macs == c_out * c_in * 4 * (2 * n) ** 2
+        assert after[f"{name}.upconv.conv"].params == c_in * c_out * 4 + c_out
+        assert after[f"{name}.upconv.resize"].macs == 0
+    assert shape_of(result.after, "head") == (2, 388, 388)

@@ -21,7 +21,8 @@ from archcost.rewrite import Rewrite, rewrite
 DESCRIPTION = (
     "Rewrite every matching conv of SPEC by RULE: separable (k×k -> depthwise + "
     "pointwise), spatial (k×k -> k×1 + 1×k), grouped:G, shuffled:G (grouped + "
-    "channel shuffle), pointwise-grouped:G (1×1 convs in G groups). Prints the "
+    "channel shuffle), pointwise-grouped:G (1×1 convs in G groups), resize-conv (a "
+    "transposed conv -> nearest resize + conv of the same output size). Prints the "
     "per-layer before/after and the totals; -o writes the rewritten spec, which "
     "archcost loads like any other."
 )
@@ -31,6 +32,7 @@ EPILOG = (
     "  archcost whatif specs/resnet50.yaml --rewrite grouped:32 --only "
     "'layer*.conv2' -o resnet50_grouped.yaml\n"
     "  archcost whatif specs/vgg16.yaml --rewrite shuffled:4 --html\n"
+    "  archcost whatif specs/unet.yaml --rewrite resize-conv\n"
 )
 
 
@@ -49,7 +51,7 @@ def register(sub: Any, parents: Parents) -> None:
         "--rewrite",
         required=True,
         metavar="RULE",
-        help="separable | spatial | grouped:G | shuffled:G | pointwise-grouped:G",
+        help="separable | spatial | grouped:G | shuffled:G | pointwise-grouped:G | resize-conv",
     )
     p.add_argument("--only", metavar="GLOB", help="rewrite only layers whose name matches")
     p.add_argument("-o", "--output", metavar="PATH", help="write the rewritten spec (YAML)")

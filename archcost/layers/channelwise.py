@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from archcost.errors import FieldError, did_you_mean
+from archcost.errors import FieldError
 from archcost.layers.base import KindStyle, Layer, Shape, near_one, register, small_normal
 
 
@@ -42,6 +42,16 @@ class LayerNorm(Layer):
         positions = ins[0].numel // ins[0].c
         return "7·elements + 4·positions", f"7·{ins[0].numel:,} + 4·{positions:,}"
 
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        """``F.layer_norm`` over the channels moved last (torchvision's LayerNorm2d)."""
+        import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+
+        x = xs[0].movedim(1, -1)
+        y = F.layer_norm(x, (ins[0].c,), weights["gamma"], weights["beta"], self.eps)
+        return y.movedim(-1, 1)
+
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
 
@@ -52,27 +62,24 @@ class LayerNorm(Layer):
         return {"gamma": near_one(rng, c), "beta": small_normal(rng, c)}
 
 
-GELU_FORMS = ("none", "tanh")
-
-
 @register("gelu")
 @dataclass(frozen=True, kw_only=True)
 class Gelu(Layer):
     """``x·Φ(x)`` (exact, with erf), or PyTorch's ``approximate: tanh`` form."""
 
-    approximate: str = "none"
+    approximate: Literal["none", "tanh"] = "none"
     style = KindStyle("activation", "#9c9ede")
-
-    def check(self) -> None:
-        if self.approximate not in GELU_FORMS:
-            raise FieldError(
-                f"field 'approximate' must be none or tanh, got {self.approximate!r}.",
-                hint=did_you_mean(self.approximate, GELU_FORMS),
-            )
 
     @property
     def flops_per_element(self) -> int:  # type: ignore[override]
         return 9 if self.approximate == "tanh" else 5
+
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+
+        return F.gelu(xs[0], approximate=self.approximate)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
@@ -90,6 +97,14 @@ class Scale(Layer):
 
     def weight_shapes(self, ins: Sequence[Shape]) -> dict[str, tuple[int, ...]]:
         return {"gamma": (ins[0].c,)}
+
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        gamma = weights["gamma"].reshape((-1,) + (1,) * (xs[0].dim() - 2))
+        if inplace:
+            return xs[0].mul_(gamma)
+        return xs[0] * gamma
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense

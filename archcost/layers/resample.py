@@ -20,16 +20,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from archcost.errors import FieldError, ShapeError, did_you_mean
+from archcost.errors import FieldError, ShapeError
 from archcost.layers.base import (
     Formula,
     IntOrTuple,
     KindStyle,
     Layer,
-    Padding,
+    NonNegative,
     Shape,
+    flat_pads,
     formula,
     he_normal,
     per_dim,
@@ -37,6 +38,9 @@ from archcost.layers.base import (
     require_spatial,
     small_normal,
 )
+
+#: Padding amounts: one for every side, one per dim, or before/after for each dim.
+Amounts = NonNegative | tuple[NonNegative, ...]
 
 
 def _pairs(padding: int | tuple[int, ...], ndim: int, name: str) -> tuple[tuple[int, int], ...]:
@@ -55,19 +59,6 @@ def _pairs(padding: int | tuple[int, ...], ndim: int, name: str) -> tuple[tuple[
         f"'{name}' has {len(padding)} values but the input has {ndim} spatial dims.",
         hint=f"Give one value, {ndim} (one per dim) or {2 * ndim} (before and after for each dim).",
     )
-
-
-def _no_string(value: Any, name: str) -> None:
-    if isinstance(value, str):
-        raise FieldError(f"field '{name}' expects an integer or a list of them, got {value!r}.")
-
-
-def _choice(value: str, name: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise FieldError(
-            f"field '{name}' must be one of {', '.join(choices)}; got {value!r}.",
-            hint=did_you_mean(str(value), choices),
-        )
 
 
 @dataclass(frozen=True)
@@ -97,16 +88,12 @@ class TransposedConv(Layer):
     out: int
     kernel: IntOrTuple
     stride: IntOrTuple = 1
-    padding: Padding = 0
-    output_padding: Padding = 0
+    padding: Amounts = 0
+    output_padding: Amounts = 0
     dilation: IntOrTuple = 1
     groups: int = 1
     bias: bool = True
     style = KindStyle("conv", "#6baed6")
-
-    def check(self) -> None:
-        _no_string(self.padding, "padding")
-        _no_string(self.output_padding, "output_padding")
 
     def geometry(self, x: Shape) -> TransposedGeometry:
         require_spatial(x, self.kind)
@@ -201,6 +188,74 @@ class TransposedConv(Layer):
             out["bias"] = small_normal(rng, shapes["bias"])
         return out
 
+    def rewrite_candidate(self, rule: str) -> bool:
+        return rule == "resize-conv"
+
+    def as_resize_conv(self, x: Shape) -> tuple[dict[str, Any], dict[str, Any]] | str:
+        """The checkerboard-free alternative (Odena et al. 2016): a nearest resize by the
+        stride, then a stride-1 conv with the same kernel, dilation, groups and bias,
+        padded to give the same output size. Returns the two layers' fields, or why
+        it cannot.
+
+        Per dim the conv needs ``P = T − n·s + d·(k − 1)`` padding in total (``T`` the
+        transposed conv's output), i.e. ``2d·(k − 1) + output_padding + 1 − s − 2p``,
+        split with the odd one after.
+        """
+        g = self.geometry(x)
+        pads = []
+        for n, k, s, d, o in zip(x.spatial, g.kernel, g.stride, g.dilation, g.out):
+            total = o - n * s + d * (k - 1)
+            if total < 0:
+                return (
+                    f"the padding crops more than a conv over the resized map can: it "
+                    f"would need {total} padding"
+                )
+            pads += [total // 2, total - total // 2]
+        upsample = {"scale": list(g.stride), "mode": "nearest"}
+        conv = {
+            "out": self.out,
+            "kernel": list(g.kernel),
+            "stride": 1,
+            "padding": pads,
+            "pad_value": 0.0,
+            "dilation": list(g.dilation),
+            "groups": self.groups,
+            "bias": self.bias,
+        }
+        return upsample, conv
+
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        """``F.conv_transposeNd``; padding that is not symmetric is cropped afterwards."""
+        import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+
+        g = self.geometry(ins[0])
+        op = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[len(g.out)]
+        if all(lo == hi for lo, hi in g.padding):
+            return op(
+                xs[0],
+                weights["weight"],
+                weights.get("bias"),
+                g.stride,
+                tuple(lo for lo, _ in g.padding),
+                g.output_padding,
+                g.groups,
+                g.dilation,
+            )
+        y = op(
+            xs[0],
+            weights["weight"],
+            weights.get("bias"),
+            g.stride,
+            0,
+            g.output_padding,
+            g.groups,
+            g.dilation,
+        )
+        window = tuple(slice(lo, lo + o) for (lo, _), o in zip(g.padding, g.out))
+        return y[(slice(None), slice(None), *window)]
+
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
 
@@ -217,9 +272,6 @@ class TransposedConv(Layer):
         )
 
 
-UPSAMPLE_MODES = ("nearest", "bilinear", "trilinear")
-
-
 @register("upsample")
 @dataclass(frozen=True, kw_only=True)
 class Upsample(Layer):
@@ -229,13 +281,12 @@ class Upsample(Layer):
 
     scale: IntOrTuple | None = None
     size: IntOrTuple | None = None
-    mode: str = "nearest"
+    mode: Literal["nearest", "bilinear", "trilinear"] = "nearest"
     align_corners: bool = False
     arity = (1, 2)
     style = KindStyle("movement", "#74c476")
 
     def check(self) -> None:
-        _choice(self.mode, "mode", UPSAMPLE_MODES)
         if self.align_corners and self.mode == "nearest":
             raise FieldError(
                 "align_corners only applies to the bilinear and trilinear modes.",
@@ -286,6 +337,19 @@ class Upsample(Layer):
             f"(2·{2**d} − 1)·{self.out_shape(ins).numel:,}",
         )
 
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        """``F.interpolate`` with the scale factor when one is given (PyTorch's source
+        index then uses 1/scale), else the size."""
+        import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+
+        extra = {} if self.mode == "nearest" else {"align_corners": self.align_corners}
+        if self.scale is not None and not self.align_corners:
+            scales = [float(s) for s in per_dim(self.scale, len(ins[0].spatial), "scale")]
+            return F.interpolate(xs[0], scale_factor=scales, mode=self.mode, **extra)
+        return F.interpolate(xs[0], size=list(self.target(ins)), mode=self.mode, **extra)
+
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
 
@@ -326,14 +390,21 @@ class Crop(Layer):
             )
         return x.with_spatial(target)
 
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        """A slice, as torchvision's center_crop (offset ⌊(n − t)/2⌋ here)."""
+        target = self.out_shape(ins).spatial
+        window = tuple(
+            slice((n - t) // 2, (n - t) // 2 + t) for n, t in zip(ins[0].spatial, target)
+        )
+        return xs[0][(slice(None), slice(None), *window)]
+
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
 
         target = self.out_shape([Shape(tuple(x.shape[1:])) for x in xs]).spatial
         return kernels_dense.crop(xs[0], target)
-
-
-PAD_MODES = ("constant", "reflect", "replicate")
 
 
 @register("pad")
@@ -343,14 +414,10 @@ class Pad(Layer):
     ``constant`` fills with ``value``; ``reflect`` mirrors without repeating the edge;
     ``replicate`` repeats the edge. A copy: memory traffic, no FLOPs."""
 
-    padding: Padding
-    mode: str = "constant"
+    padding: Amounts
+    mode: Literal["constant", "reflect", "replicate"] = "constant"
     value: float = 0.0
     style = KindStyle("movement", "#c7e9c0")
-
-    def check(self) -> None:
-        _no_string(self.padding, "padding")
-        _choice(self.mode, "mode", PAD_MODES)
 
     def pads(self, x: Shape) -> tuple[tuple[int, int], ...]:
         require_spatial(x, self.kind)
@@ -366,6 +433,16 @@ class Pad(Layer):
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         pads = self.pads(ins[0])
         return ins[0].with_spatial([n + lo + hi for n, (lo, hi) in zip(ins[0].spatial, pads)])
+
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
+
+        pads = flat_pads(self.pads(ins[0]))
+        if self.mode == "constant":
+            return F.pad(xs[0], pads, value=self.value)
+        return F.pad(xs[0], pads, mode=self.mode)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         from archcost import kernels_dense
