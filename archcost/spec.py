@@ -42,6 +42,7 @@ TOP_LEVEL_KEYS = (
     "include",
     "blocks",
     "layers",
+    "ranges",
 )
 BLOCK_KEYS = ("args", "layers", "output", "description")
 RESERVED_ITEM_KEYS = ("type", "use", "name", "inputs", "when", "repeat")
@@ -369,6 +370,8 @@ class Spec:
     requires: list[YMap] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     """Every file read: the spec, then its includes (outputs must never be one)."""
+    ranges: dict[str, list[Any] | str] = field(default_factory=dict)
+    """Per param, the values its sources tabulate, or a sentence (``ranges:``)."""
 
 
 def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec:
@@ -456,6 +459,7 @@ def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec
                 line=getattr(rule, "line", doc.line_of("requires")),
             )
     description = doc.get("description") or ""
+    ranges = _read_ranges(doc, file, params)
     blocks: dict[str, Block] = {}
     roots = [
         path.parent.resolve(),
@@ -479,7 +483,29 @@ def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec
         line_of={k: doc.line_of(k) for k in doc},
         requires=list(requires),
         files=files,
+        ranges=ranges,
     )
+
+
+def _read_ranges(doc: YMap, file: str, params: dict[str, Any]) -> dict[str, list[Any] | str]:
+    """``ranges:``, documentation of the knobs: per param, the values its sources
+    tabulate (a list) or a sentence ("any multiple of 32"). Nothing is enforced by it
+    (``requires`` does that); ``archcost zoo`` shows it."""
+    ranges = doc.get("ranges") or YMap()
+    _check_mapping(ranges, file, what="'ranges'", line=doc.line_of("ranges"))
+    for key, values in ranges.items():
+        line = ranges.line_of(key)
+        if key not in params:
+            raise SpecError(f"'ranges' names {quoted(key)}, which is not a param.", file=file,
+                            line=line, hint=did_you_mean(key, params) if params else
+                            "Declare it under 'params' first.")
+        scalars = isinstance(values, list) and values and all(
+            isinstance(v, int | float | str) and not isinstance(v, bool) for v in values)
+        if not (scalars or (isinstance(values, str) and values.strip())):
+            raise SpecError(f"'ranges' for {quoted(key)} must be a list of values or a "
+                            f"sentence, got {shown(values)}.", file=file, line=line,
+                            hint="e.g. ranges: {width: [0.5, 1.0], resolution: 'any >= 32'}")
+    return {k: list(v) if isinstance(v, list) else str(v) for k, v in ranges.items()}
 
 
 def _check_mapping(value: Any, file: str, *, what: str, line: int | None = None) -> None:

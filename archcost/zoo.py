@@ -83,6 +83,21 @@ def locate(spec: str | Path) -> Path:
     )
 
 
+def find(name: str) -> Path:
+    """The bundled spec called ``name`` (a network or ``examples/NAME``), never a file
+    elsewhere.
+
+    Raises:
+        SpecError: no bundled spec has that name (with the closest ones).
+    """
+    found = _bundled(name)
+    if found is None:
+        raise SpecError(f"'{name}' is not a bundled network.",
+                        hint=_closest(name.removesuffix(".yaml")) or
+                        f"Bundled: {', '.join(names())}.")
+    return found
+
+
 def _bundled(text: str) -> Path | None:
     """The zoo file named ``text`` (``NAME``, ``NAME.yaml``, ``examples/NAME``), if any."""
     rel = text if text.endswith(SUFFIXES) else f"{text}.yaml"

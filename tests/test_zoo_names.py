@@ -102,3 +102,66 @@ def test_cli_analyze_and_compare_by_name(tmp_path: Path, monkeypatch: pytest.Mon
     assert rows[0]["macs"] == 568_740_352
     # Ma et al. Table 5, 0.5x: 41M (this layout: 40.48M, see tests/test_zoo.py).
     assert 40_000_000 < rows[1]["macs"] < 41_000_000
+
+
+# --------------------------------------------------------------------------------------
+# archcost zoo
+
+
+def test_zoo_lists_every_network_with_its_totals_and_ranges(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["zoo", "--format", "json"]) == 0
+    entries = {e["name"]: e for e in json.loads(capsys.readouterr().out)}
+    assert sorted(entries) == zoo.names()
+    # torchvision's figures, as tests/test_zoo.py cites them.
+    assert (entries["mobilenet_v2"]["macs"], entries["mobilenet_v2"]["params"]) == (
+        300_774_272, 3_504_872)
+    assert entries["shufflenet_v2"]["macs"] == 144_907_992
+    # Howard et al. Tables 6 and 7: the widths and resolutions the paper tabulates.
+    assert entries["mobilenet_v1"]["ranges"] == {"width": [0.25, 0.5, 0.75, 1.0],
+                                                 "resolution": [128, 160, 192, 224]}
+    assert entries["mobilenet_v1"]["knobs"] == {"width": 1.0, "resolution": 224}
+    assert all(Path(e["path"]).is_file() and e["description"] for e in entries.values())
+    assert main(["zoo"]) == 0
+    text = capsys.readouterr().out
+    assert "knobs: width 1.0 [0.25, 0.5, 0.75, 1.0]; resolution 224 [128, 160, 192, 224]" in text
+    assert "300,774,272 MACs" in text and "examples/standard_vs_separable" in text
+
+
+def test_zoo_name_prints_the_header_and_path(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["zoo", "mobilenet_v1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MobileNet V1 — Howard et al. 2017")
+    assert "Correction: Table 1 prints the penultimate depthwise layer" in out
+    path = next(line.split(None, 1)[1] for line in out.splitlines() if line.startswith("path:"))
+    assert Path(path).samefile(SPECS / "mobilenet_v1.yaml")
+    assert main(["zoo", "resnet50"]) == 0
+    assert "It includes blocks/resnet.yaml" in capsys.readouterr().out
+
+
+def test_zoo_unknown_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["zoo", "resnet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("archcost: error: 'resnet' is not a bundled network.")
+    assert "'resnet50'" in err
+
+
+@pytest.mark.parametrize("ranges, message", [
+    ("{widht: [0.5]}", "'ranges' names 'widht', which is not a param"),
+    ("{width: []}", "'ranges' for 'width' must be a list of values or a sentence"),
+    ("{width: {a: 1}}", "'ranges' for 'width' must be a list of values or a sentence"),
+    ("[0.5, 1.0]", "'ranges' must be a mapping"),
+], ids=["unknown-param", "empty", "mapping", "list"])
+def test_bad_ranges_are_located(ranges: str, message: str, write_spec) -> None:
+    path = write_spec(f"""
+        archcost: 1
+        name: net
+        input: [3, 8, 8]
+        params: {{width: 1.0}}
+        ranges: {ranges}
+        layers:
+          - {{type: conv, out: 4, kernel: 3}}
+        """)
+    with pytest.raises(archcost.SpecError, match=message) as info:
+        archcost.load(path)
+    assert info.value.line == 5

@@ -19,7 +19,8 @@ from archcost.commands import (
     import_,
     validate,
     whatif,
+    zoo,
 )
 
-COMMANDS = (analyze, compare, explain, whatif, validate, calibrate, bench, import_, export)
+COMMANDS = (analyze, compare, explain, whatif, validate, calibrate, bench, import_, export, zoo)
 """In the order ``archcost --help`` lists them."""
