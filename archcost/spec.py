@@ -496,15 +496,25 @@ def _read_ranges(doc: YMap, file: str, params: dict[str, Any]) -> dict[str, list
     for key, values in ranges.items():
         line = ranges.line_of(key)
         if key not in params:
-            raise SpecError(f"'ranges' names {quoted(key)}, which is not a param.", file=file,
-                            line=line, hint=did_you_mean(key, params) if params else
-                            "Declare it under 'params' first.")
-        scalars = isinstance(values, list) and values and all(
-            isinstance(v, int | float | str) and not isinstance(v, bool) for v in values)
+            raise SpecError(
+                f"'ranges' names {quoted(key)}, which is not a param.",
+                file=file,
+                line=line,
+                hint=did_you_mean(key, params) if params else "Declare it under 'params' first.",
+            )
+        scalars = (
+            isinstance(values, list)
+            and values
+            and all(isinstance(v, int | float | str) and not isinstance(v, bool) for v in values)
+        )
         if not (scalars or (isinstance(values, str) and values.strip())):
-            raise SpecError(f"'ranges' for {quoted(key)} must be a list of values or a "
-                            f"sentence, got {shown(values)}.", file=file, line=line,
-                            hint="e.g. ranges: {width: [0.5, 1.0], resolution: 'any >= 32'}")
+            raise SpecError(
+                f"'ranges' for {quoted(key)} must be a list of values or a "
+                f"sentence, got {shown(values)}.",
+                file=file,
+                line=line,
+                hint="e.g. ranges: {width: [0.5, 1.0], resolution: 'any >= 32'}",
+            )
     return {k: list(v) if isinstance(v, list) else str(v) for k, v in ranges.items()}
 
 

@@ -92,9 +92,10 @@ def find(name: str) -> Path:
     """
     found = _bundled(name)
     if found is None:
-        raise SpecError(f"'{name}' is not a bundled network.",
-                        hint=_closest(name.removesuffix(".yaml")) or
-                        f"Bundled: {', '.join(names())}.")
+        raise SpecError(
+            f"'{name}' is not a bundled network.",
+            hint=_closest(name.removesuffix(".yaml")) or f"Bundled: {', '.join(names())}.",
+        )
     return found
 
 

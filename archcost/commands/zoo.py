@@ -49,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{'':<{width}}  {e['description']}")
         if e["knobs"]:
             print(f"{'':<{width}}  knobs: {knobs_text(e['knobs'], e['ranges'])}")
-    print(
-        "\nknobs: default [the values the sources tabulate]; set one with --set k=v or NAME@k=v."
-    )
+    print("\nknobs: default [the values the sources tabulate]; set one with --set k=v or NAME@k=v.")
     print(
         "Params and MACs at the defaults, batch 1. Give a name wherever a SPEC goes "
         "(archcost analyze mobilenet_v2, compare mobilenet_v1 shufflenet_v2@width=0.5); "
