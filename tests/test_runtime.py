@@ -380,3 +380,15 @@ def test_a_residual_add_joins_the_conv_before_it_not_the_one_after():
     by_head = {k.covers[0]: k.covers for k in kernels if k.covers}
     assert by_head["b"] == ("b", "bn", "add")
     assert by_head["c"] == ("c",)
+
+
+def test_bundled_profiles_state_their_source():
+    from archcost.roofline import bundled_profiles
+
+    for name in bundled_profiles():
+        p = load_profile(name)
+        source = p.source.lower()
+        if source.startswith("measured"):  # a machine, a date
+            assert "2026-" in source and ("cpu" in source or "epyc" in source), name
+        else:
+            assert "datasheet" in source and "peak roofline only" in source, name
