@@ -241,7 +241,10 @@ def test_report_with_a_device_profile_draws_the_roofline(tiny, open_report, tmp_
     from archcost.roofline import load_profile
     path = write_model_report(tiny[0], tmp_path / "roofline.html",
                               profile=load_profile("jetson-nano-fp32"))
-    opened = open_report(path, len(SINGLE_CHARTS) + 1)
-    assert_clean(opened, len(SINGLE_CHARTS) + 1)
+    # + the roofline, time per kind, and share of MACs vs share of time
+    opened = open_report(path, len(SINGLE_CHARTS) + 3)
+    assert_clean(opened, len(SINGLE_CHARTS) + 3)
+    cards = opened.page.inner_text("#archcost-totals")
+    assert "predicted latency" in cards.lower()
     assert opened.page.locator("#archcost-roofline .main-svg").count() > 0
     assert "Roofline on" in opened.page.inner_text("body")
