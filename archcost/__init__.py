@@ -1,8 +1,9 @@
 """archcost: what a convolutional network costs, layer by layer, and why.
 
 >>> import archcost
->>> m = archcost.load("specs/mobilenet_v1.yaml", width=0.5)   # doctest: +SKIP
->>> m.totals["macs"]                                            # doctest: +SKIP
+>>> m = archcost.load("mobilenet_v1", width=0.5)   # a bundled network, or a spec file
+>>> m.totals["macs"]
+149497088
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ArchcostError", "Model", "SpecError", "compare", "load"]
 __version__ = "0.1.0"
+"""The release (CHANGELOG.md); pyproject.toml reads it from here."""
 
 
 def compare(specs: list[Any], *, batch: int = 1, dtype: str = "float32") -> "pd.DataFrame":

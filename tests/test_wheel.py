@@ -86,7 +86,7 @@ def test_installed_package_is_the_wheel(installed: tuple[Path, Path, Path]) -> N
                          "print(archcost.zoo.ZOO)"], cwd=work)).split()
     assert all(Path(p).is_relative_to(bin_dir.parent) for p in where)
     version = _check(_run([str(bin_dir / "archcost"), "--version"], cwd=work))
-    assert version.strip() == f"archcost {PYPROJECT['project']['version']}"
+    assert version.strip() == f"archcost {archcost.__version__}"
 
 
 def test_analyze_a_zoo_name(installed: tuple[Path, Path, Path]) -> None:
