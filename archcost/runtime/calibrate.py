@@ -13,8 +13,11 @@
    type — dense, pointwise, depthwise and grouped convolutions, linear, max/average/
    global pools, every elementwise kind, concat, channel shuffle, channel split — with
    configurations drawn from the channel counts, resolutions, kernel sizes and strides
-   CNNs use. Each sample is the profiler's median kernel time (layout conversions the
-   runtime adds around a lone kernel excluded).
+   CNNs use. With one thread a sample is the median on-CPU time of a run (the calling
+   thread's CPU time: onnxruntime computes in the caller) less the fixed cost of a run
+   and the layout conversions the runtime adds around a lone kernel, so waits for a CPU
+   on a shared machine do not count; with more threads, the profiler's median kernel
+   time.
 4. **Adaptive sampling**: after a few samples per type, each round refits every type
    on bootstrap resamples of its samples and measures, per type, the candidate
    configurations whose predictions the refits disagree on most, until the time
@@ -204,10 +207,35 @@ def draw(kind: str, rng: random.Random) -> dict[str, int]:
     raise RuntimeError(f"no configuration of {kind} within the limits")
 
 
-def measure_sample(kind: str, cfg: dict[str, int], threads: int, runs: int) -> Sample:
+def on_cpu(model: bytes, runs: int) -> float:
+    """Median on-CPU time of one run of ``model`` with one thread (the caller computes)."""
+    session = open_session(model, 1)
+    feed = input_feed(session)
+    cpu: list[float] = []
+    time_runs(session, feed, warmup=2, runs=runs, cpu=cpu)
+    return statistics.median(cpu)
+
+
+def run_baseline(runs: int = 40) -> float:
+    """The on-CPU cost of a run beyond its kernels: a run of a one-element ReLU model."""
+    return on_cpu(micro.elementwise_model(kind="relu", c=1, size=1), runs)
+
+
+def measure_sample(
+    kind: str, cfg: dict[str, int], threads: int, runs: int, baseline: float | None = None
+) -> Sample:
+    """Time one micro-model. With one thread (and a ``baseline``): its on-CPU time per run
+    less the run's fixed cost and the layout conversions the runtime adds around a lone
+    kernel (their profiled time) — waits for a CPU on a loaded machine do not count.
+    Otherwise: the profiler's median time of the kernels computing it."""
     model, macs, nbytes = build(kind, cfg)
-    kernels = profile_kernels(model, threads, warmup=2, runs=runs)
-    seconds = math.fsum(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
+    kernels = profile_kernels(model, threads, warmup=1, runs=3 if baseline is not None else runs)
+    main = math.fsum(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
+    seconds = main
+    if threads == 1 and baseline is not None:
+        layout = math.fsum(k.measured_s for k in kernels if k.op in LAYOUT_OPS)
+        cpu = on_cpu(model, runs) - baseline
+        seconds = max(cpu - layout, 0.25 * cpu)
     return Sample(
         type=kind,
         config=tuple(sorted(cfg.items())),
@@ -323,10 +351,11 @@ def calibrate(
     say("detecting fusions")
     fusions = detect_fusions(threads)
     samples: dict[str, list[Sample]] = defaultdict(list)
+    baseline = run_baseline() if threads == 1 else None
     say("sampling kernels")
     for kind in types:
         for _ in range(initial):
-            samples[kind].append(measure_sample(kind, draw(kind, rng), threads, runs))
+            samples[kind].append(measure_sample(kind, draw(kind, rng), threads, runs, baseline))
     probes.append(probe.measure())
     deadline = started + budget_s
     rounds = 0
@@ -342,10 +371,10 @@ def calibrate(
                 pool.append((cfg, macs, nbytes))
             spread = _uncertainty(samples[kind], pool, rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
-            samples[kind].append(measure_sample(kind, pool[pick][0], threads, runs))
+            samples[kind].append(measure_sample(kind, pool[pick][0], threads, runs, baseline))
         say(f"round {rounds}: {sum(len(v) for v in samples.values())} samples")
     probes.append(probe.measure())
-    overhead = run_overhead(threads)
+    overhead = run_overhead(threads, baseline)
     models = {
         kind: fit([s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v])
         for kind, v in samples.items()
@@ -396,9 +425,12 @@ def calibrate(
     )
 
 
-def run_overhead(threads: int) -> float:
-    """The runtime's fixed cost per run beyond its kernels: the probe model's wall time
-    minus its kernels' profiled time (median of three)."""
+def run_overhead(threads: int, baseline: float | None) -> float:
+    """The runtime's fixed cost per run beyond its kernels: with one thread the on-CPU
+    ``baseline``; otherwise the probe model's wall time less its kernels' profiled time
+    (median of three)."""
+    if threads == 1 and baseline is not None:
+        return baseline
     model = probe_model()
     values = []
     for _ in range(3):
