@@ -38,8 +38,9 @@ from archcost.layers.base import Formula, formula
 
 CONVENTIONS = (
     "Per sample × batch. params: trainable (conv/linear weights + bias, BN γβ); "
-    "MACs: multiply-accumulates of conv (C_out·C_in/g·k·out, padding counted) and "
-    "linear (in·out), 0 elsewhere; FLOPs: multiplies and adds counted separately; "
+    "MACs: multiply-accumulates of conv (C_out·C_in/g·k·out, padding counted), transposed "
+    "conv (C_in·C_out/g·k·in) and linear (in·out), 0 elsewhere; FLOPs: multiplies and adds "
+    "counted separately; "
     "memory: bytes read + written (inputs, weights, outputs)."
 )
 

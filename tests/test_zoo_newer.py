@@ -29,17 +29,21 @@ def shape_of(m: archcost.Model, layer: str) -> tuple[int, ...]:
 # Ronneberger, Fischer & Brox 2015, Figure 1: the sizes printed beside every map.
 UNET_FIG1 = [
     ("enc1.conv1", (64, 570, 570)), ("enc1.conv2", (64, 568, 568)),
-    ("pool1", (64, 284, 284)), ("enc2.conv1", (128, 282, 282)), ("enc2.conv2", (128, 280, 280)),
-    ("pool2", (128, 140, 140)), ("enc3.conv1", (256, 138, 138)), ("enc3.conv2", (256, 136, 136)),
-    ("pool3", (256, 68, 68)), ("enc4.conv1", (512, 66, 66)), ("enc4.conv2", (512, 64, 64)),
-    ("pool4", (512, 32, 32)), ("enc5.conv1", (1024, 30, 30)), ("enc5.conv2", (1024, 28, 28)),
-    ("up4.upconv", (512, 56, 56)), ("crop4", (512, 56, 56)), ("cat4", (1024, 56, 56)),
+    ("enc2.pool", (64, 284, 284)), ("enc2.conv1", (128, 282, 282)), ("enc2.conv2", (128, 280, 280)),
+    ("enc3.pool", (128, 140, 140)), ("enc3.conv1", (256, 138, 138)),
+    ("enc3.conv2", (256, 136, 136)),
+    ("enc4.pool", (256, 68, 68)), ("enc4.conv1", (512, 66, 66)), ("enc4.conv2", (512, 64, 64)),
+    ("bottom.pool", (512, 32, 32)), ("bottom.conv1", (1024, 30, 30)),
+    ("bottom.conv2", (1024, 28, 28)),
+    ("dec4.upconv", (512, 56, 56)), ("dec4.crop", (512, 56, 56)), ("dec4.cat", (1024, 56, 56)),
     ("dec4.conv1", (512, 54, 54)), ("dec4.conv2", (512, 52, 52)),
-    ("up3.upconv", (256, 104, 104)), ("crop3", (256, 104, 104)), ("cat3", (512, 104, 104)),
-    ("dec3.conv1", (256, 102, 102)), ("dec3.conv2", (256, 100, 100)),
-    ("up2.upconv", (128, 200, 200)), ("crop2", (128, 200, 200)), ("cat2", (256, 200, 200)),
-    ("dec2.conv1", (128, 198, 198)), ("dec2.conv2", (128, 196, 196)),
-    ("up1.upconv", (64, 392, 392)), ("crop1", (64, 392, 392)), ("cat1", (128, 392, 392)),
+    ("dec3.upconv", (256, 104, 104)), ("dec3.crop", (256, 104, 104)),
+    ("dec3.cat", (512, 104, 104)), ("dec3.conv1", (256, 102, 102)),
+    ("dec3.conv2", (256, 100, 100)),
+    ("dec2.upconv", (128, 200, 200)), ("dec2.crop", (128, 200, 200)),
+    ("dec2.cat", (256, 200, 200)), ("dec2.conv1", (128, 198, 198)),
+    ("dec2.conv2", (128, 196, 196)),
+    ("dec1.upconv", (64, 392, 392)), ("dec1.crop", (64, 392, 392)), ("dec1.cat", (128, 392, 392)),
     ("dec1.conv1", (64, 390, 390)), ("dec1.conv2", (64, 388, 388)),
     ("head", (2, 388, 388)),
 ]
@@ -85,6 +89,15 @@ def test_unet_macs_from_the_figure_sizes():
     assert m.totals["macs"] == convs + ups
     upconv_macs = sum(r.macs for r in m.costs().rows if r.kind == "transposed_conv")
     assert upconv_macs == ups
+
+
+def test_unet_stages_read_like_the_figure():
+    """The report's stages (the first name component): the figure's four contracting
+    steps, the bottom, the four expansive steps and the 1x1 head."""
+    from archcost.report.html import stage_labels
+    stages = list(dict.fromkeys(stage_labels(model("unet").layers)))
+    assert stages == ["enc1", "enc2", "enc3", "enc4", "bottom", "dec4", "dec3", "dec2",
+                      "dec1", "head"]
 
 
 def test_unet_tile_knob():
@@ -273,7 +286,7 @@ def test_whatif_on_unet_keeps_the_new_kinds():
     result = m.whatif("separable")
     before = {r.name: r for r in m.costs().rows}
     after = {r.name: r for r in result.after.costs().rows}
-    for name in ("up4.upconv", "up1.upconv", "crop1", "cat1"):
+    for name in ("dec4.upconv", "dec1.upconv", "dec1.crop", "dec1.cat"):
         assert after[name].kind == before[name].kind
         assert after[name].macs == before[name].macs
         assert after[name].params == before[name].params
@@ -288,7 +301,7 @@ def test_whatif_resize_conv_on_unet():
     m = model("unet")
     result = m.whatif("resize-conv")
     after = {r.name: r for r in result.after.costs().rows}
-    for name, (c_in, c_out, n) in zip(("up4", "up3", "up2", "up1"), UNET_UPCONVS):
+    for name, (c_in, c_out, n) in zip(("dec4", "dec3", "dec2", "dec1"), UNET_UPCONVS):
         assert after[f"{name}.upconv.conv"].macs == c_out * c_in * 4 * (2 * n) ** 2
         assert after[f"{name}.upconv.conv"].params == c_in * c_out * 4 + c_out
         assert after[f"{name}.upconv.resize"].macs == 0
