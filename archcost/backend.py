@@ -14,7 +14,6 @@ a time; :func:`prepare` draws the same input and weights up front, so benchmarks
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -24,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from archcost.errors import SpecError
-from archcost.graph import INPUT
-from archcost.layers.base import Layer, Shape
+from archcost.graph import INPUT, Node
 from archcost.layers.conv import ConvLike
 
 if TYPE_CHECKING:
@@ -74,7 +72,7 @@ class Validation:
     def mismatches(self) -> list[LayerCheck]:
         return [c for c in self.checks if not c.ok]
 
-    def frame(self) -> "pd.DataFrame":
+    def frame(self) -> pd.DataFrame:
         import pandas as pd
 
         rows = [{**asdict(c), "ok": c.ok} for c in self.checks]
@@ -96,20 +94,17 @@ def available_memory() -> int:
         return 4 * 1024**3
 
 
-def estimate_peak_bytes(model: "Model", batch: int) -> int:
+def estimate_peak_bytes(model: Model, batch: int) -> int:
     """Upper estimate of the run's memory: live activations + the largest layer's
     weights and scratch (padded input and im2col columns)."""
-    g = model.graph
     worst = 0
     for name in model.layers:
-        a = g.nodes[name]
-        layer: Layer = a["layer"]
-        weights = sum(math.prod(s) for s in layer.weight_shapes(a["input_shapes"]).values()) + sum(
-            math.prod(s) for s in layer.buffer_shapes(a["input_shapes"]).values()
-        )
-        scratch = 2 * a["in_elements"] * batch  # a padded copy, a layout copy
+        node, counts = model.nodes[name], model.counts[name]
+        layer = node.layer
+        weights = counts.params + counts.buffers
+        scratch = 2 * counts.in_elements * batch  # a padded copy, a layout copy
         if isinstance(layer, ConvLike):
-            geo = layer.geometry(a["input_shapes"][0])  # im2col columns
+            geo = layer.geometry(node.input_shapes[0])  # im2col columns
             scratch += batch * geo.c_in * geo.k * geo.out_numel
         worst = max(worst, weights + scratch)
     return FLOAT_BYTES * worst + model.costs(batch=batch).totals["peak_activation_bytes"]
@@ -121,13 +116,13 @@ def _shape_text(arrays: Any) -> str:
     return "x".join(map(str, arrays.shape[1:]))
 
 
-def draw_input(model: "Model", batch: int, rng: np.random.Generator) -> np.ndarray:
+def draw_input(model: Model, batch: int, rng: np.random.Generator) -> np.ndarray:
     """The random input ``(batch, *input_shape)``: the first draw from the executor's RNG."""
     return rng.standard_normal((batch, *model.input_shape), dtype=np.float32)
 
 
 def prepare(
-    model: "Model", *, batch: int = 1, seed: int = 0
+    model: Model, *, batch: int = 1, seed: int = 0
 ) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
     """The input and every layer's weights, drawn up front in the executor's order.
 
@@ -148,11 +143,8 @@ def prepare(
     """
     rng = np.random.default_rng(seed)
     x = draw_input(model, batch, rng)
-    g = model.graph
-    return x, {
-        name: g.nodes[name]["layer"].init_weights(g.nodes[name]["input_shapes"], rng)
-        for name in model.layers
-    }
+    nodes = model.nodes
+    return x, {name: _init(nodes[name], rng) for name in model.layers}
 
 
 class _DrawnWeights(Mapping[str, dict[str, np.ndarray]]):
@@ -162,13 +154,12 @@ class _DrawnWeights(Mapping[str, dict[str, np.ndarray]]):
     :func:`prepare`, while only one layer's weights are held at a time.
     """
 
-    def __init__(self, model: "Model", rng: np.random.Generator):
+    def __init__(self, model: Model, rng: np.random.Generator):
         self.model = model
         self.rng = rng
 
     def __getitem__(self, name: str) -> dict[str, np.ndarray]:
-        a = self.model.graph.nodes[name]
-        return a["layer"].init_weights(a["input_shapes"], self.rng)
+        return _init(self.model.nodes[name], self.rng)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.model.layers)
@@ -198,8 +189,13 @@ class Execution:
     peak_bytes: int
 
 
+def _init(node: Node, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    assert node.layer is not None
+    return node.layer.init_weights(node.input_shapes, rng)
+
+
 def _donatable(
-    value: Any, src: str, port: int | None, a: dict[str, Any], remaining: dict[str, int]
+    value: Any, src: str, port: int | None, node: Node, remaining: dict[str, int]
 ) -> bool:
     """May this layer write its output into its first input? Only when no later
     layer reads that input, it is not the caller's network input (a bench reuses it)
@@ -208,7 +204,7 @@ def _donatable(
         src != INPUT
         and port is None
         and remaining[src] == 1
-        and a["inputs"].count(src) == 1
+        and node.inputs.count(src) == 1
         and isinstance(value, np.ndarray)
         and value.base is None
         and value.dtype == np.float32
@@ -218,7 +214,7 @@ def _donatable(
 
 
 def run(
-    model: "Model",
+    model: Model,
     x: np.ndarray,
     weights: Mapping[str, dict[str, np.ndarray]],
     *,
@@ -244,8 +240,8 @@ def run(
     Returns:
         The outputs, per-layer shapes, multiplications and seconds, and the peak.
     """
-    g = model.graph
-    remaining = {n: g.out_degree(n) for n in model.order}
+    nodes = model.nodes
+    remaining = {n: len(model.consumers(n)) for n in model.order}
     values: dict[str, Any] = {INPUT: x}
     live = x.nbytes
     peak = live
@@ -253,17 +249,18 @@ def run(
     layers = model.layers
     clock = time.perf_counter
     for i, name in enumerate(layers):
-        a = g.nodes[name]
+        node = nodes[name]
         xs = []
-        for src, port in zip(a["inputs"], a["ports"]):
+        for src, port in zip(node.inputs, node.ports):
             value = values[src]
             xs.append(value[port] if isinstance(value, list) else value)
         w = weights[name]
-        layer = a["layer"]
+        layer = node.layer
+        assert layer is not None
         donate = (
             inplace
             and layer.inplace
-            and _donatable(xs[0], a["inputs"][0], a["ports"][0], a, remaining)
+            and _donatable(xs[0], node.inputs[0], node.ports[0], node, remaining)
         )
         t0 = clock()
         y, mults = layer.forward(xs, w, out=xs[0]) if donate else layer.forward(xs, w)
@@ -278,11 +275,11 @@ def run(
                 name=name, executed_shape=_shape_text(y), executed_macs=int(mults), seconds=seconds
             )
         )
-        for src in set(a["inputs"]):
+        for src in set(node.inputs):
             remaining[src] -= 1
             if remaining[src] == 0:
                 freed = values.pop(src)
-                if donate and src == a["inputs"][0]:
+                if donate and src == node.inputs[0]:
                     continue  # its buffer lives on as this layer's output
                 live -= sum(v.nbytes for v in freed) if isinstance(freed, list) else freed.nbytes
         if progress:
@@ -291,7 +288,7 @@ def run(
 
 
 def validate(
-    model: "Model",
+    model: Model,
     *,
     batch: int = 1,
     seed: int = 0,
@@ -322,21 +319,20 @@ def validate(
             "refused before allocating anything.",
             hint="Lower --batch or the resolution (--set resolution=...), or raise --max-memory.",
         )
-    g = model.graph
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     x = draw_input(model, batch, rng)
     execution = run(model, x, _DrawnWeights(model, rng), progress=progress)
     checks = []
     for r in execution.layers:
-        a = g.nodes[r.name]
+        node = model.nodes[r.name]
         checks.append(
             LayerCheck(
                 name=r.name,
-                kind=a["kind"],
-                propagated_shape="; ".join(str(s) for s in a["output_shapes"]),
+                kind=node.kind,
+                propagated_shape="; ".join(str(s) for s in node.output_shapes),
                 executed_shape=r.executed_shape,
-                macs=batch * a["macs"],
+                macs=batch * model.counts[r.name].macs,
                 executed_macs=r.executed_macs,
                 seconds=r.seconds,
             )

@@ -213,9 +213,8 @@ def run(
             f"bench needs repeats >= 1 and warmup >= 0, got repeats={repeats}, warmup={warmup}."
         )
     device = profile if isinstance(profile, Profile) else load_profile(profile or THIS_MACHINE)
-    g = model.graph
     layers = model.layers
-    weight_bytes = 4 * sum(g.nodes[n]["params"] + g.nodes[n]["buffers"] for n in layers)
+    weight_bytes = 4 * sum(model.counts[n].params + model.counts[n].buffers for n in layers)
     needed = estimate_peak_bytes(model, batch) + weight_bytes
     limit = max_memory if max_memory is not None else available_memory() // 2
     if needed > limit:

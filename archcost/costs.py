@@ -28,12 +28,12 @@ activation part of memory traffic, never params). ``k`` = product of kernel dims
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import networkx as nx
-
 from archcost.errors import SpecError, did_you_mean
+from archcost.graph import Node
 from archcost.layers.base import Formula, formula
 
 CONVENTIONS = (
@@ -157,36 +157,53 @@ def memory_formula(
     return row
 
 
-def annotate(graph: nx.DiGraph) -> None:
-    """Store the per-sample counts of every layer on its node (batch 1)."""
-    for _, attrs in graph.nodes(data=True):
-        layer = attrs["layer"]
-        if layer is None:
-            attrs.update(
-                params=0,
-                macs=0,
-                flops=0,
-                buffers=0,
-                in_elements=0,
-                activations=attrs["output_shapes"][0].numel,
-            )
-            continue
-        ins = attrs["input_shapes"]
-        attrs["params"] = layer.params(ins)
-        attrs["buffers"] = layer.buffers(ins)
-        attrs["macs"] = layer.macs(ins)
-        attrs["flops"] = layer.flops(ins)
-        attrs["activations"] = sum(s.numel for s in attrs["output_shapes"])
-        attrs["in_elements"] = sum(s.numel for s in ins)
+@dataclass(frozen=True)
+class Counts:
+    """One node's per-sample counts (batch 1), from its kind and shapes alone."""
+
+    params: int
+    buffers: int
+    macs: int
+    flops: int
+    activations: int
+    in_elements: int
+
+
+def count(node: Node) -> Counts:
+    """The per-sample counts of one node (the input node: only its activations)."""
+    layer, ins = node.layer, node.input_shapes
+    activations = sum(s.numel for s in node.output_shapes)
+    if layer is None:
+        return Counts(params=0, buffers=0, macs=0, flops=0, activations=activations, in_elements=0)
+    return Counts(
+        params=layer.params(ins),
+        buffers=layer.buffers(ins),
+        macs=layer.macs(ins),
+        flops=layer.flops(ins),
+        activations=activations,
+        in_elements=sum(s.numel for s in ins),
+    )
+
+
+def count_all(nodes: Mapping[str, Node]) -> dict[str, Counts]:
+    """:func:`count` for every node."""
+    return {name: count(node) for name, node in nodes.items()}
 
 
 def compute(
-    graph: nx.DiGraph, order: list[str], *, batch: int = 1, dtype: str = "float32"
+    nodes: Mapping[str, Node],
+    counts: Mapping[str, Counts],
+    order: Sequence[str],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
 ) -> Costs:
-    """Cost rows (network order, input node excluded) and totals.
+    """Cost rows (network order, input node excluded) and totals: new frozen rows,
+    nothing is stored on the nodes.
 
     Args:
-        graph: a graph built and annotated by :func:`archcost.model.load`.
+        nodes: the network's nodes (:class:`archcost.graph.Network`).
+        counts: their per-sample :class:`Counts` (:func:`count_all`).
         order: the topological schedule to report and to free tensors by.
         batch: samples per forward pass.
         dtype: element type for the byte counts.
@@ -196,61 +213,63 @@ def compute(
     nbytes = dtype_bytes(dtype)
     rows = []
     for name in order:
-        a = graph.nodes[name]
-        if a["layer"] is None:
+        node = nodes[name]
+        if node.layer is None:
             continue
+        c = counts[name]
         traffic = memory_access(
-            is_view=a["layer"].is_view,
+            is_view=node.layer.is_view,
             nbytes=nbytes,
             batch=batch,
-            in_elements=a["in_elements"],
-            out_elements=a["activations"],
-            params=a["params"],
-            buffers=a["buffers"],
+            in_elements=c.in_elements,
+            out_elements=c.activations,
+            params=c.params,
+            buffers=c.buffers,
         )
-        out = a["output_shapes"]
+        out = node.output_shapes
         rows.append(
             CostRow(
                 name=name,
-                kind=a["kind"],
-                inputs=tuple(a["inputs"]),
-                input_shapes=tuple(s.dims for s in a["input_shapes"]),
+                kind=node.layer.kind,
+                inputs=node.inputs,
+                input_shapes=tuple(s.dims for s in node.input_shapes),
                 output_shape=out[0].dims if len(out) == 1 else tuple(s.dims for s in out),
-                params=a["params"],
-                macs=batch * a["macs"],
-                flops=batch * a["flops"],
+                params=c.params,
+                macs=batch * c.macs,
+                flops=batch * c.flops,
                 memory_access=traffic,
-                activations=batch * a["activations"],
-                buffers=a["buffers"],
+                activations=batch * c.activations,
+                buffers=c.buffers,
             )
         )
     totals = dict.fromkeys(COUNT_COLUMNS, 0)
     for r in rows:
         for key in COUNT_COLUMNS:
             totals[key] += getattr(r, key)
-    totals["peak_activation_bytes"] = peak_live_elements(graph, order) * batch * nbytes
+    totals["peak_activation_bytes"] = peak_live_elements(nodes, counts, order) * batch * nbytes
     return Costs(rows=rows, totals={k: totals[k] for k in TOTAL_KEYS}, batch=batch, dtype=dtype)
 
 
-def peak_live_elements(graph: nx.DiGraph, order: list[str]) -> int:
+def peak_live_elements(
+    nodes: Mapping[str, Node], counts: Mapping[str, Counts], order: Sequence[str]
+) -> int:
     """Largest number of live activation elements per sample over ``order``.
 
     A tensor is live from the step that produces it to the step of its last
     consumer (network outputs stay live to the end); during a step the layer's
     inputs and outputs are both live.
     """
-    nodes = graph.nodes
     last_use = dict.fromkeys(order, len(order))  # outputs stay live to the end
     for step, name in enumerate(order):
-        for src in nodes[name]["inputs"]:
+        for src in nodes[name].inputs:
             last_use[src] = step  # steps grow: the last write wins
     frees: dict[int, list[str]] = {}
     for name, step in last_use.items():
         frees.setdefault(step, []).append(name)
     live = peak = 0
     for step, name in enumerate(order):
-        live += nodes[name]["activations"]
+        live += counts[name].activations
         peak = max(peak, live)
         for done in frees.get(step, ()):
-            live -= nodes[done]["activations"]
+            live -= counts[done].activations
     return peak

@@ -73,24 +73,21 @@ def explain(
     Raises:
         SpecError: nothing matches (with a did-you-mean).
     """
-    g = model.graph
+    nodes = model.nodes
     found: list[Explanation] = []
     done: set[str] = set()
     for name in model.layers:
-        a = g.nodes[name]
-        composite = a["composite"]
+        composite = nodes[name].composite
         if composite and fnmatch.fnmatchcase(composite[0], pattern):
             if composite[0] not in done:
                 done.add(composite[0])
-                rows = [
-                    n for n in model.layers if (g.nodes[n]["composite"] or ("",))[0] == composite[0]
-                ]
+                rows = [n for n in model.layers if (nodes[n].composite or ("",))[0] == composite[0]]
                 found.append(_composite(model, composite[0], composite[1], rows, batch, dtype))
             continue
         if fnmatch.fnmatchcase(name, pattern):
             found.append(_layer(model, name, batch, dtype))
     if not found:
-        names = model.layers + [c[0] for c in (g.nodes[n]["composite"] for n in model.layers) if c]
+        names = model.layers + [c[0] for c in (nodes[n].composite for n in model.layers) if c]
         raise SpecError(
             f"no layer matches '{pattern}'.",
             file=model.path,
@@ -100,12 +97,13 @@ def explain(
 
 
 def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
-    a = model.graph.nodes[name]
-    layer: Layer = a["layer"]
-    ins: list[Shape] = a["input_shapes"]
+    node = model.nodes[name]
+    layer = node.layer
+    assert layer is not None
+    ins = node.input_shapes
     lines: list[Line] = list(layer.formulas(ins))
     inputs = sum(s.numel for s in ins)
-    outputs = sum(s.numel for s in a["output_shapes"])
+    outputs = sum(s.numel for s in node.output_shapes)
     lines.append(
         memory_formula(
             is_view=layer.is_view,
@@ -151,14 +149,14 @@ def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
                     std,
                 )
             )
-    where = f"{a['file']}:{a['line']}" if a["file"] else "spec"
+    where = f"{node.file}:{node.line}" if node.file else "spec"
     return Explanation(
         name=name,
-        kind=a["kind"],
+        kind=node.kind,
         where=where,
-        fields=dict(a["fields"]),
+        fields=node.fields,
         input_shapes=[str(s) for s in ins],
-        output_shape="; ".join(str(s) for s in a["output_shapes"]),
+        output_shape="; ".join(str(s) for s in node.output_shapes),
         lines=lines,
     )
 
@@ -166,20 +164,20 @@ def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
 def _composite(
     model: "Model", name: str, layer: Layer, rows: list[str], batch: int, dtype: str
 ) -> Explanation:
-    g = model.graph
-    first, last = g.nodes[rows[0]], g.nodes[rows[-1]]
-    x: Shape = first["input_shapes"][0]
+    first, last = model.nodes[rows[0]], model.nodes[rows[-1]]
+    x: Shape = first.input_shapes[0]
     parts = [_layer(model, r, batch, dtype) for r in rows]
-    macs = [g.nodes[r]["layer"].macs(g.nodes[r]["input_shapes"]) for r in rows]
+    macs = [model.counts[r].macs for r in rows]
     labels = (
         ["depthwise", "pointwise"]
         if isinstance(layer, SeparableConv)
         else [r.rsplit(".", 1)[1] for r in rows]
     )
     lines: list[Line] = []
-    for label, r, m in zip(labels, rows, macs):
-        node = g.nodes[r]
-        lines.append(formula(label, "", node["layer"].macs_formula(node["input_shapes"][0])))
+    for label, r in zip(labels, rows):
+        row = model.nodes[r]
+        assert isinstance(row.layer, ConvLike)
+        lines.append(formula(label, "", row.layer.macs_formula(row.input_shapes[0])))
     fields = layer.fields()
     standard = Conv(
         out=fields["out"],
@@ -204,14 +202,14 @@ def _composite(
         lines.append(
             Formula("ratio", f"1/N + 1/{k_text}", "", f"{ratio:.4f}  (N = {n_out}, {k_text} = {k})")
         )
-    where = f"{first['file']}:{first['line']}" if first["file"] else "spec"
+    where = f"{first.file}:{first.line}" if first.file else "spec"
     return Explanation(
         name=name,
         kind=layer.kind,
         where=where,
         fields=fields,
         input_shapes=[str(x)],
-        output_shape="; ".join(str(s) for s in last["output_shapes"]),
+        output_shape="; ".join(str(s) for s in last.output_shapes),
         lines=lines,
         rows=parts,
     )

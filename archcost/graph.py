@@ -1,12 +1,13 @@
-"""Spec -> ``networkx.DiGraph``: blocks expanded, names resolved, shapes propagated.
+"""Spec -> :class:`Network`: blocks expanded, names resolved, shapes propagated.
 
-Each node is a layer named by its full hierarchical name (``stage2.unit3.gconv1``);
-the network input is the node ``input``. Node attributes: ``kind``, ``layer`` (the
-:class:`~archcost.layers.base.Layer`), ``fields``, ``inputs`` (list of input node
-names, in order), ``ports`` (which output of each input), ``input_shapes``,
-``output_shapes``, ``output_shape``, ``order``, ``file``, ``line``, and ``composite``
-(``(name, layer)`` of the separable_conv or spatial_separable_conv a row came
-from, else None). Edges are data flow.
+Each node is a frozen :class:`Node`, named by its full hierarchical name
+(``stage2.unit3.gconv1``); the network input is the node ``input``. A node holds its
+:class:`~archcost.layers.base.Layer`, its input names and ports, its input and output
+shapes, where it was written (file, line), its position in the spec and the composite
+(separable_conv, spatial_separable_conv) it came from. The topology is the nodes'
+inputs; :meth:`Network.digraph` gives it as a ``networkx.DiGraph`` (edges are data
+flow, ``graph.nodes[name]["node"]`` is the :class:`Node`), built only when asked for:
+loading a spec needs only the standard library.
 
 Expansion and shape inference interleave only where a block reads ``in_channels``:
 that shape is computed on demand from the part of the graph already built.
@@ -14,11 +15,10 @@ that shape is computed on demand from the part of the graph already built.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError, SpecErrors, did_you_mean
 from archcost.expressions import render
@@ -27,6 +27,9 @@ from archcost.layers.base import Layer, Shape, to_int
 from archcost.layers.names import lookup, unknown_kind_hint
 from archcost.shapes import infer
 from archcost.spec import RESERVED_ITEM_KEYS, Spec, YMap
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_LAYERS = 100_000
 MAX_ERRORS = 20  # independent errors reported in one run, at most
@@ -61,7 +64,7 @@ class _Node:
     kind: str
     layer: Layer | None
     fields: dict[str, Any]
-    inputs: list[Ref | tuple["_Scope", str]]
+    inputs: list[Ref | tuple[_Scope, str]]
     file: str | None
     line: int | None
     order: int
@@ -73,7 +76,7 @@ class _Scope:
     prefix: str
     input: Ref
     variables: dict[str, Any]
-    parent: "_Scope | None" = None
+    parent: _Scope | None = None
     names: dict[str, Ref] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     last: Ref | None = None
@@ -549,68 +552,208 @@ def to_count(value: Any, item: YMap) -> int:
     return count
 
 
-def build_graph(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> nx.DiGraph:
-    """Expand ``spec`` into a DiGraph with shapes on every node.
+@dataclass(frozen=True)
+class Node:
+    """One node of the network: a layer (or the input) with its wiring and shapes.
+
+    Attributes:
+        name: the full hierarchical name.
+        layer: the kind instance; None for the network input.
+        inputs: the names of the nodes it reads, in order.
+        ports: which output of each input (None = its only output).
+        input_shapes: the shape of each input.
+        output_shapes: every output's shape (several only for channel_split).
+        file, line: where the layer was written.
+        order: its position in the spec (definition order).
+        composite: ``(name, layer)`` of the composite it is a row of, else None.
+    """
+
+    name: str
+    layer: Layer | None
+    inputs: tuple[str, ...]
+    ports: tuple[int | None, ...]
+    input_shapes: tuple[Shape, ...]
+    output_shapes: tuple[Shape, ...]
+    file: str | None
+    line: int | None
+    order: int
+    composite: tuple[str, Layer] | None = None
+
+    @property
+    def kind(self) -> str:
+        """The layer's kind; ``input`` for the network input."""
+        return self.layer.kind if self.layer is not None else INPUT
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The layer's fields (none for the input)."""
+        return self.layer.fields() if self.layer is not None else {}
+
+    @property
+    def output_shape(self) -> Shape:
+        """The only output's shape (the first of several)."""
+        return self.output_shapes[0]
+
+
+@dataclass(frozen=True)
+class Network:
+    """The built network: nodes in schedule order, and who consumes what.
+
+    Attributes:
+        name: the spec's name.
+        nodes: every node (the input first), in ``order``.
+        order: the topological schedule: spec order wherever the data flow allows.
+        consumers: per node, the distinct nodes that read it, in schedule order.
+    """
+
+    name: str
+    nodes: dict[str, Node]
+    order: tuple[str, ...]
+    consumers: dict[str, tuple[str, ...]]
+
+    def digraph(self) -> nx.DiGraph:
+        """The topology as a ``networkx.DiGraph``: one node per :class:`Node` (in
+        definition order, ``graph.nodes[name]["node"]``), edges from input to consumer."""
+        import networkx as nx  # lazy: loading and costing a spec never needs networkx
+
+        graph = nx.DiGraph(name=self.name)
+        by_definition = sorted(self.nodes.values(), key=lambda n: n.order)
+        for node in by_definition:
+            graph.add_node(node.name, node=node)
+        for node in by_definition:
+            for src in node.inputs:
+                graph.add_edge(src, node.name)
+        return graph
+
+
+def schedule(nodes: dict[str, list[str]]) -> list[str]:
+    """A topological order of ``nodes`` (name -> input names, in definition order):
+    among the nodes ready to run, always the earliest defined (the spec order wherever
+    the data flow allows).
+
+    >>> schedule({"input": [], "a": ["input", "b"], "b": ["input"]})
+    ['input', 'b', 'a']
+
+    Raises:
+        CycleError: the inputs form a cycle.
+    """
+    position = {name: i for i, name in enumerate(nodes)}
+    if all(position[src] < position[name] for name, srcs in nodes.items() for src in srcs):
+        return list(nodes)
+    waiting = {name: len(set(srcs)) for name, srcs in nodes.items()}
+    consumers: dict[str, list[str]] = {name: [] for name in nodes}
+    for name, srcs in nodes.items():
+        for src in dict.fromkeys(srcs):
+            consumers[src].append(name)
+    ready = [position[name] for name, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
+    names = list(nodes)
+    order = []
+    while ready:
+        name = names[heapq.heappop(ready)]
+        order.append(name)
+        for consumer in consumers[name]:
+            waiting[consumer] -= 1
+            if waiting[consumer] == 0:
+                heapq.heappush(ready, position[consumer])
+    if len(order) < len(nodes):
+        raise CycleError(find_cycle(consumers))
+    return order
+
+
+class CycleError(Exception):
+    """The nodes' inputs form a cycle: ``cycle`` lists its nodes."""
+
+    def __init__(self, cycle: list[str]):
+        super().__init__(" -> ".join(cycle + cycle[:1]))
+        self.cycle = cycle
+
+
+def find_cycle(successors: dict[str, list[str]]) -> list[str]:
+    """The first cycle a depth-first search meets (nodes and successors in their
+    given order), as the list of its nodes; [] when there is none.
+
+    >>> find_cycle({"input": ["a"], "a": ["b"], "b": ["a"]})
+    ['a', 'b']
+    """
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    for root in successors:
+        if root in state:
+            continue
+        path = [root]
+        state[root] = 1
+        stack = [iter(successors[root])]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                state[path.pop()] = 2
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt) :]
+            elif nxt not in state:
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(successors[nxt]))
+    return []
+
+
+def build_network(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> Network:
+    """Expand ``spec`` into a :class:`Network` with shapes on every node.
 
     Raises:
         SpecError: anything wrong with the spec (undefined names, cycles, shapes, ...).
     """
     builder = _Builder(spec, knobs, input_shape)
     builder.build()
-    graph = nx.DiGraph(name=spec.name)
-    for node in builder.nodes.values():
-        graph.add_node(
-            node.name,
-            kind=node.kind,
-            layer=node.layer,
-            fields=node.fields,
-            inputs=[r.node for r in node.inputs],
-            ports=[r.port for r in node.inputs],
-            file=node.file,
-            line=node.line,
-            order=node.order,
-            composite=node.composite,
+    try:
+        order = schedule(
+            {n.name: [r.node for r in n.inputs if r.node != FAILED] for n in builder.nodes.values()}
         )
-    for node in builder.nodes.values():
-        for ref in node.inputs:
-            if ref.node != FAILED:
-                graph.add_edge(ref.node, node.name)
-    order = [n.name for n in builder.nodes.values()]
-    position = {name: i for i, name in enumerate(order)}
-    if any(
-        r.node != FAILED and position[r.node] >= position[n.name]
-        for n in builder.nodes.values()
-        for r in n.inputs
-    ):
-        # Some input is defined later than its consumer: sort (or find the cycle).
-        if not nx.is_directed_acyclic_graph(graph):
-            cycle = nx.find_cycle(graph)
-            path = " -> ".join([u for u, _ in cycle] + [cycle[0][0]])
-            first = builder.nodes[cycle[0][0]]
-            raise SpecError(
-                f"the layers form a cycle: {path}.",
-                file=first.file,
-                line=first.line,
-                hint="Check the 'inputs' of these layers; data must flow one way.",
-            )
-        order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
+    except CycleError as exc:
+        first = builder.nodes[exc.cycle[0]]
+        raise SpecError(
+            f"the layers form a cycle: {exc}.",
+            file=first.file,
+            line=first.line,
+            hint="Check the 'inputs' of these layers; data must flow one way.",
+        ) from None
+    shapes: dict[str, tuple[tuple[Shape, ...], tuple[Shape, ...]]] = {}
     try:
         for name in order:
             # Independent shape errors are all reported; a layer fed by a failed one
             # is skipped (its error would only repeat the first).
+            b = builder.nodes[name]
             try:
                 outs = builder.output_shapes(name)
-                node = builder.nodes[name]
-                input_shapes = [builder.shape_of(r, node) for r in node.inputs]
+                shapes[name] = (tuple(builder.shape_of(r, b) for r in b.inputs), outs)
             except SpecError as exc:
                 builder.record(exc)
-                continue
-            attrs = graph.nodes[name]
-            attrs["input_shapes"] = input_shapes
-            attrs["output_shapes"] = outs
-            attrs["output_shape"] = outs[0] if len(outs) == 1 else outs
     except _Stop:
         pass
     builder.raise_errors()
-    graph.graph["order"] = order
-    return graph
+    nodes = {}
+    consumers: dict[str, list[str]] = {name: [] for name in order}
+    for name in order:
+        b = builder.nodes[name]
+        for ref in b.inputs:
+            if not consumers[ref.node] or consumers[ref.node][-1] != name:
+                consumers[ref.node].append(name)
+        input_shapes, output_shapes = shapes[name]
+        nodes[name] = Node(
+            name=name,
+            layer=b.layer,
+            inputs=tuple(r.node for r in b.inputs),
+            ports=tuple(r.port for r in b.inputs),
+            input_shapes=input_shapes,
+            output_shapes=output_shapes,
+            file=b.file,
+            line=b.line,
+            order=b.order,
+            composite=b.composite,
+        )
+    return Network(
+        name=spec.name,
+        nodes=nodes,
+        order=tuple(order),
+        consumers={k: tuple(v) for k, v in consumers.items()},
+    )

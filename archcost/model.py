@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from archcost import costs
 from archcost.errors import SpecError, did_you_mean
 from archcost.expressions import names_used, render
-from archcost.graph import INPUT, build_graph
+from archcost.graph import INPUT, Network, Node, build_network
 from archcost.layers.base import Shape, to_int
 from archcost.spec import Spec, load_spec
 from archcost.zoo import locate
 
 if TYPE_CHECKING:
+    import networkx as nx
     import pandas as pd
 
 
@@ -30,8 +31,12 @@ class Model:
         knobs: every param's value after overrides.
         overrides: the params that were set explicitly.
         input_shape: the evaluated per-sample input shape.
-        graph: the ``networkx.DiGraph`` with kinds, shapes and per-sample counts.
+        network: the built :class:`~archcost.graph.Network`.
+        nodes: its frozen :class:`~archcost.graph.Node` per name, in ``order``.
         order: the topological schedule (spec order wherever the data flow allows).
+        counts: each node's per-sample :class:`~archcost.costs.Counts`.
+        graph: the topology as a ``networkx.DiGraph`` (built on first use;
+            ``graph.nodes[name]["node"]`` is the :class:`~archcost.graph.Node`).
     """
 
     def __init__(self, spec: Spec, overrides: dict[str, Any] | None = None):
@@ -39,10 +44,20 @@ class Model:
         self.overrides = dict(overrides or {})
         self.knobs = apply_overrides(spec, self.overrides)
         self.input_shape = evaluate_input(spec, self.knobs)
-        self.graph = build_graph(spec, self.knobs, Shape(self.input_shape))
-        costs.annotate(self.graph)
-        self.order: list[str] = self.graph.graph["order"]
+        self.network: Network = build_network(spec, self.knobs, Shape(self.input_shape))
+        self.nodes: dict[str, Node] = self.network.nodes
+        self.order: list[str] = list(self.network.order)
+        self.counts: dict[str, costs.Counts] = costs.count_all(self.nodes)
         self.imported: Any = None  # what an ONNX import knew about the file
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The topology as a ``networkx.DiGraph`` (``graph.nodes[name]["node"]``)."""
+        return self.network.digraph()
+
+    def consumers(self, name: str) -> tuple[str, ...]:
+        """The distinct layers that read ``name``'s output(s), in schedule order."""
+        return self.network.consumers[name]
 
     @property
     def name(self) -> str:
@@ -69,7 +84,7 @@ class Model:
     def costs(self, batch: int = 1, dtype: str = "float32") -> costs.Costs:
         """Per-layer rows and totals for ``batch`` samples of ``dtype``."""
         with _gc_paused():
-            return costs.compute(self.graph, self.order, batch=batch, dtype=dtype)
+            return costs.compute(self.nodes, self.counts, self.order, batch=batch, dtype=dtype)
 
     @cached_property
     def totals(self) -> dict[str, int]:
@@ -81,13 +96,13 @@ class Model:
         """Layer names in network order (the input node excluded)."""
         return [n for n in self.order if n != INPUT]
 
-    def analyze(self, batch: int = 1, dtype: str = "float32") -> "pd.DataFrame":
+    def analyze(self, batch: int = 1, dtype: str = "float32") -> pd.DataFrame:
         """One row per layer (columns :data:`archcost.costs.COLUMNS`, counts as int64)."""
         from archcost.report.tables import frame
 
         return frame(self.costs(batch, dtype))
 
-    def validate(self, **kwargs: Any) -> "pd.DataFrame":
+    def validate(self, **kwargs: Any) -> pd.DataFrame:
         """Run the network with NumPy and compare shapes and MACs (see backend)."""
         from archcost.backend import validate
 

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from archcost.errors import SpecError, did_you_mean
-from archcost.layers.base import Layer
 from archcost.layers.conv import GroupedConv, PointwiseConv, SeparableConv, SpatialSeparableConv
 from archcost.layers.merge import ChannelShuffle
 
@@ -208,7 +207,6 @@ def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
     from archcost.model import load
 
     rule, groups = parse_rule(rule_text)
-    g = model.graph
     items: list[dict[str, Any]] = []
     renamed: dict[str, str] = {}
     pending: list[tuple[str, str]] = []  # (original name, output name) of rewrites
@@ -219,13 +217,14 @@ def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
         return base if port is None else f"{base}:{port}"
 
     for name in model.layers:
-        a = g.nodes[name]
-        inputs = [ref(s, p) for s, p in zip(a["inputs"], a["ports"])]
-        layer: Layer = a["layer"]
+        node = model.nodes[name]
+        inputs = [ref(s, p) for s, p in zip(node.inputs, node.ports)]
+        layer = node.layer
+        assert layer is not None
         kind, fields = layer.kind, layer.fields()
         matched = only is None or fnmatch.fnmatchcase(name, only)
         if matched and layer.rewrite_candidate(rule):
-            x = a["input_shapes"][0]
+            x = node.input_shapes[0]
             if rule == "resize-conv":
                 new, out_name, reason = _resize_conv(name, layer, x, inputs)
             else:

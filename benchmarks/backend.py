@@ -351,13 +351,12 @@ def bench_spec(spec: str, repeats: int, rounds: int, threads: int | None, probe:
 # -- numerical agreement -------------------------------------------------------------
 def numpy_every_layer(model: Any, x: np.ndarray, weights: dict) -> dict[str, Any]:
     """Every layer's NumPy output (the executor frees them; here all are kept)."""
-    g = model.graph
     values: dict[str, Any] = {"input": x}
     for name in model.layers:
-        a = g.nodes[name]
+        node = model.nodes[name]
         xs = [values[s][p] if isinstance(values[s], list) else values[s]
-              for s, p in zip(a["inputs"], a["ports"])]
-        values[name], _ = a["layer"].forward(xs, weights[name])
+              for s, p in zip(node.inputs, node.ports)]
+        values[name], _ = node.layer.forward(xs, weights[name])
     return values
 
 
@@ -381,10 +380,10 @@ def compare(result: Result, threads: int) -> None:
     x, weights = prepare(model, batch=1, seed=0)
     want = numpy_every_layer(model, x, weights)
     got = TorchNet(model, weights)(torch.from_numpy(x), keep_all=True)
-    outputs = [n for n in model.layers if model.graph.out_degree(n) == 0]
+    outputs = [n for n in model.layers if not model.consumers(n)]
     result.abs_diff, result.rel_diff = max((_diff(got[n], want[n]) for n in outputs),
                                            key=lambda v: v[1])
-    logits = [n for n in model.layers if model.graph.nodes[n]["macs"]][-1]
+    logits = [n for n in model.layers if model.counts[n].macs][-1]
     result.logits_rel = _diff(got[logits], want[logits])[1]
     result.worst_rel, result.worst_layer = max((_diff(got[n], want[n])[1], n)
                                                for n in model.layers)
@@ -405,34 +404,32 @@ def conv_category(layer: Any, in_shape: Any) -> str | None:
 
 
 def standard_conv_gflops(result: Result) -> float:
-    g = result.model.graph
-    std = [(g.nodes[n]["macs"], s) for n, s in zip(result.model.layers,
-                                                   result.numpy.layer_medians())
-           if conv_category(g.nodes[n]["layer"], g.nodes[n]["input_shapes"][0])
-           == "standard conv"]
+    m = result.model
+    std = [(m.counts[n].macs, s) for n, s in zip(m.layers, result.numpy.layer_medians())
+           if conv_category(m.nodes[n].layer, m.nodes[n].input_shapes[0]) == "standard conv"]
     return 2 * sum(m for m, _ in std) / sum(s for _, s in std) / 1e9 if std else math.nan
 
 
 def breakdown(result: Result, gemm: float) -> list[str]:
     """Per-kind and per-conv-category time (sums of per-layer medians), share,
     torch's time and GFLOP/s."""
-    g = result.model.graph
-    layers = result.model.layers
+    model = result.model
+    layers = model.layers
     np_t = result.numpy.layer_medians()
     t_t = result.torch.layer_medians() if result.torch else [math.nan] * len(layers)
     total = sum(np_t)
     rows: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0, 0])
     cats: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0, 0])
     for name, a_t, b_t in zip(layers, np_t, t_t):
-        a = g.nodes[name]
-        for table, key in ((rows, a["kind"]),
-                           (cats, conv_category(a["layer"], a["input_shapes"][0]))):
+        node = model.nodes[name]
+        for table, key in ((rows, node.kind),
+                           (cats, conv_category(node.layer, node.input_shapes[0]))):
             if key is None:
                 continue
             row = table[key]
             row[0] += a_t
             row[1] += b_t
-            row[2] += a["macs"]
+            row[2] += model.counts[name].macs
             row[3] += 1
     lines = [f"  {'kind':<17} {'n':>3} {'numpy ms':>9} {'share':>6} {'torch ms':>9} "
              f"{'np/torch':>8} {'GFLOP/s':>8} {'/GEMM':>6}"]
@@ -457,23 +454,23 @@ def breakdown(result: Result, gemm: float) -> list[str]:
 def slowest(result: Result, gemm: float, count: int) -> list[str]:
     """The ``count`` layers with the largest NumPy time, with the conv path taken."""
     from archcost import kernels
-    g = result.model.graph
+    model = result.model
     np_t = result.numpy.layer_medians()
     t_t = result.torch.layer_medians() if result.torch else [math.nan] * len(np_t)
     lines = [f"  {'slowest layers':<40} {'kind':<15} {'input':<12} {'path':<15} "
              f"{'numpy ms':>8} {'torch ms':>8} {'np/torch':>8} {'GFLOP/s':>7}"]
     ranked = sorted(zip(result.model.layers, np_t, t_t), key=lambda row: -row[1])[:count]
     for name, a_t, b_t in ranked:
-        a = g.nodes[name]
-        layer, x = a["layer"], a["input_shapes"][0]
+        node, macs = model.nodes[name], model.counts[name].macs
+        layer, x = node.layer, node.input_shapes[0]
         path = ""
         if isinstance(layer, ConvLike):
             geo = layer.geometry(x)
             path = kernels.conv_method((1, *x.dims), (geo.c_out, geo.c_in // geo.groups,
                                                       *geo.kernel),
                                        geo.stride, geo.padding, geo.dilation, geo.groups)
-        rate = f"{2 * a['macs'] / a_t / 1e9:7.1f}" if a["macs"] else ""
-        lines.append(f"  {name[:40]:<40} {a['kind']:<15} {str(x):<12} {path:<15} "
+        rate = f"{2 * macs / a_t / 1e9:7.1f}" if macs else ""
+        lines.append(f"  {name[:40]:<40} {node.kind:<15} {str(x):<12} {path:<15} "
                      f"{a_t * 1e3:8.3f} {b_t * 1e3:8.3f} {a_t / b_t:8.2f} {rate}")
     return lines
 

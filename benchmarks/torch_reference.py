@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from archcost.graph import INPUT
+from archcost.graph import INPUT, Node
 from archcost.layers.base import Layer
 
 Tensor = torch.Tensor
@@ -59,14 +59,13 @@ class TorchNet:
 
     def __init__(self, model: Any, weights: Mapping[str, dict[str, np.ndarray]]):
         self.model = model
-        g = model.graph
-        self.steps: list[tuple[str, Op, Layer, dict[str, Any]]] = []
+        self.steps: list[tuple[str, Op, Layer, Node]] = []
         for name in model.layers:
-            a = g.nodes[name]
+            node = model.nodes[name]
             tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in weights[name].items()}
-            self.steps.append((name, op_for(a["layer"], a["input_shapes"], tensors),
-                               a["layer"], a))
-        self.consumers = {n: g.out_degree(n) for n in model.order}
+            self.steps.append((name, op_for(node.layer, node.input_shapes, tensors),
+                               node.layer, node))
+        self.consumers = {n: len(model.consumers(n)) for n in model.order}
 
     @torch.inference_mode()
     def __call__(self, x: Tensor, times: list[float] | None = None,
@@ -85,15 +84,15 @@ class TorchNet:
         remaining = dict(self.consumers)
         values: dict[str, Any] = {INPUT: x}
         clock = time.perf_counter
-        for name, op, layer, a in self.steps:
+        for name, op, layer, a in self.steps:  # a: the Node
             xs = []
-            for src, port in zip(a["inputs"], a["ports"]):
+            for src, port in zip(a.inputs, a.ports):
                 value = values[src]
                 xs.append(value[port] if isinstance(value, list) else value)
-            src0 = a["inputs"][0] if a["inputs"] else None
+            src0 = a.inputs[0] if a.inputs else None
             if (inplace and not keep_all and layer.inplace and src0 != INPUT
-                    and a["ports"][0] is None and remaining[src0] == 1
-                    and a["inputs"].count(src0) == 1 and xs[0]._base is None
+                    and a.ports[0] is None and remaining[src0] == 1
+                    and a.inputs.count(src0) == 1 and xs[0]._base is None
                     # identity/dropout hand on the same tensor: no other holder may see it
                     and not any(v is xs[0] for k, v in values.items() if k != src0)):
                 run_op = lambda: op(xs, True)  # noqa: E731
@@ -105,7 +104,7 @@ class TorchNet:
                 t0 = clock()
                 values[name] = run_op()
                 times.append(clock() - t0)
-            for src in set(a["inputs"]):
+            for src in set(a.inputs):
                 remaining[src] -= 1
                 if remaining[src] == 0 and not keep_all:
                     del values[src]

@@ -148,7 +148,7 @@ def test_whatif_yaml_round_trips_and_validates(write_spec, tmp_path, capsys):
     reloaded = archcost.load(out)
     result = rewrite(archcost.load(path), "shuffled:4", only="c[23]")
     assert reloaded.totals == result.after.totals
-    assert "c2.shuffle" in reloaded.layers and reloaded.graph.nodes["c2.shuffle"]["kind"] == "channel_shuffle"
+    assert "c2.shuffle" in reloaded.layers and reloaded.nodes["c2.shuffle"].kind == "channel_shuffle"
     assert validate(reloaded, seed=2).ok
     # the rewrite changed only what it said: the rest of the rows are identical
     before = {r.name: r for r in archcost.load(path).costs().rows}

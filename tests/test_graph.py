@@ -32,13 +32,14 @@ def test_residual_when_adds_only_where_shapes_allow(write_spec):
     assert "stage1_1.add" in names and "stage1_2.add" in names
     assert "down.add" not in names                       # skipped: stride 2 and 16 != 32
     g = model.graph
-    assert g.nodes["stage1_1.add"]["inputs"] == ["input", "stage1_1.conv_b"]
-    assert g.nodes["stage1_2.add"]["inputs"] == ["stage1_1.relu2", "stage1_2.conv_b"]
+    nodes = model.nodes
+    assert nodes["stage1_1.add"].inputs == ("input", "stage1_1.conv_b")
+    assert nodes["stage1_2.add"].inputs == ("stage1_1.relu2", "stage1_2.conv_b")
     # the skipped add passes conv_b through to the final relu
-    assert g.nodes["down.relu2"]["inputs"] == ["down.conv_b"]
+    assert nodes["down.relu2"].inputs == ("down.conv_b",)
     # the name of a repeated block means its last copy
-    assert g.nodes["down.conv_a"]["inputs"] == ["stage1_2.relu2"]
-    assert g.nodes["down.relu2"]["output_shapes"][0].dims == (32, 4, 4)
+    assert nodes["down.conv_a"].inputs == ("stage1_2.relu2",)
+    assert nodes["down.relu2"].output_shapes[0].dims == (32, 4, 4)
     assert nx.is_directed_acyclic_graph(g)
     # params: 3 convs 16->16 (x2 blocks) ... counted independently here
     expected = 2 * (2 * 16 * 16 * 9 + 2 * 16) + (32 * 16 * 9 + 32 * 32 * 9 + 2 * 32)
@@ -56,7 +57,7 @@ def test_concat_of_two_branches(write_spec):
           - {name: c, type: maxpool, kernel: 3, stride: 1, padding: 1, inputs: input}
           - {name: cat, type: concat, inputs: [a, b, c]}
     """))
-    assert model.graph.nodes["cat"]["output_shapes"][0].dims == (18, 10, 10)
+    assert model.nodes["cat"].output_shapes[0].dims == (18, 10, 10)
     assert set(model.graph.predecessors("cat")) == {"a", "b", "c"}
     # maxpool 3x3: 8 comparisons per output, 8·10·10 outputs
     assert {r.name: r.flops for r in model.costs().rows}["c"] == 8 * 8 * 100
@@ -79,11 +80,11 @@ def test_shufflenet_v2_unit_with_channel_split(write_spec):
         layers:
           - {name: unit, use: unit, repeat: 3}
     """))
-    g = model.graph
-    assert g.nodes["unit2.cat"]["inputs"] == ["unit2.split", "unit2.pw2"]
-    assert g.nodes["unit2.cat"]["ports"] == [0, None]
-    assert g.nodes["unit2.pointwise_conv1"]["ports"] == [1]
-    assert [s.dims for s in g.nodes["unit1.split"]["output_shapes"]] == [(58, 28, 28)] * 2
+    nodes = model.nodes
+    assert nodes["unit2.cat"].inputs == ("unit2.split", "unit2.pw2")
+    assert nodes["unit2.cat"].ports == (0, None)
+    assert nodes["unit2.pointwise_conv1"].ports == (1,)
+    assert [s.dims for s in nodes["unit1.split"].output_shapes] == [(58, 28, 28)] * 2
     macs = model.totals["macs"]
     # per unit: two 1x1 58->58 and one dw 3x3 on 58 channels, all at 28x28
     assert macs == 3 * (2 * 58 * 58 + 58 * 9) * 28 * 28
@@ -100,7 +101,7 @@ def test_repeat_naming_and_repeat_index(write_spec):
           - {type: relu}
     """))
     assert model.layers == ["conv5_1", "conv5_2", "conv1", "conv2", "conv3", "relu1"]
-    assert model.graph.nodes["conv3"]["output_shapes"][0].dims == (4, 8, 8)
+    assert model.nodes["conv3"].output_shapes[0].dims == (4, 8, 8)
 
 
 def test_include_brings_blocks(write_spec):
@@ -203,7 +204,7 @@ def test_repeat_index_reaches_into_a_repeated_block(write_spec):
           b: {layers: [{type: conv, out: "${8 + repeat_index}", kernel: 1}]}
         layers: [{name: x, use: b, repeat: 2}]
     """))
-    assert model.graph.nodes["x2.conv1"]["output_shapes"][0].dims == (9, 8, 8)
+    assert model.nodes["x2.conv1"].output_shapes[0].dims == (9, 8, 8)
 
 
 def test_requires_refuses_knobs_with_the_message(write_spec):
@@ -247,4 +248,4 @@ def test_block_arg_defaults_may_use_in_channels_and_earlier_args(write_spec):
             layers: [{type: pointwise_conv, out: "${mid}"}]
         layers: [{use: b}, {use: b, expand: 2}]
     """))
-    assert [model.graph.nodes[n]["output_shapes"][0].c for n in model.layers] == [64, 128]
+    assert [model.nodes[n].output_shapes[0].c for n in model.layers] == [64, 128]

@@ -36,7 +36,7 @@ layers:
 
 
 def kinds(model: archcost.Model) -> dict[str, str]:
-    return {n: model.graph.nodes[n]["layer"].kind for n in model.layers}
+    return {n: model.nodes[n].kind for n in model.layers}
 
 
 def test_type_expressions_string_args_and_aliases(write_spec):

@@ -140,11 +140,8 @@ def test_kernel_types_from_weight_shapes_match_the_kinds_written(spec, kind, exp
     model = archcost.load(f"specs/{spec}.yaml")
     rows = [r for r in model.costs().rows if r.kind == kind]
     assert rows
-    graph = model.graph
     for r in rows:
-        attrs = graph.nodes[r.name]
-        layer = attrs["node"].layer if "node" in attrs else attrs["layer"]
-        assert kernel_type(r, layer) == expected, r.name
+        assert kernel_type(r, model.nodes[r.name].layer) == expected, r.name
 
 
 def _profile(**kw) -> RuntimeProfile:

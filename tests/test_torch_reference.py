@@ -106,13 +106,12 @@ layers:
 
 def numpy_layers(model: archcost.Model, x: np.ndarray, weights: dict) -> dict:
     """Every layer's NumPy output (the executor frees them; here all are kept)."""
-    g = model.graph
     values = {"input": x}
     for name in model.layers:
-        a = g.nodes[name]
+        node = model.nodes[name]
         xs = [values[s][p] if isinstance(values[s], list) else values[s]
-              for s, p in zip(a["inputs"], a["ports"])]
-        values[name], _ = a["layer"].forward(xs, weights[name])
+              for s, p in zip(node.inputs, node.ports)]
+        values[name], _ = node.layer.forward(xs, weights[name])
     return values
 
 
@@ -140,13 +139,10 @@ def test_every_layer_matches_the_numpy_backend(write_spec, text):
 def test_the_specs_cover_every_registered_kind(write_spec):
     used = set()
     for text in (EVERY_KIND_2D, EVERY_KIND_3D):
-        g = archcost.load(write_spec(text)).graph
-        for name in g.nodes:
-            a = g.nodes[name]
-            if "kind" in a:
-                used.add(a["kind"])
-            if a.get("composite"):
-                used.add(a["composite"][1].kind)
+        for node in archcost.load(write_spec(text)).nodes.values():
+            used.add(node.kind)
+            if node.composite:
+                used.add(node.composite[1].kind)
     assert used >= set(REGISTRY), f"not covered: {sorted(set(REGISTRY) - used)}"
 
 

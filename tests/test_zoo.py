@@ -119,7 +119,7 @@ def test_mobilenet_v1_every_layer_as_table1() -> None:
     assert [r.kind for r in rows[1:3]] == ["depthwise_conv", "pointwise_conv"]
     assert len([r for r in rows if r.kind != "linear"]) == 27   # + FC = the paper's 28 layers
     # The corrected penultimate depthwise layer keeps 7x7 (Table 1 prints "s2").
-    assert model("mobilenet_v1").graph.nodes["dw_separable13.dw"]["output_shape"].dims == (1024, 7, 7)
+    assert model("mobilenet_v1").nodes["dw_separable13.dw"].output_shape.dims == (1024, 7, 7)
 
 
 def test_mobilenet_v1_table2_share_by_layer_type() -> None:
@@ -207,7 +207,7 @@ def test_mobilenet_v2_official_checkpoint_table(width: float, resolution: int) -
 def test_mobilenet_v2_rounding_and_last_conv() -> None:
     # torchvision: make_divisible(c·α, 8) everywhere; the last conv 1280·max(1, α).
     def out_channels(layer: str, width: float) -> int:
-        return model("mobilenet_v2", width=width).graph.nodes[layer]["output_shape"].dims[0]
+        return model("mobilenet_v2", width=width).nodes[layer].output_shape.dims[0]
     assert out_channels("conv1", 0.35) == 16            # 11.2 -> 8 is > 10% down -> 16
     assert out_channels("bottleneck1.block.project", 0.35) == 8     # 5.6 -> 8
     assert out_channels("bottleneck5.block3.project", 1.4) == 136   # 134.4 -> 136
@@ -249,13 +249,13 @@ def test_shufflenet_v1_cost_flat_across_groups() -> None:
 @pytest.mark.parametrize("groups", [1, 2, 3, 4, 8], ids=lambda g: f"g={g}")
 def test_shufflenet_v1_stage_widths_and_groups(groups: int) -> None:
     m = model("shufflenet_v1", groups=groups)
-    nodes = m.graph.nodes
-    widths = [nodes[f"stage{s}.unit1.relu"]["output_shape"].dims[0] for s in (2, 3, 4)]
+    nodes = m.nodes
+    widths = [nodes[f"stage{s}.unit1.relu"].output_shape.dims[0] for s in (2, 3, 4)]
     stage2 = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}[groups]
     assert widths == [stage2, 2 * stage2, 4 * stage2]
-    assert nodes["stage2.unit1.gconv1"]["fields"]["groups"] == 1     # no GConv there
-    assert nodes["stage2.unit2.gconv1"]["fields"]["groups"] == groups
-    assert nodes["stage3.unit1.gconv1"]["fields"]["groups"] == groups
+    assert nodes["stage2.unit1.gconv1"].fields["groups"] == 1     # no GConv there
+    assert nodes["stage2.unit2.gconv1"].fields["groups"] == groups
+    assert nodes["stage3.unit1.gconv1"].fields["groups"] == groups
     assert ("stage3.unit1.shuffle" in m.layers) == (groups > 1)
 
 
@@ -320,10 +320,10 @@ def test_shufflenet_v2_widths_table5(width: float) -> None:
 def test_shufflenet_v2_table5_channels() -> None:
     for width, (c2, c5) in {0.5: (48, 1024), 1.0: (116, 1024), 1.5: (176, 1024),
                             2.0: (244, 2048)}.items():
-        nodes = model("shufflenet_v2", width=width).graph.nodes
-        got = [nodes[f"stage{s}.unit2.basic.shuffle"]["output_shape"].dims[0] for s in (2, 3, 4)]
+        nodes = model("shufflenet_v2", width=width).nodes
+        got = [nodes[f"stage{s}.unit2.basic.shuffle"].output_shape.dims[0] for s in (2, 3, 4)]
         assert got == [c2, 2 * c2, 4 * c2]
-        assert nodes["conv5"]["output_shape"].dims[0] == c5
+        assert nodes["conv5"].output_shape.dims[0] == c5
 
 
 def test_shufflenet_v2_unsupported_width_is_refused() -> None:
@@ -335,34 +335,34 @@ def test_shufflenet_v2_unsupported_width_is_refused() -> None:
 # The other families: structure the papers state
 
 def test_resnet50_stride_on_3x3_and_projection_shortcuts() -> None:
-    nodes = model("resnet50").graph.nodes
-    assert nodes["conv3.block1.conv2"]["fields"]["stride"] == 2      # torchvision's "v1.5"
-    assert nodes["conv3.block1.conv1"]["fields"]["stride"] == 1
+    nodes = model("resnet50").nodes
+    assert nodes["conv3.block1.conv2"].fields["stride"] == 2      # torchvision's "v1.5"
+    assert nodes["conv3.block1.conv1"].fields["stride"] == 1
     shortcuts = [n for n in model("resnet50").layers if n.endswith(".downsample")]
     assert shortcuts == [f"conv{s}.block1.downsample" for s in (2, 3, 4, 5)]
 
 
 def test_resnext50_grouped_3x3_is_32_groups() -> None:
     # Xie et al. Table 1: conv2 [1x1,128; 3x3,128, C=32; 1x1,256].
-    node = model("resnext50_32x4d").graph.nodes["conv2.block1.conv2"]
-    assert (node["kind"], node["fields"]["groups"]) == ("grouped_conv", 32)
-    assert node["output_shape"].dims == (128, 56, 56)
+    node = model("resnext50_32x4d").nodes["conv2.block1.conv2"]
+    assert (node.kind, node.fields["groups"]) == ("grouped_conv", 32)
+    assert node.output_shape.dims == (128, 56, 56)
 
 
 def test_alexnet_two_gpu_groups_and_maps() -> None:
-    nodes = model("alexnet").graph.nodes
-    assert [nodes[f"conv{i}"]["fields"]["groups"] for i in range(1, 6)] == [1, 2, 1, 2, 2]
-    assert nodes["conv1"]["output_shape"].dims == (96, 55, 55)        # needs 227 input
-    assert nodes["pool5"]["output_shape"].dims == (256, 6, 6)
+    nodes = model("alexnet").nodes
+    assert [nodes[f"conv{i}"].fields["groups"] for i in range(1, 6)] == [1, 2, 1, 2, 2]
+    assert nodes["conv1"].output_shape.dims == (96, 55, 55)        # needs 227 input
+    assert nodes["pool5"].output_shape.dims == (256, 6, 6)
 
 
 def test_xception_flows() -> None:
-    nodes = model("xception").graph.nodes
-    assert nodes["entry_flow.block1_conv2"]["output_shape"].dims == (64, 147, 147)  # valid
-    assert nodes["entry_flow.block4.add"]["output_shape"].dims == (728, 19, 19)
+    nodes = model("xception").nodes
+    assert nodes["entry_flow.block1_conv2"].output_shape.dims == (64, 147, 147)  # valid
+    assert nodes["entry_flow.block4.add"].output_shape.dims == (728, 19, 19)
     assert len([n for n in model("xception").layers
                 if n.startswith("middle_flow.") and n.endswith(".add")]) == 8
-    assert nodes["exit_flow.block13.add"]["output_shape"].dims == (1024, 10, 10)
+    assert nodes["exit_flow.block13.add"].output_shape.dims == (1024, 10, 10)
 
 
 # --------------------------------------------------------------------------------------
@@ -410,4 +410,4 @@ def test_example_conv3d() -> None:
     m = archcost.load(SPECS / "examples" / "conv3d.yaml")
     assert m.totals["macs"] == 1_040_449_536
     assert m.totals["params"] == 64 * 81 + 64
-    assert m.graph.nodes["pool1"]["output_shape"].dims == (64, 16, 56, 56)
+    assert m.nodes["pool1"].output_shape.dims == (64, 16, 56, 56)

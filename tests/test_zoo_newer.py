@@ -22,7 +22,7 @@ def model(name: str, **knobs) -> archcost.Model:
 
 
 def shape_of(m: archcost.Model, layer: str) -> tuple[int, ...]:
-    return tuple(m.graph.nodes[layer]["output_shapes"][0].dims)
+    return tuple(m.nodes[layer].output_shapes[0].dims)
 
 
 # ----------------------------------------------------------------------------- U-Net
@@ -116,7 +116,7 @@ def params(name: str, **knobs) -> int:
 
 
 def kind_of(m: archcost.Model, layer: str) -> str:
-    return m.graph.nodes[layer]["layer"].kind
+    return m.nodes[layer].kind
 
 
 # ----------------------------------------------------------------------- MobileNetV3
@@ -150,7 +150,7 @@ def test_mobilenet_v3_nonlinearity_and_se_per_row(name):
     acts, ses = MNV3_ROWS[name]
     for i, (act, se) in enumerate(zip(acts, ses), start=1):
         assert kind_of(m, f"bneck{i}.dwise_act") == act, i
-        assert (f"bneck{i}.se.gate" in m.graph) == bool(se), i
+        assert (f"bneck{i}.se.gate" in m.nodes) == bool(se), i
 
 
 def test_mobilenet_v3_width_rounds_like_torchvision():
@@ -237,7 +237,7 @@ def test_convnext_tiny_stages():
     assert shape_of(m, "stage3.block9.add") == (384, 14, 14)
     assert shape_of(m, "stage4.block3.add") == (768, 7, 7)
     assert shape_of(m, "stage3.block1.pwconv1") == (1536, 14, 14)
-    assert "stage3.block10.add" not in m.graph
+    assert "stage3.block10.add" not in m.nodes
     # layer norm: 2C params; layer scale: C params
     rows = {r.name: r for r in m.costs().rows}
     assert rows["stage4.block1.norm"].params == 2 * 768

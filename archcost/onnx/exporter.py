@@ -142,17 +142,16 @@ def build(
     _, weights = prepare(model, batch=1, seed=seed)
     b = OnnxBuilder(opset)
     tensors: dict[str, list[str]] = {"input": ["input"]}
-    graph = model.graph
     consumed: set[str] = set()
     for name in model.layers:
-        attrs = graph.nodes[name]
+        node = model.nodes[name]
         xs = []
-        for src, port in zip(attrs["inputs"], attrs["ports"]):
+        for src, port in zip(node.inputs, node.ports):
             outs = tensors[src]
             xs.append(outs[port or 0])
             consumed.add(src)
         tensors[name] = layer_to_onnx(
-            attrs["layer"], b, name, xs, list(attrs["input_shapes"]), weights[name]
+            node.layer, b, name, xs, list(node.input_shapes), weights[name]
         )
     batch = "N"
     inputs = [

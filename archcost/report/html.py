@@ -197,7 +197,7 @@ def _fields_text(fields: dict[str, Any] | None, limit: int = 140) -> str:
 
 def _node_fields(graph: nx.DiGraph, name: str) -> dict[str, Any]:
     if name in graph:
-        return dict(graph.nodes[name].get("fields") or {})
+        return graph.nodes[name]["node"].fields
     return {}
 
 
@@ -207,9 +207,11 @@ def _formula_lines(graph: nx.DiGraph, name: str, batch: int) -> list[str]:
     From the layer's own ``formulas`` (what ``archcost explain`` prints), for the
     quantities that are not zero; nothing for a node without a layer object.
     """
-    node = graph.nodes[name] if name in graph else {}
-    layer, ins = node.get("layer"), node.get("input_shapes")
-    if layer is None or ins is None or not hasattr(layer, "formulas"):
+    if name not in graph:
+        return []
+    node = graph.nodes[name]["node"]
+    layer, ins = node.layer, node.input_shapes
+    if layer is None:
         return []
     out = []
     for quantity, symbolic, numbers, value in layer.formulas(ins):
@@ -591,7 +593,7 @@ def graph_layout(graph: nx.DiGraph) -> dict[str, tuple[int, int]]:
     and short branches (downsample shortcuts, ShuffleNet's average-pool shortcut) sit
     above it. O(nodes + edges).
     """
-    order = {n: d.get("order", i) for i, (n, d) in enumerate(graph.nodes(data=True))}
+    order = {n: d["node"].order for n, d in graph.nodes(data=True)}
     depth: dict[str, int] = {}
     for n in nx.lexicographical_topological_sort(graph, key=lambda n: order[n]):
         preds = list(graph.predecessors(n))
@@ -599,7 +601,7 @@ def graph_layout(graph: nx.DiGraph) -> dict[str, tuple[int, int]]:
     used: dict[int, set[int]] = {}
     pos: dict[str, tuple[int, int]] = {}
     for n in sorted(graph.nodes, key=lambda n: (depth[n], order[n])):
-        inputs = [i.split(":", 1)[0] for i in graph.nodes[n].get("inputs") or []]
+        inputs = list(graph.nodes[n]["node"].inputs)
         preds = sorted(
             graph.predecessors(n),
             key=lambda p: (inputs.index(p) if p in inputs else len(inputs), order[p]),
@@ -657,7 +659,7 @@ def fig_graph(
     def text(n: str) -> str:
         if n in row_of:
             return hover[row_of[n]]
-        return f"<b>{esc(n)}</b> ({esc(graph.nodes[n].get('kind', ''))})<br>{shape_txt}"
+        return f"<b>{esc(n)}</b> ({esc(graph.nodes[n]['node'].kind)})<br>{shape_txt}"
 
     cheap = [n for n in nodes if macs[n] == 0]
     heavy = [n for n in nodes if macs[n] > 0]
@@ -675,7 +677,7 @@ def fig_graph(
                     color="#d0d0d0",
                     line=dict(color="#888", width=0.5),
                     symbol=[
-                        getattr(kind_style(graph.nodes[n].get("kind", "")), "glyph", "circle")
+                        getattr(kind_style(graph.nodes[n]["node"].kind), "glyph", "circle")
                         for n in cheap
                     ],
                 ),

@@ -36,11 +36,7 @@ def estimates(model: Model, costs: Costs, profile: Profile) -> list[LayerEstimat
     message = mismatch_warning(profile)
     if message:
         warn(message)
-    layers = {}
-    for r in costs.rows:
-        attrs = model.graph.nodes[r.name]
-        node = attrs.get("node")
-        layers[r.name] = node.layer if node is not None else attrs.get("layer")
+    layers = {r.name: model.nodes[r.name].layer for r in costs.rows}
     return predict_rows(costs.rows, layers, profile)  # type: ignore[arg-type]
 
 

@@ -256,9 +256,7 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) 
 
 # -- prediction --------------------------------------------------------------------------
 def _layer(model: Model, name: str) -> Any:
-    attrs = model.graph.nodes[name]
-    node = attrs.get("node")
-    return node.layer if node is not None else attrs.get("layer")
+    return model.nodes[name].layer
 
 
 def kernel_type(row: CostRow, layer: Any) -> str:
