@@ -185,8 +185,8 @@ def test_resize_conv_rewrite_keeps_shape_and_params(write_spec, fields, spatial)
     m = archcost.load(path)
     result = m.whatif("resize-conv")
     after = result.after
-    out = m.graph.nodes["up"]["output_shapes"][0]
-    assert after.graph.nodes["up.conv"]["output_shapes"][0] == out
+    out = m.nodes["up"].output_shapes[0]
+    assert after.nodes["up.conv"].output_shapes[0] == out
     assert after.totals["params"] == m.totals["params"]
     k = 1
     for v in (fields["kernel"] if isinstance(fields["kernel"], list) else
