@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -228,13 +229,15 @@ def crop(x: np.ndarray, size: Sequence[int]) -> tuple[np.ndarray, int]:
     """
     x = _as_float(x)
     spatial = x.shape[2:]
-    if len(size) != len(spatial) or any(t > n or t < 1 for t, n in zip(size, spatial)):
+    if len(size) != len(spatial) or any(t > n or t < 1 for t, n in zip(size, spatial, strict=True)):
         raise ValueError(f"cannot crop {list(spatial)} to {list(size)}.")
-    window = tuple(slice((n - t) // 2, (n - t) // 2 + t) for n, t in zip(spatial, size))
+    window = tuple(
+        slice((n - t) // 2, (n - t) // 2 + t) for n, t in zip(spatial, size, strict=True)
+    )
     return np.array(x[(slice(None), slice(None), *window)], dtype=FLOAT), 0
 
 
-_NP_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}
+_NP_PAD_MODES: dict[str, Literal["reflect", "edge"]] = {"reflect": "reflect", "replicate": "edge"}
 
 
 def pad(

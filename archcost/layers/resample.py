@@ -101,9 +101,9 @@ class TransposedConv(Layer):
         kernel = per_dim(self.kernel, nd, "kernel")
         stride = per_dim(self.stride, nd, "stride")
         dilation = per_dim(self.dilation, nd, "dilation")
-        pads = _pairs(self.padding, nd, "padding")  # type: ignore[arg-type]
-        extra = per_dim(self.output_padding, nd, "output_padding")  # type: ignore[arg-type]
-        for op, s, d in zip(extra, stride, dilation):
+        pads = _pairs(self.padding, nd, "padding")
+        extra = per_dim(self.output_padding, nd, "output_padding")
+        for op, s, d in zip(extra, stride, dilation, strict=True):
             if op >= max(s, d):
                 raise ShapeError(
                     f"output_padding {op} must be smaller than the stride ({s}) "
@@ -118,7 +118,9 @@ class TransposedConv(Layer):
                     hint="Use groups dividing both channel counts.",
                 )
         out = []
-        for n, k, s, d, (lo, hi), op in zip(x.spatial, kernel, stride, dilation, pads, extra):
+        for n, k, s, d, (lo, hi), op in zip(
+            x.spatial, kernel, stride, dilation, pads, extra, strict=True
+        ):
             length = (n - 1) * s - lo - hi + d * (k - 1) + op + 1
             if length < 1:
                 raise ShapeError(
@@ -169,7 +171,15 @@ class TransposedConv(Layer):
             ),
         ]
         for axis, (n, k, s, d, (lo, hi), op) in enumerate(
-            zip(ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding, g.output_padding)
+            zip(
+                ins[0].spatial,
+                g.kernel,
+                g.stride,
+                g.dilation,
+                g.padding,
+                g.output_padding,
+                strict=True,
+            )
         ):
             lines.append(
                 formula(
@@ -203,7 +213,7 @@ class TransposedConv(Layer):
         """
         g = self.geometry(x)
         pads = []
-        for n, k, s, d, o in zip(x.spatial, g.kernel, g.stride, g.dilation, g.out):
+        for n, k, s, d, o in zip(x.spatial, g.kernel, g.stride, g.dilation, g.out, strict=True):
             total = o - n * s + d * (k - 1)
             if total < 0:
                 return (
@@ -253,7 +263,7 @@ class TransposedConv(Layer):
             g.groups,
             g.dilation,
         )
-        window = tuple(slice(lo, lo + o) for (lo, _), o in zip(g.padding, g.out))
+        window = tuple(slice(lo, lo + o) for (lo, _), o in zip(g.padding, g.out, strict=True))
         return y[(slice(None), slice(None), *window)]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
@@ -317,7 +327,10 @@ class Upsample(Layer):
             return ins[1].spatial
         if self.size is not None:
             return per_dim(self.size, nd, "size")
-        return tuple(n * s for n, s in zip(x.spatial, per_dim(self.scale, nd, "scale")))  # type: ignore[arg-type]
+        assert self.scale is not None  # exactly one of scale, size, a second input
+        return tuple(
+            n * s for n, s in zip(x.spatial, per_dim(self.scale, nd, "scale"), strict=True)
+        )
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         return ins[0].with_spatial(self.target(ins))
@@ -383,7 +396,7 @@ class Crop(Layer):
                 hint="e.g. {type: crop, size: 56} or {type: crop, inputs: [enc4, up1]}.",
             )
         target = per_dim(self.size, nd, "size") if self.size is not None else ins[1].spatial
-        if len(target) != nd or any(t > n for t, n in zip(target, x.spatial)):
+        if len(target) != nd or any(t > n for t, n in zip(target, x.spatial, strict=True)):
             raise ShapeError(
                 f"cannot crop [{x}] to a {'x'.join(map(str, target))} window.",
                 hint="A crop only shrinks: the target must fit in the input.",
@@ -396,7 +409,8 @@ class Crop(Layer):
         """A slice, as torchvision's center_crop (offset ⌊(n − t)/2⌋ here)."""
         target = self.out_shape(ins).spatial
         window = tuple(
-            slice((n - t) // 2, (n - t) // 2 + t) for n, t in zip(ins[0].spatial, target)
+            slice((n - t) // 2, (n - t) // 2 + t)
+            for n, t in zip(ins[0].spatial, target, strict=True)
         )
         return xs[0][(slice(None), slice(None), *window)]
 
@@ -421,8 +435,10 @@ class Pad(Layer):
 
     def pads(self, x: Shape) -> tuple[tuple[int, int], ...]:
         require_spatial(x, self.kind)
-        pads = _pairs(self.padding, len(x.spatial), "padding")  # type: ignore[arg-type]
-        if self.mode == "reflect" and any(max(p) >= n for p, n in zip(pads, x.spatial)):
+        pads = _pairs(self.padding, len(x.spatial), "padding")
+        if self.mode == "reflect" and any(
+            max(p) >= n for p, n in zip(pads, x.spatial, strict=True)
+        ):
             raise ShapeError(
                 f"reflect padding must be smaller than the input along each dim; "
                 f"input [{x}], padding {[list(p) for p in pads]}.",
@@ -432,7 +448,9 @@ class Pad(Layer):
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         pads = self.pads(ins[0])
-        return ins[0].with_spatial([n + lo + hi for n, (lo, hi) in zip(ins[0].spatial, pads)])
+        return ins[0].with_spatial(
+            [n + lo + hi for n, (lo, hi) in zip(ins[0].spatial, pads, strict=True)]
+        )
 
     def to_torch(
         self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
