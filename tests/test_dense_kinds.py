@@ -196,3 +196,17 @@ def test_resize_conv_rewrite_keeps_shape_and_params(write_spec, fields, spatial)
     checks = after.validate()
     assert (checks["macs"] == checks["executed_macs"]).all()
     assert (checks["propagated_shape"] == checks["executed_shape"]).all()
+
+
+def test_explain_rows_of_the_resizing_kinds():
+    """explain's extra rows, by hand: U-Net's crop of 64 to 56 starts at ⌊(64 − 56)/2⌋ = 4
+    (the figure's 4 pixels per side); x2 of 14 is 28; reflect padding [1, 2] on 10 gives
+    10 + 1 + 1 = 12 and 10 + 2 + 2 = 14."""
+    def rows(layer_, ins):
+        return {f.quantity: (f.substituted, f.value) for f in layer_.formulas(ins)}
+    crop = rows(layer("crop"), [Shape((512, 64, 64)), Shape((512, 56, 56))])
+    assert crop["start[0]"] == ("⌊(64 − 56)/2⌋", 4)
+    up = rows(layer("upsample", scale=2), [Shape((3, 7, 14))])
+    assert up["out[1]"] == ("14·2", 28)
+    pad = rows(layer("pad", padding=[1, 2], mode="reflect"), [Shape((7, 10, 10))])
+    assert (pad["out[0]"][1], pad["out[1]"][1]) == (12, 14)

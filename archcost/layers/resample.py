@@ -341,6 +341,20 @@ class Upsample(Layer):
     def flops(self, ins: Sequence[Shape]) -> int:
         return self.per_element(ins) * self.out_shape(ins).numel
 
+    def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
+        """Counts, then each output length: ``n·scale``, or the size it is given."""
+        lines = super().formulas(ins)
+        target = self.target(ins)
+        if self.scale is not None and len(ins) == 1:
+            scales = per_dim(self.scale, len(target), "scale")
+            for axis, (n, sc) in enumerate(zip(ins[0].spatial, scales, strict=True)):
+                lines.append(formula(f"out[{axis}]", "n·scale", f"{n}·{sc}"))
+        else:
+            source = "size" if len(ins) == 1 else "the second input's size"
+            for axis, t in enumerate(target):
+                lines.append(formula(f"out[{axis}]", source, str(t)))
+        return lines
+
     def flops_formula(self, ins: Sequence[Shape]) -> tuple[str, str]:
         if self.mode == "nearest":
             return "0 (nearest copies)", "0"
@@ -403,6 +417,14 @@ class Crop(Layer):
             )
         return x.with_spatial(target)
 
+    def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
+        """Counts (all 0: a view), then where each window starts: ``⌊(n − t)/2⌋``."""
+        lines = super().formulas(ins)
+        target = self.out_shape(ins).spatial
+        for axis, (n, t) in enumerate(zip(ins[0].spatial, target, strict=True)):
+            lines.append(formula(f"start[{axis}]", "⌊(n − t)/2⌋", f"⌊({n} − {t})/2⌋"))
+        return lines
+
     def to_torch(
         self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
     ) -> Any:
@@ -451,6 +473,13 @@ class Pad(Layer):
         return ins[0].with_spatial(
             [n + lo + hi for n, (lo, hi) in zip(ins[0].spatial, pads, strict=True)]
         )
+
+    def formulas(self, ins: Sequence[Shape]) -> list[Formula]:
+        """Counts (all 0), then each output length: ``n + before + after``."""
+        lines = super().formulas(ins)
+        for axis, (n, (lo, hi)) in enumerate(zip(ins[0].spatial, self.pads(ins[0]), strict=True)):
+            lines.append(formula(f"out[{axis}]", "n + before + after", f"{n} + {lo} + {hi}"))
+        return lines
 
     def to_torch(
         self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
