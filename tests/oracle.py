@@ -306,3 +306,141 @@ def gelu_naive(x, approximate="none"):
     else:
         f = lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2)))
     return np.vectorize(f)(x)
+
+
+# -- elementwise, merging and data-movement kinds (tests/test_every_kind.py) -----------
+# Element by element with the standard library's math, or index arithmetic; float64.
+
+def unary_naive(x, fn):
+    """``fn`` (a float -> float function) applied element by element."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.array([fn(float(v)) for v in x.ravel()]).reshape(x.shape)
+
+
+def _sigmoid(v):
+    return 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
+
+
+def _hsigmoid(v):
+    return min(max(v + 3, 0.0), 6.0) / 6
+
+
+ACTIVATIONS = {
+    "relu": lambda v: max(v, 0.0),
+    "relu6": lambda v: min(max(v, 0.0), 6.0),
+    "sigmoid": _sigmoid,
+    "tanh": math.tanh,
+    "swish": lambda v: v * _sigmoid(v),
+    "hsigmoid": _hsigmoid,
+    "hswish": lambda v: v * _hsigmoid(v),
+}
+
+
+def softmax_naive(x):
+    """exp(x_c − max) / Σ_c exp(x_c − max) over the channel axis, per sample and position."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        for pos in itertools.product(*(range(v) for v in x.shape[2:])):
+            column = [float(x[(n, c, *pos)]) for c in range(x.shape[1])]
+            top = max(column)
+            exps = [math.exp(v - top) for v in column]
+            for c, e in enumerate(exps):
+                y[(n, c, *pos)] = e / sum(exps)
+    return y
+
+
+def batchnorm_naive(x, gamma, beta, mean, var, eps):
+    x = np.asarray(x, dtype=np.float64)
+    y = np.zeros_like(x)
+    for c in range(x.shape[1]):
+        y[:, c] = (x[:, c] - float(mean[c])) / math.sqrt(float(var[c]) + eps) * float(gamma[c]) \
+            + float(beta[c])
+    return y
+
+
+def lrn_naive(x, size, alpha, beta, k):
+    """``a_c / (k + α/n · Σ a_j²)^β`` over channels j in [c − ⌊n/2⌋, c + ⌊(n−1)/2⌋]."""
+    x = np.asarray(x, dtype=np.float64)
+    n, c = x.shape[:2]
+    y = np.empty_like(x)
+    for b in range(n):
+        for ch in range(c):
+            lo, hi = max(0, ch - size // 2), min(c, ch + (size - 1) // 2 + 1)
+            s = sum(x[b, j] ** 2 for j in range(lo, hi))
+            y[b, ch] = x[b, ch] / (k + alpha / size * s) ** beta
+    return y
+
+
+def adaptive_avg_naive(x, out):
+    """Window ``i`` of ``o`` over ``n``: ``[⌊i·n/o⌋, ⌈(i+1)·n/o⌉)``, by loops (any dims)."""
+    x = np.asarray(x, dtype=np.float64)
+    spatial = x.shape[2:]
+    y = np.zeros((*x.shape[:2], *out))
+    for pos in itertools.product(*(range(o) for o in out)):
+        box = tuple(slice(p * n // o, -(-(p + 1) * n // o)) for p, n, o in zip(pos, spatial, out))
+        window = x[(slice(None), slice(None), *box)]
+        y[(slice(None), slice(None), *pos)] = window.sum(axis=tuple(range(2, x.ndim))) / \
+            math.prod(s.stop - s.start for s in box)
+    return y
+
+
+def add_naive(xs):
+    out = np.zeros(np.asarray(xs[0]).shape)
+    for x in xs:
+        out = out + np.asarray(x, dtype=np.float64)
+    return out
+
+
+def mul_naive(xs):
+    """Product of same-shape inputs; a [N, C, 1, 1] input is repeated over positions."""
+    full = max(xs, key=lambda a: a.size).shape
+    out = np.ones(full)
+    for x in xs:
+        x = np.asarray(x, dtype=np.float64)
+        for idx in itertools.product(*(range(v) for v in full)):
+            src = tuple(i if x.shape[d] > 1 else 0 for d, i in enumerate(idx))
+            out[idx] *= x[src]
+    return out
+
+
+def concat_naive(xs):
+    """Output channel ``c`` is channel ``c − offset`` of the input that covers it."""
+    total = sum(x.shape[1] for x in xs)
+    y = np.zeros((xs[0].shape[0], total, *xs[0].shape[2:]))
+    c = 0
+    for x in xs:
+        for j in range(x.shape[1]):
+            y[:, c] = x[:, j]
+            c += 1
+    return y
+
+
+def split_naive(x, sizes):
+    out, start = [], 0
+    for size in sizes:
+        out.append(np.stack([x[:, start + j] for j in range(size)], axis=1).astype(np.float64))
+        start += size
+    return out
+
+
+def shuffle_naive(x, groups):
+    """Output channel ``j`` reads input channel ``(j mod g)·(C/g) + ⌊j/g⌋``."""
+    c = x.shape[1]
+    return np.stack([x[:, (j % groups) * (c // groups) + j // groups] for j in range(c)],
+                    axis=1).astype(np.float64)
+
+
+def linear_naive(x, w, b=None):
+    """``y_o = Σ_i x_i·w_oi + b_o`` by loops; returns ``(y, mults)``."""
+    x = np.asarray(x, dtype=np.float64).reshape(x.shape[0], -1)
+    out, features = w.shape
+    y = np.zeros((x.shape[0], out))
+    mults = 0
+    for n in range(x.shape[0]):
+        for o in range(out):
+            y[n, o] = sum(float(x[n, i]) * float(w[o, i]) for i in range(features))
+            mults += features
+            if b is not None:
+                y[n, o] += float(b[o])
+    return y, mults
