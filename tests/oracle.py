@@ -177,20 +177,17 @@ def transposed_as_conv(x, w, b=None, stride=None, padding=None, dilation=None,
     dilated = np.zeros((n_batch, c_in, *((s - 1) * (m - 1) + m for s, m in
                                           zip(stride, x.shape[2:]))))
     dilated[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = x
-    # Padding (or cropping where it is negative).
+    # Padding (or cropping where it is negative). Pad first, then crop: a crop larger
+    # than the input eats into the zeros the other side's padding adds.
     for i in range(nd):
         lo = dilation[i] * (kernel[i] - 1) - padding[i][0]
         hi = dilation[i] * (kernel[i] - 1) - padding[i][1] + output_padding[i]
         axis = 2 + i
-        if lo < 0:
-            dilated = np.take(dilated, range(-lo, dilated.shape[axis]), axis=axis)
-            lo = 0
-        if hi < 0:
-            dilated = np.take(dilated, range(0, dilated.shape[axis] + hi), axis=axis)
-            hi = 0
         widths = [(0, 0)] * dilated.ndim
-        widths[axis] = (lo, hi)
+        widths[axis] = (max(lo, 0), max(hi, 0))
         dilated = np.pad(dilated, widths)
+        keep = range(max(-lo, 0), dilated.shape[axis] - max(-hi, 0))
+        dilated = np.take(dilated, keep, axis=axis)
     # Flipped kernel, (C_out, C_in/g, *kernel).
     flipped = np.flip(w, axis=tuple(range(2, 2 + nd)))
     wc = np.zeros((cog * groups, cig, *kernel))

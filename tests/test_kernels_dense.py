@@ -258,3 +258,54 @@ def test_against_torch_when_installed():
         ref = F.pad(torch.from_numpy(x), (3, 0, 1, 2), mode=mode).numpy()
         np.testing.assert_array_equal(kd.pad(x, ((1, 2), (3, 0)), mode)[0], ref)
     np.testing.assert_allclose(kd.gelu(x)[0], F.gelu(torch.from_numpy(x)).numpy(), **TOL)
+
+
+@settings(max_examples=30, deadline=None)
+@given(nd=st.integers(1, 3), aligned=st.booleans(), data=st.data())
+def test_linear_upsample_property(nd, aligned, data):
+    """Random sizes (up and down) against the corner-weight loop."""
+    spatial = tuple(data.draw(st.integers(1, 4)) for _ in range(nd))
+    size = tuple(data.draw(st.integers(1, 7)) for _ in range(nd))
+    x = np.random.default_rng(7).standard_normal((1, 2, *spatial)).astype(np.float32)
+    y, _ = kd.upsample(x, size, "linear", aligned)
+    np.testing.assert_allclose(y, upsample_naive(x, size, "linear", aligned), **TOL)
+
+
+@settings(max_examples=30, deadline=None)
+@given(nd=st.integers(1, 3), mode=st.sampled_from(["constant", "reflect", "replicate"]),
+       data=st.data())
+def test_pad_and_crop_property(nd, mode, data):
+    """Random pads against the index-mapping loop; a centre crop back to the input's size
+    after symmetric padding gives the input back."""
+    spatial = tuple(data.draw(st.integers(2, 5)) for _ in range(nd))
+    limit = min(spatial) - 1 if mode == "reflect" else 3
+    pads = tuple((data.draw(st.integers(0, limit)), data.draw(st.integers(0, limit)))
+                 for _ in range(nd))
+    x = np.random.default_rng(8).standard_normal((1, 2, *spatial)).astype(np.float32)
+    y, _ = kd.pad(x, pads, mode, -2.0)
+    np.testing.assert_array_equal(y, pad_naive(x, pads, mode, -2.0))
+    same = tuple((p, p) for p, _ in pads)
+    back, _ = kd.crop(kd.pad(x, same, mode)[0], spatial)
+    np.testing.assert_array_equal(back, x)
+
+
+def test_transposed_conv_every_small_1d_geometry():
+    """Every 1-D geometry with n, k, s <= 3, d <= 2, padding <= 2 per side and every legal
+    output_padding, against both oracles (pins the corners hypothesis may not draw,
+    e.g. a crop longer than the input that output_padding refills)."""
+    import itertools
+    rng = np.random.default_rng(9)
+    for n, k, s, d, lo, hi in itertools.product([1, 2, 3], [1, 2, 3], [1, 2, 3], [1, 2],
+                                                [0, 1, 2], [0, 1, 2]):
+        for op in range(max(s, d)):
+            if (n - 1) * s - lo - hi + d * (k - 1) + op + 1 < 1:
+                continue
+            x = rng.standard_normal((1, 2, n)).astype(np.float32)
+            w = rng.standard_normal((2, 1, k)).astype(np.float32)
+            geo = dict(stride=(s,), padding=((lo, hi),), dilation=(d,), output_padding=(op,),
+                       groups=1)
+            y, mults = kd.transposed_conv(x, w, None, **geo)
+            want, products = transposed_conv_naive(x, w, None, **geo)
+            assert mults == products == 2 * 1 * k * n
+            np.testing.assert_allclose(y, want, **TOL)
+            np.testing.assert_allclose(y, transposed_as_conv(x, w, None, **geo), **TOL)
