@@ -389,3 +389,20 @@ def test_bundled_profiles_state_their_source():
             assert "2026-" in source and ("cpu" in source or "epyc" in source), name
         else:
             assert "datasheet" in source and "peak roofline only" in source, name
+
+
+def test_a_layer_onnxruntime_cannot_run_is_named_by_its_layer(monkeypatch):
+    # the exporter names nodes /<layer>/<Op>; the error names the archcost layer
+    from archcost.runtime import bench as runtime_bench
+
+    def refuse(data: bytes, **_: object) -> None:
+        raise ort.runtime_error(
+            RuntimeError("[ONNXRuntimeError] : 1 : FAIL : Node (/unit.gconv1/Conv) Op (Conv) bad")
+        )
+
+    monkeypatch.setattr(runtime_bench, "measure", refuse)
+    model = archcost.load("specs/examples/shufflenet_unit.yaml")
+    with pytest.raises(SpecError) as info:
+        runtime_bench.bench(model)
+    assert info.value.layer == "unit.gconv1"
+    assert "layer 'unit.gconv1'" in str(info.value)

@@ -118,7 +118,12 @@ def bench(
         data, label = export_bytes(source), source.label
     else:
         data, label = read_onnx(source), Path(source).name
-    m = measure(data, threads=threads, runs=runs, warmup=warmup, profile_runs=profile_runs)
+    try:
+        m = measure(data, threads=threads, runs=runs, warmup=warmup, profile_runs=profile_runs)
+    except SpecError as exc:  # name the archcost layer, not the exported node
+        if exc.layer:
+            exc.layer = layer_of(exc.layer)
+        raise
     rows = []
     for k in m.kernels:
         layers = tuple(dict.fromkeys(layer_of(n) for n in k.covers))
