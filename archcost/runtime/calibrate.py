@@ -13,11 +13,11 @@
    type — dense, pointwise, depthwise and grouped convolutions, linear, max/average/
    global pools, every elementwise kind, concat, channel shuffle, channel split — with
    configurations drawn from the channel counts, resolutions, kernel sizes and strides
-   CNNs use. With one thread a sample is the median on-CPU time of a run (the calling
-   thread's CPU time: onnxruntime computes in the caller) less the fixed cost of a run
-   and the layout conversions the runtime adds around a lone kernel, so waits for a CPU
-   on a shared machine do not count; with more threads, the profiler's median kernel
-   time.
+   CNNs use. A sample is the profiler's median time of the kernel(s) computing it; with
+   one thread, a kernel longer than 200 µs is timed by its median on-CPU time per run
+   (the calling thread's CPU time: onnxruntime computes in the caller) less the fixed
+   cost of a run and the layout conversions the runtime adds around a lone kernel, so
+   waits for a CPU on a shared machine do not count.
 4. **Adaptive sampling**: after a few samples per type, each round refits every type
    on bootstrap resamples of its samples and measures, per type, the candidate
    configurations whose predictions the refits disagree on most, until the time
@@ -221,18 +221,25 @@ def run_baseline(runs: int = 40) -> float:
     return on_cpu(micro.elementwise_model(kind="relu", c=1, size=1), runs)
 
 
+#: Kernels longer than this are timed by their on-CPU time (one thread): a scheduler
+#: slice is a few ms, so on a loaded machine the profiler's wall durations of long
+#: kernels include waits for a CPU, while short ones mostly run uninterrupted (and their
+#: on-CPU time, less a run's fixed cost, is too small to measure that way).
+LONG_KERNEL_S = 200e-6
+
+
 def measure_sample(
     kind: str, cfg: dict[str, int], threads: int, runs: int, baseline: float | None = None
 ) -> Sample:
-    """Time one micro-model. With one thread (and a ``baseline``): its on-CPU time per run
-    less the run's fixed cost and the layout conversions the runtime adds around a lone
-    kernel (their profiled time) — waits for a CPU on a loaded machine do not count.
-    Otherwise: the profiler's median time of the kernels computing it."""
+    """Time one micro-model: the profiler's median time of the kernels computing it; for a
+    kernel longer than :data:`LONG_KERNEL_S` with one thread (and a ``baseline``), its
+    on-CPU time per run less the run's fixed cost and the layout conversions the runtime
+    adds around a lone kernel (their profiled time)."""
     model, macs, nbytes = build(kind, cfg)
-    kernels = profile_kernels(model, threads, warmup=1, runs=3 if baseline is not None else runs)
+    kernels = profile_kernels(model, threads, warmup=2, runs=runs)
     main = math.fsum(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
     seconds = main
-    if threads == 1 and baseline is not None:
+    if threads == 1 and baseline is not None and main > LONG_KERNEL_S:
         layout = math.fsum(k.measured_s for k in kernels if k.op in LAYOUT_OPS)
         cpu = on_cpu(model, runs) - baseline
         seconds = max(cpu - layout, 0.25 * cpu)
@@ -427,8 +434,8 @@ def calibrate(
 
 def run_overhead(threads: int, baseline: float | None) -> float:
     """The runtime's fixed cost per run beyond its kernels: with one thread the on-CPU
-    ``baseline``; otherwise the probe model's wall time less its kernels' profiled time
-    (median of three)."""
+    ``baseline`` (a run of a one-element ReLU); otherwise the probe model's wall time less
+    its kernels' profiled time (median of three)."""
     if threads == 1 and baseline is not None:
         return baseline
     model = probe_model()
