@@ -21,10 +21,11 @@ __version__ = "0.1.0"
 """The release (CHANGELOG.md); pyproject.toml reads it from here."""
 
 
-def compare(specs: list[Any], *, batch: int = 1, dtype: str = "float32") -> "pd.DataFrame":
+def compare(specs: list[Any], *, batch: int = 1, dtype: str = "float32") -> pd.DataFrame:
     """Tidy per-layer DataFrame of several models (``"spec.yaml@width=0.5"`` or Models),
     with a ``model`` column."""
-    from archcost.report.compare import compare as _compare, parse_model_arg
+    from archcost.report.compare import compare as _compare
+    from archcost.report.compare import parse_model_arg
 
     models = []
     for spec in specs:

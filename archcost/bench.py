@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from archcost.backend import available_memory, estimate_peak_bytes, prepare
 from archcost.backend import run as execute
 from archcost.errors import SpecError
@@ -119,7 +118,7 @@ class BenchResult:
             "spearman": self.correlations(),
         }
 
-    def frame(self) -> "pd.DataFrame":
+    def frame(self) -> pd.DataFrame:
         """One row per layer; ``.attrs`` holds :meth:`summary`."""
         import pandas as pd
 
@@ -175,7 +174,7 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 
 # -- measurement -----------------------------------------------------------------------
 def run(
-    model: "Model | str | Path",
+    model: Model | str | Path,
     *,
     profile: Profile | str | None = None,
     repeats: int = 5,
@@ -278,7 +277,7 @@ def _load_average() -> float:
         return math.nan
 
 
-def bench(model: "Model | str | Path", **kwargs: Any) -> "pd.DataFrame":
+def bench(model: Model | str | Path, **kwargs: Any) -> pd.DataFrame:
     """Per-layer measured and estimated times as a DataFrame (see :func:`run` for the
     arguments); ``df.attrs`` holds the totals and the Spearman correlations.
 

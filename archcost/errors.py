@@ -63,7 +63,7 @@ class SpecError(ArchcostError):
         line: int | None = None,
         layer: str | None = None,
         kind: str | None = None,
-    ) -> "SpecError":
+    ) -> SpecError:
         """Fill in whatever location this error does not know yet; returns self."""
         self.file = self.file or file
         self.line = self.line or line

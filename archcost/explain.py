@@ -34,7 +34,7 @@ class Explanation:
     input_shapes: list[str]
     output_shape: str
     lines: list[Line]
-    rows: list["Explanation"] = field(default_factory=list)
+    rows: list[Explanation] = field(default_factory=list)
 
     def value(self, quantity: str) -> Any:
         """The value of the first line named ``quantity``."""
@@ -66,7 +66,7 @@ def _show(value: Any) -> str:
 
 
 def explain(
-    model: "Model", pattern: str, *, batch: int = 1, dtype: str = "float32"
+    model: Model, pattern: str, *, batch: int = 1, dtype: str = "float32"
 ) -> list[Explanation]:
     """Explain every layer whose name (or composite name) matches ``pattern`` (a glob).
 
@@ -96,7 +96,7 @@ def explain(
     return found
 
 
-def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
+def _layer(model: Model, name: str, batch: int, dtype: str) -> Explanation:
     node = model.nodes[name]
     layer = node.layer
     assert layer is not None
@@ -162,7 +162,7 @@ def _layer(model: "Model", name: str, batch: int, dtype: str) -> Explanation:
 
 
 def _composite(
-    model: "Model", name: str, layer: Layer, rows: list[str], batch: int, dtype: str
+    model: Model, name: str, layer: Layer, rows: list[str], batch: int, dtype: str
 ) -> Explanation:
     first, last = model.nodes[rows[0]], model.nodes[rows[-1]]
     x: Shape = first.input_shapes[0]

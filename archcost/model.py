@@ -9,7 +9,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
 from archcost import costs
 from archcost.errors import SpecError, did_you_mean
 from archcost.expressions import names_used, render

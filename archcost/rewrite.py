@@ -58,8 +58,8 @@ class Rewrite:
     rule: str
     text: str
     changes: list[Change]
-    before: "Model"
-    after: "Model"
+    before: Model
+    after: Model
 
 
 def parse_rule(text: str) -> tuple[str, int]:
@@ -196,7 +196,7 @@ def _resize_conv(
     )
 
 
-def rewrite(model: "Model", rule_text: str, only: str | None = None) -> Rewrite:
+def rewrite(model: Model, rule_text: str, only: str | None = None) -> Rewrite:
     """Rewrite every matching layer of ``model``; load the result back.
 
     Args:

@@ -192,13 +192,13 @@ def estimate_row(
     )
 
 
-def estimate_rows(rows: list["CostRow"], profile: Profile) -> list[LayerEstimate]:
+def estimate_rows(rows: list[CostRow], profile: Profile) -> list[LayerEstimate]:
     """Estimates for cost rows (from ``model.costs(batch, dtype).rows``), in their order."""
     return [estimate_row(r.name, r.kind, r.macs, r.memory_access, profile) for r in rows]
 
 
 def estimate(
-    model: "Model", profile: Profile, *, batch: int = 1, dtype: str = "float32"
+    model: Model, profile: Profile, *, batch: int = 1, dtype: str = "float32"
 ) -> list[LayerEstimate]:
     """Per-layer roofline estimates of ``model`` on ``profile``, in network order (a
     profile calibrated on a runtime predicts with its kernel models and fusions:

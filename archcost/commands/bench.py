@@ -18,7 +18,7 @@ EPILOG = """examples:
   archcost bench specs/shufflenet_v1.yaml --set groups=8 --format csv > shufflenet_g8.csv
   archcost bench specs/mobilenet_v2.yaml --runtime onnxruntime --format json
   archcost bench model.onnx --runtime onnxruntime --threads 2
-"""
+"""  # noqa: E501 (help text, shown as written)
 
 
 def register(sub: Any, parents: Parents) -> None:

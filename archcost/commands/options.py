@@ -147,7 +147,8 @@ class Parents:
                     "--plotlyjs",
                     default="inline",
                     choices=["inline", "cdn"],
-                    help="inline Plotly's JavaScript (works offline; default) or load it from a CDN",
+                    help="inline Plotly's JavaScript (works offline; default) "
+                    "or load it from a CDN",
                 )
             ),
             seeded=_parent(

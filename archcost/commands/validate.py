@@ -75,7 +75,7 @@ def print_validation(result: Validation, label: str) -> int:
         ("ms", "right"),
         ("check", "left"),
     ):
-        table.add_column(col, justify=just, no_wrap=True)
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for c in result.checks:
         shape = (
             c.propagated_shape

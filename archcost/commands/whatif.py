@@ -110,7 +110,7 @@ def print_rewrite(result: Rewrite) -> None:
         ("params before", "right"),
         ("after", "right"),
     ):
-        table.add_column(col, justify=just, no_wrap=True)
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for c in result.changes:
         if c.applied:
             table.add_row(

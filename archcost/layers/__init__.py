@@ -1,14 +1,15 @@
 """Every layer kind, registered once in :data:`REGISTRY` (kind name -> class)."""
 
-from archcost.layers import (
+# Importing each family module registers its kinds.
+from archcost.layers import (  # noqa: F401
     act,
     channelwise,
     conv,
     dense,
     merge,
-    pool,  # noqa: F401
+    pool,
     resample,
-)  # (registration)
+)
 from archcost.layers.base import REGISTRY, Layer, Shape, conv_out_len
 
 __all__ = ["REGISTRY", "Layer", "Shape", "conv_out_len"]

@@ -14,9 +14,9 @@ dims and ``g`` the groups. The composites (``separable_conv``,
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from archcost.errors import FieldError, ShapeError

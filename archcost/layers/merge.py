@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from archcost.errors import FieldError, ShapeError
+from archcost.errors import ShapeError
 from archcost.layers.base import KindStyle, Layer, Sections, Shape, register
 
 

@@ -98,11 +98,11 @@ def onnx_pads(pads: Sequence[tuple[int, int]]) -> list[int]:
 
 
 def layer_to_onnx(
-    layer: "Layer",
+    layer: Layer,
     b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     """The kind's ``to_onnx``, with a located error when the kind has none."""
@@ -119,8 +119,8 @@ def layer_to_onnx(
 
 
 def build(
-    model: "Model", *, opset: int = DEFAULT_OPSET, seed: int = 0, expose: bool = False
-) -> "onnx.ModelProto":
+    model: Model, *, opset: int = DEFAULT_OPSET, seed: int = 0, expose: bool = False
+) -> onnx.ModelProto:
     """The exported ModelProto of ``model``.
 
     Args:
@@ -184,7 +184,7 @@ def _graph_name(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "_-." else "_" for ch in text) or "archcost"
 
 
-def export(model: "Model", path: str | Path, *, opset: int = DEFAULT_OPSET, seed: int = 0) -> Path:
+def export(model: Model, path: str | Path, *, opset: int = DEFAULT_OPSET, seed: int = 0) -> Path:
     """Write ``model`` as an ONNX file (atomically: never a half-written file)."""
     onnx = require("onnx")
     proto = build(model, opset=opset, seed=seed)

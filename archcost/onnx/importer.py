@@ -51,7 +51,7 @@ def max_opset() -> int:
     return int(onnx.defs.onnx_opset_version())
 
 
-def read_model(path: str | Path) -> "onnx.ModelProto":
+def read_model(path: str | Path) -> onnx.ModelProto:
     """Load and check an ONNX file (weights stay on disk when stored externally).
 
     Raises:
@@ -97,7 +97,7 @@ def read_model(path: str | Path) -> "onnx.ModelProto":
     return model
 
 
-def check_opset(model: "onnx.ModelProto", name: str) -> int:
+def check_opset(model: onnx.ModelProto, name: str) -> int:
     """The default-domain opset, checked against the supported range."""
     versions = {o.domain: o.version for o in model.opset_import}
     opset = versions.get("", versions.get("ai.onnx"))
@@ -113,7 +113,7 @@ def check_opset(model: "onnx.ModelProto", name: str) -> int:
     return int(opset)
 
 
-def check_external_data(model: "onnx.ModelProto", path: Path) -> None:
+def check_external_data(model: onnx.ModelProto, path: Path) -> None:
     """Every externally stored tensor must live in a file inside the model's folder,
     and that file must hold the bytes the tensor claims."""
     onnx = require("onnx")
@@ -174,7 +174,7 @@ def _dims(value_info: Any) -> list[int | str]:
 
 
 def fix_input(
-    model: "onnx.ModelProto", name: str, override: Any = None
+    model: onnx.ModelProto, name: str, override: Any = None
 ) -> tuple[str, tuple[int, ...]]:
     """Choose the data input and fix its shape to ``[1, *per_sample]`` in place.
 
@@ -234,7 +234,7 @@ def fix_input(
     return inp.name, shape
 
 
-def infer_shapes(model: "onnx.ModelProto", name: str) -> dict[str, tuple[int, ...]]:
+def infer_shapes(model: onnx.ModelProto, name: str) -> dict[str, tuple[int, ...]]:
     """Every tensor's static shape after onnx's shape inference (batch fixed to 1)."""
     onnx = require("onnx")
     # Shapes recorded by the exporter may disagree with a new input size: drop them.
@@ -423,7 +423,7 @@ class Importer:
 
     def refuse(self, node: Any, reason: str) -> None:
         self.unsupported.append(Unsupported(node.op_type, node.name, reason))
-        for port, out in enumerate(node.output):
+        for out in node.output:
             if out:
                 self.values[out] = Value(-2, None, self.shape(out))
 
@@ -1182,7 +1182,7 @@ def to_yaml(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def spec_from_doc(doc: dict[str, Any], file: str) -> "Spec":
+def spec_from_doc(doc: dict[str, Any], file: str) -> Spec:
     """The :class:`~archcost.spec.Spec` the YAML loader would give for ``doc``."""
     from archcost.spec import Spec, YMap
 
@@ -1206,7 +1206,7 @@ def spec_from_doc(doc: dict[str, Any], file: str) -> "Spec":
 
 
 def check_against_file(
-    model: "Model", expected: dict[str, tuple[tuple[int, ...] | None, int]]
+    model: Model, expected: dict[str, tuple[tuple[int, ...] | None, int]]
 ) -> None:
     """Each layer's shape and params as archcost computes them == as the file has them
     (a size-1 axis may differ: archcost's [C, 1, 1] is ONNX's [C] after a squeeze)."""
@@ -1239,6 +1239,6 @@ def check_against_file(
             )
 
 
-def load_onnx_spec(path: str | Path, *, input: Any = None) -> tuple["Spec", Imported]:
+def load_onnx_spec(path: str | Path, *, input: Any = None) -> tuple[Spec, Imported]:
     imported = import_model(path, input=input)
     return spec_from_doc(imported.doc, str(path)), imported

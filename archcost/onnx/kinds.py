@@ -23,10 +23,10 @@ Exporter = Callable[..., list[str]]
 
 def _conv(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     from archcost.onnx.exporter import onnx_pads
@@ -65,10 +65,10 @@ def _conv(
 
 def _linear(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     x = xs[0]
@@ -82,10 +82,10 @@ def _linear(
 
 def _batchnorm(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     inputs = [xs[0]] + [
@@ -98,10 +98,10 @@ def _batchnorm(
 def _unary(op: str, **attrs: Any) -> Exporter:
     def export(
         layer: Any,
-        b: "OnnxBuilder",
+        b: OnnxBuilder,
         name: str,
         xs: list[str],
-        ins: list["Shape"],
+        ins: list[Shape],
         weights: dict[str, np.ndarray],
     ) -> list[str]:
         return b.node(op, xs[:1], name, outputs=[name], **attrs)
@@ -111,10 +111,10 @@ def _unary(op: str, **attrs: Any) -> Exporter:
 
 def _relu6(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     return b.node(
@@ -127,10 +127,10 @@ def _relu6(
 
 def _swish(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     s = b.node("Sigmoid", xs[:1], name)[0]
@@ -139,10 +139,10 @@ def _swish(
 
 def _dropout(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     # Inference: an identity; the ratio is kept for the record (and the round trip).
@@ -151,10 +151,10 @@ def _dropout(
 
 def _flatten(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     return b.node("Flatten", xs[:1], name, outputs=[name], axis=1)
@@ -162,10 +162,10 @@ def _flatten(
 
 def _lrn(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     return b.node(
@@ -183,10 +183,10 @@ def _lrn(
 def _pool(op: str) -> Exporter:
     def export(
         layer: Any,
-        b: "OnnxBuilder",
+        b: OnnxBuilder,
         name: str,
         xs: list[str],
-        ins: list["Shape"],
+        ins: list[Shape],
         weights: dict[str, np.ndarray],
     ) -> list[str]:
         from archcost.onnx.exporter import onnx_pads
@@ -207,10 +207,10 @@ def _pool(op: str) -> Exporter:
 
 def _adaptive_avgpool(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     sizes = layer.sizes(ins[0])
@@ -226,10 +226,10 @@ def _adaptive_avgpool(
 def _merge(op: str) -> Exporter:
     def export(
         layer: Any,
-        b: "OnnxBuilder",
+        b: OnnxBuilder,
         name: str,
         xs: list[str],
-        ins: list["Shape"],
+        ins: list[Shape],
         weights: dict[str, np.ndarray],
     ) -> list[str]:
         if op == "Add" and len(xs) > 2:
@@ -251,10 +251,10 @@ def _merge(op: str) -> Exporter:
 
 def _concat(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     return b.node("Concat", xs, name, outputs=[name], axis=1)
@@ -262,10 +262,10 @@ def _concat(
 
 def _channel_split(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     sizes = layer.sizes(ins[0])
@@ -280,10 +280,10 @@ def _channel_split(
 
 def _channel_shuffle(
     layer: Any,
-    b: "OnnxBuilder",
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     x = ins[0]
@@ -327,11 +327,11 @@ EXPORTERS: list[tuple[type, Exporter]] = [
 
 
 def to_onnx(
-    layer: "Layer",
-    b: "OnnxBuilder",
+    layer: Layer,
+    b: OnnxBuilder,
     name: str,
     xs: list[str],
-    ins: list["Shape"],
+    ins: list[Shape],
     weights: dict[str, np.ndarray],
 ) -> list[str]:
     for cls, export in EXPORTERS:

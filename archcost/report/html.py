@@ -1062,7 +1062,8 @@ def fig_cmp_distributions(items: Sequence[Analysis]) -> go.Figure:
 _CSS = """
 :root{--fg:#1d2330;--muted:#5b6475;--line:#e3e6ec;--bg:#fafbfc;--accent:#1f77b4}
 *{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
+body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+  color:var(--fg);background:var(--bg)}
 main{max-width:1280px;margin:0 auto;padding:24px 20px 48px}
 h1{font-size:26px;margin:0 0 4px}
 h2{font-size:18px;margin:0 0 2px}
@@ -1070,13 +1071,15 @@ h2{font-size:18px;margin:0 0 2px}
 .meta{display:flex;flex-wrap:wrap;gap:4px 22px;margin:8px 0 14px;color:var(--muted)}
 .meta b{color:var(--fg);font-weight:600}
 .knob.set{color:#b35900;font-weight:600}
-.totals{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:10px;margin:8px 0 12px}
+.totals{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:10px;
+  margin:8px 0 12px}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 14px}
 .card .label{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card .value{font-size:24px;font-weight:650}
 .card .exact{color:var(--muted);font-size:12px;font-variant-numeric:tabular-nums}
 .conventions{color:var(--muted);font-size:12px;margin:6px 0 0}
-section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px 6px;margin:16px 0}
+section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px 6px;
+  margin:16px 0}
 section>p.note{color:var(--muted);margin:0 0 6px;font-size:13px}
 table{border-collapse:collapse;width:100%;font-size:12.5px;font-variant-numeric:tabular-nums}
 th,td{padding:3px 8px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}

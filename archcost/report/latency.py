@@ -223,8 +223,8 @@ def print_table(
     if getattr(profile, "runtime", None):
         console.print(
             f"[dim]{RUNTIME_NOTE} Fixed cost per run: "
-            f"{human_seconds(profile.run_overhead_s)}. {CONVENTIONS}[/]"
-        )  # type: ignore[attr-defined]
+            f"{human_seconds(profile.run_overhead_s)}. {CONVENTIONS}[/]"  # type: ignore[attr-defined]
+        )
     else:
         console.print(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
 
@@ -266,7 +266,7 @@ def _rho(x: float) -> str:
     return "undefined" if math.isnan(x) else f"{x:+.2f}"
 
 
-def bench_verdict(result: "BenchResult") -> list[str]:
+def bench_verdict(result: BenchResult) -> list[str]:
     """Plain sentences: did MACs predict time here, and did the roofline do better?"""
     c = result.correlations()
     lines = [
@@ -290,7 +290,7 @@ def bench_verdict(result: "BenchResult") -> list[str]:
     return lines
 
 
-def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
+def print_bench(result: BenchResult, fmt: str, file: Any = None) -> None:
     """``archcost bench`` output in ``fmt`` (table, json, csv or markdown)."""
     out = file or sys.stdout
     rows = result.layers
@@ -406,7 +406,7 @@ def print_bench(result: "BenchResult", fmt: str, file: Any = None) -> None:
         console.print(f"[bold yellow]warning[/]: {busy_warning(result)}")
 
 
-def busy_warning(result: "BenchResult") -> str:
+def busy_warning(result: BenchResult) -> str:
     return (
         f"the machine was busy (load average {result.load_before:.1f} on {result.cpus} "
         "CPUs) when the bench started: times include waiting for other processes, and "

@@ -63,7 +63,7 @@ def _hover(e: LayerEstimate, measured_s: float | None) -> str:
 
 
 def roofline_figure(
-    model: "Model",
+    model: Model,
     profile: Profile,
     *,
     batch: int = 1,

@@ -11,7 +11,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from archcost.costs import COLUMNS, CONVENTIONS, COUNT_COLUMNS, Costs, CostRow
+from archcost.costs import COLUMNS, CONVENTIONS, COUNT_COLUMNS, CostRow, Costs
 from archcost.report.units import human, human_bytes
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def flat_row(row: CostRow, kind_key: str = "kind") -> dict[str, Any]:
     }
 
 
-def frame(costs: Costs) -> "pd.DataFrame":
+def frame(costs: Costs) -> pd.DataFrame:
     """The per-layer DataFrame: one row per layer, :data:`COLUMNS`, int64 counts."""
     import pandas as pd
 
@@ -109,11 +109,11 @@ def to_markdown(model: Any, costs: Costs) -> str:
 
 def print_table(model: Any, costs: Costs, file: Any = None) -> None:
     """A readable terminal table with human units, totals and the conventions footer."""
+    import sys
+
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
-
-    import sys
 
     tty = (file or sys.stdout).isatty()
     console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 120)
@@ -160,7 +160,7 @@ def print_table(model: Any, costs: Costs, file: Any = None) -> None:
     console.print(f"[dim]{CONVENTIONS}[/]")
 
 
-def print_compare(totals: "pd.DataFrame", fmt: str, file: Any = None) -> None:
+def print_compare(totals: pd.DataFrame, fmt: str, file: Any = None) -> None:
     """The compare totals (one row per model, ratios to the first) in ``fmt``."""
     import sys
 
