@@ -19,11 +19,11 @@ from archcost.zoo import locate
 
 if TYPE_CHECKING:
     import networkx as nx
-    import pandas as pd
 
 
 class Model:
-    """A network built from a spec: ``graph``, ``costs()``, ``analyze()``, ``totals``.
+    """A network built from a spec: ``graph``, ``costs()``, ``totals`` (the methods that
+    analyse, validate, explain and rewrite it are :class:`archcost.api.Model`'s).
 
     Attributes:
         spec: the parsed spec.
@@ -94,32 +94,6 @@ class Model:
     def layers(self) -> list[str]:
         """Layer names in network order (the input node excluded)."""
         return [n for n in self.order if n != INPUT]
-
-    def analyze(self, batch: int = 1, dtype: str = "float32") -> pd.DataFrame:
-        """One row per layer (columns :data:`archcost.costs.COLUMNS`, counts as int64)."""
-        from archcost.report.tables import frame
-
-        return frame(self.costs(batch, dtype))
-
-    def validate(self, **kwargs: Any) -> pd.DataFrame:
-        """Run the network with NumPy and compare shapes and MACs (see backend)."""
-        from archcost.backend import validate
-
-        return validate(self, **kwargs).frame()
-
-    def explain(self, pattern: str, batch: int = 1, dtype: str = "float32") -> list[Any]:
-        """Formulas with the numbers in for the layers matching ``pattern`` (a glob);
-        ``str(e.text())`` prints one as ``archcost explain`` does."""
-        from archcost.explain import explain
-
-        return explain(self, pattern, batch=batch, dtype=dtype)
-
-    def whatif(self, rule: str, only: str | None = None) -> Any:
-        """Rewrite matching convs by ``rule`` (``separable``, ``grouped:4``, ...); the result
-        has ``.after`` (the rewritten Model), ``.changes`` and ``.text`` (its YAML)."""
-        from archcost.rewrite import rewrite
-
-        return rewrite(self, rule, only=only)
 
     def __repr__(self) -> str:
         return f"<archcost.Model {self.label}: {len(self.layers)} layers>"

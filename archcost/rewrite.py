@@ -31,6 +31,7 @@ import yaml
 from archcost.errors import SpecError, did_you_mean
 from archcost.layers.conv import GroupedConv, PointwiseConv, SeparableConv, SpatialSeparableConv
 from archcost.layers.merge import ChannelShuffle
+from archcost.model import load
 
 if TYPE_CHECKING:
     from archcost.model import Model
@@ -204,8 +205,6 @@ def rewrite(model: Model, rule_text: str, only: str | None = None) -> Rewrite:
         rule_text: one of the rules, e.g. ``separable`` or ``grouped:4``.
         only: a glob over layer names; default every layer.
     """
-    from archcost.model import load
-
     rule, groups = parse_rule(rule_text)
     items: list[dict[str, Any]] = []
     renamed: dict[str, str] = {}
@@ -285,7 +284,7 @@ def rewrite(model: Model, rule_text: str, only: str | None = None) -> Rewrite:
     after.spec.file = "(rewritten)"
     before_rows = {r.name: r for r in model.costs().rows}
     after_rows = after.costs().rows
-    for name, out_name in pending:
+    for name, _ in pending:
         mine = [r for r in after_rows if r.name == name or r.name.startswith(name + ".")]
         changes.append(
             Change(

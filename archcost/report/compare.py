@@ -18,6 +18,8 @@ import pandas as pd
 
 from archcost.costs import COLUMNS
 from archcost.errors import SpecError
+from archcost.model import load
+from archcost.report.tables import frame
 
 MODEL = "model"
 """Name of the column that says which model a row belongs to (the model's label)."""
@@ -48,7 +50,7 @@ def parse_value(text: str) -> int | float | bool | str:
     return text
 
 
-def parse_model_arg(arg: str) -> tuple[str, dict[str, int | float | bool | str]]:
+def parse_model_arg(arg: str) -> tuple[str, dict[str, Any]]:
     """Split ``"SPEC@k=v,k=v"`` into the spec path and typed knob overrides.
 
     The overrides start at the last ``@``; a path that itself contains ``@`` works as
@@ -78,7 +80,7 @@ def parse_model_arg(arg: str) -> tuple[str, dict[str, int | float | bool | str]]
             f"model argument {arg!r} has overrides but no spec path before '@'.",
             hint=f"Write it as {example}.",
         )
-    overrides: dict[str, int | float | bool | str] = {}
+    overrides: dict[str, Any] = {}
     for item in tail.split(","):
         key, eq, value = (part.strip() for part in item.partition("="))
         if not eq:
@@ -110,10 +112,8 @@ def load_models(models: Iterable[Any]) -> list[Any]:
     loaded = []
     for m in models:
         if isinstance(m, (str, os.PathLike)):
-            import archcost
-
             path, overrides = parse_model_arg(os.fspath(m))
-            m = archcost.load(path, **overrides)
+            m = load(path, **overrides)
         loaded.append(m)
     if not loaded:
         raise SpecError("nothing to compare: give at least one model.")
@@ -147,7 +147,7 @@ def analyses(models: Iterable[Any], *, batch: int = 1, dtype: str = "float32") -
     out = []
     for m, label in zip(loaded, unique_labels(loaded)):
         totals = dict(m.costs(batch=batch, dtype=dtype).totals)
-        out.append(Analysis(m, label, m.analyze(batch=batch, dtype=dtype), totals))
+        out.append(Analysis(m, label, frame(m.costs(batch=batch, dtype=dtype)), totals))
     return out
 
 
