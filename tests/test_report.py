@@ -18,7 +18,10 @@ pytest.importorskip("plotly")
 import archcost  # noqa: E402
 from archcost.costs import COLUMNS, COUNT_COLUMNS  # noqa: E402
 from archcost.errors import SpecError  # noqa: E402
+from archcost.report import figures as report_figures  # noqa: E402
+from archcost.report import graph_layout as report_layout  # noqa: E402
 from archcost.report import html as report_html  # noqa: E402
+from archcost.report import style as report_style  # noqa: E402
 from archcost.report.compare import (  # noqa: E402
     MODEL, TOTAL_COLUMNS, compare, compare_totals, parse_model_arg)
 from archcost.report.units import exact, human, human_bytes  # noqa: E402
@@ -248,7 +251,7 @@ def test_bad_arguments(tiny, tmp_path):
 
 def test_hover_shows_fields_and_formulas(tiny):
     m = tiny[0]
-    hover = report_html._layer_hover(m.analyze(batch=2), m.graph, 2)
+    hover = report_style._layer_hover(m.analyze(batch=2), m.graph, 2)
     first = hover[0]  # conv1: 3 -> 16 channels, 3x3, stride 2 on 32x32 -> 16x16
     assert first.startswith("<b>conv1</b> (conv)<br>3x32x32 → 16x16x16")
     assert "kernel=3, stride=2, padding=1" in first
@@ -273,20 +276,20 @@ def test_network_without_multiplications_still_reports(write_spec, tmp_path):
 
 def test_graph_layout_is_layered_and_collision_free(tiny):
     for m in tiny:
-        pos = report_html.graph_layout(m.graph)
+        pos = report_layout.graph_layout(m.graph)
         assert set(pos) == set(m.graph.nodes)
         assert len(set(pos.values())) == len(pos)
         assert all(pos[a][0] < pos[b][0] for a, b in m.graph.edges)
-    shuffle = report_html.graph_layout(tiny[1].graph)
+    shuffle = report_layout.graph_layout(tiny[1].graph)
     # split:0 goes straight to the concat: drawn as an arc below the main line
-    xs, ys = report_html._edge_path(shuffle["split"], shuffle["cat"])
+    xs, ys = report_layout._edge_path(shuffle["split"], shuffle["cat"])
     assert len(xs) > 2 and min(ys) < shuffle["split"][1]
 
 
 def test_hierarchy_rolls_up_to_the_totals(tiny):
     m = tiny[0]
     df = m.analyze()
-    ids, labels, parents, values, _ = report_html.hierarchy_nodes(df, m.name)
+    ids, labels, parents, values, _ = report_figures.hierarchy_nodes(df, m.name)
     for col in ("macs", "params", "memory_access"):
         assert values[col][0] == m.totals[col]
         children: dict[str, int] = {}
@@ -303,6 +306,6 @@ def test_hierarchy_rolls_up_to_the_totals(tiny):
 
 def test_stage_labels_gather_stem_and_head(tiny):
     names = tiny[0].analyze()["name"].tolist()
-    stages = report_html.stage_labels(names)
+    stages = report_figures.stage_labels(names)
     assert stages[0] == "stem" and stages[-1] == "head"
     assert set(stages) == {"stem", *{n.split(".")[0] for n in names if "." in n}, "head"}

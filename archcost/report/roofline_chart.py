@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 
 from archcost.report.latency import human_seconds
+from archcost.report.style import kind_color
 from archcost.report.units import human, human_bytes
 from archcost.roofline import LayerEstimate, Profile, estimate, total_seconds
 
@@ -39,15 +40,6 @@ DIV_ID = "archcost-roofline"
 
 def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
-
-
-def _kind_color(kind: str) -> str:
-    try:
-        from archcost.report.html import kind_color
-
-        return kind_color(kind)
-    except ImportError:  # the HTML module is optional to this chart
-        return "#1f77b4"
 
 
 def _hover(e: LayerEstimate, measured_s: float | None) -> str:
@@ -120,7 +112,7 @@ def roofline_figure(
                 mode="markers",
                 name=_esc(kind),
                 marker={
-                    "color": _kind_color(kind),
+                    "color": kind_color(kind),
                     "size": 9,
                     "line": {"width": 0.5, "color": "#ffffff"},
                 },

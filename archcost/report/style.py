@@ -1,0 +1,242 @@
+"""Report style: column names, chart ids, palettes, hover text, Plotly layout helpers.
+
+Every colour a page uses comes from here: layer-kind colours from each kind's
+``style`` (its class), model colours from :data:`MODEL_COLORS`.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from archcost.costs import COLUMNS
+from archcost.graph import INPUT
+from archcost.layers import REGISTRY
+from archcost.layers.base import INPUT_STYLE, KindStyle
+from archcost.report.units import human, human_bytes
+
+# Column names, shared with archcost.costs.COLUMNS.
+NAME, KIND, INPUTS, INPUT_SHAPES, OUTPUT_SHAPE = COLUMNS[:5]
+
+
+PARAMS, MACS, FLOPS, MEMORY, ACTIVATIONS, BUFFERS = (
+    "params",
+    "macs",
+    "flops",
+    "memory_access",
+    "activations",
+    "buffers",
+)
+
+
+PLOTLYJS_MODES = ("inline", "cdn")
+
+
+# Fixed div ids: one per chart, so output is deterministic and tests can find them.
+SINGLE_CHARTS = (
+    "archcost-layers",
+    "archcost-hierarchy",
+    "archcost-kinds",
+    "archcost-cumulative",
+    "archcost-intensity",
+    "archcost-graph",
+)
+
+
+COMPARE_CHARTS = (
+    "archcost-cmp-scatter",
+    "archcost-cmp-stages",
+    "archcost-cmp-kinds",
+    "archcost-cmp-cumulative",
+    "archcost-cmp-distributions",
+)
+
+
+# Metrics a chart can switch between: column, label, formatter.
+METRICS = (
+    (MACS, "MACs", human),
+    (PARAMS, "params", human),
+    (MEMORY, "memory traffic", human_bytes),
+    (FLOPS, "FLOPs", human),
+)
+
+
+_SPARE_COLORS = (
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
+    "#756bb1",
+    "#636363",
+)
+
+
+MODEL_COLORS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+
+
+PLOT_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+}
+
+
+def esc(value: Any) -> str:
+    """Escape any text that came from a spec, for HTML and for Plotly labels."""
+    return html.escape(str(value), quote=True)
+
+
+def kind_style(kind: str) -> KindStyle | None:
+    """The kind's :class:`KindStyle` (its class's ``style``), or None for a kind no
+    class defines."""
+    if kind == INPUT:
+        return INPUT_STYLE
+    cls = REGISTRY.get(kind)
+    return cls.style if cls is not None else None
+
+
+def kind_color(kind: str, _spare: dict[str, str] = {}) -> str:  # noqa: B006 (memo)
+    """The kind's fixed colour (from its class); unknown kinds get spare colours."""
+    style = kind_style(kind)
+    if style is not None:
+        return style.color
+    if kind not in _spare:
+        _spare[kind] = _SPARE_COLORS[sum(map(ord, kind)) % len(_SPARE_COLORS)]
+    return _spare[kind]
+
+
+def model_color(i: int) -> str:
+    return MODEL_COLORS[i % len(MODEL_COLORS)]
+
+
+def _format_field(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_format_field(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _fields_text(fields: dict[str, Any] | None, limit: int = 140) -> str:
+    """``kernel=3, stride=2, padding=1`` (escaped, shortened)."""
+    if not fields:
+        return ""
+    text = ", ".join(f"{k}={_format_field(v)}" for k, v in fields.items())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return esc(text)
+
+
+def _node_fields(graph: nx.DiGraph, name: str) -> dict[str, Any]:
+    if name in graph:
+        return graph.nodes[name]["node"].fields
+    return {}
+
+
+def _formula_lines(graph: nx.DiGraph, name: str, batch: int) -> list[str]:
+    """``MACs = C_out·(k·C_in/g)·out = 24·(3·3·3)·(112·112)`` (and params), escaped.
+
+    From the layer's own ``formulas`` (what ``archcost explain`` prints), for the
+    quantities that are not zero; nothing for a node without a layer object.
+    """
+    if name not in graph:
+        return []
+    node = graph.nodes[name]["node"]
+    layer, ins = node.layer, node.input_shapes
+    if layer is None:
+        return []
+    out = []
+    for quantity, symbolic, numbers, value in layer.formulas(ins):
+        if quantity not in ("macs", "params") or not symbolic or not value:
+            continue
+        label = "MACs" if quantity == "macs" else "params"
+        if quantity == "macs" and batch != 1:
+            symbolic, numbers = f"batch·{symbolic}", f"{batch}·{numbers}"
+        out.append(esc(f"{label} = {symbolic} = {numbers}" if numbers else f"{label} = {symbolic}"))
+    return out
+
+
+def _layer_hover(df: pd.DataFrame, graph: nx.DiGraph, batch: int = 1) -> list[str]:
+    """One hover text per layer: name, kind, shapes, fields, formulas and every count."""
+    out = []
+    for r in df.itertuples(index=False):
+        row = r._asdict()
+        lines = [
+            f"<b>{esc(row[NAME])}</b> ({esc(row[KIND])})",
+            f"{esc(row[INPUT_SHAPES])} → {esc(row[OUTPUT_SHAPE])}",
+        ]
+        fields = _fields_text(_node_fields(graph, row[NAME]))
+        if fields:
+            lines.append(fields)
+        lines += _formula_lines(graph, row[NAME], batch)
+        lines.append(
+            f"MACs {human(row[MACS])} · FLOPs {human(row[FLOPS])} · params {human(row[PARAMS])}"
+        )
+        lines.append(
+            f"memory traffic {human_bytes(row[MEMORY])} · activations {human(row[ACTIVATIONS])}"
+        )
+        out.append("<br>".join(lines))
+    return out
+
+
+def _layout(height: int, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = dict(
+        template="plotly_white",
+        height=height,
+        margin=dict(l=64, r=24, t=36, b=48),
+        hoverlabel=dict(align="left"),
+        legend=dict(font=dict(size=11)),
+        font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=12),
+    )
+    layout.update(extra)
+    return layout
+
+
+def _metric_menu(buttons: list[dict[str, Any]], x: float = 0.0, y: float = 1.13) -> dict:
+    """A row of buttons above a chart that switches the plotted metric."""
+    return dict(
+        type="buttons",
+        direction="right",
+        showactive=True,
+        active=0,
+        x=x,
+        y=y,
+        xanchor="left",
+        yanchor="bottom",
+        pad=dict(r=4, t=0),
+        buttons=buttons,
+        font=dict(size=11),
+    )
+
+
+def _div(fig: go.Figure, div_id: str) -> str:
+    return pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=div_id,
+        config=PLOT_CONFIG,
+        validate=False,
+    )
