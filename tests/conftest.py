@@ -21,3 +21,8 @@ def write_spec(tmp_path: Path) -> Callable[..., Path]:
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
         return path
     return write
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true",
+                     help="rewrite the snapshots in tests/golden/ from the current output")
