@@ -34,6 +34,7 @@ from plotly.offline import get_plotlyjs
 
 from archcost.costs import COLUMNS, CONVENTIONS
 from archcost.report import latency_figures as lf
+from archcost.report.columns import view
 from archcost.report.compare import TOTAL_COLUMNS, Analysis, analyses, totals_frame
 from archcost.report.compare_figures import (
     fig_cmp_cumulative,
@@ -205,11 +206,20 @@ def _check(batch: int, plotlyjs: str) -> None:
 def _layer_table(df: pd.DataFrame, totals: dict[str, int], times: Any = None) -> str:
     """The per-layer table; ``times`` (layer name -> LayerEstimate) adds time and bound."""
     numeric = set(COLUMNS[5:])
-    head = "".join(
-        f'<th class="n">{c}</th>' if c in numeric else f"<th>{c}</th>" for c in ["#", *COLUMNS]
+    # Headers from the column model: the label people read, with its unit.
+    head = '<th class="n">#</th>' + "".join(
+        f'<th class="n">{esc(col.header())}</th>'
+        if col.numeric
+        else f"<th>{esc(col.header())}</th>"
+        for col in view(COLUMNS)
     )
     if times is not None:
-        head += '<th class="n">time</th><th>bound</th>'
+        head += "".join(
+            f'<th class="n">{esc(col.header())}</th>'
+            if col.numeric
+            else f"<th>{esc(col.header())}</th>"
+            for col in view(("estimated_s", "bound"))
+        )
     rows = []
     values = df[COLUMNS].to_numpy(dtype=object)
     for i, row in enumerate(values):

@@ -10,21 +10,36 @@ JSON, CSV and Markdown forms use only the standard library (no pandas, no plotly
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import sys
 from typing import TYPE_CHECKING, Any
 
-from archcost.costs import COLUMNS, CONVENTIONS, Costs
-from archcost.report.tables import _md_escape, flat_row, shape_text
+from archcost.costs import CONVENTIONS, Costs
+from archcost.report.columns import (
+    DEVICE_CSV,
+    DEVICE_JSON,
+    DEVICE_MARKDOWN,
+    DEVICE_TERMINAL,
+    human_seconds,
+    view,
+)
+from archcost.report.tables import (
+    _md_escape,
+    console,
+    csv_text,
+    json_document,
+    markdown_table,
+    pairs,
+    shape_text,
+    terminal_table,
+)
 from archcost.report.units import human, human_bytes
 from archcost.roofline import LayerEstimate, Profile, total_seconds
 
 if TYPE_CHECKING:
     from archcost.bench import BenchResult
 
-LATENCY_COLUMNS = ["estimated_s", "bound"]
 RUNTIME_NOTE = (
     "Predicted per kernel the runtime runs after its fusions: fixed + MACs / "
     "fitted rate + bytes / fitted rate per kernel type (archcost calibrate "
@@ -34,22 +49,6 @@ ROOFLINE_NOTE = (
     "Roofline estimate per layer: max(MACs / peak, memory bytes / bandwidth) + "
     "overhead; layers run one after another."
 )
-
-
-def human_seconds(seconds: float) -> str:
-    """Seconds with a unit and three significant digits.
-
-    >>> human_seconds(0.0123), human_seconds(4.5e-05), human_seconds(2.0), human_seconds(0)
-    ('12.3 ms', '45 µs', '2 s', '0')
-    """
-    if seconds == 0:
-        return "0"
-    if not math.isfinite(seconds):
-        return "–"
-    for scale, unit in ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs")):
-        if abs(seconds) >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
 
 
 def _rate(value: float, unit: str) -> str:
@@ -73,25 +72,10 @@ def device_line(profile: Profile) -> str:
     return text + (f" ({profile.source})" if profile.source else "")
 
 
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
-
-
 def network_seconds(estimates: list[LayerEstimate], profile: Profile) -> float:
     """The network's time: its layers one after another, plus the fixed cost per run of a
     runtime-calibrated profile (0 for a plain roofline)."""
     return total_seconds(estimates) + getattr(profile, "run_overhead_s", 0.0)
-
-
-def _layer_latency(e: LayerEstimate) -> dict[str, Any]:
-    extra = {"fused_into": e.fused_into} if e.fused_into is not None else {}
-    return {
-        "estimated_s": e.seconds,
-        "latency_s": e.seconds,
-        "bound": e.bound,
-        "intensity": _finite(e.intensity),
-        **extra,
-    }
 
 
 # -- analyze --device ----------------------------------------------------------------
@@ -102,59 +86,42 @@ def to_json(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: P
     for a layer the runtime fuses into another's kernel, ``fused_into``. A runtime
     profile's ``device`` has ``probe_s``, the drift probe's time at calibration."""
     total = network_seconds(estimates, profile)
-    totals = {**costs.totals, "estimated_s": total, "latency_s": total}
-    doc = {
+    head = {
         "name": model.name,
         "input_shape": list(model.input_shape),
         "batch": costs.batch,
         "dtype": costs.dtype,
         "knobs": model.knobs,
         "device": _no_nan(profile.summary()),
-        "totals": totals,
-        "layers": [],
+        "totals": {**costs.totals, "estimated_s": total, "latency_s": total},
     }
-    head = json.dumps(doc)[: -len("[]}")]
-    layers = ",\n ".join(
-        json.dumps({**r.as_json(), **_layer_latency(e)}) for r, e in zip(costs.rows, estimates)
-    )
-    return f"{head}[\n {layers}\n]}}"
+    return json_document(head, pairs(costs, estimates), view(DEVICE_JSON))
 
 
 def to_csv(costs: Costs, estimates: list[LayerEstimate]) -> str:
     """The analyze CSV with ``estimated_s`` and ``bound`` appended."""
-    out = io.StringIO()
-    writer = csv.DictWriter(
-        out, fieldnames=["name", "type", *COLUMNS[2:], *LATENCY_COLUMNS], lineterminator="\n"
-    )
-    writer.writeheader()
-    for row, e in zip(costs.rows, estimates):
-        writer.writerow({**flat_row(row, "type"), "estimated_s": repr(e.seconds), "bound": e.bound})
-    return out.getvalue()
+    return csv_text(pairs(costs, estimates), view(DEVICE_CSV))
+
+
+def _totals(costs: Costs, estimates: list[LayerEstimate], profile: Profile) -> dict[str, Any]:
+    return {**costs.totals, "estimated_s": network_seconds(estimates, profile)}
 
 
 def to_markdown(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile) -> str:
-    head = ["name", "kind", "output", "params", "MACs", "memory (B)", "est. time", "bound"]
     lines = [
         f"# {_md_escape(model.label)}",
         "",
         f"Input {shape_text(model.input_shape)}, batch {costs.batch}, {costs.dtype}. "
         f"{_md_escape(device_line(profile))}.",
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * 3 + "---:|" * 4 + "---|",
+        *markdown_table(
+            pairs(costs, estimates), view(DEVICE_MARKDOWN), _totals(costs, estimates, profile)
+        ),
+        "",
+        ROOFLINE_NOTE,
+        CONVENTIONS,
+        "",
     ]
-    for r, e in zip(costs.rows, estimates):
-        lines.append(
-            f"| {_md_escape(r.name)} | {r.kind} | {shape_text(r.output_shape)} | "
-            f"{r.params:,} | {r.macs:,} | {r.memory_access:,} | "
-            f"{human_seconds(e.seconds)} | {e.bound} |"
-        )
-    t = costs.totals
-    lines.append(
-        f"| **total** | | | **{t['params']:,}** | **{t['macs']:,}** | "
-        f"**{t['memory_access']:,}** | **{human_seconds(network_seconds(estimates, profile))}** | |"
-    )
-    lines += ["", ROOFLINE_NOTE, CONVENTIONS, ""]
     return "\n".join(lines)
 
 
@@ -162,49 +129,23 @@ def print_table(
     model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile, file: Any = None
 ) -> None:
     """The analyze table with estimated time and bound columns and the total time."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from rich.markup import escape  # rich loads only for terminal output
 
-    tty = (file or sys.stdout).isatty()
-    console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 140)
+    out = console(140, file)
     t = costs.totals
     total = network_seconds(estimates, profile)
-    table = Table(
-        title=f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
-        f"batch {costs.batch}, {costs.dtype}",
-        title_justify="left",
-        show_footer=True,
-        box=None,
-        header_style="bold",
-        footer_style="bold",
-        pad_edge=False,
+    title = (
+        f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
+        f"batch {costs.batch}, {costs.dtype}"
     )
-    table.add_column("layer", footer="total", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("output", no_wrap=True)
-    for label, key, fmt in (
-        ("params", "params", human),
-        ("MACs", "macs", human),
-        ("memory", "memory_access", human_bytes),
-    ):
-        table.add_column(label, justify="right", footer=fmt(t[key]), no_wrap=True)
-    table.add_column("MAC/B", justify="right", no_wrap=True)
-    table.add_column("est. time", justify="right", footer=human_seconds(total), no_wrap=True)
-    table.add_column("bound", no_wrap=True)
-    for r, e in zip(costs.rows, estimates):
-        table.add_row(
-            escape(r.name),
-            r.kind,
-            shape_text(r.output_shape),
-            human(r.params),
-            human(r.macs),
-            human_bytes(r.memory_access),
-            f"{e.intensity:.3g}" if e.macs else "–",
-            human_seconds(e.seconds),
-            e.bound,
+    out.print(
+        terminal_table(
+            title,
+            pairs(costs, estimates),
+            view(DEVICE_TERMINAL),
+            _totals(costs, estimates, profile),
         )
-    console.print(table)
+    )
     split = []
     for bound in ("compute", "memory", "fused"):
         group = [e for e in estimates if e.bound == bound]
@@ -215,18 +156,18 @@ def print_table(
         else:
             seconds = human_seconds(total_seconds(group))
             split.append(f"{bound}-bound {len(group)} layers ({seconds})")
-    console.print(
+    out.print(
         f"[bold]{len(costs.rows)} layers[/]: MACs {t['macs']:,} · memory "
         f"{t['memory_access']:,} B · estimated {human_seconds(total)}: " + ", ".join(split)
     )
-    console.print(escape(device_line(profile)), markup=True)
+    out.print(escape(device_line(profile)), markup=True)
     if getattr(profile, "runtime", None):
-        console.print(
+        out.print(
             f"[dim]{RUNTIME_NOTE} Fixed cost per run: "
             f"{human_seconds(profile.run_overhead_s)}. {CONVENTIONS}[/]"  # type: ignore[attr-defined]
         )
     else:
-        console.print(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
+        out.print(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
 
 
 def print_estimates(

@@ -1,6 +1,8 @@
 """Text forms of a cost table: pandas DataFrame, terminal, JSON, CSV, Markdown.
 
-JSON, CSV and Markdown are written with the standard library so that
+Every writer takes its columns from :mod:`archcost.report.columns`, the one column
+model; ``analyze --device`` (:mod:`archcost.report.latency`) uses the same writers with
+more columns. JSON, CSV and Markdown use the standard library, so
 ``archcost analyze --format json`` never imports pandas or plotly.
 """
 
@@ -9,65 +11,76 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from archcost.costs import COLUMNS, CONVENTIONS, COUNT_COLUMNS, CostRow, Costs
+from archcost.report.columns import (
+    CSV,
+    JSON,
+    MARKDOWN,
+    TERMINAL,
+    Column,
+    shape_text,
+    view,
+)
 from archcost.report.units import human, human_bytes
+from archcost.roofline import LayerEstimate
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
 
-
-def shape_text(shape: Any) -> str:
-    """``(32, 112, 112)`` -> ``32x112x112``; several shapes joined by ``; ``."""
-    if shape and isinstance(shape[0], tuple | list):
-        return "; ".join(shape_text(s) for s in shape)
-    return "x".join(map(str, shape))
+__all__ = ["shape_text"]  # re-exported: the shape text every table uses
 
 
 def flat_row(row: CostRow, kind_key: str = "kind") -> dict[str, Any]:
-    """A row with shapes and inputs as text, counts as ints (CSV, DataFrame)."""
-    return {
-        "name": row.name,
-        kind_key: row.kind,
-        "inputs": ", ".join(row.inputs),
-        "input_shapes": shape_text(row.input_shapes),
-        "output_shape": shape_text(row.output_shape),
-        **{c: getattr(row, c) for c in COUNT_COLUMNS},
-    }
+    """A row with shapes and inputs as text, counts as ints (the DataFrame)."""
+    return {kind_key if c.name == "kind" else c.name: c.get(row, None) for c in view(CSV)}
 
 
 def frame(costs: Costs) -> pd.DataFrame:
     """The per-layer DataFrame: one row per layer, :data:`COLUMNS`, int64 counts."""
-    import pandas as pd
+    import pandas as pd  # pandas loads only where a DataFrame is asked for
 
     df = pd.DataFrame([flat_row(r) for r in costs.rows], columns=COLUMNS)
     return df.astype({c: "int64" for c in COUNT_COLUMNS})
 
 
-def to_json(model: Any, costs: Costs) -> str:
-    """DESIGN's JSON object: name, input_shape, batch, dtype, knobs, totals, layers."""
-    doc = {
-        "name": model.name,
-        "input_shape": list(model.input_shape),
-        "batch": costs.batch,
-        "dtype": costs.dtype,
-        "knobs": model.knobs,
-        "totals": costs.totals,
-        "layers": [],
-    }
-    head = json.dumps(doc)[: -len("[]}")]
-    layers = ",\n ".join(json.dumps(r.as_json()) for r in costs.rows)
-    return f"{head}[\n {layers}\n]}}"
+# -- the writers: any rows, any columns ----------------------------------------------
+Pair = tuple[CostRow, "LayerEstimate | None"]
 
 
-def to_csv(costs: Costs) -> str:
+def pairs(costs: Costs, estimates: Sequence[LayerEstimate] | None = None) -> list[Pair]:
+    """Each layer's cost row with its time estimate (None without ``--device``)."""
+    if estimates is None:
+        return [(r, None) for r in costs.rows]
+    return list(zip(costs.rows, estimates))
+
+
+def json_document(head: dict[str, Any], rows: Sequence[Pair], columns: Sequence[Column]) -> str:
+    """``head`` as JSON with a ``layers`` list, one layer per line."""
+    start = json.dumps({**head, "layers": []})[: -len("[]}")]
+    records = []
+    for r, e in rows:
+        record = {}
+        for c in columns:
+            value = c.json_value(r, e)
+            if not (c.optional and value is None):
+                record[c.field] = value
+        records.append(json.dumps(record))
+    return start + "[\n " + ",\n ".join(records) + "\n]}"
+
+
+def csv_text(rows: Sequence[Pair], columns: Sequence[Column]) -> str:
+    """One CSV line per layer, raw values, headed by the columns' fields."""
     out = io.StringIO()
-    # The JSON and CSV schema (DESIGN.md) calls the kind "type".
-    writer = csv.DictWriter(out, fieldnames=["name", "type", *COLUMNS[2:]], lineterminator="\n")
-    writer.writeheader()
-    for row in costs.rows:
-        writer.writerow(flat_row(row, "type"))
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.field for c in columns])
+    for r, e in rows:
+        writer.writerow([c.raw(c.get(r, e)) for c in columns])
     return out.getvalue()
 
 
@@ -75,28 +88,93 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def markdown_table(
+    rows: Sequence[Pair], columns: Sequence[Column], totals: Mapping[str, Any]
+) -> list[str]:
+    """A Markdown table: exact values, headers with units, a bold totals line."""
+    lines = [
+        "| " + " | ".join(c.header() for c in columns) + " |",
+        "|" + "".join("---:|" if c.numeric else "---|" for c in columns),
+    ]
+    for r, e in rows:
+        cells = []
+        for c in columns:
+            value = c.get(r, e)
+            cells.append(c.exact(value) if c.numeric else _md_escape(str(value)))
+        lines.append("| " + " | ".join(cells) + " |")
+    total = "| **total** |"
+    for c in columns[1:]:
+        total += f" **{c.exact(totals[c.name])}** |" if c.name in totals else " |"
+    lines.append(total)
+    return lines
+
+
+def terminal_table(
+    title: str, rows: Sequence[Pair], columns: Sequence[Column], totals: Mapping[str, Any]
+) -> Table:
+    """A rich table: short values, a totals footer; every cell escaped for rich markup."""
+    # rich loads only for terminal output (about 0.2 s of start-up for the JSON path)
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_footer=True,
+        box=None,
+        header_style="bold",
+        footer_style="bold",
+        pad_edge=False,
+    )
+    for i, c in enumerate(columns):
+        footer = "total" if i == 0 else c.short(totals[c.name]) if c.name in totals else ""
+        table.add_column(
+            c.header(with_unit=False),
+            justify="right" if c.numeric else "left",
+            footer=footer,
+            no_wrap=True,
+        )
+    for r, e in rows:
+        table.add_row(
+            *(c.short(c.get(r, e)) if c.numeric else escape(str(c.get(r, e))) for c in columns)
+        )
+    return table
+
+
+def console(width: int, file: Any = None) -> Console:
+    """The terminal's width on a terminal, else ``width`` columns."""
+    from rich.console import Console  # rich loads only for terminal output
+
+    tty = (file or sys.stdout).isatty()
+    return Console(file=file, highlight=False, soft_wrap=False, width=None if tty else width)
+
+
+# -- analyze ---------------------------------------------------------------------------
+def to_json(model: Any, costs: Costs) -> str:
+    """DESIGN's JSON object: name, input_shape, batch, dtype, knobs, totals, layers."""
+    head = {
+        "name": model.name,
+        "input_shape": list(model.input_shape),
+        "batch": costs.batch,
+        "dtype": costs.dtype,
+        "knobs": model.knobs,
+        "totals": costs.totals,
+    }
+    return json_document(head, pairs(costs), view(JSON))
+
+
+def to_csv(costs: Costs) -> str:
+    return csv_text(pairs(costs), view(CSV))
+
+
 def to_markdown(model: Any, costs: Costs) -> str:
-    head = ["name", "kind", "output", "params", "MACs", "FLOPs", "memory (B)", "activations"]
+    t = costs.totals
     lines = [
         f"# {_md_escape(model.label)}",
         "",
         f"Input {shape_text(model.input_shape)}, batch {costs.batch}, {costs.dtype}.",
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * 2 + "---|" + "---:|" * 5,
-    ]
-    for r in costs.rows:
-        lines.append(
-            f"| {_md_escape(r.name)} | {r.kind} | {shape_text(r.output_shape)} | "
-            f"{r.params:,} | {r.macs:,} | {r.flops:,} | {r.memory_access:,} | "
-            f"{r.activations:,} |"
-        )
-    t = costs.totals
-    lines.append(
-        f"| **total** | | | **{t['params']:,}** | **{t['macs']:,}** | **{t['flops']:,}** "
-        f"| **{t['memory_access']:,}** | **{t['activations']:,}** |"
-    )
-    lines += [
+        *markdown_table(pairs(costs), view(MARKDOWN), t),
         "",
         f"Peak activation memory: {t['peak_activation_bytes']:,} bytes. "
         f"Buffers (BN running stats): {t['buffers']:,}.",
@@ -109,55 +187,21 @@ def to_markdown(model: Any, costs: Costs) -> str:
 
 def print_table(model: Any, costs: Costs, file: Any = None) -> None:
     """A readable terminal table with human units, totals and the conventions footer."""
-    import sys
+    from rich.markup import escape  # rich loads only for terminal output
 
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    tty = (file or sys.stdout).isatty()
-    console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 120)
+    out = console(120, file)
     t = costs.totals
     title = (
         f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
         f"batch {costs.batch}, {costs.dtype}"
     )
-    table = Table(
-        title=title,
-        title_justify="left",
-        show_footer=True,
-        box=None,
-        header_style="bold",
-        footer_style="bold",
-        pad_edge=False,
-    )
-    table.add_column("layer", footer="total", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("output", no_wrap=True)
-    for label, key, fmt in (
-        ("params", "params", human),
-        ("MACs", "macs", human),
-        ("FLOPs", "flops", human),
-        ("memory", "memory_access", human_bytes),
-    ):
-        table.add_column(label, justify="right", footer=fmt(t[key]), no_wrap=True)
-    for r in costs.rows:
-        table.add_row(
-            escape(r.name),
-            r.kind,
-            shape_text(r.output_shape),
-            human(r.params),
-            human(r.macs),
-            human(r.flops),
-            human_bytes(r.memory_access),
-        )
-    console.print(table)
-    console.print(
+    out.print(terminal_table(title, pairs(costs), view(TERMINAL), t))
+    out.print(
         f"[bold]{len(costs.rows)} layers[/]: params {t['params']:,} · MACs "
         f"{t['macs']:,} · FLOPs {t['flops']:,} · memory {t['memory_access']:,} B · "
         f"peak activations {human_bytes(t['peak_activation_bytes'])}"
     )
-    console.print(f"[dim]{CONVENTIONS}[/]")
+    out.print(f"[dim]{CONVENTIONS}[/]")
 
 
 def print_compare(totals: pd.DataFrame, fmt: str, file: Any = None) -> None:
