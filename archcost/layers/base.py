@@ -328,9 +328,7 @@ class Layer:
         """
         raise NotImplementedError(f"{self.kind} has no forward")
 
-    def init_weights(
-        self, ins: Sequence[Shape], rng: np.random.Generator
-    ) -> dict[str, np.ndarray]:
+    def init_weights(self, ins: Sequence[Shape], rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The weights and buffers ``validate`` runs the layer with, drawn from ``rng``
         in ``weight_shapes`` then ``buffer_shapes`` order. The default draws every
         tensor from N(0, 0.1²); kinds override it where scale matters."""
