@@ -20,6 +20,7 @@ from archcost.costs import COLUMNS
 from archcost.errors import SpecError
 from archcost.model import load
 from archcost.report.tables import frame
+from archcost.report.units import human, human_bytes
 
 MODEL = "model"
 """Name of the column that says which model a row belongs to (the model's label)."""
@@ -200,3 +201,66 @@ def compare_totals(
         first model's value is 0).
     """
     return totals_frame(analyses(models, batch=batch, dtype=dtype))
+
+
+# -- the headline: what the numbers say, in sentences ----------------------------------
+HEADLINE_COSTS = (
+    ("macs", "MACs", human),
+    ("params", "params", human),
+    ("memory_access", "memory traffic", human_bytes),
+)
+_short = human
+
+
+def headline(items: Sequence[Analysis], top: int = 2) -> list[str]:
+    """Sentences computed from the numbers, for the top of a compare or whatif page.
+
+    For each cost: the cheapest model and by what factor it beats the most expensive.
+    Then, for every model after the first: the MACs gap to the first model and the
+    layer kinds that account for most of it (per-kind MAC sums before and after, and
+    each kind's share of the gap). Nothing is written for particular models.
+
+    Args:
+        items: the analyses, the reference first.
+        top: how many kinds to name per model.
+    """
+    lines: list[str] = []
+    if len(items) < 2:
+        return lines
+    for key, label, fmt in HEADLINE_COSTS:
+        values = [int(a.totals[key]) for a in items]
+        lo, hi = min(values), max(values)
+        cheapest = items[values.index(lo)].label
+        dearest = items[values.index(hi)].label
+        if lo == hi:
+            lines.append(f"{label}: all {len(items)} models equal ({fmt(lo)}).")
+        elif lo == 0:
+            lines.append(f"{label}: {cheapest} has none; {dearest} has {fmt(hi)}.")
+        else:
+            lines.append(
+                f"{label}: {cheapest} is cheapest ({fmt(lo)}), "
+                f"{hi / lo:.1f}× less than {dearest} ({fmt(hi)})."
+            )
+    ref = items[0]
+    ref_kinds = ref.layers.groupby("kind")["macs"].sum()
+    for other in items[1:]:
+        kinds = other.layers.groupby("kind")["macs"].sum()
+        gap = int(ref.totals["macs"]) - int(other.totals["macs"])
+        if gap == 0:
+            lines.append(f"{other.label} has as many MACs as {ref.label}.")
+            continue
+        every = sorted(set(ref_kinds.index) | set(kinds.index))
+        delta = {k: int(ref_kinds.get(k, 0)) - int(kinds.get(k, 0)) for k in every}
+        # the kinds that move the total in the gap's direction, largest first
+        movers = sorted((k for k in every if delta[k] * gap > 0), key=lambda k: -abs(delta[k]))
+        parts = [
+            f"{k} {_short(int(ref_kinds.get(k, 0)))} → {_short(int(kinds.get(k, 0)))} "
+            f"({100 * delta[k] / gap:.0f}% of the gap)"
+            for k in movers[:top]
+        ]
+        direction = "fewer" if gap > 0 else "more"
+        lines.append(
+            f"{other.label} needs {_short(abs(gap))} {direction} MACs than {ref.label}"
+            + (": " + "; ".join(parts) + "." if parts else ".")
+        )
+    return lines

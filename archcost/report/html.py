@@ -35,7 +35,7 @@ from plotly.offline import get_plotlyjs
 from archcost.costs import COLUMNS, CONVENTIONS
 from archcost.report import latency_figures as lf
 from archcost.report.columns import view
-from archcost.report.compare import TOTAL_COLUMNS, Analysis, analyses, totals_frame
+from archcost.report.compare import TOTAL_COLUMNS, Analysis, analyses, headline, totals_frame
 from archcost.report.compare_figures import (
     fig_cmp_cumulative,
     fig_cmp_distributions,
@@ -81,6 +81,7 @@ main{max-width:1280px;margin:0 auto;padding:24px 20px 48px}
 h1{font-size:26px;margin:0 0 4px}
 h2{font-size:18px;margin:0 0 2px}
 .desc{color:var(--muted);margin:0 0 12px;max-width:70em}
+ul.headline{margin:4px 0 10px;padding-left:20px;font-size:15px;line-height:1.6}
 .meta{display:flex;flex-wrap:wrap;gap:4px 22px;margin:8px 0 14px;color:var(--muted)}
 .meta b{color:var(--fg);font-weight:600}
 .knob.set{color:#b35900;font-weight:600}
@@ -504,7 +505,16 @@ def render_compare_report(
         f"<span>models <b>{len(items)}</b></span></div>"
         f'<p class="conventions">Counting conventions: {esc(CONVENTIONS)}</p></header>'
     )
+    said = headline(items)
     sections = [
+        _section(
+            "In short",
+            "Computed from the totals and the per-kind sums below.",
+            '<ul class="headline" id="archcost-headline">'
+            + "".join(f"<li>{esc(line)}</li>" for line in said)
+            + "</ul>",
+            "headline",
+        ),
         _section(
             "Totals",
             f"Ratios (×) are to the first model, {ref}. Hover a cell for the "

@@ -1,0 +1,57 @@
+"""The compare page's headline: sentences computed from the numbers, checked against
+per-kind sums and totals recomputed here from the tidy per-layer rows."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import archcost
+from archcost.report.compare import analyses, headline
+from archcost.report.html import render_compare_report
+from archcost.report.units import human
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = [str(ROOT / "specs" / f"{n}.yaml") for n in ("mobilenet_v1", "shufflenet_v2")]
+
+
+def test_headline_names_the_cheapest_model_and_the_kinds_behind_the_gap():
+    rows = archcost.compare(SPECS)  # tidy per-layer rows; sums recomputed here
+    labels = list(dict.fromkeys(rows["model"]))
+    totals = rows.groupby("model")[["macs", "params"]].sum()
+    macs = {m: int(totals.loc[m, "macs"]) for m in labels}
+    cheap, dear = min(macs, key=macs.get), max(macs, key=macs.get)
+    lines = headline(analyses(SPECS))
+    ratio = macs[dear] / macs[cheap]
+    assert lines[0] == (f"MACs: {cheap} is cheapest ({human(macs[cheap])}), "
+                        f"{ratio:.1f}× less than {dear} ({human(macs[dear])}).")
+    per_kind = rows.groupby(["model", "kind"])["macs"].sum()
+    gap = macs[labels[0]] - macs[labels[1]]
+    delta = {k: int(per_kind[labels[0]].get(k, 0)) - int(per_kind[labels[1]].get(k, 0))
+             for k in set(rows["kind"])}
+    biggest = max(delta, key=lambda k: delta[k])
+    share = 100 * delta[biggest] / gap
+    assert f"{biggest} {human(int(per_kind[labels[0]][biggest]))} → " in lines[-1]
+    assert f"({share:.0f}% of the gap)" in lines[-1]
+    assert lines[-1].startswith(f"{labels[1]} needs {human(gap)} fewer MACs than {labels[0]}")
+
+
+def test_one_model_has_no_headline_and_equal_models_say_so():
+    assert headline(analyses(SPECS[:1])) == []
+    same = headline(analyses([SPECS[0], SPECS[0]]))
+    assert same[0].startswith("MACs: all 2 models equal")
+    assert same[-1].endswith("has as many MACs as MobileNetV1.")
+
+
+def test_the_compare_page_shows_the_headline_escaped(write_spec):
+    path = write_spec("""
+        archcost: 1
+        name: "<b>evil</b> & co"
+        input: [3, 8, 8]
+        layers:
+          - {name: c, type: conv, out: 4, kernel: 3}
+    """)
+    page = render_compare_report([str(path), SPECS[1]], plotlyjs="cdn")
+    assert 'id="archcost-headline"' in page
+    assert "<b>evil</b>" not in page
+    assert html.escape("<b>evil</b> & co") in page
