@@ -94,7 +94,7 @@ def test_unet_macs_from_the_figure_sizes():
 def test_unet_stages_read_like_the_figure():
     """The report's stages (the first name component): the figure's four contracting
     steps, the bottom, the four expansive steps and the 1x1 head."""
-    from archcost.report.html import stage_labels
+    from archcost.report.figures import stage_labels
     stages = list(dict.fromkeys(stage_labels(model("unet").layers)))
     assert stages == ["enc1", "enc2", "enc3", "enc4", "bottom", "dec4", "dec3", "dec2",
                       "dec1", "head"]
