@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from archcost.report.compare import Analysis
-from archcost.report.figures import HEAD, STEM, _kinds_by_cost, stage_labels
+from archcost.report.figures import _kinds_by_cost
 from archcost.report.style import (
     FLOPS,
     KIND,
@@ -20,6 +20,7 @@ from archcost.report.style import (
     MEMORY,
     METRICS,
     NAME,
+    OUTPUT_SHAPE,
     PARAMS,
     _layout,
     _metric_menu,
@@ -28,23 +29,6 @@ from archcost.report.style import (
     model_color,
 )
 from archcost.report.units import human, human_bytes
-
-
-def _merged_stages(items: Sequence[Analysis]) -> list[str]:
-    """Stages of all models in one order that respects each model's order (stem first,
-    head last)."""
-    merged: list[str] = []
-    for a in items:
-        last = -1
-        for s in dict.fromkeys(stage_labels(a.layers[NAME].tolist())):
-            if s in merged:
-                last = merged.index(s)
-            else:
-                last += 1
-                merged.insert(last, s)
-    middle = [s for s in merged if s not in (STEM, HEAD)]
-    return [STEM] * (STEM in merged) + middle + [HEAD] * (HEAD in merged)
-
 
 _LABEL_SPOTS = (
     "top center",
@@ -129,14 +113,32 @@ def fig_cmp_scatter(items: Sequence[Analysis]) -> go.Figure:
     return fig
 
 
+def resolution_stage(output_shape: str) -> tuple[int, str]:
+    """The stage a layer belongs to when models are lined up: the spatial size of its
+    (first) output map, ``112×112``; 1-D outputs (linear, flatten) are the head.
+
+    Returns ``(area, label)``; stages sort by decreasing area.
+
+    >>> resolution_stage("32x112x112"), resolution_stage("1000"), resolution_stage("8x4x4; 8x4x4")
+    ((12544, '112×112'), (0, 'head'), (16, '4×4'))
+    """
+    dims = [int(d) for d in output_shape.split(";")[0].strip().split("x")]
+    spatial = dims[1:]
+    if not spatial:
+        return 0, "head"
+    return math.prod(spatial), "×".join(map(str, spatial))
+
+
 def fig_cmp_stages(items: Sequence[Analysis]) -> go.Figure:
-    """Each cost summed per top-level stage, grouped bars, one colour per model."""
-    stages = _merged_stages(items)
+    """Each cost summed per output resolution (every layer producing 112×112 maps, then
+    56×56, ...), grouped bars, one colour per model: stages that line up across
+    networks whatever their layer names."""
+    stage_of = [[resolution_stage(str(o)) for o in a.layers[OUTPUT_SHAPE]] for a in items]
+    order = sorted({st for per in stage_of for st in per}, key=lambda st: -st[0])
+    stages = list(dict.fromkeys(label for _, label in order))
     per_model = []
-    for a in items:
-        g = a.layers.assign(_stage=stage_labels(a.layers[NAME].tolist())).groupby(
-            "_stage", sort=False
-        )
+    for a, per in zip(items, stage_of):
+        g = a.layers.assign(_stage=[label for _, label in per]).groupby("_stage", sort=False)
         sums = g[[c for c, _, _ in METRICS]].sum()
         per_model.append(sums.reindex(stages))
     xs = [esc(s) for s in stages]
@@ -183,7 +185,7 @@ def fig_cmp_stages(items: Sequence[Analysis]) -> go.Figure:
             barmode="group",
             bargap=0.15,
             margin=dict(l=64, r=24, t=56, b=90),
-            xaxis=dict(tickangle=-45, title_text="stage"),
+            xaxis=dict(tickangle=-45, title_text="output resolution"),
             yaxis=dict(title_text="MACs", exponentformat="SI"),
             updatemenus=[_metric_menu(buttons, y=1.04)],
             legend=dict(orientation="h", x=1, xanchor="right", y=1.04, yanchor="bottom"),

@@ -530,9 +530,9 @@ def render_compare_report(
         ),
         _section(
             "Cost per stage",
-            "Summed over the first component of the layer names; top-level layers before "
-            "the first block are the stem, those after the last the head. The buttons "
-            "switch the cost.",
+            "Stages line up by output resolution: each bar sums the layers whose output "
+            "maps have that spatial size (1-D outputs are the head), so networks with "
+            "different block names compare stage by stage. The buttons switch the cost.",
             _div(fig_cmp_stages(items), COMPARE_CHARTS[1]),
             "stages",
         ),
