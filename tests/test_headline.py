@@ -55,3 +55,31 @@ def test_the_compare_page_shows_the_headline_escaped(write_spec):
     assert 'id="archcost-headline"' in page
     assert "<b>evil</b>" not in page
     assert html.escape("<b>evil</b> & co") in page
+
+
+def test_whatif_page_lists_rewritten_and_skipped_layers_with_the_papers_ratio(write_spec):
+    from archcost.report.html import render_whatif_report
+
+    path = write_spec("""
+        archcost: 1
+        name: two convs
+        input: [3, 16, 16]
+        layers:
+          - {name: first, type: conv, out: 32, kernel: 3, padding: 1}
+          - {name: second, type: conv, out: 64, kernel: 3, padding: 1}
+    """)
+    result = archcost.load(path).whatif("grouped:4")
+    page = render_whatif_report(result, plotlyjs="cdn")
+    # first: in_channels=3 is not divisible by 4 -> skipped, with the reason shown
+    assert "<td>first</td><td>skipped: channels not divisible by 4" in page
+    # second: 32 -> 64 channels in 4 groups costs 1/g = 1/4 (ShuffleNet Sec. 3.1)
+    row = page.split("<td>second</td>")[1].split("</tr>")[0]
+    assert row.startswith("<td>rewritten</td>") and row.count(">0.2500<") == 2
+    sep = archcost.load(path).whatif("separable")
+    page = render_whatif_report(sep, plotlyjs="cdn")
+    # MobileNet eq. 5: a separable k x k conv costs 1/N + 1/k^2 of the standard one when
+    # the output size is the same (stride 1, 'same' padding): 1/64 + 1/9 for 'second'
+    row = page.split("<td>second</td>")[1].split("</tr>")[0]
+    expected = f"{1 / 64 + 1 / 9:.4f}"
+    assert row.count(f">{expected}<") == 2  # measured and predicted agree
+    assert 'id="archcost-headline"' in page

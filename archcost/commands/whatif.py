@@ -72,15 +72,13 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         written.append(write_text(Path(args.output), result.text))
     if args.html is not None:
-        from archcost.report.html import write_compare_report  # plotly: only for --html
+        from archcost.report.html import write_whatif_report  # plotly: only for --html
 
         path = Path(args.html) if args.html else default_report_path(f"{model.name}_whatif")
         written.append(
             write_atomically(
                 path,
-                lambda tmp: write_compare_report(
-                    [result.before, result.after], tmp, plotlyjs=args.plotlyjs
-                ),
+                lambda tmp: write_whatif_report(result, tmp, plotlyjs=args.plotlyjs),
             )
         )
     print_rewrite(result)

@@ -25,6 +25,7 @@ same bytes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ from archcost.report.style import (
     model_color,
 )
 from archcost.report.units import exact, human, human_bytes, ratio
+from archcost.rewrite import Rewrite, parse_rule
 
 _CSS = """
 :root{--fg:#1d2330;--muted:#5b6475;--line:#e3e6ec;--bg:#fafbfc;--accent:#1f77b4}
@@ -489,8 +491,10 @@ def render_compare_report(
     dtype: str = "float32",
     plotlyjs: str = "inline",
     profile: Any = None,
+    lead: Sequence[str] = (),
 ) -> str:
-    """The compare page as an HTML string (see :func:`write_compare_report`)."""
+    """The compare page as an HTML string (see :func:`write_compare_report`); ``lead``
+    sections go right after the headline (the whatif page's rewritten layers)."""
     _check(batch, plotlyjs)
     items = [
         Analysis(a.model, a.label, _layers_only(a.layers), a.totals)
@@ -515,6 +519,7 @@ def render_compare_report(
             + "</ul>",
             "headline",
         ),
+        *lead,
         _section(
             "Totals",
             f"Ratios (×) are to the first model, {ref}. Hover a cell for the "
@@ -608,4 +613,90 @@ def write_compare_report(
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
+    return out
+
+
+# -- whatif ------------------------------------------------------------------------------
+def seed_ratio(rule: str, groups: int, layer: Any) -> float | None:
+    """The MAC ratio the rule's paper predicts for one conv: ``1/N + 1/k²`` for
+    separable (MobileNet eq. 5, N output channels, k² the kernel's area), ``1/g`` for
+    the grouped rules (ShuffleNet Sec. 3.1); None where no simple ratio holds (spatial:
+    it depends on the padding)."""
+    if rule == "separable":
+        fields = layer.fields()
+        kernel = fields["kernel"]
+        area = (
+            math.prod(kernel)
+            if isinstance(kernel, tuple | list)
+            else kernel ** len(layer_spatial(layer))
+        )
+        return 1 / fields["out"] + 1 / area
+    if rule in ("grouped", "shuffled", "pointwise-grouped"):
+        return 1 / groups
+    return None
+
+
+def layer_spatial(layer: Any) -> tuple[int, ...]:
+    """The spatial kernel dims a conv declares (2 for a plain int kernel)."""
+    kernel = layer.fields().get("kernel", 1)
+    return tuple(kernel) if isinstance(kernel, tuple | list) else (kernel, kernel)
+
+
+def whatif_section(result: Rewrite) -> str:
+    """The rewritten layers (MACs and params before and after, the measured ratio beside
+    the paper's) and the skipped ones with the reason."""
+    rule, groups = parse_rule(result.rule)
+    head = (
+        "<tr><th>layer</th><th>result</th>"
+        '<th class="n">MACs before</th><th class="n">MACs after</th>'
+        '<th class="n">after / before</th><th class="n">predicted ratio</th>'
+        '<th class="n">params before</th><th class="n">params after</th></tr>'
+    )
+    rows = []
+    for c in result.changes:
+        if not c.applied:
+            rows.append(
+                f'<tr class="skipped"><td>{esc(c.name)}</td><td>skipped: {esc(c.reason)}</td>'
+                + "<td></td>" * 6
+                + "</tr>"
+            )
+            continue
+        measured = c.macs_after / c.macs_before if c.macs_before else math.nan
+        seed = seed_ratio(rule, groups, result.before.nodes[c.name].layer)
+        rows.append(
+            f"<tr><td>{esc(c.name)}</td><td>rewritten</td>"
+            f'<td class="n" data-v="{c.macs_before}">{exact(c.macs_before)}</td>'
+            f'<td class="n" data-v="{c.macs_after}">{exact(c.macs_after)}</td>'
+            f'<td class="n" data-v="{measured!r}">{measured:.4f}</td>'
+            f'<td class="n">{"–" if seed is None else f"{seed:.4f}"}</td>'
+            f'<td class="n" data-v="{c.params_before}">{exact(c.params_before)}</td>'
+            f'<td class="n" data-v="{c.params_after}">{exact(c.params_after)}</td></tr>'
+        )
+    done = sum(c.applied for c in result.changes)
+    skipped = len(result.changes) - done
+    note = (
+        f"Rule <b>{esc(result.rule)}</b>: {done} layers rewritten, {skipped} skipped (with the "
+        "reason). The predicted ratio is the paper's (1/N + 1/k² for separable, 1/g for "
+        "grouped); the measured one counts what the rewritten layers really cost."
+    )
+    table = (
+        '<div class="tablewrap"><table class="sortable layers" id="archcost-whatif">'
+        f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    return _section("Rewritten layers", note, table, "whatif")
+
+
+def render_whatif_report(result: Rewrite, *, plotlyjs: str = "inline") -> str:
+    """The whatif page: the compare page of before and after, with the rewritten and
+    skipped layers right after the headline."""
+    return render_compare_report(
+        [result.before, result.after], plotlyjs=plotlyjs, lead=[whatif_section(result)]
+    )
+
+
+def write_whatif_report(result: Rewrite, path: str | Path, *, plotlyjs: str = "inline") -> Path:
+    """Write the whatif page (see :func:`render_whatif_report`); returns the path."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_whatif_report(result, plotlyjs=plotlyjs), encoding="utf-8")
     return out
