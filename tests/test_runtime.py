@@ -344,7 +344,7 @@ def test_html_reports_show_latency_when_given_a_runtime_profile():
 
     assert "predicted latency" in page and human_seconds(total) in page
     assert "archcost-time-by-kind" in page and "archcost-share-macs-time" in page
-    assert '<th class="n">time</th><th>bound</th>' in page
+    assert '<th class="n">est. time</th><th>bound</th>' in page
     plain = render_model_report(model, plotlyjs="cdn")
     assert "predicted latency" not in plain and "archcost-time-by-kind" not in plain
     cmp = render_compare_report(
