@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import os
 import statistics
 import sys
@@ -97,13 +98,14 @@ def main(argv: list[str] | None = None) -> int:
             output_padding=(op, op),
             groups=1,
         )
-        t_np = best_time(lambda: kd.transposed_conv(x, w, b, **geo), args.repeat)
+        t_np = best_time(functools.partial(kd.transposed_conv, x, w, b, **geo), args.repeat)
         macs = ci * co * k * k * n * n
         t_torch = None
         if torch is not None:
             tx, tw, tb = map(torch.from_numpy, (x, w, b))
             with torch.no_grad():
-                t_torch = best_time(lambda: F.conv_transpose2d(tx, tw, tb, s, p, op), args.repeat)
+                run = functools.partial(F.conv_transpose2d, tx, tw, tb, s, p, op)
+                t_torch = best_time(run, args.repeat)
         rows.append((name, t_np, 2 * macs / t_np / 1e9 / gemm, t_torch))
     x = rng.standard_normal((1, 96, 56, 56), dtype=np.float32)
     gamma, beta = np.ones(96, np.float32), np.zeros(96, np.float32)
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         if torch_fn is not None:
             tx = torch.from_numpy(x)
             with torch.no_grad():
-                t_torch = best_time(lambda: torch_fn(tx), args.repeat)  # noqa: B023
+                t_torch = best_time(functools.partial(torch_fn, tx), args.repeat)
         rows.append((name, t_np, None, t_torch))
     print(f"{'layer':36} {'numpy ms':>9} {'of GEMM':>8} {'torch ms':>9} {'numpy/torch':>11}")
     for name, t_np, of_gemm, t_torch in rows:
