@@ -406,3 +406,21 @@ def test_a_layer_onnxruntime_cannot_run_is_named_by_its_layer(monkeypatch):
         runtime_bench.bench(model)
     assert info.value.layer == "unit.gconv1"
     assert "layer 'unit.gconv1'" in str(info.value)
+
+
+def test_adaptive_sampling_is_least_sure_far_from_its_samples():
+    # noisy samples of small kernels only: the refits disagree more on a kernel 100x
+    # larger than on one inside the sampled range, so that is where it measures next
+    import random
+
+    from archcost.runtime.calibrate import Sample, _uncertainty
+
+    rng = random.Random(0)
+    samples = []
+    for i in range(12):
+        nbytes = 10_000 * (1 + i)
+        noise = 1 + rng.uniform(-0.3, 0.3)
+        samples.append(Sample("relu", (), 0, nbytes, (2e-6 + nbytes / 1e10) * noise))
+    inside, far = (None, 0, 60_000), (None, 0, 12_000_000)
+    spread = _uncertainty(samples, [inside, far], random.Random(1), refits=30)
+    assert spread[1] > spread[0]
