@@ -2,8 +2,8 @@
 and the cold start of `archcost analyze --format json` beside `python -c "import numpy"`.
 
 Run: .venv/bin/python benchmarks/analyze.py
-Goal (issue 2): the 10,000-layer spec analyzes in under 1 s on the 2-core machine,
-growth is linear, and the JSON path imports neither plotly nor pandas.
+Goal (docs/design.md, "Performance goals"): the 10,000-layer spec analyzes in under
+1 s on the 2-core machine, growth is linear, and the JSON path imports neither plotly nor pandas.
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ def frame(costs: Costs) -> "pd.DataFrame":
 
 
 def to_json(model: Any, costs: Costs) -> str:
-    """DESIGN's JSON object: name, input_shape, batch, dtype, knobs, totals, layers."""
+    """The JSON object of docs/design.md ("Machine-readable output"): name, input_shape,
+    batch, dtype, knobs, totals, layers."""
     doc = {
         "name": model.name,
         "input_shape": list(model.input_shape),
@@ -63,7 +64,7 @@ def to_json(model: Any, costs: Costs) -> str:
 
 def to_csv(costs: Costs) -> str:
     out = io.StringIO()
-    # The JSON and CSV schema (DESIGN.md) calls the kind "type".
+    # The JSON and CSV schema (docs/design.md) calls the kind "type".
     writer = csv.DictWriter(out, fieldnames=["name", "type", *COLUMNS[2:]], lineterminator="\n")
     writer.writeheader()
     for row in costs.rows:
