@@ -16,6 +16,9 @@ from typing import Any
 
 from archcost.errors import SpecError
 
+SPEC_HELP = "a spec file, or the name of a bundled network (see 'archcost zoo')"
+"""The help of every SPEC argument: a file wins over a bundled network of that name."""
+
 
 def parse_value(text: str) -> Any:
     """A --set value, typed: int, float, true/false, else the string.
