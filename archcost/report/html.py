@@ -141,11 +141,6 @@ def model_color(i: int) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
-def _layers_only(df: pd.DataFrame) -> pd.DataFrame:
-    """analyze()'s rows without any row for the network input, indexed 0..n-1."""
-    return df[df[KIND] != "input"].reset_index(drop=True)
-
-
 STEM, HEAD = "stem", "head"
 
 
@@ -1290,7 +1285,7 @@ def render_model_report(
     """The single-model page as an HTML string (see :func:`write_model_report`)."""
     _check(batch, plotlyjs)
     (a,) = analyses([model], batch=batch, dtype=dtype)
-    df = _layers_only(a.layers)
+    df = a.layers
     graph = model.graph
     hover = _layer_hover(df, graph, int(batch))
     est: Any = None
@@ -1475,10 +1470,7 @@ def render_compare_report(
 ) -> str:
     """The compare page as an HTML string (see :func:`write_compare_report`)."""
     _check(batch, plotlyjs)
-    items = [
-        Analysis(a.model, a.label, _layers_only(a.layers), a.totals)
-        for a in analyses(models, batch=batch, dtype=dtype)
-    ]
+    items = list(analyses(models, batch=batch, dtype=dtype))
     names = " vs ".join(esc(a.label) for a in items)
     ref = esc(items[0].label)
     header = (
