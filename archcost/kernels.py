@@ -62,6 +62,8 @@ __all__ = [
     "conv",
     "conv_method",
     "pool",
+    "max_pool",
+    "avg_pool",
     "global_avgpool",
     "linear",
     "batchnorm",
