@@ -85,7 +85,7 @@ CHANNELS = (
 )
 SIZES = (7, 14, 28, 56, 112)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "hsigmoid", "hswish", "swish")
-ELEMENTWISE = ("batchnorm", *ACTIVATIONS, "add", "mul")
+ELEMENTWISE = ("batchnorm", *ACTIVATIONS, "add", "mul", "lrn", "softmax")
 OTHER = ("maxpool", "avgpool", "global_avgpool", "concat", "channel_shuffle", "channel_split")
 TYPES = (*MAC_TYPES, *ELEMENTWISE, *OTHER)
 MAX_MACS = 120_000_000
@@ -387,7 +387,8 @@ def calibrate(
         kind: fit([s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v])
         for kind, v in samples.items()
     }
-    flat = [s for kind, v in samples.items() if kind not in MAC_TYPES for s in v]
+    # the generic model is for kinds never measured: cheap elementwise work, not LRN
+    flat = [s for kind, v in samples.items() if kind not in (*MAC_TYPES, "lrn") for s in v]
     if flat:
         models[GENERIC] = fit([0] * len(flat), [s.nbytes for s in flat], [s.seconds for s in flat])
     mac_rates = [s.macs / s.seconds for v in samples.values() for s in v if s.macs]
