@@ -2,7 +2,7 @@
 
 Three microbenchmarks, each in the state a real backend run leaves the machine
 (arrays allocated and touched once before timing, so first-touch page faults are not
-timed — DESIGN.md, "NumPy backend"):
+timed — docs/design.md, "NumPy backend"):
 
 * **peak**: a square float32 ``np.matmul`` of size ``n`` (``n³`` MACs), best of
   ``repeats``; the practical compute roof of the NumPy backend (BLAS, all its threads).

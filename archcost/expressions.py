@@ -30,6 +30,32 @@ MAX_EXPONENT = 256
 _TEMPLATE = re.compile(r"\$\{(.*?)\}")
 
 
+_INT_TEXT = re.compile(r"[+-]?\d+")
+_FLOAT_TEXT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+
+
+def parse_value(text: str) -> int | float | bool | str:
+    """A knob value written as text (``--set k=v``, ``spec.yaml@k=v``), typed: an
+    integer, a finite decimal number, ``true``/``false`` (any case), else the text.
+
+    Only plain decimal notation counts as a number, so ``nan``, ``inf`` and ``1_000``
+    stay text, and a numeric param then refuses them with a clear message.
+
+    >>> parse_value("160"), parse_value("0.5"), parse_value("1e-3"), parse_value("True")
+    (160, 0.5, 0.001, True)
+    >>> parse_value("nan"), parse_value("inf"), parse_value(" relu6 ")
+    ('nan', 'inf', 'relu6')
+    """
+    text = text.strip()
+    if _INT_TEXT.fullmatch(text):
+        return int(text)
+    if _FLOAT_TEXT.fullmatch(text):
+        return float(text)
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
     """Round ``value`` to a multiple of ``divisor``, never more than 10% down.
 

@@ -43,7 +43,7 @@ How conv runs (:func:`conv` picks one; ``method=`` forces one):
 
 Scratch space (padded inputs, im2col columns, depthwise accumulators) lives in a
 per-thread workspace that is reused across calls, because touching fresh pages costs
-about as much as the arithmetic here (DESIGN.md, "NumPy backend"). It only grows; see
+about as much as the arithmetic here (docs/design.md, "NumPy backend"). It only grows; see
 :func:`workspace_nbytes` and :func:`clear_workspace`. Outputs are never taken from it.
 """
 
@@ -62,6 +62,8 @@ __all__ = [
     "conv",
     "conv_method",
     "pool",
+    "max_pool",
+    "avg_pool",
     "global_avgpool",
     "linear",
     "batchnorm",

@@ -29,8 +29,15 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from archcost.errors import SpecError, did_you_mean
-from archcost.layers.conv import GroupedConv, PointwiseConv, SeparableConv, SpatialSeparableConv
+from archcost.layers.conv import (
+    Conv,
+    GroupedConv,
+    PointwiseConv,
+    SeparableConv,
+    SpatialSeparableConv,
+)
 from archcost.layers.merge import ChannelShuffle
+from archcost.layers.resample import Upsample
 from archcost.model import load
 
 if TYPE_CHECKING:
@@ -189,8 +196,8 @@ def _resize_conv(
     upsample, conv = fields
     return (
         [
-            _item(f"{name}.resize", "upsample", upsample, inputs),
-            _item(f"{name}.conv", "conv", conv, [f"{name}.resize"]),
+            _item(f"{name}.resize", Upsample.kind, upsample, inputs),
+            _item(f"{name}.conv", Conv.kind, conv, [f"{name}.resize"]),
         ],
         f"{name}.conv",
         "",

@@ -33,8 +33,9 @@ only when a short 2-thread GEMM probe, run before and after it, is at full speed
 share when one is switched out. Times are medians over the counted passes; np/torch
 is the median over rounds of the two sides' medians within the round (paired).
 
-Goals (issue 4): within 2x of PyTorch's time on each network, outputs equal within
-1e-4 relative, standard convolutions at >= half of the GEMM's GFLOP/s.
+Goals (docs/design.md, "Performance goals"): within 2x of PyTorch's time on each
+network, outputs equal within 1e-4 relative, standard convolutions at >= half of the
+GEMM's GFLOP/s.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Run:  python benchmarks/kernels.py [--repeat 50] [--methods] [--sweep]
 For each representative layer (batch 1) it prints the time per call (median and best
 of ``--repeat`` calls after warm-up, so the workspace and allocator are in the state a
 real run leaves them), GFLOP/s (2·macs per second), the ratio to the GFLOP/s of a
-plain float32 GEMM measured in the same run (the practical limit; issue 4 wants at
+plain float32 GEMM measured in the same run (the practical limit; the goal in docs/design.md is at
 least 0.5 for standard convolutions), and, when torch is importable, torch's time and
 the ratio numpy/torch, all from best times. NumPy is timed first and torch after a
 pause, because the two libraries' spinning worker threads slow each other down when

@@ -1,7 +1,7 @@
 """Report speed: time and file size of the ResNet-50 page and the four-model compare page.
 
 Run: .venv/bin/python benchmarks/reports.py [--repeats N]
-Goal (issue 5): each report under 3 s end to end on the 2-core machine.
+Goal (docs/design.md, "Performance goals"): each report under 3 s end to end on the 2-core machine.
 
 Two timings per report:
 * ``build``: in this process, after the imports: load the spec(s), compute the costs,

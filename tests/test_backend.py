@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, reject, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
 import archcost
@@ -224,17 +224,32 @@ def _name(line: str) -> str:
     return line.split("name: ", 1)[1].split(",", 1)[0].split("}", 1)[0]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(random_specs(), st.integers(1, 2))
-def test_random_specs_execute_as_analysed(write_spec, text, batch):
-    try:
-        model = archcost.load(write_spec(text))
-    except SpecError:      # e.g. groups that do not divide a branch's channels: not our subject
-        reject()
-    result = validate(model, batch=batch, seed=0)
-    for check in result.checks:
-        assert check.propagated_shape == check.executed_shape, check
-        assert check.macs == check.executed_macs, check
+def test_random_specs_execute_as_analysed(tmp_path):
+    """Random specs run as analysed; the ones the spec checks refuse (e.g. a window
+    larger than a map shrunk by several strides) are not this test's subject, but at
+    most a quarter of the drawn specs may be refused, so the test cannot pass on
+    discards alone."""
+    outcomes = {"ran": 0, "refused": 0}
+
+    @settings(max_examples=40, deadline=None, database=None)
+    @given(random_specs(), st.integers(1, 2))
+    def check(text, batch):
+        path = tmp_path / f"random{outcomes['ran'] + outcomes['refused']}.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            model = archcost.load(path)
+        except SpecError:
+            outcomes["refused"] += 1
+            reject()
+        outcomes["ran"] += 1
+        result = validate(model, batch=batch, seed=0)
+        for layer in result.checks:
+            assert layer.propagated_shape == layer.executed_shape, layer
+            assert layer.macs == layer.executed_macs, layer
+
+    check()
+    assert outcomes["ran"] >= 30, outcomes
+    assert outcomes["refused"] <= (outcomes["ran"] + outcomes["refused"]) // 4, outcomes
 
 
 def test_progress_bar_only_on_a_terminal_and_after_a_second():

@@ -99,6 +99,7 @@ def test_python_dash_m_and_json_path_imports_neither_pandas_nor_plotly():
     assert out.stdout.strip() == ""
     ran = subprocess.run([sys.executable, "-m", "archcost", "analyze", MOBILENET, "--format", "json"],
                          capture_output=True, text=True, check=True)
+    # Howard et al. Table 1 recomputed layer by layer (docs/sources.md §1): 568,740,352.
     assert json.loads(ran.stdout)["totals"]["macs"] == 568_740_352
 
 

@@ -171,3 +171,13 @@ def test_every_rule_validates_numerically(write_spec, rule):
 def test_whatif_bad_rules_exit_2(write_spec, capsys, rule, words):
     code, _, err = text_of(capsys, "whatif", str(write_spec(STANDARD_NET)), "--rewrite", rule)
     assert code == 2 and words in err
+
+
+def test_composite_total_is_the_sum_of_its_rows():
+    """standard_vs_separable: 3x7x7 input, 3x3 kernel, 128 filters, no padding: 5x5 out.
+    Depthwise 3·9·25 = 675, pointwise 128·3·25 = 9,600, together 10,275; the standard
+    conv it replaces 128·27·25 = 86,400 (hand arithmetic, as in the spec's header)."""
+    e = archcost.load(EXAMPLES / "standard_vs_separable.yaml").explain("separable")[0]
+    assert (e.value("depthwise"), e.value("pointwise")) == (675, 9_600)
+    assert e.value("total") == 10_275
+    assert e.value("standard") == 86_400

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 
 import archcost
@@ -249,3 +251,24 @@ def test_block_arg_defaults_may_use_in_channels_and_earlier_args(write_spec):
         layers: [{use: b}, {use: b, expand: 2}]
     """))
     assert [model.nodes[n].output_shapes[0].c for n in model.layers] == [64, 128]
+
+
+def test_analyze_json_imports_no_networkx_and_the_graph_is_built_on_demand():
+    """Cold start: loading and costing use the standard library; Model.graph builds the
+    networkx.DiGraph only when asked, with the frozen Node on every node."""
+    import subprocess
+    import sys
+    spec = Path(__file__).resolve().parent.parent / "specs" / "mobilenet_v1.yaml"
+    code = ("import sys, io, contextlib\n"
+            "from archcost.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    assert main(['analyze', {str(spec)!r}, '--format', 'json']) == 0\n"
+            "print(','.join(m for m in ('networkx', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    model = archcost.load(spec)
+    g = model.graph
+    assert list(g.nodes) == list(model.nodes)      # definition order = schedule here
+    assert all(g.nodes[n]["node"] is model.nodes[n] for n in g.nodes)
+    assert sorted(g.edges) == sorted((src, n) for n in model.nodes
+                                     for src in set(model.nodes[n].inputs))

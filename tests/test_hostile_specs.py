@@ -1,4 +1,4 @@
-"""Hostile and careless specs (issue 10): one test per class of bad input.
+"""Hostile and careless specs: one test per class of bad input.
 
 Every case must end as ONE `archcost: error:` line with exit 2 — never a traceback,
 an "internal error", a hang, or memory exhaustion. See docs/safety.md.

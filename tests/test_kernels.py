@@ -328,7 +328,7 @@ def test_grouped_conv_is_per_group_convs_concatenated():
     for method in ("im2col_cf", "im2col_cl", "rows"):
         y, mults = conv(x, w, padding=1, method=method)
         np.testing.assert_allclose(y + b[:, None, None], naive(case)[0], **TOL)
-    # two groups cost half of the standard conv (DESIGN.md's worked check)
+    # two groups cost half of the standard conv (docs/design.md's worked checks)
     x, w, _ = Case("h", 1, 4, 4, (6, 6), (3, 3)).arrays()
     assert 2 * conv(x, w[:, :2], groups=2)[1] == conv(x, w)[1]
 
@@ -343,11 +343,11 @@ def test_sobel_kx1_then_1xk_equals_the_outer_product_kernel():
     two_step, m2 = conv(mid, row)
     direct, m3 = conv(x, sobel_x)
     np.testing.assert_allclose(two_step, direct, **TOL)
-    assert (m1, m2, m3) == (45, 27, 81)  # DESIGN.md's worked check: 72 vs 81
+    assert (m1, m2, m3) == (45, 27, 81)  # docs/design.md's worked check: 72 vs 81
 
 
 def test_depthwise_then_pointwise_equals_the_composed_conv():
-    # DESIGN.md's worked check: 7x7x3 input, 128 filters 3x3, no padding -> 5x5x128.
+    # docs/design.md's worked check: 7x7x3 input, 128 filters 3x3, no padding -> 5x5x128.
     rng = np.random.default_rng(7)
     x = rng.standard_normal((1, 3, 7, 7), dtype=np.float32)
     dw = rng.standard_normal((3, 1, 3, 3), dtype=np.float32)

@@ -1,7 +1,7 @@
 """ONNX import: one small onnx.helper graph per mapped op, with hand-computed counts.
 
 Every expected number below is worked out by hand in the comment beside it from the
-definitions in DESIGN.md's counting conventions (conv MACs ``C_out·(C_in/g)·k·out``,
+definitions in docs/design.md's counting conventions (conv MACs ``C_out·(C_in/g)·k·out``,
 linear ``in·out``, params = the initializer elements the node uses), independently of
 the kind classes that compute them.
 """

@@ -325,7 +325,6 @@ def test_this_machine_measures_now(monkeypatch):
 
 # -- the chart -------------------------------------------------------------------------------
 def test_roofline_figure(write_spec):
-    pytest.importorskip("plotly")
     from archcost.report.roofline_chart import roofline_figure
     spec = write_spec(NET.replace("name: tiny", 'name: "<b>x</b> & co"'))
     model = archcost.load(spec)

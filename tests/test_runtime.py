@@ -133,6 +133,7 @@ def test_fit_never_gives_negative_coefficients():
         ("mobilenet_v1", "linear", "linear"),
         ("resnext50_32x4d", "grouped_conv", "grouped"),
         ("vgg16", "conv", "conv"),
+        ("resnet50", "conv", "conv"),
         ("shufflenet_v2", "channel_split", "view"),
     ],
 )
@@ -140,8 +141,17 @@ def test_kernel_types_from_weight_shapes_match_the_kinds_written(spec, kind, exp
     model = archcost.load(f"specs/{spec}.yaml")
     rows = [r for r in model.costs().rows if r.kind == kind]
     assert rows
+    if kind == "conv":  # the RGB stem is its own type
+        stems = [r for r in rows if r.input_shapes[0][0] == 3]
+        rows = [r for r in rows if r.input_shapes[0][0] > 4]
+        assert stems and all(kernel_type(r, _layer_obj(model, r.name)) == "stem" for r in stems)
     for r in rows:
         assert kernel_type(r, model.nodes[r.name].layer) == expected, r.name
+
+
+def _layer_obj(model, name):
+    attrs = model.graph.nodes[name]
+    return attrs["node"].layer if "node" in attrs else attrs["layer"]
 
 
 def _profile(**kw) -> RuntimeProfile:
@@ -406,3 +416,21 @@ def test_a_layer_onnxruntime_cannot_run_is_named_by_its_layer(monkeypatch):
         runtime_bench.bench(model)
     assert info.value.layer == "unit.gconv1"
     assert "layer 'unit.gconv1'" in str(info.value)
+
+
+def test_adaptive_sampling_is_least_sure_far_from_its_samples():
+    # noisy samples of small kernels only: the refits disagree more on a kernel 100x
+    # larger than on one inside the sampled range, so that is where it measures next
+    import random
+
+    from archcost.runtime.calibrate import Sample, _uncertainty
+
+    rng = random.Random(0)
+    samples = []
+    for i in range(12):
+        nbytes = 10_000 * (1 + i)
+        noise = 1 + rng.uniform(-0.3, 0.3)
+        samples.append(Sample("relu", (), 0, nbytes, (2e-6 + nbytes / 1e10) * noise))
+    inside, far = (None, 0, 60_000), (None, 0, 12_000_000)
+    spread = _uncertainty(samples, [inside, far], random.Random(1), refits=30)
+    assert spread[1] > spread[0]

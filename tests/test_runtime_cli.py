@@ -1,5 +1,5 @@
-"""The command line of issue 13: calibrate/bench --runtime onnxruntime, analyze and
-compare --device with a runtime profile, and their bad inputs (one line, exit 2)."""
+"""The onnxruntime command line (docs/latency.md): calibrate/bench --runtime
+onnxruntime, analyze and compare --device with a runtime profile, and their bad inputs (one line, exit 2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN.md's worked checks, exactly, through the whole pipeline (spec -> totals)."""
+"""The worked checks of docs/design.md, exactly, through the whole pipeline (spec -> totals)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
 """The model zoo (specs/) against its papers' tables, and its knobs.
 
-Exact integers where a library or a hand derivation gives one (issue 3's table);
+Exact integers where a library or a hand derivation gives one (docs/sources.md);
 otherwise the paper's rounded figure, within the rounding the paper uses. Every
 expected number here is copied from a cited source or derived by hand in a comment,
 never from archcost's own output. MACs are multiply-accumulates, the papers'
-"mult-adds" / "FLOPs"; params are PyTorch's trainable count (DESIGN.md).
+"mult-adds" / "FLOPs"; params are PyTorch's trainable count (docs/design.md).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def kind_sum(name: str, column: str, kinds: set[str], **knobs: float) -> int:
 
 
 # --------------------------------------------------------------------------------------
-# Defaults: issue 3's table, exact
+# Defaults, exact: each row names its source (docs/sources.md gives the derivations)
 
 GOLDEN = [
     # Howard et al. Table 1 (penultimate dw at stride 1): 568,740,352 mult-adds (paper 569M);
@@ -101,7 +101,7 @@ def test_cli_json_totals_match_the_api(name: str, capsys: pytest.CaptureFixture[
 # --------------------------------------------------------------------------------------
 # MobileNet V1: every layer of Table 1, Table 2's split, Tables 6 and 7
 
-# [RECOMPUTED] per-layer mult-adds of 1.0 MobileNet-224 (ARCHITECTURES.md §1), Table 1's rows
+# [RECOMPUTED] per-layer mult-adds of 1.0 MobileNet-224 (docs/sources.md §1), Table 1's rows
 # in order: conv, then (dw, pw) x13, then FC. E.g. conv 32·27·112² = 10,838,016.
 MNV1_TABLE1_MACS = [
     10_838_016,
@@ -226,7 +226,7 @@ def test_mobilenet_v2_first_bottleneck_has_no_expansion() -> None:
 # ShuffleNet V1
 
 # Zhang et al. Table 1, "Complexity" row (MFLOPs) for ShuffleNet 1x by g. It rounds right
-# only with the FC layer left out (ARCHITECTURES.md, Flags): we subtract the fc row.
+# only with the FC layer left out (docs/sources.md, known errors): we subtract the fc row.
 # g = 1, 2, 3, 4, 8 -> 142.50 / 140.04 / 136.50 / 133.25 / 136.83M without the FC.
 SN1_TABLE1 = {1: 143, 2: 140, 3: 137, 4: 133, 8: 137}
 

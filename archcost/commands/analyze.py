@@ -7,22 +7,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from archcost.commands.options import Parents, add_command, parse_sets
+from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
 from archcost.commands.output import default_report_path, write_atomically, wrote
 from archcost.model import load
 from archcost.report import latency, tables
 from archcost.roofline import load_profile
 
 EPILOG = """examples:
-  archcost analyze specs/mobilenet_v1.yaml
-  archcost analyze specs/mobilenet_v1.yaml --set width=0.5 --set resolution=160
-  archcost analyze specs/resnet50.yaml --format json > resnet50.json
-  archcost analyze specs/shufflenet_v1.yaml --set groups=8 --format markdown
-  archcost analyze specs/mobilenet_v2.yaml --html          # reports/MobileNetV2.html
-  archcost analyze specs/vgg16.yaml --batch 32 --dtype float16
-  archcost analyze specs/shufflenet_v2.yaml --device this-machine   # + estimated time, bound
-  archcost analyze specs/mobilenet_v2.yaml --device jetson-nano-fp32 --format csv
-  archcost analyze specs/shufflenet_v2.yaml --device reports/this-machine-onnxruntime.yaml
+  archcost analyze mobilenet_v1
+  archcost analyze mobilenet_v1 --set width=0.5 --set resolution=160
+  archcost analyze resnet50 --format json > resnet50.json
+  archcost analyze shufflenet_v1 --set groups=8 --format markdown
+  archcost analyze mobilenet_v2 --html          # reports/MobileNetV2.html
+  archcost analyze vgg16 --batch 32 --dtype float16
+  archcost analyze shufflenet_v2 --device this-machine   # + estimated time, bound
+  archcost analyze mobilenet_v2 --device jetson-nano-fp32 --format csv
+  archcost analyze shufflenet_v2 --device reports/this-machine-onnxruntime.yaml
 """
 
 
@@ -36,7 +36,7 @@ def register(sub: Any, parents: Parents) -> None:
         description="Count the cost of every layer of SPEC.",
         epilog=EPILOG,
     )
-    p.add_argument("spec", help="the YAML spec")
+    p.add_argument("spec", help=SPEC_HELP)
     p.add_argument(
         "--html",
         nargs="?",

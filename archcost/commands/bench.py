@@ -6,17 +6,24 @@ import argparse
 import sys
 from typing import Any
 
-from archcost.commands.options import Parents, add_command, parse_sets, parse_size, positive_int
+from archcost.commands.options import (
+    SPEC_HELP,
+    Parents,
+    add_command,
+    parse_sets,
+    parse_size,
+    positive_int,
+)
 from archcost.commands.output import LazyProgress, keep_freed_memory
 from archcost.model import load
 from archcost.report.latency import print_bench
 from archcost.roofline import load_profile
 
 EPILOG = """examples:
-  archcost bench specs/shufflenet_v2.yaml                      # estimated on this machine, measured now
-  archcost bench specs/mobilenet_v1.yaml --repeats 9 --device reports/this-machine.yaml
-  archcost bench specs/shufflenet_v1.yaml --set groups=8 --format csv > shufflenet_g8.csv
-  archcost bench specs/mobilenet_v2.yaml --runtime onnxruntime --format json
+  archcost bench shufflenet_v2                      # estimated on this machine, measured now
+  archcost bench mobilenet_v1 --repeats 9 --device reports/this-machine.yaml
+  archcost bench shufflenet_v1 --set groups=8 --format csv > shufflenet_g8.csv
+  archcost bench mobilenet_v2 --runtime onnxruntime --format json
   archcost bench model.onnx --runtime onnxruntime --threads 2
 """  # noqa: E501 (help text, shown as written)
 
@@ -35,7 +42,7 @@ def register(sub: Any, parents: Parents) -> None:
         "MACs-only against measured per-layer time.",
         epilog=EPILOG,
     )
-    p.add_argument("spec")
+    p.add_argument("spec", help=SPEC_HELP)
     p.add_argument(
         "--repeats",
         type=positive_int,

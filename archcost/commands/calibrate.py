@@ -14,7 +14,7 @@ from archcost.roofline import profile_yaml
 EPILOG = """examples:
   archcost calibrate                          # writes reports/this-machine.yaml
   archcost calibrate -o devices/laptop.yaml --name laptop
-  archcost analyze specs/mobilenet_v1.yaml --device reports/this-machine.yaml
+  archcost analyze mobilenet_v1 --device reports/this-machine.yaml
   archcost calibrate --runtime onnxruntime --threads 1   # reports/this-machine-onnxruntime.yaml
 """
 DEFAULT_OUTPUT = "reports/this-machine.yaml"

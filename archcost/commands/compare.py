@@ -6,16 +6,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from archcost.commands.options import Parents, add_command
+from archcost.commands.options import SPEC_HELP, Parents, add_command
 from archcost.commands.output import default_report_path, write_atomically, wrote
 from archcost.errors import SpecError
 from archcost.model import load
 
 EPILOG = """examples:
-  archcost compare specs/mobilenet_v1.yaml specs/shufflenet_v2.yaml
-  archcost compare specs/mobilenet_v1.yaml@width=0.5 specs/mobilenet_v1.yaml@resolution=128
-  archcost compare specs/mobilenet_v1.yaml specs/mobilenet_v2.yaml \\
-      specs/shufflenet_v1.yaml specs/shufflenet_v2.yaml --html reports/mobilenet_vs_shufflenet.html
+  archcost compare mobilenet_v1 shufflenet_v2
+  archcost compare mobilenet_v1@width=0.5 mobilenet_v1@resolution=128
+  archcost compare mobilenet_v1 mobilenet_v2 \\
+      shufflenet_v1 shufflenet_v2 --html reports/mobilenet_vs_shufflenet.html
 """
 
 
@@ -29,7 +29,9 @@ def register(sub: Any, parents: Parents) -> None:
         description="Compare totals of several models; SPEC@k=v,... sets knobs.",
         epilog=EPILOG,
     )
-    p.add_argument("specs", nargs="+", metavar="SPEC[@k=v,...]")
+    p.add_argument(
+        "specs", nargs="+", metavar="SPEC[@k=v,...]", help=f"{SPEC_HELP}; @k=v,... sets knobs"
+    )
     p.add_argument(
         "--html",
         nargs="?",

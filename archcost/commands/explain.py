@@ -6,13 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from archcost.commands.options import Parents, add_command, parse_sets
+from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
 from archcost.explain import explain, render
 from archcost.model import load
 
 EPILOG = (
-    "examples:\n  archcost explain specs/examples/standard_vs_separable.yaml "
-    "separable\n  archcost explain specs/mobilenet_v1.yaml 'dw_separable2.*'\n"
+    "examples:\n  archcost explain examples/standard_vs_separable "
+    "separable\n  archcost explain mobilenet_v1 'dw_separable2.*'\n"
 )
 
 
@@ -28,7 +28,7 @@ def register(sub: Any, parents: Parents) -> None:
         "arithmetic, and each count's formula with the numbers in.",
         epilog=EPILOG,
     )
-    p.add_argument("spec")
+    p.add_argument("spec", help=SPEC_HELP)
     p.add_argument("layer", help="a layer name or glob")
     p.set_defaults(run=run)
 

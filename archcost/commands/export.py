@@ -6,14 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from archcost.commands.options import Parents, add_command, parse_sets, positive_int
+from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets, positive_int
 from archcost.commands.output import wrote
 from archcost.errors import SpecError
 from archcost.model import load
 
 EPILOG = (
-    "examples:\n  archcost export specs/mobilenet_v2.yaml -o mobilenet_v2.onnx\n"
-    "  archcost export specs/shufflenet_v1.yaml --set groups=8 -o sn.onnx --opset 13\n"
+    "examples:\n  archcost export mobilenet_v2 -o mobilenet_v2.onnx\n"
+    "  archcost export shufflenet_v1 --set groups=8 -o sn.onnx --opset 13\n"
 )
 
 
@@ -31,7 +31,7 @@ def register(sub: Any, parents: Parents) -> None:
         "onnxruntime. Needs the onnx extra: pip install 'archcost[onnx]'.",
         epilog=EPILOG,
     )
-    p.add_argument("spec")
+    p.add_argument("spec", help=SPEC_HELP)
     p.add_argument(
         "-o", "--output", required=True, metavar="PATH", help="where to write the model (.onnx)"
     )

@@ -15,23 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import SpecError
+from archcost.expressions import parse_value
 
-
-def parse_value(text: str) -> Any:
-    """A --set value, typed: int, float, true/false, else the string.
-
-    >>> parse_value("0.75"), parse_value("224"), parse_value("true"), parse_value("x")
-    (0.75, 224, True, 'x')
-    """
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+SPEC_HELP = "a spec file, or the name of a bundled network (see 'archcost zoo')"
+"""The help of every SPEC argument: a file wins over a bundled network of that name."""
 
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from archcost.commands.options import Parents, add_command, parse_sets, parse_size
+from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets, parse_size
 from archcost.commands.output import LazyProgress, console, keep_freed_memory
 from archcost.model import load
 from archcost.report.units import human, human_bytes
@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from archcost.backend import Validation
 
 EPILOG = (
-    "examples:\n  archcost validate specs/mobilenet_v2.yaml\n"
-    "  archcost validate specs/resnet50.yaml --set resolution=112 --batch 2\n"
-    "  archcost validate specs/vgg16.yaml --max-memory 1G\n"
+    "examples:\n  archcost validate mobilenet_v2\n"
+    "  archcost validate resnet50 --set resolution=112 --batch 2\n"
+    "  archcost validate vgg16 --max-memory 1G\n"
 )
 
 
@@ -36,7 +36,7 @@ def register(sub: Any, parents: Parents) -> None:
         "when all agree, 1 naming the layers that differ.",
         epilog=EPILOG,
     )
-    p.add_argument("spec")
+    p.add_argument("spec", help=SPEC_HELP)
     p.set_defaults(run=run)
 
 

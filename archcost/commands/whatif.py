@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from archcost.commands.options import Parents, add_command, parse_sets
+from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
 from archcost.commands.output import (
     console,
     default_report_path,
@@ -28,11 +28,11 @@ DESCRIPTION = (
 )
 
 EPILOG = (
-    "examples:\n  archcost whatif specs/vgg16.yaml --rewrite separable\n"
-    "  archcost whatif specs/resnet50.yaml --rewrite grouped:32 --only "
+    "examples:\n  archcost whatif vgg16 --rewrite separable\n"
+    "  archcost whatif resnet50 --rewrite grouped:32 --only "
     "'layer*.conv2' -o resnet50_grouped.yaml\n"
-    "  archcost whatif specs/vgg16.yaml --rewrite shuffled:4 --html\n"
-    "  archcost whatif specs/unet.yaml --rewrite resize-conv\n"
+    "  archcost whatif vgg16 --rewrite shuffled:4 --html\n"
+    "  archcost whatif unet --rewrite resize-conv\n"
 )
 
 
@@ -46,7 +46,7 @@ def register(sub: Any, parents: Parents) -> None:
         description=DESCRIPTION,
         epilog=EPILOG,
     )
-    p.add_argument("spec")
+    p.add_argument("spec", help=SPEC_HELP)
     p.add_argument(
         "--rewrite",
         required=True,

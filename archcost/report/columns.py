@@ -134,7 +134,7 @@ COLUMNS: dict[str, Column] = {
     c.name: c
     for c in (
         Column("name", "layer", lambda r, e: r.name),
-        # The JSON and CSV schema (docs) calls the kind "type".
+        # The JSON and CSV schema (docs/design.md) calls the kind "type".
         Column("kind", "kind", lambda r, e: r.kind, key="type"),
         Column(
             "inputs", "inputs", lambda r, e: ", ".join(r.inputs), json=lambda r, e: list(r.inputs)

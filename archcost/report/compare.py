@@ -18,6 +18,7 @@ import pandas as pd
 
 from archcost.costs import COLUMNS
 from archcost.errors import SpecError
+from archcost.expressions import parse_value
 from archcost.model import load
 from archcost.report.tables import frame
 from archcost.report.units import human, human_bytes
@@ -29,26 +30,7 @@ TOTAL_COLUMNS = ("params", "macs", "flops", "memory_access", "peak_activation_by
 """Totals compared across models, in table order."""
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_INT = re.compile(r"[+-]?\d+")
-_FLOAT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
 _SPEC_SUFFIXES = (".yaml", ".yml")
-
-
-def parse_value(text: str) -> int | float | bool | str:
-    """Type a knob value written on the command line: int, float, bool, else str.
-
-    >>> parse_value("160"), parse_value("0.5"), parse_value("1e-3"), parse_value("true")
-    (160, 0.5, 0.001, True)
-    >>> parse_value("False"), parse_value("relu6")
-    (False, 'relu6')
-    """
-    if _INT.fullmatch(text):
-        return int(text)
-    if _FLOAT.fullmatch(text):
-        return float(text)
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    return text
 
 
 def parse_model_arg(arg: str) -> tuple[str, dict[str, Any]]:

@@ -30,12 +30,6 @@ from archcost.report.style import (
 )
 from archcost.report.units import human
 
-
-def _layers_only(df: pd.DataFrame) -> pd.DataFrame:
-    """analyze()'s rows without any row for the network input, indexed 0..n-1."""
-    return df[df[KIND] != "input"].reset_index(drop=True)
-
-
 STEM, HEAD = "stem", "head"
 
 

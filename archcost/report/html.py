@@ -45,7 +45,6 @@ from archcost.report.compare_figures import (
     fig_cmp_stages,
 )
 from archcost.report.figures import (
-    _layers_only,
     fig_cumulative,
     fig_graph,
     fig_hierarchy,
@@ -313,7 +312,7 @@ def render_model_report(
     """The single-model page as an HTML string (see :func:`write_model_report`)."""
     _check(batch, plotlyjs)
     (a,) = analyses([model], batch=batch, dtype=dtype)
-    df = _layers_only(a.layers)
+    df = a.layers
     graph = model.graph
     hover = _layer_hover(df, graph, int(batch))
     est: Any = None
@@ -496,10 +495,7 @@ def render_compare_report(
     """The compare page as an HTML string (see :func:`write_compare_report`); ``lead``
     sections go right after the headline (the whatif page's rewritten layers)."""
     _check(batch, plotlyjs)
-    items = [
-        Analysis(a.model, a.label, _layers_only(a.layers), a.totals)
-        for a in analyses(models, batch=batch, dtype=dtype)
-    ]
+    items = list(analyses(models, batch=batch, dtype=dtype))
     names = " vs ".join(esc(a.label) for a in items)
     ref = esc(items[0].label)
     header = (

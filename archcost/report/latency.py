@@ -80,10 +80,11 @@ def network_seconds(estimates: list[LayerEstimate], profile: Profile) -> float:
 
 # -- analyze --device ----------------------------------------------------------------
 def to_json(model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile) -> str:
-    """DESIGN's JSON object, plus ``device``, ``totals.estimated_s`` and ``latency_s`` (the
-    same number: the predicted network time) and per layer ``estimated_s`` = ``latency_s``,
-    ``bound`` (compute, memory, none for views, fused), ``intensity`` (MACs per byte) and,
-    for a layer the runtime fuses into another's kernel, ``fused_into``. A runtime
+    """The JSON object of docs/design.md, plus ``device``, ``totals.estimated_s`` and
+    ``latency_s`` (the same number: the predicted network time) and per layer
+    ``estimated_s`` = ``latency_s``, ``bound`` (compute, memory, none for views, fused),
+    ``intensity`` (MACs per byte) and, for a layer the runtime fuses into another's
+    kernel, ``fused_into``. A runtime
     profile's ``device`` has ``probe_s``, the drift probe's time at calibration."""
     total = network_seconds(estimates, profile)
     head = {

@@ -151,7 +151,8 @@ def console(width: int, file: Any = None) -> Console:
 
 # -- analyze ---------------------------------------------------------------------------
 def to_json(model: Any, costs: Costs) -> str:
-    """DESIGN's JSON object: name, input_shape, batch, dtype, knobs, totals, layers."""
+    """The JSON object of docs/design.md ("Machine-readable output"): name, input_shape,
+    batch, dtype, knobs, totals, layers."""
     head = {
         "name": model.name,
         "input_shape": list(model.input_shape),

@@ -85,7 +85,7 @@ CHANNELS = (
 )
 SIZES = (7, 14, 28, 56, 112)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "hsigmoid", "hswish", "swish")
-ELEMENTWISE = ("batchnorm", *ACTIVATIONS, "add", "mul")
+ELEMENTWISE = ("batchnorm", *ACTIVATIONS, "add", "mul", "lrn", "softmax")
 OTHER = ("maxpool", "avgpool", "global_avgpool", "concat", "channel_shuffle", "channel_split")
 TYPES = (*MAC_TYPES, *ELEMENTWISE, *OTHER)
 MAX_MACS = 120_000_000
@@ -116,7 +116,7 @@ def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
     """The micro-model of a configuration and its MACs and memory traffic as
     :mod:`archcost.costs` counts them (float32, batch 1)."""
     c, size = cfg.get("c", 0), cfg.get("size", 0)
-    if kind in ("conv", "pointwise", "depthwise", "grouped"):
+    if kind in ("conv", "pointwise", "depthwise", "grouped", "stem"):
         c_in, c_out, k, s, g = cfg["c_in"], cfg["c_out"], cfg["k"], cfg["s"], cfg["g"]
         macs, nbytes, _ = _conv_counts(c_in, c_out, size, k, s, g)
         return (
@@ -160,7 +160,7 @@ def draw(kind: str, rng: random.Random) -> dict[str, int]:
     """A random configuration of ``kind`` within the calibration's size limits."""
     for _ in range(200):
         size = rng.choice(SIZES)
-        if kind in ("conv", "pointwise", "depthwise", "grouped"):
+        if kind in ("conv", "pointwise", "depthwise", "grouped", "stem"):
             c_in, c_out = rng.choice(CHANNELS), rng.choice(CHANNELS)
             k = (
                 1
@@ -169,8 +169,9 @@ def draw(kind: str, rng: random.Random) -> dict[str, int]:
             )
             s = rng.choice((1, 1, 2)) if kind != "pointwise" else 1
             g = 1
-            if kind == "conv" and rng.random() < 0.15:
-                c_in = 3  # a network's first convolution
+            if kind == "stem":  # a network's first convolution, on an RGB input
+                c_in, c_out = 3, rng.choice((16, 24, 32, 48, 64))
+                size = rng.choice((112, 128, 160, 224))
             if kind == "depthwise":
                 c_out = g = c_in
             if kind == "grouped":
@@ -386,7 +387,8 @@ def calibrate(
         kind: fit([s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v])
         for kind, v in samples.items()
     }
-    flat = [s for kind, v in samples.items() if kind not in MAC_TYPES for s in v]
+    # the generic model is for kinds never measured: cheap elementwise work, not LRN
+    flat = [s for kind, v in samples.items() if kind not in (*MAC_TYPES, "lrn") for s in v]
     if flat:
         models[GENERIC] = fit([0] * len(flat), [s.nbytes for s in flat], [s.seconds for s in flat])
     mac_rates = [s.macs / s.seconds for v in samples.values() for s in v if s.macs]

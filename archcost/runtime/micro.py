@@ -93,6 +93,14 @@ def elementwise_nodes(
         return [helper.make_node("BatchNormalization", [x, *names], [out], name=prefix)]
     if kind in ("add", "mul"):
         return [helper.make_node(kind.capitalize(), [x, *extra_inputs], [out], name=prefix)]
+    if kind == "lrn":  # AlexNet's: 5 channels, as the exporter writes it
+        return [
+            helper.make_node(
+                "LRN", [x], [out], name=prefix, size=5, alpha=1e-4, beta=0.75, bias=2.0
+            )
+        ]
+    if kind == "softmax":
+        return [helper.make_node("Softmax", [x], [out], name=prefix, axis=1)]
     raise ValueError(f"no micro-model for elementwise kind {kind!r}")
 
 

@@ -6,8 +6,9 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
 * **Kernel types.** A layer with MACs is a convolution or a linear layer; its type
   comes from its weight shape ``(C_out, C_in/g, *kernel)`` and input channels, not its
   kind's name: ``depthwise`` (g = C_in > 1, one input channel per group),
-  ``grouped`` (1 < g), ``pointwise`` (1×1, g = 1), ``conv`` (k×k, g = 1), ``linear``
-  (a 2-D weight). A layer that moves no memory (a view) takes no time. Every other
+  ``grouped`` (1 < g), ``pointwise`` (1×1, g = 1), ``stem`` (k×k, g = 1, at most 4
+  input channels: a network's first convolution), ``conv`` (other k×k, g = 1),
+  ``linear`` (a 2-D weight). A layer that moves no memory (a view) takes no time. Every other
   layer is its own type, named by its kind (``batchnorm``, ``relu``, ``concat``...);
   a kind the profile never measured uses the ``elementwise`` model fitted over all
   zero-MAC kernels.
@@ -46,8 +47,11 @@ if TYPE_CHECKING:
     from archcost.costs import CostRow
     from archcost.model import Model
 
-CONV_TYPES = ("conv", "pointwise", "depthwise", "grouped")
+CONV_TYPES = ("conv", "pointwise", "depthwise", "grouped", "stem")
 MAC_TYPES = (*CONV_TYPES, "linear")
+#: a dense k×k convolution of at most this many input channels (an RGB stem) is its own
+#: kernel type: onnxruntime runs it without the channel blocking of the others.
+STEM_CHANNELS = 4
 GENERIC = "elementwise"
 
 
@@ -170,9 +174,14 @@ class RuntimeProfile(Profile):
         }
 
     def model_for(self, kernel_type: str) -> KernelModel | None:
-        return self.kernels.get(kernel_type) or (
-            None if kernel_type in MAC_TYPES else self.kernels.get(GENERIC)
-        )
+        """The model of a kernel type: its own, else ``conv`` for a stem (profiles
+        calibrated before stems had their own), else the generic elementwise model for a
+        zero-MAC kind."""
+        if kernel_type in self.kernels:
+            return self.kernels[kernel_type]
+        if kernel_type == "stem":
+            return self.kernels.get("conv")
+        return None if kernel_type in MAC_TYPES else self.kernels.get(GENERIC)
 
 
 def mismatch_warning(profile: Profile) -> str | None:
@@ -284,7 +293,9 @@ def kernel_type(row: CostRow, layer: Any) -> str:
         return "depthwise"
     if groups > 1:
         return "grouped"
-    return "pointwise" if math.prod(w[2:]) == 1 else "conv"
+    if math.prod(w[2:]) == 1:
+        return "pointwise"
+    return "stem" if w[1] <= STEM_CHANNELS else "conv"
 
 
 def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
