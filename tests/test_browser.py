@@ -245,3 +245,28 @@ def test_report_with_a_device_profile_draws_the_roofline(tiny, open_report, tmp_
     assert "predicted latency" in cards.lower()
     assert opened.page.locator("#archcost-roofline .main-svg").count() > 0
     assert "Roofline on" in opened.page.inner_text("body")
+
+
+def test_filter_box_shows_only_matching_rows(tiny, open_report, tmp_path):
+    m = tiny[1]  # the split/concat/shuffle unit
+    path = write_model_report(m, tmp_path / "filter.html")
+    page = open_report(path, len(SINGLE_CHARTS)).page
+    rows = page.locator("#archcost-table tbody tr")
+    df = m.analyze()
+    names = df["name"].tolist()
+    # a row matches when its name, kind or inputs contain the text (counts never do)
+    wanted = [r.name for r in df.itertuples() if "shuffle" in f"{r.name} {r.kind} {r.inputs}"]
+    page.fill("input.filter", "shuffle")
+    visible = [r for r in range(rows.count()) if rows.nth(r).is_visible()]
+    assert 0 < len(visible) == len(wanted) < len(names)
+    page.fill("input.filter", "")
+    assert all(rows.nth(r).is_visible() for r in range(rows.count()))
+
+
+def test_compare_headline_is_consistent_with_the_totals(tiny, open_report, tmp_path):
+    path = write_compare_report(tiny, tmp_path / "cmp-headline.html")
+    page = open_report(path, len(COMPARE_CHARTS)).page
+    text = page.inner_text("#archcost-headline")
+    macs = {m.label: m.totals["macs"] for m in tiny}
+    cheap = min(macs, key=macs.get)
+    assert f"MACs: {cheap} is cheapest ({human(macs[cheap])})" in text

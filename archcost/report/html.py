@@ -103,6 +103,8 @@ th{position:sticky;top:0;background:#f3f5f8;cursor:pointer;user-select:none}
 td.n,th.n{text-align:right}
 tfoot td{font-weight:650;border-top:2px solid #c9ced8}
 .tablewrap{max-height:640px;overflow:auto;margin-bottom:10px}
+input.filter{font:inherit;padding:4px 8px;margin:2px 0 8px;width:22em;max-width:100%;
+  border:1px solid var(--line);border-radius:6px}
 .ratio{color:var(--muted);font-size:12px;margin-left:4px}
 footer{color:var(--muted);font-size:12px;margin-top:24px}
 """
@@ -110,6 +112,15 @@ footer{color:var(--muted);font-size:12px;margin-top:24px}
 
 # Click a header to sort the table by that column (numbers by their exact value).
 _SORT_JS = """
+// Type in a filter box to show only the rows whose text contains it.
+document.querySelectorAll('input.filter').forEach(function(box){
+  var t=document.getElementById(box.getAttribute('data-table'));
+  box.addEventListener('input',function(){
+    var q=box.value.toLowerCase();
+    Array.prototype.forEach.call(t.tBodies[0].rows,function(r){
+      r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':'';});
+  });
+});
 document.querySelectorAll('table.sortable').forEach(function(t){
   t.querySelectorAll('thead th').forEach(function(th,col){
     th.addEventListener('click',function(){
@@ -251,6 +262,8 @@ def _layer_table(df: pd.DataFrame, totals: dict[str, int], times: Any = None) ->
             f'<td class="n">{human_seconds(sum(e.seconds for e in times.values()))}</td><td></td>'
         )
     return (
+        f'<input type="search" class="filter" data-table="archcost-table" '
+        'placeholder="Filter layers by name, kind or shape" aria-label="Filter layers">'
         f'<div class="tablewrap"><table class="sortable layers" id="archcost-table">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
         f"<tfoot><tr>{''.join(foot)}</tr></tfoot></table></div>"
