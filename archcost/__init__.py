@@ -11,6 +11,27 @@ from __future__ import annotations
 from archcost.api import Model, compare, compare_totals, load
 from archcost.errors import ArchcostError, SpecError
 
-__all__ = ["ArchcostError", "Model", "SpecError", "compare", "compare_totals", "load"]
+__all__ = [
+    "ArchcostError",
+    "Model",
+    "SpecError",
+    "compare",
+    "compare_totals",
+    "load",
+    "write_compare_report",
+    "write_model_report",
+    "write_whatif_report",
+]
+_WRITERS = ("write_model_report", "write_compare_report", "write_whatif_report")
 __version__ = "0.1.0"
 """The release (CHANGELOG.md); pyproject.toml reads it from here."""
+
+
+def __getattr__(name: str) -> object:
+    """The HTML writers, ``archcost.write_model_report`` and friends, from
+    :mod:`archcost.report.html`."""
+    if name in _WRITERS:
+        from archcost.report import html  # plotly loads only when a page is written
+
+        return getattr(html, name)
+    raise AttributeError(f"module 'archcost' has no attribute {name!r}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from archcost import model as core
 from archcost.explain import Explanation, explain
-from archcost.report import tables
+from archcost.report import notebook, tables
 from archcost.rewrite import Rewrite, rewrite
 
 if TYPE_CHECKING:
@@ -51,12 +51,29 @@ class Model(core.Model):
         ``str(e.text())`` prints one as ``archcost explain`` does."""
         return explain(self, pattern, batch=batch, dtype=dtype)
 
-    def whatif(self, rule: str, only: str | None = None) -> Rewrite:
+    def whatif(self, rule: str, only: str | None = None) -> WhatIf:
         """Rewrite matching convs by ``rule`` (``separable``, ``grouped:4``, ...); the result
         has ``.before`` and ``.after`` (Models), ``.changes`` and ``.text`` (the YAML)."""
         result = rewrite(self, rule, only=only)
-        result.before, result.after = self, Model.of(result.after)
-        return result
+        return WhatIf(
+            rule=result.rule,
+            text=result.text,
+            changes=result.changes,
+            before=self,
+            after=Model.of(result.after),
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebooks show the name, input, layer count and totals."""
+        return notebook.model_html(self)
+
+
+class WhatIf(Rewrite):
+    """A rewrite's result (see :class:`archcost.rewrite.Rewrite`) that notebooks show as
+    the headline and the rewritten and skipped layers."""
+
+    def _repr_html_(self) -> str:
+        return notebook.whatif_html(self)
 
 
 def load(spec: str | Path, *, include_path: Sequence[str | Path] = (), **knobs: Any) -> Model:

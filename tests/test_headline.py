@@ -83,3 +83,24 @@ def test_whatif_page_lists_rewritten_and_skipped_layers_with_the_papers_ratio(wr
     expected = f"{1 / 64 + 1 / 9:.4f}"
     assert row.count(f">{expected}<") == 2  # measured and predicted agree
     assert 'id="archcost-headline"' in page
+
+
+def test_notebooks_show_a_model_and_a_whatif_result_as_escaped_tables(write_spec):
+    path = write_spec("""
+        archcost: 1
+        name: "<i>net</i>"
+        input: [8, 8, 8]
+        layers:
+          - {name: a, type: conv, out: 8, kernel: 3, padding: 1}
+          - {name: b, type: conv, out: 8, kernel: 1}
+    """)
+    m = archcost.load(path)
+    shown = m._repr_html_()
+    assert "<i>net</i>" not in shown and html.escape("<i>net</i>") in shown
+    # a: 8·8·9·64 = 36,864 MACs; b: 8·8·64 = 4,096 -> 40,960 (hand arithmetic)
+    assert "40,960" in shown
+    w = m.whatif("pointwise-grouped:2")
+    page = w._repr_html_()
+    assert "<td>a</td>" not in page  # a 3x3 conv is no pointwise candidate: not listed
+    assert "<td>b</td><td>rewritten</td>" in page and ">0.5000<" in page
+    assert archcost.write_whatif_report.__module__ == "archcost.report.html"
