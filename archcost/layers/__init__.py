@@ -6,6 +6,7 @@ from archcost.layers import (
     conv,
     dense,
     merge,
+    opaque,
     pool,  # noqa: F401
     resample,
 )  # (registration)

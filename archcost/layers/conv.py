@@ -241,6 +241,39 @@ class ConvLike(Layer):
             x, weights["weight"], weights.get("bias"), g.stride, padding, g.dilation, g.groups
         )
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """One ``Conv`` (after a constant ``Pad`` when ``pad_value`` is not zero)."""
+        g = self.geometry(ins[0])
+        x = inputs[0]
+        pads = [lo for lo, _ in g.padding] + [hi for _, hi in g.padding]
+        pad_value = float(getattr(self, "pad_value", 0.0))
+        if pad_value and any(pads):
+            nd = len(g.out)
+            full = [0, 0, *pads[:nd], 0, 0, *pads[nd:]]
+            x = graph.node(
+                "Pad",
+                [x, graph.ints(f"{name}.pads", full), graph.scalar(f"{name}.pad_value", pad_value)],
+                name,
+                mode="constant",
+            )[0]
+            pads = [0] * len(pads)
+        tensors = [x, graph.weight(name, "weight")]
+        if g.bias:
+            tensors.append(graph.weight(name, "bias"))
+        return graph.node(
+            "Conv",
+            tensors,
+            name,
+            outputs=[name],
+            group=g.groups,
+            kernel_shape=list(g.kernel),
+            strides=list(g.stride),
+            dilations=list(g.dilation),
+            pads=pads,
+        )
+
 
 @register("conv")
 @dataclass(frozen=True, kw_only=True)
