@@ -525,3 +525,20 @@ def test_unsupported_zero_counts_the_rest_and_marks_the_gap(tmp_path, capsys):
     # validate runs the stand-in (zeros of its shape) and checks the rest.
     assert main(["validate", str(out)]) == 0
     assert "unsupported" in capsys.readouterr().out
+
+
+def test_input_and_unsupported_options_on_every_spec_command(tmp_path, capsys):
+    path = save(
+        model([node("Erf", ["x"], ["e"]), node("Relu", ["e"], ["y"])], shape=["N", 3, "H", "W"]),
+        tmp_path / "s.onnx",
+    )
+    assert (
+        main(
+            ["analyze", str(path), "--input", "3x16x16", "--unsupported", "zero", "--format", "csv"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "e,unsupported,input,3x16x16,3x16x16,0,0,0,0,768,0" in out  # 3·16·16 outputs
+    assert main(["explain", str(path), "y", "--input", "3x16x16"]) == 2  # Erf refused
+    assert "--unsupported zero" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from archcost.model import load_onnx
 EPILOG = (
     "examples:\n  archcost import resnet18.onnx -o resnet18.yaml\n"
     "  archcost import model.onnx -o model.yaml --input 3x160x160\n"
-    "  archcost analyze model.onnx --set input=3x224x224   # symbolic input\n"
+    "  archcost analyze model.onnx --input 3x224x224   # symbolic input\n"
 )
 
 

@@ -205,7 +205,7 @@ def fix_input(
         raise SpecError(
             f"the model has {len(inputs)} graph inputs ({names}); archcost analyses one.",
             file=name,
-            hint=f"Choose one: --set input={inputs[0].name}=CxHxW.",
+            hint=f"Choose one: --input {inputs[0].name}=CxHxW.",
         )
     if wanted is not None:
         chosen = [i for i in inputs if i.name == wanted]
@@ -232,7 +232,7 @@ def fix_input(
             raise SpecError(
                 f"input '{inp.name}' has symbolic dimensions [{shown}].",
                 file=name,
-                hint="Give the per-sample shape: --set input=3x224x224.",
+                hint="Give the per-sample shape: --input 3x224x224.",
             )
         shape = tuple(int(d) for d in dims[1:])
     elif len(shape) != len(dims) - 1:
@@ -1567,8 +1567,8 @@ def import_model(path: str | Path, *, input: Any = None, unsupported: str = "err
         raise SpecError(
             unsupported_message(imp.unsupported),
             file=name,
-            hint="archcost counts only what it can map exactly; --set "
-            "unsupported=zero counts them as 0, marked in every output.",
+            hint="archcost counts only what it can map exactly; --unsupported zero counts "
+            "them as 0, marked in every output.",
         )
     if imp.hard:
         raise SpecError(
