@@ -291,6 +291,12 @@ class Layer:
     def buffers(self, ins: Sequence[Shape]) -> int:
         return sum(math.prod(s) for s in self.buffer_shapes(ins).values())
 
+    def scratch_elements(self, ins: Sequence[Shape]) -> int:
+        """Per-sample float32 elements of working memory the NumPy forward needs beside
+        its inputs and output (im2col columns, an uncropped output), for the memory
+        estimate ``validate`` checks before it runs."""
+        return 0
+
     def macs(self, ins: Sequence[Shape]) -> int:
         """Multiply-accumulates (the papers' mult-adds); 0 for all but conv/linear."""
         return 0

@@ -145,6 +145,11 @@ class ConvLike(Layer):
             shapes["bias"] = (g.c_out,)
         return shapes
 
+    def scratch_elements(self, ins: Sequence[Shape]) -> int:
+        """The im2col columns: ``C_in·k·out``."""
+        g = self.geometry(ins[0])
+        return g.c_in * g.k * g.out_numel
+
     def macs(self, ins: Sequence[Shape]) -> int:
         g = self.geometry(ins[0])
         return g.c_out * (g.c_in // g.groups) * g.k * g.out_numel

@@ -147,6 +147,18 @@ class TransposedConv(Layer):
         g = self.geometry(ins[0])
         return g.c_in * (g.c_out // g.groups) * g.k * math.prod(ins[0].spatial)
 
+    def scratch_elements(self, ins: Sequence[Shape]) -> int:
+        """Every product, ``C_out·k·in``, and the uncropped output the forward scatters
+        them into, ``C_out·Π max((n − 1)·s + d·(k − 1) + 1, p_before + out)``."""
+        g = self.geometry(ins[0])
+        full = math.prod(
+            max((n - 1) * s + d * (k - 1) + 1, lo + o)
+            for n, k, s, d, (lo, _), o in zip(
+                ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding, g.out, strict=True
+            )
+        )
+        return g.c_out * g.k * math.prod(ins[0].spatial) + g.c_out * full
+
     def flops(self, ins: Sequence[Shape]) -> int:
         g = self.geometry(ins[0])
         return 2 * self.macs(ins) + g.c_out * math.prod(g.out) * self.bias
