@@ -94,6 +94,7 @@ class _Builder:
         self.shapes: dict[str, tuple[Shape, ...]] = {INPUT: (input_shape,)}
         self.block_stack: list[str] = []
         self.errors: list[SpecError] = []
+        self.listed_kinds = False  # the list of kinds goes with the first unknown kind only
         self.failed: set[str] = set()  # nodes whose shapes could not be inferred
         self.nodes[INPUT] = _Node(
             INPUT, INPUT, None, {}, [], spec.file, spec.line_of.get("input"), 0
@@ -392,7 +393,8 @@ class _Builder:
         cls = lookup(kind)
         full = scope.prefix + local
         if cls is None:
-            hint = unknown_kind_hint(kind)
+            hint = unknown_kind_hint(kind, list_kinds=not self.listed_kinds)
+            self.listed_kinds = True
             if kind in self.spec.blocks:
                 hint = f"'{kind}' is a block: write 'use: {kind}'."
             raise SpecError(
