@@ -72,7 +72,7 @@ def _activation(
     torch_op: Callable[[ModuleType, ModuleType], Callable[..., Any]],
     inplace: bool = False,
 ) -> type[Layer]:
-    cls = dataclass(frozen=True, kw_only=True)(
+    cls: type[Layer] = dataclass(frozen=True, kw_only=True)(
         type(
             name,
             (Activation,),

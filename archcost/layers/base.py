@@ -183,16 +183,22 @@ def evaluate_formula(text: str) -> int | Fraction:
     return int(result) if result.denominator == 1 else result
 
 
-@functools.lru_cache(maxsize=None)
+_FIELD_SPECS: dict[type, dict[str, dataclasses.Field]] = {}
+_FIELD_CONVERTERS: dict[type, dict[str, Callable[[Any, str], Any]]] = {}
+
+
 def _field_specs(cls: type) -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(cls)}
+    if cls not in _FIELD_SPECS:
+        _FIELD_SPECS[cls] = {f.name: f for f in dataclasses.fields(cls)}
+    return _FIELD_SPECS[cls]
 
 
-@functools.lru_cache(maxsize=None)
 def _field_converters(cls: type) -> dict[str, Callable[[Any, str], Any]]:
-    """Each field's converter, chosen from its annotation's real type."""
-    hints = typing.get_type_hints(cls, include_extras=True)
-    return {name: converter_for(hints[name]) for name in _field_specs(cls)}
+    """Each field's converter, chosen from its annotation's real type (once per class)."""
+    if cls not in _FIELD_CONVERTERS:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        _FIELD_CONVERTERS[cls] = {name: converter_for(hints[name]) for name in _field_specs(cls)}
+    return _FIELD_CONVERTERS[cls]
 
 
 def register(kind: str) -> Callable[[type["Layer"]], type["Layer"]]:
@@ -686,6 +692,7 @@ def resolve_padding(
         return tuple(pads)
     if isinstance(padding, int):
         return ((padding, padding),) * ndim
+    assert not isinstance(padding, str), padding  # 'same' and 'valid' are handled above
     if len(padding) == ndim:
         return tuple((p, p) for p in padding)
     if len(padding) == 2 * ndim:

@@ -452,6 +452,8 @@ class SpatialSeparableConv(Layer):
             else self._pair(self.stride, "stride")
         )
         p = self.padding
+        first_p: Padding
+        second_p: Padding
         if isinstance(p, str):
             first_p, second_p = p, p
         elif isinstance(p, int):

@@ -44,7 +44,7 @@ class Linear(Layer):
         return Shape((self.out,))
 
     def weight_shapes(self, ins: Sequence[Shape]) -> dict[str, tuple[int, ...]]:
-        shapes = {"weight": (self.out, self.features(ins[0]))}
+        shapes: dict[str, tuple[int, ...]] = {"weight": (self.out, self.features(ins[0]))}
         if self.bias:
             shapes["bias"] = (self.out,)
         return shapes

@@ -58,8 +58,6 @@ class Pool(Layer):
     onnx_op: ClassVar[str] = ""  #: MaxPool or AveragePool
     """A windowed reduction; the subclass says which (its kernel, fill, FLOPs)."""
 
-    #: The NumPy kernel, from the :mod:`archcost.kernels` module it is given.
-    reduction: ClassVar[Callable[[ModuleType], Callable[..., tuple[Any, int]]]]
     #: What padded cells hold (the torch translation pads explicitly with it).
     fill: ClassVar[float]
 
@@ -96,6 +94,11 @@ class Pool(Layer):
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         return ins[0].with_spatial(self.window(ins[0])[3])
+
+    @staticmethod
+    def reduction(kernels: ModuleType) -> Callable[..., tuple[Any, int]]:
+        """The NumPy kernel, from the :mod:`archcost.kernels` module it is given."""
+        raise NotImplementedError
 
     def per_output(self, k: int) -> int:
         raise NotImplementedError
@@ -317,7 +320,11 @@ class AdaptiveAvgPool(Layer):
         import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
 
         out = self.sizes(ins[0])
-        fn = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
+        fn: dict[int, Any] = {
+            1: F.adaptive_avg_pool1d,
+            2: F.adaptive_avg_pool2d,
+            3: F.adaptive_avg_pool3d,
+        }
         return fn[len(out)](xs[0], out)
 
     def to_onnx(
