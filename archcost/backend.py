@@ -24,7 +24,6 @@ import numpy as np
 
 from archcost.errors import SpecError
 from archcost.graph import INPUT, Node
-from archcost.layers.conv import ConvLike
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,16 +95,16 @@ def available_memory() -> int:
 
 def estimate_peak_bytes(model: Model, batch: int) -> int:
     """Upper estimate of the run's memory: live activations + the largest layer's
-    weights and scratch (padded input and im2col columns)."""
+    weights and scratch (padded input, and what ``Layer.scratch_elements`` declares:
+    im2col columns, a transposed conv's products and uncropped output)."""
     worst = 0
     for name in model.layers:
         node, counts = model.nodes[name], model.counts[name]
         layer = node.layer
+        assert layer is not None  # model.layers holds layers, not the input
         weights = counts.params + counts.buffers
         scratch = 2 * counts.in_elements * batch  # a padded copy, a layout copy
-        if isinstance(layer, ConvLike):
-            geo = layer.geometry(node.input_shapes[0])  # im2col columns
-            scratch += batch * geo.c_in * geo.k * geo.out_numel
+        scratch += batch * layer.scratch_elements(node.input_shapes)  # im2col columns ...
         worst = max(worst, weights + scratch)
     return FLOAT_BYTES * worst + model.costs(batch=batch).totals["peak_activation_bytes"]
 

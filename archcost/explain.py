@@ -149,7 +149,7 @@ def _layer(model: Model, name: str, batch: int, dtype: str) -> Explanation:
                     std,
                 )
             )
-    where = f"{node.file}:{node.line}" if node.file else "spec"
+    where = (f"{node.file}:{node.line}" if node.line else node.file) if node.file else "spec"
     return Explanation(
         name=name,
         kind=node.kind,
@@ -202,7 +202,7 @@ def _composite(
         lines.append(
             Formula("ratio", f"1/N + 1/{k_text}", "", f"{ratio:.4f}  (N = {n_out}, {k_text} = {k})")
         )
-    where = f"{first.file}:{first.line}" if first.file else "spec"
+    where = (f"{first.file}:{first.line}" if first.line else first.file) if first.file else "spec"
     return Explanation(
         name=name,
         kind=layer.kind,

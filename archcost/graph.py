@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import re
+import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,7 @@ class _Builder:
         self.shapes: dict[str, tuple[Shape, ...]] = {INPUT: (input_shape,)}
         self.block_stack: list[str] = []
         self.errors: list[SpecError] = []
+        self.listed_kinds = False  # the list of kinds goes with the first unknown kind only
         self.failed: set[str] = set()  # nodes whose shapes could not be inferred
         self.nodes[INPUT] = _Node(
             INPUT, INPUT, None, {}, [], spec.file, spec.line_of.get("input"), 0
@@ -392,7 +394,8 @@ class _Builder:
         cls = lookup(kind)
         full = scope.prefix + local
         if cls is None:
-            hint = unknown_kind_hint(kind)
+            hint = unknown_kind_hint(kind, list_kinds=not self.listed_kinds)
+            self.listed_kinds = True
             if kind in self.spec.blocks:
                 hint = f"'{kind}' is a block: write 'use: {kind}'."
             raise SpecError(
@@ -705,9 +708,11 @@ def build_network(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> Netw
     """
     builder = _Builder(spec, knobs, input_shape)
     builder.build()
+    # After build() every input is resolved to a Ref (or build() raised).
+    refs = {n.name: typing.cast(list[Ref], n.inputs) for n in builder.nodes.values()}
     try:
         order = schedule(
-            {n.name: [r.node for r in n.inputs if r.node != FAILED] for n in builder.nodes.values()}
+            {name: [r.node for r in inputs if r.node != FAILED] for name, inputs in refs.items()}
         )
     except CycleError as exc:
         first = builder.nodes[exc.cycle[0]]
@@ -725,7 +730,7 @@ def build_network(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> Netw
             b = builder.nodes[name]
             try:
                 outs = builder.output_shapes(name)
-                shapes[name] = (tuple(builder.shape_of(r, b) for r in b.inputs), outs)
+                shapes[name] = (tuple(builder.shape_of(r, b) for r in refs[name]), outs)
             except SpecError as exc:
                 builder.record(exc)
     except _Stop:
@@ -735,15 +740,15 @@ def build_network(spec: Spec, knobs: dict[str, Any], input_shape: Shape) -> Netw
     consumers: dict[str, list[str]] = {name: [] for name in order}
     for name in order:
         b = builder.nodes[name]
-        for ref in b.inputs:
+        for ref in refs[name]:
             if not consumers[ref.node] or consumers[ref.node][-1] != name:
                 consumers[ref.node].append(name)
         input_shapes, output_shapes = shapes[name]
         nodes[name] = Node(
             name=name,
             layer=b.layer,
-            inputs=tuple(r.node for r in b.inputs),
-            ports=tuple(r.port for r in b.inputs),
+            inputs=tuple(r.node for r in refs[name]),
+            ports=tuple(r.port for r in refs[name]),
             input_shapes=input_shapes,
             output_shapes=output_shapes,
             file=b.file,

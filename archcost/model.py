@@ -135,12 +135,16 @@ def load(spec: str | Path, *, include_path: Sequence[str | Path] = (), **knobs: 
         return Model(load_spec(locate(spec), include_path), knobs)
 
 
-def load_onnx(path: str | Path, *, input: Any = None, **knobs: Any) -> Model:
+def load_onnx(
+    path: str | Path, *, input: Any = None, unsupported: str = "error", **knobs: Any
+) -> Model:
     """Import an ONNX file as a model (see :mod:`archcost.onnx.importer`).
 
     Args:
         input: ``"3x224x224"`` or ``"name=3x224x224"``: the per-sample input shape, for
             files whose input is symbolic (or to resize one); ``--set input=...``.
+        unsupported: ``"zero"`` counts the ops archcost cannot map as 0 ('unsupported'
+            rows, listed in the description) instead of refusing the file.
     """
     from archcost.onnx.importer import check_against_file, load_onnx_spec
 
@@ -149,9 +153,9 @@ def load_onnx(path: str | Path, *, input: Any = None, **knobs: Any) -> Model:
         raise SpecError(
             f"unknown param '{key}'.",
             file=str(path),
-            hint="An ONNX model takes only input=CxHxW (its input shape).",
+            hint="An ONNX model takes input=CxHxW (its input shape) and unsupported=zero.",
         )
-    spec, imported = load_onnx_spec(path, input=input)
+    spec, imported = load_onnx_spec(path, input=input, unsupported=str(unsupported))
     with _gc_paused():
         model = Model(spec)
     check_against_file(model, imported.expected)

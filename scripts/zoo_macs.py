@@ -9,9 +9,8 @@ compares every number with what archcost computes from the YAML specs.
 Convention (the papers' "mult-adds"): a conv costs C_out·(C_in/groups)·k_h·k_w·H_out·W_out
 multiply-accumulates, a fully connected layer in·out; everything else costs 0.
 
-Covered: the nine networks whose tables docs/sources.md reproduces (not yet the newer
-MobileNetV3, EfficientNet, ConvNeXt and U-Net specs, whose tests compare with
-torchvision's published figures and the U-Net figure's hand sum).
+Covered: every bundled network at its defaults, and knob settings that move channel
+rounding, repeats, groups and map sizes (SETTINGS).
 
 Usage: scripts/zoo_macs.py [--json]
 """
@@ -19,6 +18,7 @@ Usage: scripts/zoo_macs.py [--json]
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable
 
@@ -227,6 +227,129 @@ def xception(resolution: int = 299) -> int:
     return total + fc(2048, 1000)
 
 
+# --------------------------------------------------------------------------------------
+# MobileNetV3, Howard et al. 2019 Tables 1-2, torchvision's layout (_mobilenet_v3_conf):
+# a 1x1 expansion unless the expanded width equals the input's, a k x k depthwise conv,
+# squeeze-and-excite on a 1x1 map (make_divisible(expanded / 4) channels, both 1x1 convs
+# counted), a 1x1 projection; head 1x1 to 6x the last width, then two linear layers.
+
+MNV3_LARGE = [  # kernel, expanded, out, squeeze-and-excite, stride
+    (3, 16, 16, False, 1), (3, 64, 24, False, 2), (3, 72, 24, False, 1),
+    (5, 72, 40, True, 2), (5, 120, 40, True, 1), (5, 120, 40, True, 1),
+    (3, 240, 80, False, 2), (3, 200, 80, False, 1), (3, 184, 80, False, 1),
+    (3, 184, 80, False, 1), (3, 480, 112, True, 1), (3, 672, 112, True, 1),
+    (5, 672, 160, True, 2), (5, 960, 160, True, 1), (5, 960, 160, True, 1),
+]
+MNV3_SMALL = [
+    (3, 16, 16, True, 2), (3, 72, 24, False, 2), (3, 88, 24, False, 1),
+    (5, 96, 40, True, 2), (5, 240, 40, True, 1), (5, 240, 40, True, 1),
+    (5, 120, 48, True, 1), (5, 144, 48, True, 1), (5, 288, 96, True, 2),
+    (5, 576, 96, True, 1), (5, 576, 96, True, 1),
+]
+
+
+def _mobilenet_v3(rows: list[tuple[int, int, int, bool, int]], last: int, width: float,
+                  resolution: int) -> int:
+    n = -(-resolution // 2)
+    c = make_divisible(16 * width)
+    total = conv(3, c, 3, n)
+    for k, expanded, out, se, stride in rows:
+        expanded, out = make_divisible(expanded * width), make_divisible(out * width)
+        if expanded != c:
+            total += conv(c, expanded, 1, n)
+        n = -(-n // stride)
+        total += conv(expanded, expanded, k, n, groups=expanded)
+        if se:
+            squeeze = make_divisible(expanded // 4)
+            total += conv(expanded, squeeze, 1, 1) + conv(squeeze, expanded, 1, 1)
+        total += conv(expanded, out, 1, n)
+        c = out
+    head = 6 * c
+    hidden = make_divisible(last * width)
+    return total + conv(c, head, 1, n) + fc(head, hidden) + fc(hidden, 1000)
+
+
+def mobilenet_v3_large(width: float = 1.0, resolution: int = 224) -> int:
+    return _mobilenet_v3(MNV3_LARGE, 1280, width, resolution)
+
+
+def mobilenet_v3_small(width: float = 1.0, resolution: int = 224) -> int:
+    return _mobilenet_v3(MNV3_SMALL, 1024, width, resolution)
+
+
+# --------------------------------------------------------------------------------------
+# EfficientNet, Tan & Le 2019 Table 1 (B0) and Sec. 3.3, torchvision's MBConv: expansion
+# to make_divisible(in·t) (none when t = 1), k x k depthwise, squeeze-and-excite to
+# max(1, in / 4) channels of the block's input, 1x1 projection; channels
+# make_divisible(c·width), repeats ceil(n·depth); head 1x1 to 4x the last width.
+
+EFFICIENTNET_B0 = [  # expand ratio, kernel, stride, in, out, repeats
+    (1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+    (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1),
+]
+
+
+def efficientnet(width: float = 1.0, depth: float = 1.0, resolution: int = 224) -> int:
+    n = -(-resolution // 2)
+    c = make_divisible(32 * width)
+    total = conv(3, c, 3, n)
+    for t, k, stride, _, out, repeats in EFFICIENTNET_B0:
+        out = make_divisible(out * width)
+        for i in range(math.ceil(repeats * depth)):
+            expanded = make_divisible(c * t)
+            if t != 1:
+                total += conv(c, expanded, 1, n)
+            n = -(-n // (stride if i == 0 else 1))
+            squeeze = max(1, c // 4)
+            total += conv(expanded, expanded, k, n, groups=expanded)
+            total += conv(expanded, squeeze, 1, 1) + conv(squeeze, expanded, 1, 1)
+            total += conv(expanded, out, 1, n)
+            c = out
+    head = 4 * c
+    return total + conv(c, head, 1, n) + fc(head, 1000)
+
+
+# --------------------------------------------------------------------------------------
+# ConvNeXt-T, Liu et al. 2022 Table 9 (C = 96, 192, 384, 768; B = 3, 3, 9, 3),
+# torchvision's CNBlock: 7x7 depthwise, linear C -> 4C -> C at every position; a 4x4/4
+# stem, 2x2/2 downsamplers; layer norm, GELU and layer scale cost no MACs.
+
+
+def convnext_tiny(resolution: int = 224) -> int:
+    n = resolution // 4
+    total = conv(3, 96, 4, n)
+    c = 96
+    for stage, (width, blocks) in enumerate(zip([96, 192, 384, 768], [3, 3, 9, 3],
+                                                strict=True)):
+        if stage > 0:
+            n //= 2
+            total += conv(c, width, 2, n)
+            c = width
+        total += blocks * (conv(c, c, 7, n, groups=c) + 2 * conv(c, 4 * c, 1, n))
+    return total + fc(c, 1000)
+
+
+# --------------------------------------------------------------------------------------
+# U-Net, Ronneberger et al. 2015 Fig. 1: unpadded 3x3 convs, 2x2 max pools, 2x2
+# up-convolutions (a transposed conv costs C_in·C_out·k·input positions), crop and concat
+# skips, a 1x1 conv to the classes.
+
+
+def unet(classes: int = 2, resolution: int = 572) -> int:
+    n, c, total = resolution, 1, 0
+    for width in (64, 128, 256, 512, 1024):      # contracting path
+        if width > 64:
+            n //= 2
+        total += conv(c, width, 3, n - 2) + conv(width, width, 3, n - 4)
+        n, c = n - 4, width
+    for width in (512, 256, 128, 64):            # expansive path
+        total += c * width * 4 * n * n            # 2x2 up-conv, stride 2: n -> 2n
+        n *= 2
+        total += conv(2 * width, width, 3, n - 2) + conv(width, width, 3, n - 4)
+        n, c = n - 4, width
+    return total + conv(c, classes, 1, n)
+
+
 NETWORKS: dict[str, Callable[..., int]] = {
     "alexnet": alexnet,
     "mobilenet_v1": mobilenet_v1,
@@ -237,6 +360,11 @@ NETWORKS: dict[str, Callable[..., int]] = {
     "shufflenet_v2": shufflenet_v2,
     "vgg16": vgg16,
     "xception": xception,
+    "mobilenet_v3_large": mobilenet_v3_large,
+    "mobilenet_v3_small": mobilenet_v3_small,
+    "efficientnet": efficientnet,
+    "convnext_tiny": convnext_tiny,
+    "unet": unet,
 }
 """Zoo name -> MACs at the given knobs (defaults: the spec's defaults)."""
 
@@ -249,6 +377,12 @@ SETTINGS: list[tuple[str, dict[str, float]]] = [
     ("shufflenet_v1", {"groups": 8}),
     ("shufflenet_v1", {"groups": 1}),
     ("resnet50", {"resolution": 160}),
+    ("mobilenet_v3_large", {"width": 0.75}),
+    ("mobilenet_v3_small", {"width": 0.75, "resolution": 160}),
+    ("efficientnet", {"width": 1.2, "depth": 1.4, "resolution": 300}),   # B3
+    ("efficientnet", {"width": 2.0, "depth": 3.1, "resolution": 600}),   # B7
+    ("convnext_tiny", {"resolution": 160}),
+    ("unet", {"resolution": 188}),
 ]
 """The (network, knobs) pairs recomputed: every default, and knob settings that move
 channel rounding, groups and map sizes."""

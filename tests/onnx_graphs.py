@@ -24,19 +24,35 @@ def floats(name: str, values: Any) -> Any:
     return numpy_helper.from_array(np.array(values, dtype=np.float32), name)
 
 
-def node(op: str, inputs: list[str], outputs: list[str], name: str | None = None,
-         **attrs: Any) -> Any:
-    return helper.make_node(op, inputs, outputs, name=name if name is not None else outputs[0],
-                            **attrs)
+def node(
+    op: str, inputs: list[str], outputs: list[str], name: str | None = None, **attrs: Any
+) -> Any:
+    return helper.make_node(
+        op, inputs, outputs, name=name if name is not None else outputs[0], **attrs
+    )
 
 
-def model(nodes: list[Any], inits: list[Any] = (), *, shape: list[Any] = (1, 3, 8, 8),
-          output: str = "y", opset: int = 17, inputs: list[Any] | None = None) -> Any:
-    graph_inputs = inputs if inputs is not None else [
-        helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))]
-    graph = helper.make_graph(nodes, "net", graph_inputs,
-                              [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
-                              list(inits))
+def model(
+    nodes: list[Any],
+    inits: list[Any] = (),
+    *,
+    shape: list[Any] = (1, 3, 8, 8),
+    output: str = "y",
+    opset: int = 17,
+    inputs: list[Any] | None = None,
+) -> Any:
+    graph_inputs = (
+        inputs
+        if inputs is not None
+        else [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))]
+    )
+    graph = helper.make_graph(
+        nodes,
+        "net",
+        graph_inputs,
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)],
+        list(inits),
+    )
     m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     # The checker wants a shape on outputs: let onnx infer them.
     return onnx.shape_inference.infer_shapes(m)

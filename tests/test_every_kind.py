@@ -60,6 +60,7 @@ EXAMPLES: dict[str, list[tuple[str, dict, list[tuple[int, ...]]]]] = {
     "layernorm": [("c4", dict(), [(4, 3, 2)])],
     "scale": [("c3", dict(), [(3, 2, 2)])],
     "lrn": [("n3", dict(size=3, alpha=0.1, beta=0.75, k=2.0), [(5, 2, 3)])],
+    "unsupported": [("erf", dict(op="Erf", shape=[3, 4, 5]), [(3, 4, 5)])],
     **{kind: [("x", dict(), [(3, 4, 5)])] for kind in ACTIVATIONS},
     "softmax": [("flat", dict(), [(5,)])],
     "gelu": [("erf", dict(), [(3, 4)]), ("tanh", dict(approximate="tanh"), [(2, 5)])],
@@ -211,6 +212,8 @@ ORACLES = {
     "adaptive_avgpool": lambda f, xs, w: (adaptive_avg_naive(
         xs[0], per_dim(f["out"], xs[0].ndim - 2)), 0),
     "upsample": upsample_oracle,
+    # An ONNX op imported with --unsupported zero: a stand-in of zeros, by definition.
+    "unsupported": lambda f, xs, w: (np.zeros((len(xs[0]), *f["shape"])), 0),
     "crop": lambda f, xs, w: (crop_naive(xs[0], xs[1].shape[2:] if len(xs) == 2 else
                                          per_dim(f["size"], xs[0].ndim - 2)), 0),
     "pad": lambda f, xs, w: (pad_naive(xs[0], pad_pairs(f["padding"], xs[0].shape[2:], (), (),

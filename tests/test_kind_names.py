@@ -168,3 +168,18 @@ def test_one_error_is_reported_as_before(write_spec):
         archcost.load(path)
     assert type(info.value).__name__ == "ShapeError"
     assert "larger than the padded input" in str(info.value)
+
+
+def test_the_list_of_kinds_is_given_once_per_run(write_spec, capsys):
+    path = write_spec("""
+        archcost: 1
+        name: bad
+        input: [3, 8, 8]
+        layers:
+          - {type: bn}
+          - {type: fc}
+    """)
+    assert main(["analyze", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("transposed_conv") == 1
+    assert "Did you mean 'linear'? (The kinds are listed above.)" in err

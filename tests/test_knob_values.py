@@ -1,5 +1,5 @@
 """One parser for knob values typed on the command line: ``--set k=v`` and
-``spec.yaml@k=v`` type every value the same way (issue 9, part 6)."""
+``spec.yaml@k=v`` type every value the same way."""
 
 from __future__ import annotations
 

@@ -123,3 +123,15 @@ def test_unknown_name_in_the_wheel(installed: tuple[Path, Path, Path]) -> None:
     result = _run([str(bin_dir / "archcost"), "analyze", "mobilenet_v3"], cwd=work)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("archcost: error: 'mobilenet_v3' is neither")
+
+
+def test_zoo_listing_in_the_wheel(installed: tuple[Path, Path, Path]) -> None:
+    _, bin_dir, work = installed
+    entries = json.loads(_check(_run([str(bin_dir / "archcost"), "zoo", "--format", "json"],
+                                     cwd=work)))
+    assert sorted(e["name"] for e in entries) == sorted(
+        p.stem for p in (ROOT / "specs").glob("*.yaml"))
+    for e in entries:
+        assert Path(e["path"]).is_relative_to(bin_dir.parent)     # the package's copy
+        repo = archcost.load(ROOT / "specs" / f"{e['name']}.yaml")
+        assert (e["macs"], e["params"]) == (repo.totals["macs"], repo.totals["params"])

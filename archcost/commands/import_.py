@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from archcost.model import load_onnx
 EPILOG = (
     "examples:\n  archcost import resnet18.onnx -o resnet18.yaml\n"
     "  archcost import model.onnx -o model.yaml --input 3x160x160\n"
-    "  archcost analyze model.onnx --set input=3x224x224   # symbolic input\n"
+    "  archcost analyze model.onnx --input 3x224x224   # symbolic input\n"
 )
 
 
@@ -42,6 +43,13 @@ def register(sub: Any, parents: Parents) -> None:
         help="the per-sample input shape, for a symbolic input (or to choose one "
         "of several graph inputs)",
     )
+    p.add_argument(
+        "--unsupported",
+        choices=["error", "zero"],
+        default="error",
+        help="ops archcost cannot map: refuse the file, listing them all (default), or "
+        "count them as 0, as 'unsupported' rows marked in every output",
+    )
     p.set_defaults(run=run)
 
 
@@ -55,9 +63,11 @@ def run(args: argparse.Namespace) -> int:
             file=args.model,
             hint="Give another path with -o.",
         )
-    model = load_onnx(args.model, input=args.input)
+    model = load_onnx(args.model, input=args.input, unsupported=args.unsupported)
     text = to_yaml(model.imported.doc)
     write_text(out, text)
+    if model.imported.unsupported:
+        print(f"archcost: warning: {model.description.split(' — ')[0]}", file=sys.stderr)
     totals = model.totals
     print(
         f"{model.name}: {len(model.layers)} layers, {totals['params']:,} params, "

@@ -106,7 +106,26 @@ class Parents:
                     action="append",
                     metavar="KEY=VALUE",
                     help="override a param, e.g. --set width=0.75 (repeatable)",
-                )
+                ),
+                # For an .onnx SPEC: shorthands of --set input=... and --set unsupported=...
+                lambda p: p.add_argument(
+                    "--input",
+                    dest="set",
+                    action="append",
+                    type=lambda v: f"input={v}",
+                    metavar="[NAME=]CxHxW",
+                    help="an .onnx model's per-sample input shape (for a symbolic input, or "
+                    "to pick one of several)",
+                ),
+                lambda p: p.add_argument(
+                    "--unsupported",
+                    dest="set",
+                    action="append",
+                    type=lambda v: f"unsupported={v}",
+                    metavar="error|zero",
+                    help="an .onnx model's ops archcost cannot map: refuse (default) or "
+                    "count them as 0, marked as 'unsupported' rows",
+                ),
             ),
             batch=_parent(
                 lambda p: p.add_argument(

@@ -37,12 +37,25 @@ def register(sub: Any, parents: Parents) -> None:
         epilog=EPILOG,
     )
     p.add_argument("spec", help=SPEC_HELP)
+    p.add_argument(
+        "--oracle",
+        choices=["numpy", "onnxruntime"],
+        default="numpy",
+        help="onnxruntime: also run the exported model in onnxruntime with every layer's "
+        "output exposed and check each layer's NumPy forward on the runtime's inputs "
+        "against it (relative 1e-4; needs the onnx extra)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from archcost.backend import validate  # numpy loads only for the commands that run it
 
+    if args.oracle == "onnxruntime":  # before running anything: the extra is there
+        from archcost.onnx import require
+
+        require("onnx", file=args.spec)
+        require("onnxruntime", file=args.spec)
     model = load(args.spec, **parse_sets(args.set))
     limit = parse_size(args.max_memory) if args.max_memory else None
     keep_freed_memory()
@@ -51,7 +64,62 @@ def run(args: argparse.Namespace) -> int:
         result = validate(model, batch=args.batch, seed=args.seed, max_memory=limit, progress=bar)
     finally:
         bar.close()
-    return print_validation(result, model.label)
+    code = print_validation(result, model.label)
+    if args.oracle == "onnxruntime":
+        from archcost.onnx.oracle import compare
+
+        oracle = compare(model, batch=args.batch, seed=args.seed)
+        code = code or (0 if print_oracle(oracle) else 1)
+    return code
+
+
+def print_oracle(result: Any) -> bool:
+    """Print the onnxruntime comparison (an :class:`archcost.onnx.oracle.OracleResult`);
+    True when every layer agrees."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from archcost.onnx.oracle import RTOL
+
+    out = console(width=160)
+    table = Table(
+        title=f"{escape(result.model)} — each layer's NumPy forward on {result.runtime}'s "
+        f"inputs vs its output (max error / max |value| ≤ {RTOL:g})",
+        title_justify="left",
+        box=None,
+        header_style="bold",
+        pad_edge=False,
+    )
+    for col, just in (
+        ("layer", "left"),
+        ("kind", "left"),
+        ("shape", "left"),
+        ("max |value|", "right"),
+        ("rel. error", "right"),
+        ("check", "left"),
+    ):
+        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
+    for a in result.layers:
+        mark = "[green]ok[/]" if a.ok else "[bold red]DIVERGES[/]"
+        table.add_row(
+            escape(a.name), a.kind, a.shape, f"{a.max_abs:.3g}", f"{a.relative:.1e}", mark
+        )
+    out.print(table)
+    first = result.first_divergence
+    if first is None:
+        worst = max((a.relative for a in result.layers), default=0.0)
+        out.print(
+            f"[bold green]OK[/]: all {len(result.layers)} layers agree with {result.runtime} "
+            f"(worst relative error {worst:.1e})"
+        )
+        return True
+    bad = sum(not a.ok for a in result.layers)
+    out.print(
+        f"[bold red]DIVERGES[/]: first at layer '{escape(first.name)}' ({first.kind}): "
+        f"relative error {first.relative:.1e} > {first.rtol:g}; {bad} of "
+        f"{len(result.layers)} layers differ"
+    )
+    return False
 
 
 def print_validation(result: Validation, label: str) -> int:

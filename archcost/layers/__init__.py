@@ -7,6 +7,7 @@ from archcost.layers import (  # noqa: F401
     conv,
     dense,
     merge,
+    opaque,
     pool,
     resample,
 )

@@ -38,6 +38,8 @@ class Activation(Layer):
     flops_per_element = 1
     kernel: ClassVar[Callable[[ModuleType], Callable[..., tuple[Any, int]]]]
     torch_op: ClassVar[Callable[[ModuleType, ModuleType], Callable[..., Any]]]
+    #: ``(graph, name, x) -> outputs``: the ONNX nodes (set below, per activation).
+    onnx_op: ClassVar[Callable[[Any, str, str], list[str]]]
 
     def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
         fn = type(self).kernel(_kernels())
@@ -53,6 +55,12 @@ class Activation(Layer):
             return type(self).torch_op(torch, F)(xs[0], inplace=True)
         return type(self).torch_op(torch, F)(xs[0])
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """The kind's ``onnx_op`` (its docstring says which nodes)."""
+        return type(self).onnx_op(graph, name, inputs[0])
+
 
 def _activation(
     name: str,
@@ -64,7 +72,7 @@ def _activation(
     torch_op: Callable[[ModuleType, ModuleType], Callable[..., Any]],
     inplace: bool = False,
 ) -> type[Layer]:
-    cls = dataclass(frozen=True, kw_only=True)(
+    cls: type[Layer] = dataclass(frozen=True, kw_only=True)(
         type(
             name,
             (Activation,),
@@ -138,6 +146,43 @@ Softmax = _activation(
 )
 
 
+def _onnx(op: str, **attrs: Any) -> Callable[[Any, str, str], list[str]]:
+    """One ONNX node ``op`` on the input, named after the layer."""
+
+    def export(graph: Any, name: str, x: str) -> list[str]:
+        return graph.node(op, [x], name, outputs=[name], **attrs)
+
+    shown = ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in attrs.items()
+    )
+    export.__doc__ = f"``{op}``" + (f" ({shown})" if shown else "")
+    return export
+
+
+def _onnx_relu6(graph: Any, name: str, x: str) -> list[str]:
+    """``Clip`` (min 0, max 6)."""
+    low, high = graph.scalar(f"{name}.min", 0.0), graph.scalar(f"{name}.max", 6.0)
+    return graph.node("Clip", [x, low, high], name, outputs=[name])
+
+
+def _onnx_swish(graph: Any, name: str, x: str) -> list[str]:
+    """``Sigmoid`` and ``Mul``: x·σ(x), as PyTorch exports SiLU."""
+    return graph.node("Mul", [x, graph.node("Sigmoid", [x], name)[0]], name, outputs=[name])
+
+
+for _cls, _export in (
+    (Relu, _onnx("Relu")),
+    (Relu6, _onnx_relu6),
+    (Sigmoid, _onnx("Sigmoid")),
+    (Tanh, _onnx("Tanh")),
+    (Swish, _onnx_swish),
+    (HSigmoid, _onnx("HardSigmoid", alpha=1 / 6, beta=0.5)),
+    (HSwish, _onnx("HardSwish")),
+    (Softmax, _onnx("Softmax", axis=1)),
+):
+    _cls.onnx_op = staticmethod(_export)
+
+
 @register("batchnorm")
 @dataclass(frozen=True, kw_only=True)
 class BatchNorm(Layer):
@@ -194,6 +239,15 @@ class BatchNorm(Layer):
             eps=self.eps,
         )
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``BatchNormalization`` (inference)."""
+        tensors = [graph.weight(name, w) for w in ("gamma", "beta", "running_mean", "running_var")]
+        return graph.node(
+            "BatchNormalization", [inputs[0], *tensors], name, outputs=[name], epsilon=self.eps
+        )
+
 
 @register("dropout")
 @dataclass(frozen=True, kw_only=True)
@@ -216,6 +270,13 @@ class Dropout(Layer):
     ) -> Any:
         return xs[0]  # inference
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Dropout`` with its ratio (an identity at inference)."""
+        ratio = graph.scalar(f"{name}.ratio", self.p)
+        return graph.node("Dropout", [inputs[0], ratio], name, outputs=[name])
+
 
 @register("identity")
 @dataclass(frozen=True, kw_only=True)
@@ -232,6 +293,12 @@ class Identity(Layer):
         self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
     ) -> Any:
         return xs[0]
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Identity``."""
+        return graph.node("Identity", inputs[:1], name, outputs=[name])
 
 
 @register("flatten")
@@ -253,6 +320,12 @@ class Flatten(Layer):
     ) -> Any:
         torch, _ = _torch()
         return torch.flatten(xs[0], 1)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Flatten`` (axis 1)."""
+        return graph.node("Flatten", inputs[:1], name, outputs=[name], axis=1)
 
 
 @register("lrn")
@@ -295,3 +368,18 @@ class LocalResponseNorm(Layer):
     ) -> Any:
         _, F = _torch()
         return F.local_response_norm(xs[0], self.size, alpha=self.alpha, beta=self.beta, k=self.k)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``LRN`` (bias = k)."""
+        return graph.node(
+            "LRN",
+            inputs[:1],
+            name,
+            outputs=[name],
+            size=self.size,
+            alpha=self.alpha,
+            beta=self.beta,
+            bias=self.k,
+        )

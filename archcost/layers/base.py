@@ -73,17 +73,17 @@ class Shape:
         """True for ``[F]`` and for ``[C, 1, 1]`` (which a linear layer treats as flat)."""
         return all(d == 1 for d in self.spatial)
 
-    def with_spatial(self, spatial: Sequence[int]) -> Shape:
+    def with_spatial(self, spatial: Sequence[int]) -> "Shape":
         return Shape((self.c, *spatial))
 
-    def with_c(self, c: int) -> Shape:
+    def with_c(self, c: int) -> "Shape":
         return Shape((c, *self.spatial))
 
     def __str__(self) -> str:
         return "x".join(map(str, self.dims))
 
 
-REGISTRY: dict[str, type[Layer]] = {}
+REGISTRY: dict[str, type["Layer"]] = {}
 
 
 @dataclass(frozen=True)
@@ -183,19 +183,25 @@ def evaluate_formula(text: str) -> int | Fraction:
     return int(result) if result.denominator == 1 else result
 
 
-@functools.cache
+_FIELD_SPECS: dict[type, dict[str, dataclasses.Field]] = {}
+_FIELD_CONVERTERS: dict[type, dict[str, Callable[[Any, str], Any]]] = {}
+
+
 def _field_specs(cls: type) -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(cls)}
+    if cls not in _FIELD_SPECS:
+        _FIELD_SPECS[cls] = {f.name: f for f in dataclasses.fields(cls)}
+    return _FIELD_SPECS[cls]
 
 
-@functools.cache
 def _field_converters(cls: type) -> dict[str, Callable[[Any, str], Any]]:
-    """Each field's converter, chosen from its annotation's real type."""
-    hints = typing.get_type_hints(cls, include_extras=True)
-    return {name: converter_for(hints[name]) for name in _field_specs(cls)}
+    """Each field's converter, chosen from its annotation's real type (once per class)."""
+    if cls not in _FIELD_CONVERTERS:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        _FIELD_CONVERTERS[cls] = {name: converter_for(hints[name]) for name in _field_specs(cls)}
+    return _FIELD_CONVERTERS[cls]
 
 
-def register(kind: str) -> Callable[[type[Layer]], type[Layer]]:
+def register(kind: str) -> Callable[[type["Layer"]], type["Layer"]]:
     """Class decorator: make ``cls`` the implementation of layer kind ``kind``."""
 
     def wrap(cls: type[Layer]) -> type[Layer]:
@@ -226,7 +232,7 @@ class Layer:
 
     # -- construction ---------------------------------------------------------------
     @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> Layer:
+    def from_fields(cls, fields: dict[str, Any]) -> "Layer":
         """Build the layer from evaluated YAML fields, validating every one.
 
         Raises:
@@ -263,7 +269,7 @@ class Layer:
     def fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _field_specs(type(self))}
 
-    def expand(self, name: str) -> list[tuple[str, Layer]] | None:
+    def expand(self, name: str) -> list[tuple[str, "Layer"]] | None:
         """Composite kinds return their primitive rows; primitives return None."""
         return None
 
@@ -290,6 +296,12 @@ class Layer:
 
     def buffers(self, ins: Sequence[Shape]) -> int:
         return sum(math.prod(s) for s in self.buffer_shapes(ins).values())
+
+    def scratch_elements(self, ins: Sequence[Shape]) -> int:
+        """Per-sample float32 elements of working memory the NumPy forward needs beside
+        its inputs and output (im2col columns, an uncropped output), for the memory
+        estimate ``validate`` checks before it runs."""
+        return 0
 
     def macs(self, ins: Sequence[Shape]) -> int:
         """Multiply-accumulates (the papers' mult-adds); 0 for all but conv/linear."""
@@ -328,7 +340,9 @@ class Layer:
         """
         raise NotImplementedError(f"{self.kind} has no forward")
 
-    def init_weights(self, ins: Sequence[Shape], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def init_weights(
+        self, ins: Sequence[Shape], rng: "np.random.Generator"
+    ) -> dict[str, "np.ndarray"]:
         """The weights and buffers ``validate`` runs the layer with, drawn from ``rng``
         in ``weight_shapes`` then ``buffer_shapes`` order. The default draws every
         tensor from N(0, 0.1²); kinds override it where scale matters."""
@@ -372,14 +386,14 @@ class Layer:
 
 
 # -- weight initialisation -------------------------------------------------------------
-def small_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def small_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
     """N(0, 0.1²) float32: biases, shifts and running means."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
 
     return rng.standard_normal(shape, dtype=np.float32) * np.float32(0.1)
 
 
-def he_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def he_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
     """He-scaled N(0, 2/fan_in) float32 (fan_in = all but the first dim), so
     activations stay O(1) through deep nets."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
@@ -388,7 +402,7 @@ def he_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2 / fan_in))
 
 
-def near_one(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+def near_one(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
     """U(0.5, 1.5) float32: scales and variances near the identity."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
 
@@ -678,6 +692,7 @@ def resolve_padding(
         return tuple(pads)
     if isinstance(padding, int):
         return ((padding, padding),) * ndim
+    assert not isinstance(padding, str), padding  # 'same' and 'valid' are handled above
     if len(padding) == ndim:
         return tuple((p, p) for p in padding)
     if len(padding) == 2 * ndim:

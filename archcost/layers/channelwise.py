@@ -10,6 +10,7 @@ variance, multiply by 1/σ, γ multiply, β add) and 4 per position (two divisio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -61,6 +62,39 @@ class LayerNorm(Layer):
         c = (ins[0].c,)
         return {"gamma": near_one(rng, c), "beta": small_normal(rng, c)}
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``LayerNormalization`` over the last axis; on [C, H, W] between a
+        ``Transpose`` to channels-last and one back (PyTorch's LayerNorm2d export)."""
+        if graph.opset < 17:
+            raise NotImplementedError(
+                "LayerNormalization needs opset 17 or newer; export with --opset 17"
+            )
+        gamma, beta = graph.weight(name, "gamma"), graph.weight(name, "beta")
+        nd = len(ins[0].spatial)
+        if nd == 0:
+            return graph.node(
+                "LayerNormalization",
+                [inputs[0], gamma, beta],
+                name,
+                outputs=[name],
+                axis=-1,
+                epsilon=self.eps,
+            )
+        last = graph.node("Transpose", inputs[:1], name, perm=[0, *range(2, 2 + nd), 1])[0]
+        normed = graph.node(
+            "LayerNormalization", [last, gamma, beta], name, axis=-1, epsilon=self.eps
+        )[0]
+        return graph.node(
+            "Transpose",
+            [normed],
+            name,
+            outputs=[name],
+            suffix="_1",
+            perm=[0, 1 + nd, *range(1, 1 + nd)],
+        )
+
 
 @register("gelu")
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +119,41 @@ class Gelu(Layer):
         from archcost import kernels_dense
 
         return kernels_dense.gelu(xs[0], self.approximate)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Gelu`` from opset 20; before it the decomposition exporters write:
+        ``x·½·(1 + erf(x/√2))`` (Div, Erf, Add, Mul, Mul), or the tanh form."""
+        x = inputs[0]
+        if graph.opset >= 20:
+            return graph.node("Gelu", [x], name, outputs=[name], approximate=self.approximate)
+        half, one = graph.scalar(f"{name}.half", 0.5), graph.scalar(f"{name}.one", 1.0)
+        if self.approximate == "tanh":
+            cube = graph.node(
+                "Mul", [x, graph.node("Mul", [x, x], name, suffix="_sq")[0]], name, suffix="_cube"
+            )[0]
+            inner = graph.node(
+                "Add",
+                [
+                    x,
+                    graph.node(
+                        "Mul", [cube, graph.scalar(f"{name}.c", 0.044715)], name, suffix="_c"
+                    )[0],
+                ],
+                name,
+                suffix="_in",
+            )[0]
+            scaled = graph.node(
+                "Mul", [inner, graph.scalar(f"{name}.k", math.sqrt(2 / math.pi))], name, suffix="_k"
+            )[0]
+            t = graph.node("Tanh", [scaled], name)[0]
+        else:
+            scaled = graph.node("Div", [x, graph.scalar(f"{name}.sqrt2", math.sqrt(2))], name)[0]
+            t = graph.node("Erf", [scaled], name)[0]
+        plus = graph.node("Add", [t, one], name)[0]
+        xs = graph.node("Mul", [x, plus], name)[0]
+        return graph.node("Mul", [xs, half], name, outputs=[name], suffix="_1")
 
 
 @register("scale")
@@ -113,3 +182,12 @@ class Scale(Layer):
 
     def init_weights(self, ins: Sequence[Shape], rng: Any) -> dict[str, Any]:
         return {"gamma": near_one(rng, (ins[0].c,))}
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Mul`` by γ stored as [C, 1, 1] (the layer scale as PyTorch exports it)."""
+        shape = (ins[0].c, *(1 for _ in ins[0].spatial))
+        return graph.node(
+            "Mul", [inputs[0], graph.weight(name, "gamma", shape)], name, outputs=[name]
+        )

@@ -145,6 +145,11 @@ class ConvLike(Layer):
             shapes["bias"] = (g.c_out,)
         return shapes
 
+    def scratch_elements(self, ins: Sequence[Shape]) -> int:
+        """The im2col columns: ``C_in·k·out``."""
+        g = self.geometry(ins[0])
+        return g.c_in * g.k * g.out_numel
+
     def macs(self, ins: Sequence[Shape]) -> int:
         g = self.geometry(ins[0])
         return g.c_out * (g.c_in // g.groups) * g.k * g.out_numel
@@ -239,6 +244,39 @@ class ConvLike(Layer):
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[len(g.kernel)]
         return conv(
             x, weights["weight"], weights.get("bias"), g.stride, padding, g.dilation, g.groups
+        )
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """One ``Conv`` (after a constant ``Pad`` when ``pad_value`` is not zero)."""
+        g = self.geometry(ins[0])
+        x = inputs[0]
+        pads = [lo for lo, _ in g.padding] + [hi for _, hi in g.padding]
+        pad_value = float(getattr(self, "pad_value", 0.0))
+        if pad_value and any(pads):
+            nd = len(g.out)
+            full = [0, 0, *pads[:nd], 0, 0, *pads[nd:]]
+            x = graph.node(
+                "Pad",
+                [x, graph.ints(f"{name}.pads", full), graph.scalar(f"{name}.pad_value", pad_value)],
+                name,
+                mode="constant",
+            )[0]
+            pads = [0] * len(pads)
+        tensors = [x, graph.weight(name, "weight")]
+        if g.bias:
+            tensors.append(graph.weight(name, "bias"))
+        return graph.node(
+            "Conv",
+            tensors,
+            name,
+            outputs=[name],
+            group=g.groups,
+            kernel_shape=list(g.kernel),
+            strides=list(g.stride),
+            dilations=list(g.dilation),
+            pads=pads,
         )
 
 
@@ -414,6 +452,8 @@ class SpatialSeparableConv(Layer):
             else self._pair(self.stride, "stride")
         )
         p = self.padding
+        first_p: Padding
+        second_p: Padding
         if isinstance(p, str):
             first_p, second_p = p, p
         elif isinstance(p, int):

@@ -44,7 +44,7 @@ class Linear(Layer):
         return Shape((self.out,))
 
     def weight_shapes(self, ins: Sequence[Shape]) -> dict[str, tuple[int, ...]]:
-        shapes = {"weight": (self.out, self.features(ins[0]))}
+        shapes: dict[str, tuple[int, ...]] = {"weight": (self.out, self.features(ins[0]))}
         if self.bias:
             shapes["bias"] = (self.out,)
         return shapes
@@ -93,3 +93,16 @@ class Linear(Layer):
 
         # A [C, 1, 1] input counts as flat.
         return F.linear(torch.flatten(xs[0], 1), weights["weight"], weights.get("bias"))
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Gemm`` (B transposed, as PyTorch stores it), after a ``Flatten`` of a
+        [C, 1, 1] input."""
+        x = inputs[0]
+        if len(ins[0].dims) > 1:
+            x = graph.node("Flatten", [x], name, axis=1)[0]
+        tensors = [x, graph.weight(name, "weight")]
+        if self.bias:
+            tensors.append(graph.weight(name, "bias"))
+        return graph.node("Gemm", tensors, name, outputs=[name], transB=1)

@@ -96,4 +96,16 @@ def render() -> str:
             where,
         ]
         rows.append("| " + " | ".join(cells) + " |")
-    return HEADER + "\n".join(rows) + "\n"
+    return HEADER + "\n".join(rows) + "\n" + _aliases()
+
+
+def _aliases() -> str:
+    """The accepted spellings of kinds (:data:`archcost.layers.names.ALIASES`)."""
+    from archcost.layers.names import ALIASES
+
+    lines = ", ".join(f"`{alias}` → `{kind}`" for alias, kind in sorted(ALIASES.items()))
+    return (
+        "\nAliases (PyTorch's names; a layer written with one is built as its kind): "
+        f"{lines}. Other framework names (`ReLU`, `bn`, `fc`, `dense`, `gap`, `Conv2d`, ...) "
+        "are errors whose hint names the kind they usually mean.\n"
+    )

@@ -58,6 +58,12 @@ class Add(Layer):
             y = y.add_(x) if inplace else y + x  # torchvision's `out += identity`
         return y
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Add`` of two inputs, ``Sum`` of more."""
+        return graph.node("Add" if len(inputs) == 2 else "Sum", list(inputs), name, outputs=[name])
+
 
 @register("mul")
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +105,21 @@ class Mul(Layer):
             y = y * x  # a [C, 1, 1] input broadcasts (squeeze-and-excite)
         return y
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """A chain of ``Mul`` (broadcasting [C, 1, 1])."""
+        out = inputs[0]
+        for i, x in enumerate(inputs[1:], start=1):
+            out = graph.node(
+                "Mul",
+                [out, x],
+                name,
+                suffix="" if i == 1 else f"_{i - 1}",
+                outputs=[name] if i == len(inputs) - 1 else None,
+            )[0]
+        return [out]
+
 
 @register("concat")
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +148,12 @@ class Concat(Layer):
         import torch  # lazy: torch is optional (the reference benchmark and its tests)
 
         return torch.cat(xs, dim=1)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Concat`` (axis 1)."""
+        return graph.node("Concat", list(inputs), name, outputs=[name], axis=1)
 
 
 @register("channel_split")
@@ -177,6 +204,19 @@ class ChannelSplit(Layer):
 
         return list(torch.split(xs[0], list(self.sizes(ins[0])), dim=1))
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Split`` along the channels; outputs ``name:0``, ``name:1`` ..."""
+        sizes = self.sizes(ins[0])
+        return graph.node(
+            "Split",
+            [inputs[0], graph.ints(f"{name}.sizes", sizes)],
+            name,
+            outputs=[f"{name}:{i}" for i in range(len(sizes))],
+            axis=1,
+        )
+
 
 @register("channel_shuffle")
 @dataclass(frozen=True, kw_only=True)
@@ -206,3 +246,21 @@ class ChannelShuffle(Layer):
         n, c, *rest = x.shape
         g = self.groups
         return x.view(n, g, c // g, *rest).transpose(1, 2).contiguous().view(n, c, *rest)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Reshape`` to (g, C/g), ``Transpose``, ``Reshape`` back: what PyTorch exports."""
+        x, g = ins[0], self.groups
+        grouped = graph.ints(f"{name}.grouped", [-1, g, x.c // g, *x.spatial])
+        five = graph.node("Reshape", [inputs[0], grouped], name)[0]
+        swapped = graph.node(
+            "Transpose", [five], name, perm=[0, 2, 1, *range(3, 3 + len(x.spatial))]
+        )[0]
+        return graph.node(
+            "Reshape",
+            [swapped, graph.ints(f"{name}.shape", [-1, *x.dims])],
+            name,
+            outputs=[name],
+            suffix="_1",
+        )

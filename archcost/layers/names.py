@@ -107,13 +107,19 @@ def suggest(name: str) -> str | None:
     return None
 
 
-def unknown_kind_hint(name: str) -> str:
-    """A did-you-mean (when there is a likely kind) and every valid kind, never cut.
+def unknown_kind_hint(name: str, *, list_kinds: bool = True) -> str:
+    """A did-you-mean (when there is a likely kind) and every valid kind, never cut
+    (``list_kinds=False``: the list was given with an earlier error of the same run).
 
     >>> unknown_kind_hint("ReLU").startswith("Did you mean 'relu'? Kinds: ")
     True
+    >>> unknown_kind_hint("bn", list_kinds=False)
+    "Did you mean 'batchnorm'? (The kinds are listed above.)"
     """
     best = suggest(name)
+    mean = f"Did you mean '{best}'? " if best else ""
+    if not list_kinds:
+        return mean + "(The kinds are listed above.)"
     kinds = ", ".join(sorted(REGISTRY))
     aliases = ", ".join(f"{a} = {k}" for a, k in sorted(ALIASES.items()))
-    return (f"Did you mean '{best}'? " if best else "") + f"Kinds: {kinds}. Aliases: {aliases}."
+    return mean + f"Kinds: {kinds}. Aliases: {aliases}."

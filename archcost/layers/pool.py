@@ -55,10 +55,9 @@ def pool_out_len(n: int, k: int, s: int, lo: int, hi: int, ceil_mode: bool) -> i
 
 @dataclass(frozen=True, kw_only=True)
 class Pool(Layer):
+    onnx_op: ClassVar[str] = ""  #: MaxPool or AveragePool
     """A windowed reduction; the subclass says which (its kernel, fill, FLOPs)."""
 
-    #: The NumPy kernel, from the :mod:`archcost.kernels` module it is given.
-    reduction: ClassVar[Callable[[ModuleType], Callable[..., tuple[Any, int]]]]
     #: What padded cells hold (the torch translation pads explicitly with it).
     fill: ClassVar[float]
 
@@ -95,6 +94,11 @@ class Pool(Layer):
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         return ins[0].with_spatial(self.window(ins[0])[3])
+
+    @staticmethod
+    def reduction(kernels: ModuleType) -> Callable[..., tuple[Any, int]]:
+        """The NumPy kernel, from the :mod:`archcost.kernels` module it is given."""
+        raise NotImplementedError
 
     def per_output(self, k: int) -> int:
         raise NotImplementedError
@@ -155,11 +159,28 @@ class Pool(Layer):
         )
         return y[(Ellipsis, *(slice(0, o) for o in out))]
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``MaxPool`` / ``AveragePool`` (padding counted in the average, as here)."""
+        kernel, stride, pads, _ = self.window(ins[0])
+        attrs: dict[str, Any] = {
+            "kernel_shape": list(kernel),
+            "strides": list(stride),
+            "pads": [lo for lo, _ in pads] + [hi for _, hi in pads],
+            "ceil_mode": int(self.ceil_mode),
+        }
+        if self.onnx_op == "AveragePool":
+            attrs["count_include_pad"] = 1
+        return graph.node(self.onnx_op, inputs[:1], name, outputs=[name], **attrs)
+
 
 @register("maxpool")
 @dataclass(frozen=True, kw_only=True)
 class MaxPool(Pool):
     """Max over each window (padding holds -inf)."""
+
+    onnx_op: ClassVar[str] = "MaxPool"
 
     style = KindStyle("pool", "#8c564b")
     fill = -math.inf
@@ -182,6 +203,8 @@ class MaxPool(Pool):
 @dataclass(frozen=True, kw_only=True)
 class AvgPool(Pool):
     """Mean over each window (PyTorch's count_include_pad=True)."""
+
+    onnx_op: ClassVar[str] = "AveragePool"
 
     style = KindStyle("pool", "#c49c94")
     fill = 0.0
@@ -227,6 +250,12 @@ class GlobalAvgPool(Layer):
     ) -> Any:
         x = xs[0]
         return x.mean(dim=tuple(range(2, x.dim())), keepdim=True)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``GlobalAveragePool``."""
+        return graph.node("GlobalAveragePool", inputs[:1], name, outputs=[name])
 
 
 def adaptive_windows(n: int, o: int) -> list[tuple[int, int]]:
@@ -291,5 +320,28 @@ class AdaptiveAvgPool(Layer):
         import torch.nn.functional as F  # lazy: torch is optional (benchmarks, tests)
 
         out = self.sizes(ins[0])
-        fn = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
+        fn: dict[int, Any] = {
+            1: F.adaptive_avg_pool1d,
+            2: F.adaptive_avg_pool2d,
+            3: F.adaptive_avg_pool3d,
+        }
         return fn[len(out)](xs[0], out)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``GlobalAveragePool`` to 1x1, else an ``AveragePool`` when the windows are even
+        (ONNX has no adaptive pooling)."""
+        sizes = self.sizes(ins[0])
+        spatial = ins[0].spatial
+        if all(o == 1 for o in sizes):
+            return graph.node("GlobalAveragePool", inputs[:1], name, outputs=[name])
+        if any(n % o for n, o in zip(spatial, sizes)):
+            raise NotImplementedError(
+                f"adaptive windows of {list(spatial)} -> {list(sizes)} "
+                "are uneven; ONNX has no adaptive pooling."
+            )
+        kernel = [n // o for n, o in zip(spatial, sizes)]
+        return graph.node(
+            "AveragePool", inputs[:1], name, outputs=[name], kernel_shape=kernel, strides=kernel
+        )

@@ -147,6 +147,18 @@ class TransposedConv(Layer):
         g = self.geometry(ins[0])
         return g.c_in * (g.c_out // g.groups) * g.k * math.prod(ins[0].spatial)
 
+    def scratch_elements(self, ins: Sequence[Shape]) -> int:
+        """Every product, ``C_out·k·in``, and the uncropped output the forward scatters
+        them into, ``C_out·Π max((n − 1)·s + d·(k − 1) + 1, p_before + out)``."""
+        g = self.geometry(ins[0])
+        full = math.prod(
+            max((n - 1) * s + d * (k - 1) + 1, lo + o)
+            for n, k, s, d, (lo, _), o in zip(
+                ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding, g.out, strict=True
+            )
+        )
+        return g.c_out * g.k * math.prod(ins[0].spatial) + g.c_out * full
+
     def flops(self, ins: Sequence[Shape]) -> int:
         g = self.geometry(ins[0])
         return 2 * self.macs(ins) + g.c_out * math.prod(g.out) * self.bias
@@ -281,6 +293,27 @@ class TransposedConv(Layer):
             groups=g.groups,
         )
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``ConvTranspose``."""
+        g = self.geometry(ins[0])
+        tensors = [inputs[0], graph.weight(name, "weight")]
+        if self.bias:
+            tensors.append(graph.weight(name, "bias"))
+        return graph.node(
+            "ConvTranspose",
+            tensors,
+            name,
+            outputs=[name],
+            group=g.groups,
+            kernel_shape=list(g.kernel),
+            strides=list(g.stride),
+            dilations=list(g.dilation),
+            pads=[lo for lo, _ in g.padding] + [hi for _, hi in g.padding],
+            output_padding=list(g.output_padding),
+        )
+
 
 @register("upsample")
 @dataclass(frozen=True, kw_only=True)
@@ -388,6 +421,36 @@ class Upsample(Layer):
         mode = "nearest" if self.mode == "nearest" else "linear"
         return kernels_dense.upsample(xs[0], size, mode, self.align_corners, ratios)
 
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Resize`` by the scales (or to the sizes) PyTorch's interpolate uses: nearest
+        is ``asymmetric``/``floor``; linear ``pytorch_half_pixel`` or ``align_corners``."""
+        nd = len(ins[0].spatial)
+        if self.mode == "nearest":
+            attrs: dict[str, Any] = {
+                "mode": "nearest",
+                "nearest_mode": "floor",
+                "coordinate_transformation_mode": "asymmetric",
+            }
+        else:
+            attrs = {
+                "mode": "linear",
+                "coordinate_transformation_mode": "align_corners"
+                if self.align_corners
+                else "pytorch_half_pixel",
+            }
+        if self.scale is not None and len(ins) == 1:
+            scales = [1.0, 1.0, *map(float, per_dim(self.scale, nd, "scale"))]
+            args = [inputs[0], "", graph.floats(f"{name}.scales", scales)]
+        else:
+            # Resize takes the whole output size; N and C come from the input at run time.
+            nc = graph.node("Shape", inputs[:1], name, start=0, end=2)[0]
+            size = graph.ints(f"{name}.size", self.target(ins))
+            full = graph.node("Concat", [nc, size], name, axis=0)[0]
+            args = [inputs[0], "", "", full]
+        return graph.node("Resize", args, name, outputs=[name], **attrs)
+
 
 @register("crop")
 @dataclass(frozen=True, kw_only=True)
@@ -441,6 +504,26 @@ class Crop(Layer):
 
         target = self.out_shape([Shape(tuple(x.shape[1:])) for x in xs]).spatial
         return kernels_dense.crop(xs[0], target)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Slice`` of the centre window along the spatial axes."""
+        x = ins[0]
+        target = self.out_shape(ins).spatial
+        starts = [(n - t) // 2 for n, t in zip(x.spatial, target)]
+        axes = list(range(2, 2 + len(target)))
+        return graph.node(
+            "Slice",
+            [
+                inputs[0],
+                graph.ints(f"{name}.starts", starts),
+                graph.ints(f"{name}.ends", [s + t for s, t in zip(starts, target)]),
+                graph.ints(f"{name}.axes", axes),
+            ],
+            name,
+            outputs=[name],
+        )
 
 
 @register("pad")
@@ -496,3 +579,15 @@ class Pad(Layer):
 
         pads = self.pads(Shape(tuple(xs[0].shape[1:])))
         return kernels_dense.pad(xs[0], pads, self.mode, self.value)
+
+    def to_onnx(
+        self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
+    ) -> list[str]:
+        """``Pad`` (constant, reflect, or edge for replicate) of the spatial axes."""
+        pads = self.pads(ins[0])
+        full = [0, 0, *(lo for lo, _ in pads), 0, 0, *(hi for _, hi in pads)]
+        args = [inputs[0], graph.ints(f"{name}.pads", full)]
+        if self.mode == "constant":
+            args.append(graph.scalar(f"{name}.value", self.value))
+        mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}[self.mode]
+        return graph.node("Pad", args, name, outputs=[name], mode=mode)

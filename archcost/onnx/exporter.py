@@ -24,6 +24,7 @@ from archcost.onnx import require
 if TYPE_CHECKING:
     import onnx
 
+    from archcost.graph import Node
     from archcost.layers.base import Layer, Shape
     from archcost.model import Model
 
@@ -37,9 +38,10 @@ class OnnxBuilder:
     Kinds call :meth:`node`, :meth:`weight` and :meth:`ints` from their ``to_onnx``.
     """
 
-    def __init__(self, opset: int):
+    def __init__(self, opset: int, weights: dict[str, dict[str, np.ndarray]] | None = None):
         self.onnx = require("onnx")
         self.opset = opset
+        self.drawn = weights or {}
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._names: set[str] = set()
@@ -67,7 +69,13 @@ class OnnxBuilder:
         self.nodes.append(self.onnx.helper.make_node(op, list(inputs), outs, name=name, **attrs))
         return outs
 
-    def weight(self, name: str, array: np.ndarray) -> str:
+    def weight(self, layer: str, key: str, shape: Sequence[int] | None = None) -> str:
+        """Layer ``layer``'s drawn tensor ``key`` (``weight``, ``bias``, ``gamma`` ...) as
+        the float32 initializer ``<layer>.<key>``, reshaped to ``shape`` if given."""
+        array = np.asarray(self.drawn[layer][key], np.float32)
+        return self.const(f"{layer}.{key}", array if shape is None else array.reshape(shape))
+
+    def const(self, name: str, array: np.ndarray) -> str:
         """A float32 initializer; returns its name."""
         from onnx import numpy_helper
 
@@ -80,6 +88,10 @@ class OnnxBuilder:
 
         self.initializers.append(numpy_helper.from_array(np.array(list(values), np.int64), name))
         return name
+
+    def floats(self, name: str, values: Sequence[float]) -> str:
+        """A float32 vector initializer (Resize's scales); returns its name."""
+        return self.const(name, np.array(list(values), np.float32))
 
     def scalar(self, name: str, value: float) -> str:
         from onnx import numpy_helper
@@ -98,35 +110,32 @@ def onnx_pads(pads: Sequence[tuple[int, int]]) -> list[int]:
 
 
 def layer_to_onnx(
-    layer: Layer,
-    b: OnnxBuilder,
-    name: str,
-    xs: list[str],
-    ins: list[Shape],
-    weights: dict[str, np.ndarray],
+    layer: Layer, b: OnnxBuilder, name: str, xs: list[str], ins: list[Shape]
 ) -> list[str]:
     """The kind's ``to_onnx``, with a located error when the kind has none."""
-    from archcost.onnx import kinds
-
     try:
-        return kinds.to_onnx(layer, b, name, xs, ins, weights)
+        return layer.to_onnx(b, name, xs, ins)
     except NotImplementedError as exc:
-        raise SpecError(
-            f"kind '{layer.kind}' has no ONNX export" + (f": {exc}" if str(exc) else "") + ".",
-            layer=name,
-            kind=layer.kind,
-        ) from None
+        raise SpecError(f"no ONNX export: {exc}", layer=name, kind=layer.kind) from None
 
 
 def build(
-    model: Model, *, opset: int = DEFAULT_OPSET, seed: int = 0, expose: bool = False
+    model: Model,
+    *,
+    opset: int = DEFAULT_OPSET,
+    seed: int = 0,
+    expose: bool = False,
+    weights: dict[str, dict[str, np.ndarray]] | None = None,
 ) -> onnx.ModelProto:
     """The exported ModelProto of ``model``.
 
     Args:
         opset: the default-domain opset (13 .. the installed onnx's newest).
         seed: the weights' seed (``archcost validate --seed``).
-        expose: make every layer's output a graph output (for the oracle).
+        expose: make every layer's output a graph output (for the oracle), named as
+            :func:`layer_outputs` says.
+        weights: the drawn weights, when the caller has them already (they must be
+            :func:`archcost.backend.prepare`'s for ``seed``).
     """
     onnx = require("onnx")
     from onnx import TensorProto, helper
@@ -139,20 +148,27 @@ def build(
             f"--opset {opset} is outside the supported range {MIN_EXPORT_OPSET}..{newest}.",
             file=model.path,
         )
-    _, weights = prepare(model, batch=1, seed=seed)
-    b = OnnxBuilder(opset)
+    if weights is None:
+        _, weights = prepare(model, batch=1, seed=seed)
+    b = OnnxBuilder(opset, weights)
     tensors: dict[str, list[str]] = {"input": ["input"]}
     consumed: set[str] = set()
     for name in model.layers:
         node = model.nodes[name]
         xs = []
-        for src, port in zip(node.inputs, node.ports):
+        for src, port in zip(node.inputs, node.ports, strict=False):
             outs = tensors[src]
             xs.append(outs[port or 0])
             consumed.add(src)
-        tensors[name] = layer_to_onnx(
-            node.layer, b, name, xs, list(node.input_shapes), weights[name]
-        )
+        assert node.layer is not None
+        tensors[name] = layer_to_onnx(node.layer, b, name, xs, list(node.input_shapes))
+        if tensors[name] != layer_outputs_of(node):
+            raise SpecError(
+                f"the ONNX export of kind '{node.kind}' names its outputs "
+                f"{tensors[name]}; expected {layer_outputs_of(node)}.",
+                layer=name,
+                kind=node.kind,
+            )
     batch = "N"
     inputs = [
         helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, *model.input_shape])
@@ -178,6 +194,18 @@ def build(
             f"the exported model fails onnx's checker: {first}", file=model.path
         ) from None
     return proto
+
+
+def layer_outputs_of(node: Node) -> list[str]:
+    """The ONNX tensors holding a layer's outputs: its name, or ``name:0``, ``name:1``
+    ... for a layer with several outputs."""
+    n = len(node.output_shapes)
+    return [node.name] if n == 1 else [f"{node.name}:{i}" for i in range(n)]
+
+
+def layer_outputs(model: Model) -> dict[str, list[str]]:
+    """Every layer's output tensor names in the exported graph."""
+    return {name: layer_outputs_of(model.nodes[name]) for name in model.layers}
 
 
 def _graph_name(text: str) -> str:

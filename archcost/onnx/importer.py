@@ -87,13 +87,27 @@ def read_model(path: str | Path) -> onnx.ModelProto:
         raise SpecError("not an ONNX model: no graph (is it really an .onnx file?).", file=name)
     check_opset(model, name)
     check_external_data(model, path)
-    external = any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer)
-    try:
-        # With external data the checker reads the data files relative to the model.
-        onnx.checker.check_model(str(path) if external else model)
-    except Exception as exc:  # onnx.checker.ValidationError and friends
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SpecError(f"not a valid ONNX model: {first}", file=name) from None
+    for t in model.graph.initializer:
+        if (
+            t.data_location != onnx.TensorProto.EXTERNAL
+            and math.prod(t.dims)
+            and not any(
+                len(getattr(t, f))
+                for f in (
+                    "raw_data",
+                    "float_data",
+                    "double_data",
+                    "int32_data",
+                    "int64_data",
+                    "string_data",
+                )
+            )
+        ):
+            raise SpecError(
+                f"not a valid ONNX model: initializer '{t.name}' holds no data.", file=name
+            )
+    # The graph itself is validated by onnx's strict shape inference (infer_shapes).
+    strip_weights(model)
     return model
 
 
@@ -191,7 +205,7 @@ def fix_input(
         raise SpecError(
             f"the model has {len(inputs)} graph inputs ({names}); archcost analyses one.",
             file=name,
-            hint=f"Choose one: --set input={inputs[0].name}=CxHxW.",
+            hint=f"Choose one: --input {inputs[0].name}=CxHxW.",
         )
     if wanted is not None:
         chosen = [i for i in inputs if i.name == wanted]
@@ -218,7 +232,7 @@ def fix_input(
             raise SpecError(
                 f"input '{inp.name}' has symbolic dimensions [{shown}].",
                 file=name,
-                hint="Give the per-sample shape: --set input=3x224x224.",
+                hint="Give the per-sample shape: --input 3x224x224.",
             )
         shape = tuple(int(d) for d in dims[1:])
     elif len(shape) != len(dims) - 1:
@@ -251,9 +265,7 @@ def infer_shapes(model: onnx.ModelProto, name: str) -> dict[str, tuple[int, ...]
         if not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
             continue
         dims = _dims(vi)
-        if all(isinstance(d, int) and d >= 0 for d in dims) and not any(
-            d == 0 for d in dims if isinstance(d, int) and False
-        ):
+        if all(isinstance(d, int) for d in dims):
             shapes[vi.name] = tuple(int(d) for d in dims)
     for t in model.graph.initializer:
         shapes[t.name] = tuple(t.dims)
@@ -299,7 +311,8 @@ class Value:
 
     layer: int  # index into Importer.layers; -1 = the network input
     port: int | None
-    shape: tuple[int, ...]
+    shape: tuple[int, ...]  # as ONNX has it ([1, H, W, C] when ``last``)
+    last: bool = False  # channels-last: a Transpose (0, 2, 3, 1) of a layer's output
 
 
 @dataclass
@@ -338,6 +351,8 @@ class Importer:
     consumers: dict[str, list[Any]] = field(default_factory=dict)
     producer: dict[str, Any] = field(default_factory=dict)
     done: set[int] = field(default_factory=set)  # ids of nodes consumed by a pattern
+    zero: bool = False  # --unsupported zero: unmapped ops become 'unsupported' rows
+    hard: list[Unsupported] = field(default_factory=list)  # ones even that cannot hold
 
     # -- constants --------------------------------------------------------------------
     def const(self, name: str) -> np.ndarray | None:
@@ -373,22 +388,22 @@ class Importer:
         if node.domain not in ("", "ai.onnx") or not node.input:
             return False
         inputs = [self.consts.get(i) if i else None for i in node.input]
-        if any(i and v is None for i, v in zip(node.input, inputs)):
+        if any(i and v is None for i, v in zip(node.input, inputs, strict=False)):
             return False
         if sum(v.size for v in inputs if v is not None) > FOLD_LIMIT:
             return False
-        if node.op_type in ("Identity", "Dropout"):
+        if node.op_type in ("Identity", "Dropout") and inputs[0] is not None:
             self.consts[node.output[0]] = inputs[0]
             return True
         from onnx.reference import ReferenceEvaluator
 
         try:
             evaluator = ReferenceEvaluator(node)
-            feeds = {n: v for n, v in zip(node.input, inputs) if n}
+            feeds = {n: v for n, v in zip(node.input, inputs, strict=False) if n}
             results = evaluator.run(None, feeds)
         except Exception:
             return False
-        for name, result in zip(node.output, results):
+        for name, result in zip(node.output, results, strict=False):
             if name:
                 self.consts[name] = np.asarray(result)
         return True
@@ -409,20 +424,42 @@ class Importer:
         outputs: list[str] | None = None,
         params: int = 0,
     ) -> int:
+        """Add a layer; its outputs keep the first input's layout (channels-last or not)."""
         outs = list(node.output[:1]) if outputs is None else outputs
         index = len(self.layers)
-        shapes = [self.shape(o) for o in outs]
+        last = bool(inputs) and inputs[0].last
+        shapes = [channels_first(self.shape(o)) if last else self.shape(o) for o in outs]
         self.layers.append(Emitted(node.name, node.op_type, kind, fields, inputs, params, shapes))
         for port, out in enumerate(outs):
             if out:
-                self.values[out] = Value(index, port if len(outs) > 1 else None, self.shape(out))
+                self.values[out] = Value(
+                    index, port if len(outs) > 1 else None, self.shape(out), last
+                )
         return index
 
     def alias(self, out: str, value: Value) -> None:
         self.values[out] = value
 
     def refuse(self, node: Any, reason: str) -> None:
-        self.unsupported.append(Unsupported(node.op_type, node.name, reason))
+        """Record an op archcost cannot map; with ``zero``, count it as an 'unsupported'
+        row (0 everything, the file's output shape) so the rest can be counted."""
+        problem = Unsupported(node.op_type, node.name, reason)
+        self.unsupported.append(problem)
+        if self.zero:
+            ins = [self.values[i] for i in node.input if i in self.values]
+            outs = [o for o in node.output if o]
+            used = [o for o in outs[1:] if self.consumers.get(o)]
+            shape = self.shape(outs[0]) if outs else ()
+            if ins and outs and not used and len(shape) >= 2 and not any(v.last for v in ins):
+                self.emit(
+                    node,
+                    "unsupported",
+                    {"op": node.op_type, "shape": list(shape[1:])},
+                    ins,
+                    outputs=outs[:1],
+                )
+                return
+            self.hard.append(problem)
         for out in node.output:
             if out:
                 self.values[out] = Value(-2, None, self.shape(out))
@@ -438,47 +475,101 @@ class Importer:
 
     # -- the walk ---------------------------------------------------------------------
     def run(self, input_name: str) -> None:
-        from onnx import numpy_helper
-
+        """Fold the constant subgraphs (re-inferring shapes until nothing more folds),
+        then map every remaining node."""
         graph = self.model.graph
         for t in graph.initializer:
-            if t.data_location == 1 and math.prod(t.dims) > 64:
-                # External weights: only their shape matters; small ones are read.
-                self.consts[t.name] = np.lib.stride_tricks.as_strided(
-                    np.zeros(1, np.float32), shape=tuple(t.dims), strides=(0,) * len(t.dims)
-                )
-            else:
-                self.consts[t.name] = numpy_helper.to_array(
-                    t, base_dir=str(Path(self.file).resolve().parent)
-                )
+            self.consts[t.name] = tensor_value(t, Path(self.file).resolve().parent)
+        self.shapes[input_name] = tuple(
+            int(d) for d in _dims(next(i for i in graph.input if i.name == input_name))
+        )
         self.values[input_name] = Value(-1, None, self.shapes[input_name])
+        for _ in range(8):
+            self.shapes.update(infer_shapes(self.model, self.file))
+            if not self.fold_round():
+                break
         for node in graph.node:
             for i in node.input:
                 if i:
                     self.consumers.setdefault(i, []).append(node)
             for o in node.output:
                 self.producer[o] = node
-        mapped = []
         for node in graph.node:
-            if (
-                node.op_type == "Shape" or not any(i in self.values for i in node.input if i)
-            ) and self.fold(node):
-                continue
-            mapped.append(node)
-        for node in mapped:
             if id(node) in self.done:
                 continue
             if not any(i in self.values for i in node.input if i):
                 self.refuse(node, "cannot be evaluated as a constant")
                 continue
-            if any(i in self.values and self.values[i].layer == -2 for i in node.input if i):
-                # Downstream of an unsupported op: map it anyway, to list every problem.
-                pass
             handler = OPS.get(node.op_type)
             if handler is None or node.domain not in ("", "ai.onnx"):
                 self.refuse(node, "no archcost kind")
                 continue
             handler.map(self, node)
+
+    def fold_round(self) -> bool:
+        """Fold every node whose inputs are constants (or that reads a known shape),
+        replace the folded nodes by initializers, and say whether any folded: their
+        values let onnx's next shape inference resolve what reads them (a Slice whose
+        bounds came from Shape -> Gather -> Div)."""
+        from onnx import numpy_helper
+
+        graph = self.model.graph
+        keep, folded = [], False
+        for node in graph.node:
+            reads_data = any(i in self.values for i in node.input if i)
+            if (node.op_type == "Shape" or not reads_data) and self.fold(node):
+                folded = True
+                continue
+            keep.append(node)
+        if not folded:
+            return False
+        known = {t.name for t in graph.initializer}
+        used = {i for node in keep for i in node.input} | {o.name for o in graph.output}
+        for name in sorted((used & set(self.consts)) - known):
+            value = self.consts[name]
+            if value.size > 1024:  # only its shape matters (see tensor_value)
+                graph.initializer.append(placeholder(name, value))
+            else:
+                graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        del graph.node[:]
+        graph.node.extend(keep)
+        return True
+
+
+def tensor_value(t: Any, base: Path) -> np.ndarray:
+    """An initializer's value; for a large one (stored externally or inline) only an
+    array of the right shape and dtype: the importer reads weights' sizes, never their
+    numbers, so their bytes are not decoded."""
+    from onnx import helper, numpy_helper
+
+    n = math.prod(t.dims)
+    if n > 1024 or t.data_location == 1 and n > 64:
+        dtype = helper.tensor_dtype_to_np_dtype(t.data_type)
+        return np.lib.stride_tricks.as_strided(
+            np.zeros(1, dtype), shape=tuple(t.dims), strides=(0,) * len(t.dims)
+        )
+    return numpy_helper.to_array(t, base_dir=str(base))
+
+
+def placeholder(name: str, value: np.ndarray) -> Any:
+    """An initializer with a name, type and dims but no data (for shape inference)."""
+    from onnx import TensorProto, helper
+
+    t = TensorProto()
+    t.name = name
+    t.data_type = helper.np_dtype_to_tensor_dtype(value.dtype)
+    t.dims.extend(value.shape)
+    return t
+
+
+def strip_weights(model: Any) -> None:
+    """Drop the bytes of large initializers in place (their shapes stay): shape
+    inference and the mapping need only the dims, and serialising 100 MB of weights for
+    each inference round would cost seconds."""
+    for t in model.graph.initializer:
+        if math.prod(t.dims) > 1024 and t.data_location != 1:
+            for field_name in ("raw_data", "float_data", "double_data", "int32_data", "int64_data"):
+                t.ClearField(field_name)
 
 
 def attrs_of(node: Any) -> dict[str, Any]:
@@ -503,7 +594,7 @@ def spec_padding(pads: list[int], ndim: int) -> int | list[int]:
     begins, ends = list(pads[:ndim]), list(pads[ndim:])
     if begins == ends:
         return _compact(begins)
-    return [int(v) for pair in zip(begins, ends) for v in pair]
+    return [int(v) for pair in zip(begins, ends, strict=False) for v in pair]
 
 
 def window_padding(
@@ -522,7 +613,7 @@ def window_padding(
         return 0
     if auto in ("SAME_UPPER", "SAME_LOWER"):
         pads_b, pads_e = [], []
-        for n, k, s, d in zip(spatial, kernel, strides, dilations):
+        for n, k, s, d in zip(spatial, kernel, strides, dilations, strict=False):
             out = -(-n // s)
             total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
             small, big = total // 2, total - total // 2
@@ -542,10 +633,24 @@ class Op:
     map: Callable[[Importer, Any], None]
 
 
-def _data_input(imp: Importer, node: Any) -> Value | None:
+def channels_first(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """[N, *spatial, C] -> [N, C, *spatial].
+
+    >>> channels_first((1, 7, 7, 96))
+    (1, 96, 7, 7)
+    """
+    return (shape[0], shape[-1], *shape[1:-1]) if len(shape) > 2 else shape
+
+
+def _data_input(imp: Importer, node: Any, *, any_layout: bool = False) -> Value | None:
+    """The node's first input as a layer output; refused when it is a constant, or
+    channels-last for an op that reads the channel axis (unless ``any_layout``)."""
     v = imp.value(node.input[0])
     if v is None:
         imp.refuse(node, "its data input is a constant")
+    elif v.last and not any_layout:
+        imp.refuse(node, "a channels-last input (after a Transpose) where it reads axis 1")
+        return None
     return v
 
 
@@ -620,7 +725,8 @@ def map_gemm(imp: Importer, node: Any) -> None:
         return
     out = int(w.shape[0] if a.get("transB", 0) else w.shape[1])
     has_bias = len(node.input) > 2 and bool(node.input[2])
-    if has_bias and (imp.const(node.input[2]) is None or imp.const(node.input[2]).size != out):
+    bias = imp.const(node.input[2]) if has_bias else None
+    if has_bias and (bias is None or bias.size != out):
         imp.refuse(node, "bias is not a constant vector of the output size")
         return
     params = imp.float_size(node.input[1]) + (imp.float_size(node.input[2]) if has_bias else 0)
@@ -634,25 +740,272 @@ def map_gemm(imp: Importer, node: Any) -> None:
 
 
 def map_matmul(imp: Importer, node: Any) -> None:
+    """[1, F] × constant [F, N] -> linear; channels-last [1, H, W, C] × [C, N] (a linear
+    layer at every position, ConvNeXt's) -> pointwise_conv, the same counts: H·W·C·N MACs.
+    A following Add of a constant [N] is the bias."""
     x = imp.value(node.input[0])
     w = imp.const(node.input[1])
-    if x is None or w is None or w.ndim != 2 or len(x.shape) != 2:
-        imp.refuse(node, "only [1, F] x constant [F, N] is a linear layer")
+    flat = x is not None and len(x.shape) == 2 and not x.last
+    if x is None or w is None or w.ndim != 2 or not (flat or x.last) or (x.shape[-1] != w.shape[0]):
+        imp.refuse(
+            node,
+            "only [1, F] (or channels-last [1, H, W, C]) × a constant matrix is a linear layer",
+        )
         return
     out = int(w.shape[1])
     params = imp.float_size(node.input[1])
     outputs = [node.output[0]]
-    fields: dict[str, Any] = {"out": out, "bias": False}
+    bias = False
     add = imp.only_consumer(node.output[0])
     if add is not None and add.op_type == "Add":
         other = [i for i in add.input if i != node.output[0]]
-        bias = imp.const(other[0]) if len(other) == 1 else None
-        if bias is not None and bias.size == out and bias.dtype.kind == "f":
+        b = imp.const(other[0]) if len(other) == 1 else None
+        if b is not None and b.size == out and b.shape[-1:] == (out,) and b.dtype.kind == "f":
             imp.done.add(id(add))
             outputs = [add.output[0]]
-            fields = {"out": out}
-            params += int(bias.size)
-    imp.emit(node, "linear", fields, [x], outputs=outputs, params=params)
+            bias = True
+            params += int(b.size)
+    fields: dict[str, Any] = {"out": out} if bias else {"out": out, "bias": False}
+    imp.emit(
+        node, "linear" if flat else "pointwise_conv", fields, [x], outputs=outputs, params=params
+    )
+
+
+def map_transpose(imp: Importer, node: Any) -> None:
+    """To channels-last (0, 2, 3, 1) and back (0, 3, 1, 2): no layer, the next ops read
+    the layout (layer norm, MatMul over channels, elementwise)."""
+    x = _data_input(imp, node, any_layout=True)
+    if x is None:
+        return
+    rank = len(x.shape)
+    perm = list(attrs_of(node).get("perm", reversed(range(rank))))
+    to_last = [0, *range(2, rank), 1]
+    to_first = [0, rank - 1, *range(1, rank - 1)]
+    if rank > 2 and not x.last and perm == to_last:
+        imp.alias(node.output[0], Value(x.layer, x.port, imp.shape(node.output[0]), True))
+    elif rank > 2 and x.last and perm == to_first:
+        imp.alias(node.output[0], Value(x.layer, x.port, imp.shape(node.output[0]), False))
+    else:
+        imp.refuse(
+            node, f"Transpose {perm} (only to channels-last and back, or in a channel shuffle)"
+        )
+
+
+def map_layernorm(imp: Importer, node: Any) -> None:
+    """Over the channels: the last axis of a channels-last or a flat tensor."""
+    x = _data_input(imp, node, any_layout=True)
+    if x is None:
+        return
+    a = attrs_of(node)
+    axis = a.get("axis", -1) % len(x.shape)
+    if axis != len(x.shape) - 1 or not (x.last or len(x.shape) == 2):
+        imp.refuse(node, "LayerNormalization over more than the channels")
+        return
+    if (
+        len(node.input) < 2
+        or imp.const(node.input[1]) is None
+        or (len(node.input) > 2 and node.input[2] and imp.const(node.input[2]) is None)
+    ):
+        imp.refuse(node, "scale or bias is not constant")
+        return
+    has_bias = len(node.input) > 2 and bool(node.input[2])
+    if not has_bias:
+        imp.refuse(node, "LayerNormalization without a bias (archcost's has γ and β)")
+        return
+    eps = float(a.get("epsilon", 1e-5))
+    imp.emit(
+        node,
+        "layernorm",
+        {"eps": eps},
+        [x],
+        params=imp.float_size(node.input[1]) + imp.float_size(node.input[2]),
+    )
+
+
+def _const_close(imp: Importer, name: str, value: float) -> bool:
+    c = imp.const(name)
+    return c is not None and c.size == 1 and math.isclose(float(c), value, rel_tol=1e-5)
+
+
+def _other(node: Any, name: str) -> str | None:
+    rest = [i for i in node.input if i != name]
+    return rest[0] if len(rest) == 1 else None
+
+
+def map_div(imp: Importer, node: Any) -> None:
+    """x / √2 -> Erf -> + 1 -> · x -> · ½ (and the order with ½·x first): GELU, as
+    PyTorch exports it before opset 20."""
+    x = _data_input(imp, node, any_layout=True)
+    if x is None:
+        return
+    src = node.input[0]
+    erf = imp.only_consumer(node.output[0])
+    add = imp.only_consumer(erf.output[0]) if erf is not None and erf.op_type == "Erf" else None
+    if (
+        erf is None
+        or erf.op_type != "Erf"
+        or not _const_close(imp, node.input[1], math.sqrt(2))
+        or add is None
+        or add.op_type != "Add"
+        or not _const_close(imp, _other(add, erf.output[0]) or "", 1.0)
+    ):
+        imp.refuse(node, "Div (other than in x·½·(1 + erf(x/√2)))")
+        return
+    mul = imp.only_consumer(add.output[0])
+    if mul is None or mul.op_type != "Mul":
+        imp.refuse(node, "Div (other than in x·½·(1 + erf(x/√2)))")
+        return
+    other = _other(mul, add.output[0])
+    half = imp.producer.get(other or "")
+    if other == src:
+        last = imp.only_consumer(mul.output[0])
+        if (
+            last is None
+            or last.op_type != "Mul"
+            or not _const_close(imp, _other(last, mul.output[0]) or "", 0.5)
+        ):
+            imp.refuse(node, "Div (other than in x·½·(1 + erf(x/√2)))")
+            return
+        done, out = [erf, add, mul, last], last.output[0]
+    elif (
+        half is not None
+        and half.op_type == "Mul"
+        and src in half.input
+        and _const_close(imp, _other(half, src) or "", 0.5)
+    ):
+        done, out = [erf, add, mul, half], mul.output[0]
+    else:
+        imp.refuse(node, "Div (other than in x·½·(1 + erf(x/√2)))")
+        return
+    imp.done.update(id(n) for n in done)
+    imp.emit(node, "gelu", {}, [x], outputs=[out])
+
+
+def map_gelu(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node, any_layout=True)
+    if x is not None:
+        form = attrs_of(node).get("approximate", "none")
+        form = form.decode() if isinstance(form, bytes) else str(form)
+        imp.emit(node, "gelu", {} if form == "none" else {"approximate": form}, [x])
+
+
+def map_scale(imp: Importer, node: Any, x: Value, gamma: np.ndarray, name: str) -> None:
+    """x · γ with γ a constant per channel ([C, 1, 1] channels-first, [C] channels-last):
+    the layer scale."""
+    c = x.shape[-1] if x.last else x.shape[1]
+    wanted = (c,) if x.last else (c, *[1] * (len(x.shape) - 2))
+    if gamma.dtype.kind != "f" or tuple(gamma.shape[-len(wanted) :]) != wanted or gamma.size != c:
+        imp.refuse(
+            node, f"Mul by a constant of shape {list(gamma.shape)} (only a per-channel scale)"
+        )
+        return
+    imp.emit(node, "scale", {}, [x], params=int(gamma.size))
+
+
+def map_convtranspose(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    w = imp.const(node.input[1])
+    a = attrs_of(node)
+    auto = a.get("auto_pad", b"NOTSET")
+    if (
+        w is None
+        or (auto.decode() if isinstance(auto, bytes) else auto) != "NOTSET"
+        or "output_shape" in a
+    ):
+        imp.refuse(node, "ConvTranspose with non-constant weights, auto_pad or output_shape")
+        return
+    nd = len(x.shape) - 2
+    groups = int(a.get("group", 1))
+    kernel = [int(k) for k in w.shape[2:]]
+    fields: dict[str, Any] = {"out": int(w.shape[1]) * groups, "kernel": _compact(kernel)}
+    for key, field_name in (
+        ("strides", "stride"),
+        ("dilations", "dilation"),
+        ("output_padding", "output_padding"),
+    ):
+        values = list(a.get(key, [1 if key != "output_padding" else 0] * nd))
+        if any(v != (0 if key == "output_padding" else 1) for v in values):
+            fields[field_name] = _compact(values)
+    padding = spec_padding(list(a.get("pads", [0] * 2 * nd)), nd)
+    if padding != 0:
+        fields["padding"] = padding
+    if groups > 1:
+        fields["groups"] = groups
+    has_bias = len(node.input) > 2 and bool(node.input[2])
+    if not has_bias:
+        fields["bias"] = False
+    params = imp.float_size(node.input[1]) + (imp.float_size(node.input[2]) if has_bias else 0)
+    imp.emit(node, "transposed_conv", fields, [x], params=params)
+
+
+def map_resize(imp: Importer, node: Any) -> None:
+    """Resize/Upsample of the spatial axes -> upsample (nearest, or (bi/tri)linear)."""
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    a = attrs_of(node)
+    text = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in a.items()}
+    mode = text.get("mode", "nearest")
+    out = imp.shape(node.output[0])
+    nd = len(x.shape) - 2
+    if len(out) != len(x.shape) or out[:2] != x.shape[:2] or mode not in ("nearest", "linear"):
+        imp.refuse(node, f"{node.op_type} in mode {mode} or of the batch/channel axes")
+        return
+    fields: dict[str, Any] = {}
+    if mode == "linear":
+        if nd not in (2, 3):
+            imp.refuse(node, "linear Resize of other than 2 or 3 spatial axes")
+            return
+        fields["mode"] = "bilinear" if nd == 2 else "trilinear"
+        if text.get("coordinate_transformation_mode") == "align_corners":
+            fields["align_corners"] = True
+    spatial_in, spatial_out = x.shape[2:], out[2:]
+    if all(o % n == 0 for n, o in zip(spatial_in, spatial_out, strict=False)):
+        fields["scale"] = _compact([o // n for n, o in zip(spatial_in, spatial_out, strict=False)])
+    else:
+        fields["size"] = _compact(list(spatial_out))
+    imp.emit(node, "upsample", fields, [x])
+
+
+def map_pad(imp: Importer, node: Any) -> None:
+    x = _data_input(imp, node)
+    if x is None:
+        return
+    a = attrs_of(node)
+    mode = a.get("mode", b"constant")
+    mode = mode.decode() if isinstance(mode, bytes) else str(mode)
+    if imp.opset < 11:
+        pads, value = list(a.get("pads", [])), float(a.get("value", 0.0))
+    else:
+        p = imp.const(node.input[1]) if len(node.input) > 1 else None
+        v = imp.const(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        if (
+            p is None
+            or (len(node.input) > 2 and node.input[2] and v is None)
+            or (len(node.input) > 3 and node.input[3])
+        ):
+            imp.refuse(node, "Pad with non-constant pads or explicit axes")
+            return
+        pads, value = [int(i) for i in p.ravel()], float(v) if v is not None else 0.0
+    rank = len(x.shape)
+    modes = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}
+    if (
+        len(pads) != 2 * rank
+        or any(pads[i] or pads[rank + i] for i in (0, 1))
+        or mode not in modes
+        or any(v < 0 for v in pads)
+    ):
+        imp.refuse(node, "Pad of the batch or channel axes, negative pads, or mode " + mode)
+        return
+    begins, ends = pads[2:rank], pads[rank + 2 :]
+    fields: dict[str, Any] = {"padding": spec_padding(begins + ends, rank - 2)}
+    if modes[mode] != "constant":
+        fields["mode"] = modes[mode]
+    elif value != 0.0:
+        fields["value"] = value
+    imp.emit(node, "pad", fields, [x])
 
 
 def map_batchnorm(imp: Importer, node: Any) -> None:
@@ -677,9 +1030,9 @@ def map_batchnorm(imp: Importer, node: Any) -> None:
     )
 
 
-def _elementwise(kind: str) -> Callable[[Importer, Any], None]:
+def _elementwise(kind: str, any_layout: bool = True) -> Callable[[Importer, Any], None]:
     def handler(imp: Importer, node: Any) -> None:
-        x = _data_input(imp, node)
+        x = _data_input(imp, node, any_layout=any_layout)
         if x is not None:
             imp.emit(node, kind, {}, [x])
 
@@ -688,7 +1041,7 @@ def _elementwise(kind: str) -> Callable[[Importer, Any], None]:
 
 def map_sigmoid(imp: Importer, node: Any) -> None:
     """Sigmoid, or x·sigmoid(x) (SiLU as exporters write it) -> swish."""
-    x = _data_input(imp, node)
+    x = _data_input(imp, node, any_layout=True)
     if x is None:
         return
     mul = imp.only_consumer(node.output[0])
@@ -704,7 +1057,7 @@ def map_sigmoid(imp: Importer, node: Any) -> None:
 
 
 def map_clip(imp: Importer, node: Any) -> None:
-    x = _data_input(imp, node)
+    x = _data_input(imp, node, any_layout=True)
     if x is None:
         return
     a = attrs_of(node)
@@ -731,7 +1084,7 @@ def map_clip(imp: Importer, node: Any) -> None:
 
 
 def map_hardsigmoid(imp: Importer, node: Any) -> None:
-    x = _data_input(imp, node)
+    x = _data_input(imp, node, any_layout=True)
     if x is None:
         return
     a = attrs_of(node)
@@ -816,10 +1169,25 @@ def map_reducemean(imp: Importer, node: Any) -> None:
 
 def map_add_mul(imp: Importer, node: Any) -> None:
     ins = [imp.value(i) for i in node.input]
+    consts = [imp.const(i) for i in node.input]
+    if (
+        node.op_type == "Mul"
+        and len(ins) == 2
+        and sum(v is not None for v in ins) == 1
+        and sum(c is not None for c in consts) == 1
+    ):
+        x = ins[0] if ins[0] is not None else ins[1]
+        gamma = consts[1] if consts[1] is not None else consts[0]
+        assert x is not None and gamma is not None
+        map_scale(imp, node, x, gamma, node.name)
+        return
     if any(v is None for v in ins):
         imp.refuse(node, f"{node.op_type} with a constant operand")
         return
     kind = "mul" if node.op_type == "Mul" else "add"
+    if len({v.last for v in ins if v is not None}) > 1:
+        imp.refuse(node, f"{node.op_type} of channels-first and channels-last tensors")
+        return
     shapes = [v.shape for v in ins if v is not None]
     if kind == "add" and len(set(shapes)) != 1:
         imp.refuse(node, "Add with broadcasting")
@@ -869,23 +1237,63 @@ def _slice_range(imp: Importer, node: Any, channels: int) -> tuple[int, int] | N
         starts, ends, axes, steps = vals[0], vals[1], vals[2], vals[3]
     if starts is None or ends is None:
         return None
-    starts, ends = [int(v) for v in np.ravel(starts)], [int(v) for v in np.ravel(ends)]
-    axes = list(range(len(starts))) if axes is None else [int(v) for v in np.ravel(axes)]
-    steps = [1] * len(starts) if steps is None else [int(v) for v in np.ravel(steps)]
-    if axes != [1] and [v % 4 for v in axes] != [1]:
+    first = [int(v) for v in np.ravel(starts)]
+    last = [int(v) for v in np.ravel(ends)]
+    along = list(range(len(first))) if axes is None else [int(v) for v in np.ravel(axes)]
+    step = [1] * len(first) if steps is None else [int(v) for v in np.ravel(steps)]
+    if along != [1] and [v % 4 for v in along] != [1]:
         return None
-    if steps != [1]:
+    if step != [1]:
         return None
-    lo, hi = starts[0], ends[0]
+    lo, hi = first[0], last[0]
     lo = max(0, min(channels, lo + channels if lo < 0 else lo))
     hi = max(0, min(channels, hi + channels if hi < 0 else hi))
     return (lo, hi) if hi > lo else None
 
 
+def _centre_crop(imp: Importer, node: Any, x: Value) -> list[int] | None:
+    """The target spatial size when ``node`` slices the centre window of the spatial
+    axes (start ``⌊(n − t)/2⌋``, step 1), else None."""
+    out = imp.shape(node.output[0])
+    if len(out) != len(x.shape) or out[:2] != x.shape[:2]:
+        return None
+    if imp.opset < 10:
+        return None
+    vals = [imp.const(i) if i else None for i in node.input[1:]]
+    if any(i and v is None for i, v in zip(node.input[1:], vals, strict=False)) or len(vals) < 2:
+        return None
+    rank = len(x.shape)
+    if vals[0] is None:
+        return None
+    starts = [int(v) for v in np.ravel(vals[0])]
+    axes = (
+        [int(v) % rank for v in np.ravel(vals[2])]
+        if len(vals) > 2 and vals[2] is not None
+        else list(range(len(starts)))
+    )
+    steps = (
+        [int(v) for v in np.ravel(vals[3])]
+        if len(vals) > 3 and vals[3] is not None
+        else [1] * len(starts)
+    )
+    if any(a < 2 for a in axes) or any(s != 1 for s in steps):
+        return None
+    for axis, start in zip(axes, starts, strict=False):
+        n, t = x.shape[axis], out[axis]
+        if (start + n if start < 0 else start) != (n - t) // 2:
+            return None
+    return list(out[2:])
+
+
 def map_slice(imp: Importer, node: Any) -> None:
-    """Slices of one tensor along the channels -> one channel_split (ShuffleNet V2)."""
+    """Slices of one tensor along the channels -> one channel_split (ShuffleNet V2); the
+    centre window of the spatial axes -> crop (U-Net)."""
     x = _data_input(imp, node)
     if x is None:
+        return
+    target = _centre_crop(imp, node, x)
+    if target is not None:
+        imp.emit(node, "crop", {"size": _compact(target)}, [x])
         return
     channels = x.shape[1]
     slices = []
@@ -1002,7 +1410,7 @@ def map_passthrough(imp: Importer, node: Any) -> None:
     with its ratio), so the file's graph is counted as it is and an exported spec comes
     back with the same rows. (Identity nodes that read initializers, the exporters'
     deduplicated weights, are folded as constants and never become rows.)"""
-    x = _data_input(imp, node)
+    x = _data_input(imp, node, any_layout=True)
     if x is None:
         return
     if len(node.output) > 1 and node.output[1] and imp.consumers.get(node.output[1]):
@@ -1042,14 +1450,22 @@ OPS: dict[str, Op] = {
     "LRN": Op("lrn", "", map_lrn),
     "MaxPool": Op("maxpool", "pads, strides, ceil_mode, auto_pad", _pool("maxpool")),
     "AveragePool": Op("avgpool", "pads, strides, ceil_mode, auto_pad", _pool("avgpool")),
-    "GlobalAveragePool": Op("global_avgpool", "", _elementwise("global_avgpool")),
+    "GlobalAveragePool": Op("global_avgpool", "", _elementwise("global_avgpool", False)),
     "ReduceMean": Op("global_avgpool", "over all spatial axes", map_reducemean),
     "Add": Op("add", "same-shape inputs", map_add_mul),
     "Sum": Op("add", "same-shape inputs", map_add_mul),
-    "Mul": Op("mul", "same shape, or [C, 1, 1] broadcast (squeeze-excite)", map_add_mul),
+    "Mul": Op(
+        "mul, scale",
+        "same shape, or [C, 1, 1] broadcast (squeeze-excite); by a constant per channel: scale",
+        map_add_mul,
+    ),
     "Concat": Op("concat", "along the channels", map_concat),
     "Split": Op("channel_split", "along the channels", map_split),
-    "Slice": Op("channel_split", "slices along the channels, step 1", map_slice),
+    "Slice": Op(
+        "channel_split, crop",
+        "slices along the channels, step 1; the centre window of the spatial axes",
+        map_slice,
+    ),
     "Reshape": Op(
         "flatten, channel_shuffle",
         "to [1, F]; Reshape–Transpose–Reshape is a channel shuffle",
@@ -1057,6 +1473,22 @@ OPS: dict[str, Op] = {
     ),
     "Flatten": Op("flatten", "axis = 1", map_flatten),
     "Squeeze": Op("(dropped)", "[1, C, 1, 1] -> [1, C]", map_squeeze),
+    "Transpose": Op(
+        "(layout)",
+        "to channels-last (0, 2, 3, 1) and back: the ops between read the channels last",
+        map_transpose,
+    ),
+    "LayerNormalization": Op(
+        "layernorm", "over the channels (channels-last or flat)", map_layernorm
+    ),
+    "Div": Op("gelu", "x·½·(1 + erf(x/√2)) (Div, Erf, Add, Mul, Mul)", map_div),
+    "Gelu": Op("gelu", "opset 20", map_gelu),
+    "ConvTranspose": Op(
+        "transposed_conv", "pads, strides, dilations, output_padding, group", map_convtranspose
+    ),
+    "Resize": Op("upsample", "nearest or linear, of the spatial axes", map_resize),
+    "Upsample": Op("upsample", "nearest or linear, of the spatial axes", map_resize),
+    "Pad": Op("pad", "constant, reflect or edge, spatial axes", map_pad),
     "Dropout": Op("dropout", "inference (no mask used)", map_passthrough),
     "Identity": Op("identity", "on data; on initializers it is folded", map_passthrough),
 }
@@ -1073,7 +1505,7 @@ def _assign_names(layers: list[Emitted]) -> None:
     prefixes = {p[:i] for p in paths for i, ch in enumerate(p) if ch == "."}
     taken: set[str] = {"input"}
     suffixes: dict[tuple[str, str], int] = {}
-    for layer, path in zip(layers, paths):
+    for layer, path in zip(layers, paths, strict=False):
         if path and groups[path] == 1 and path not in prefixes and path not in taken:
             name = path
         else:
@@ -1109,13 +1541,15 @@ class Imported:
     unsupported: list[Unsupported]
 
 
-def import_model(path: str | Path, *, input: Any = None) -> Imported:
+def import_model(path: str | Path, *, input: Any = None, unsupported: str = "error") -> Imported:
     """Read ``path`` and map it to a spec document.
 
     Args:
         path: the .onnx file.
         input: ``"3x224x224"`` or ``"name=3x224x224"`` when the file's input is
             symbolic or several (also re-sizes a fixed input).
+        unsupported: ``"error"`` (the default: refuse the file, listing every op it
+            cannot map) or ``"zero"`` (count them as 0, as 'unsupported' rows).
 
     Raises:
         SpecError: bad file (see :func:`read_model`), an ambiguous or symbolic input,
@@ -1125,14 +1559,23 @@ def import_model(path: str | Path, *, input: Any = None) -> Imported:
     model = read_model(path)
     opset = check_opset(model, name)
     input_name, per_sample = fix_input(model, name, input)
-    shapes = infer_shapes(model, name)
-    imp = Importer(model, name, opset, shapes)
+    if unsupported not in ("error", "zero"):
+        raise SpecError(f"unsupported={unsupported!r}: expected 'error' or 'zero'.", file=name)
+    imp = Importer(model, name, opset, {}, zero=unsupported == "zero")
     imp.run(input_name)
-    if imp.unsupported:
+    if imp.unsupported and not imp.zero:
         raise SpecError(
             unsupported_message(imp.unsupported),
             file=name,
-            hint="archcost counts only what it can map exactly.",
+            hint="archcost counts only what it can map exactly; --unsupported zero counts "
+            "them as 0, marked in every output.",
+        )
+    if imp.hard:
+        raise SpecError(
+            unsupported_message(imp.hard) + " Even counted as 0 they cannot "
+            "stand in the graph (no data input, several used outputs, unknown "
+            "or channels-last shape).",
+            file=name,
         )
     _assign_names(imp.layers)
     last = len(imp.layers) - 1
@@ -1153,10 +1596,20 @@ def import_model(path: str | Path, *, input: Any = None) -> Imported:
         expected[layer.name] = (shape, layer.file_params)
     del last
     stem = Path(path).stem
+    description = f"Imported from {Path(path).name} (opset {opset})."
+    if imp.unsupported:
+        description = (
+            "⚠ INCOMPLETE: "
+            + unsupported_message(imp.unsupported)
+            .replace("unsupported ONNX op", "ONNX op", 1)
+            .rstrip(".")
+            + " — counted as 0 (unsupported: "
+            "zero). " + description
+        )
     doc = {
         "archcost": 1,
         "name": stem,
-        "description": f"Imported from {Path(path).name} (opset {opset}).",
+        "description": description,
         "input": list(per_sample),
         "layers": items,
     }
@@ -1170,7 +1623,7 @@ def to_yaml(doc: dict[str, Any]) -> str:
     def flow(value: Any) -> str:
         # Dumped inside a list so that a plain scalar gets no document-end marker.
         return yaml.safe_dump(
-            [value], default_flow_style=True, width=10**9, sort_keys=False
+            [value], default_flow_style=True, width=10**9, sort_keys=False, allow_unicode=True
         ).strip()[1:-1]
 
     lines = [f"archcost: {doc['archcost']}", f"name: {flow(doc['name'])}"]
@@ -1239,6 +1692,8 @@ def check_against_file(
             )
 
 
-def load_onnx_spec(path: str | Path, *, input: Any = None) -> tuple[Spec, Imported]:
-    imported = import_model(path, input=input)
+def load_onnx_spec(
+    path: str | Path, *, input: Any = None, unsupported: str = "error"
+) -> tuple[Spec, Imported]:
+    imported = import_model(path, input=input, unsupported=unsupported)
     return spec_from_doc(imported.doc, str(path)), imported
