@@ -104,3 +104,12 @@ def test_notebooks_show_a_model_and_a_whatif_result_as_escaped_tables(write_spec
     assert "<td>a</td>" not in page  # a 3x3 conv is no pointwise candidate: not listed
     assert "<td>b</td><td>rewritten</td>" in page and ">0.5000<" in page
     assert archcost.write_whatif_report.__module__ == "archcost.report.html"
+
+
+def test_model_colours_are_never_kind_colours():
+    from archcost.layers import REGISTRY
+    from archcost.report.style import MODEL_COLORS, kind_color
+
+    kinds = {kind_color(k).lower() for k in REGISTRY}
+    assert len(set(MODEL_COLORS)) == len(MODEL_COLORS)
+    assert not kinds & {c.lower() for c in MODEL_COLORS}

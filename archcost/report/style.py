@@ -80,17 +80,17 @@ _SPARE_COLORS = (
 )
 
 
+# Models get their own palette, never a kind's colour: Okabe & Ito's colour-blind-safe
+# set (Color Universal Design, 2002), darkest first so before/after pairs contrast most.
 MODEL_COLORS = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
+    "#000000",
+    "#0072b2",
+    "#d55e00",
+    "#009e73",
+    "#cc79a7",
+    "#56b4e9",
+    "#e69f00",
+    "#f0e442",
 )
 
 
