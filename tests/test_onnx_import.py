@@ -542,3 +542,14 @@ def test_input_and_unsupported_options_on_every_spec_command(tmp_path, capsys):
     assert "e,unsupported,input,3x16x16,3x16x16,0,0,0,0,768,0" in out  # 3·16·16 outputs
     assert main(["explain", str(path), "y", "--input", "3x16x16"]) == 2  # Erf refused
     assert "--unsupported zero" in capsys.readouterr().err
+
+
+def test_names_from_the_dynamo_exporters_scope_metadata(tmp_path):
+    conv = node("Conv", ["x", "w"], ["y"], name="node_Conv_12")
+    entry = conv.metadata_props.add()
+    entry.key, entry.value = (
+        "pkg.torch.onnx.name_scopes",
+        "['', 'layer1', 'layer1.0', 'layer1.0.conv1', 'conv2d']",
+    )
+    mdl = load(tmp_path, model([conv], [weight("w", 4, 3, 3, 3)]))
+    assert mdl.layers == ["layer1.0.conv1"]
