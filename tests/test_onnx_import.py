@@ -542,3 +542,38 @@ def test_input_and_unsupported_options_on_every_spec_command(tmp_path, capsys):
     assert "e,unsupported,input,3x16x16,3x16x16,0,0,0,0,768,0" in out  # 3·16·16 outputs
     assert main(["explain", str(path), "y", "--input", "3x16x16"]) == 2  # Erf refused
     assert "--unsupported zero" in capsys.readouterr().err
+
+
+def test_names_from_the_dynamo_exporters_scope_metadata(tmp_path):
+    conv = node("Conv", ["x", "w"], ["y"], name="node_Conv_12")
+    entry = conv.metadata_props.add()
+    entry.key, entry.value = (
+        "pkg.torch.onnx.name_scopes",
+        "['', 'layer1', 'layer1.0', 'layer1.0.conv1', 'conv2d']",
+    )
+    mdl = load(tmp_path, model([conv], [weight("w", 4, 3, 3, 3)]))
+    assert mdl.layers == ["layer1.0.conv1"]
+
+
+def test_compare_whatif_and_html_take_an_onnx_file(tmp_path, capsys):
+    nodes = [
+        node("Conv", ["x", "w"], ["c"], name="/stem/Conv", pads=[1, 1, 1, 1]),
+        node("Erf", ["c"], ["y"], name="/act/Erf"),
+    ]
+    path = save(model(nodes, [weight("w", 8, 3, 3, 3)]), tmp_path / "n.onnx")
+    assert (
+        main(["compare", f"{path}@unsupported=zero,input=3x16x16", "examples/grouped_vs_standard"])
+        == 0
+    )
+    assert "55.3K" in capsys.readouterr().out  # 8·27·16·16 = 55,296 MACs at the new size
+    out = tmp_path / "w.yaml"
+    assert (
+        main(
+            ["whatif", str(path), "--unsupported", "zero", "--rewrite", "separable", "-o", str(out)]
+        )
+        == 0
+    )
+    assert archcost.load(out).totals["macs"] == 3 * 9 * 64 + 8 * 3 * 64  # dw + pw at 8x8
+    html = tmp_path / "r.html"
+    assert main(["analyze", str(path), "--unsupported", "zero", "--html", str(html)]) == 0
+    assert "⚠ INCOMPLETE: 1 ONNX op: Erf ×1" in html.read_text(encoding="utf-8")

@@ -50,3 +50,14 @@ def test_torchvision_export_imports_with_the_sources_counts(builder, spec, tmp_p
         assert imported.totals["macs"] == archcost.load(spec).totals["macs"]
     # Names are the module paths.
     assert any(n.startswith(("layer1.", "features.", "stage2.")) for n in imported.layers)
+
+
+def test_the_dynamo_exporter_gives_the_same_macs(tmp_path):
+    pytest.importorskip("onnxscript")
+    model = torchvision.models.resnet18(weights=None).eval()
+    x = torch.randn(1, 3, 224, 224)
+    torch.onnx.export(model, (x,), str(tmp_path / "d.onnx"), dynamo=True, opset_version=18)
+    torch.onnx.export(model, x, str(tmp_path / "t.onnx"), dynamo=False, opset_version=17)
+    dynamo, script = archcost.load(tmp_path / "d.onnx"), archcost.load(tmp_path / "t.onnx")
+    assert dynamo.totals["macs"] == script.totals["macs"]
+    assert "layer1.0.relu" in " ".join(dynamo.layers)  # names from the scope metadata

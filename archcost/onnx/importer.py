@@ -327,6 +327,7 @@ class Emitted:
     file_params: int  # floating initializer elements it uses
     shapes: list[tuple[int, ...]]  # the ONNX shapes of its outputs
     name: str = ""
+    path: str = ""  # the module path (from the node's name or its exporter metadata)
 
 
 @dataclass
@@ -429,7 +430,11 @@ class Importer:
         index = len(self.layers)
         last = bool(inputs) and inputs[0].last
         shapes = [channels_first(self.shape(o)) if last else self.shape(o) for o in outs]
-        self.layers.append(Emitted(node.name, node.op_type, kind, fields, inputs, params, shapes))
+        self.layers.append(
+            Emitted(
+                node.name, node.op_type, kind, fields, inputs, params, shapes, path=node_path(node)
+            )
+        )
         for port, out in enumerate(outs):
             if out:
                 self.values[out] = Value(
@@ -1497,8 +1502,27 @@ OPS: dict[str, Op] = {
 # ---------------------------------------------------------------------------------------
 # The document
 # ---------------------------------------------------------------------------------------
+def node_path(node: Any) -> str:
+    """A node's module path: from its name (``/layer1/layer1.0/conv1/Conv``, the
+    TorchScript exporter), else from the ``pkg.torch.onnx.name_scopes`` metadata the
+    dynamo exporter writes (``['', 'layer1', 'layer1.0', 'layer1.0.conv1', 'conv2d']``:
+    the scopes are qualified; the last is the op's own name)."""
+    for prop in node.metadata_props:
+        if prop.key == "pkg.torch.onnx.name_scopes":
+            import ast
+
+            try:
+                scopes = [str(s) for s in ast.literal_eval(prop.value) if s]
+            except (ValueError, SyntaxError, TypeError):
+                break
+            if len(scopes) >= 2:
+                return module_path(scopes[-2].replace("/", "."))
+            break
+    return module_path(node.name)
+
+
 def _assign_names(layers: list[Emitted]) -> None:
-    paths = [module_path(layer.node) for layer in layers]
+    paths = [layer.path for layer in layers]
     groups: dict[str, int] = {}
     for p in paths:
         groups[p] = groups.get(p, 0) + 1
