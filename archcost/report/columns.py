@@ -177,7 +177,7 @@ COLUMNS: dict[str, Column] = {
             short=human_seconds,
             numeric=True,
         ),
-        # The same number under the name the runtime profiles use (issue 13's schema).
+        # The same number under the name the runtime profiles use (docs/latency.md).
         Column(
             "latency_s",
             "latency",
