@@ -37,9 +37,6 @@ def test_no_references_to_documents_outside_the_repository() -> None:
     assert not found, "\n".join(found)
 
 
-# docs/kinds.md is to be generated from the layer registry (scripts/gen_kinds_doc.py);
-# docs/spec-format.md links it already. Remove it from here once it exists.
-PENDING = {"kinds.md"}
 MARKDOWN = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
@@ -50,6 +47,4 @@ def test_relative_links_resolve(doc: Path) -> None:
         if target.startswith(("http://", "https://", "mailto:", "#")):
             continue
         path = target.split("#", 1)[0]
-        if path in PENDING:
-            continue
         assert (doc.parent / path).exists(), f"{doc.name}: broken link {target}"

@@ -577,3 +577,17 @@ def test_compare_whatif_and_html_take_an_onnx_file(tmp_path, capsys):
     html = tmp_path / "r.html"
     assert main(["analyze", str(path), "--unsupported", "zero", "--html", str(html)]) == 0
     assert "⚠ INCOMPLETE: 1 ONNX op: Erf ×1" in html.read_text(encoding="utf-8")
+
+
+def test_a_hostile_constant_is_not_folded(tmp_path, capsys):
+    """ConstantOfShape asked for 10^12 elements: refused as unsupported, never allocated."""
+    nodes = [
+        node("ConstantOfShape", ["huge"], ["zeros"]),
+        node("ReduceSum", ["zeros"], ["total"], keepdims=0),
+        node("Add", ["x", "total"], ["y"]),
+    ]
+    path = save(model(nodes, [ints("huge", [10**12])]), tmp_path / "h.onnx")
+    assert main(["analyze", str(path)]) == 2
+    assert (
+        "ConstantOfShape ×1 (zeros: cannot be evaluated as a constant)" in capsys.readouterr().err
+    )

@@ -391,7 +391,9 @@ class Importer:
         inputs = [self.consts.get(i) if i else None for i in node.input]
         if any(i and v is None for i, v in zip(node.input, inputs, strict=False)):
             return False
-        if sum(v.size for v in inputs if v is not None) > FOLD_LIMIT:
+        if sum(v.size for v in inputs if v is not None) > FOLD_LIMIT or not self.small_result(
+            node, inputs
+        ):
             return False
         if node.op_type in ("Identity", "Dropout") and inputs[0] is not None:
             self.consts[node.output[0]] = inputs[0]
@@ -408,6 +410,30 @@ class Importer:
             if name:
                 self.consts[name] = np.asarray(result)
         return True
+
+    def small_result(self, node: Any, inputs: list[np.ndarray | None]) -> bool:
+        """May folding ``node`` run? Never an op with a subgraph (Loop, If, Scan: a file
+        could make it spin), nor one whose result would exceed FOLD_LIMIT elements (a
+        file could ask ConstantOfShape for [10^12]): a specs-are-untrusted guard."""
+        if any(a.type in (5, 10) for a in node.attribute):  # GRAPH, GRAPHS
+            return False
+        for out in node.output:
+            shape = self.shapes.get(out)
+            if shape is not None and math.prod(shape) > FOLD_LIMIT:
+                return False
+        try:
+            if node.op_type in ("ConstantOfShape", "Expand") and inputs[-1] is not None:
+                return math.prod(int(d) for d in np.ravel(inputs[-1])) <= FOLD_LIMIT
+            if node.op_type == "Tile" and inputs[0] is not None and inputs[1] is not None:
+                return inputs[0].size * math.prod(int(r) for r in np.ravel(inputs[1])) <= FOLD_LIMIT
+            if node.op_type == "Range" and all(v is not None for v in inputs[:3]):
+                start, limit, delta = (float(np.ravel(np.asarray(v))[0]) for v in inputs[:3])
+                return delta != 0 and abs((limit - start) / delta) <= FOLD_LIMIT
+        except (TypeError, ValueError, OverflowError):
+            return False
+        return node.op_type not in ("Resize", "Upsample", "Pad") or bool(
+            self.shapes.get(node.output[0])
+        )
 
     # -- helpers for handlers ---------------------------------------------------------
     def value(self, name: str) -> Value | None:
