@@ -95,6 +95,7 @@ def test_analyze_a_zoo_name(installed: tuple[Path, Path, Path]) -> None:
                                   "--format", "json"], cwd=work)))
     repo = archcost.load(ROOT / "specs" / "mobilenet_v2.yaml")
     assert doc["totals"] == {k: repo.totals[k] for k in doc["totals"]}
+    # torchvision's mobilenet_v2: num_params 3,504,872, 300,774,272 MACs (tests/test_zoo.py).
     assert (doc["totals"]["macs"], doc["totals"]["params"]) == (300_774_272, 3_504_872)
 
 

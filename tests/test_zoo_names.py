@@ -35,6 +35,7 @@ def test_the_package_zoo_is_the_repository_specs() -> None:
 def test_a_name_loads_the_bundled_spec(name: str) -> None:
     assert zoo.locate(name).samefile(SPECS / "mobilenet_v2.yaml")
     m = archcost.load(name)
+    # torchvision's mobilenet_v2: num_params 3,504,872, 300,774,272 MACs (tests/test_zoo.py).
     assert (m.totals["macs"], m.totals["params"]) == (300_774_272, 3_504_872)
 
 
@@ -46,6 +47,7 @@ def test_knobs_apply_to_a_name() -> None:
 
 def test_includes_resolve_inside_the_zoo() -> None:
     # resnet50.yaml includes blocks/resnet.yaml; loaded by name from any directory.
+    # He et al. Table 1, torchvision layout: 4,089,184,256 MACs (tests/test_zoo.py).
     assert archcost.load("resnet50").totals["macs"] == 4_089_184_256
 
 
@@ -96,6 +98,8 @@ def test_cli_analyze_and_compare_by_name(tmp_path: Path, monkeypatch: pytest.Mon
                                          capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)            # no specs/ here: only the package's zoo
     assert main(["analyze", "mobilenet_v2", "--format", "json"]) == 0
+    # torchvision's mobilenet_v2 (tests/test_zoo.py) and Howard et al. Table 1 recomputed
+    # layer by layer (docs/sources.md).
     assert json.loads(capsys.readouterr().out)["totals"]["macs"] == 300_774_272
     assert main(["compare", "mobilenet_v1", "shufflenet_v2@width=0.5", "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
