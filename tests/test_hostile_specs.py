@@ -181,3 +181,45 @@ def test_long_name_is_cut(capsys, write_spec):
 def test_failing_tag_constructor_is_located(capsys, write_spec, value):
     path = write_spec(f"archcost: 1\nname: n\ninput: [3, 32, {value}]\n" + RELU)
     assert_one_line_error(*run(capsys, "analyze", str(path))[::2], "net.yaml:3:", "tagged")
+
+
+# --- 3. counts past 2**63 -------------------------------------------------------------
+
+BIG = "archcost: 1\nname: big\ninput: [1000000000, 1000000, 1000000]\n" \
+      "layers:\n  - {type: conv, out: 8, kernel: 3}\n  - {type: relu}\n"
+# conv MACs by hand: C_out · C_in · k² · H_out · W_out, H_out = W_out = 10^6 - 3 + 1.
+BIG_MACS = 8 * 10**9 * 3 * 3 * 999_998 * 999_998
+
+
+def test_counts_past_int64_stay_exact_in_compare(capsys, write_spec):
+    import json
+    path = write_spec(BIG)
+    assert BIG_MACS > 2**63
+    code, out, err = run(capsys, "compare", str(path), str(path), "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["macs"] for r in rows] == [BIG_MACS, BIG_MACS]
+    code, out, err = run(capsys, "compare", str(path), str(path))
+    assert code == 0, err
+    assert "7.2e+22" in out
+    code, out, err = run(capsys, "analyze", str(path))
+    assert code == 0 and f"{BIG_MACS:,}" in out.replace("\n", ""), err
+
+
+def test_counts_past_int64_in_the_dataframe_are_exact_ints(write_spec):
+    from archcost.model import load
+    df = load(write_spec(BIG)).analyze()
+    assert df["macs"].dtype == object and df["macs"].sum() == BIG_MACS
+    assert load(write_spec(HEAD + RELU, "small.yaml")).analyze()["macs"].dtype == "int64"
+
+
+@pytest.mark.parametrize("command", [["analyze", "{spec}"], ["compare", "{spec}", "{spec}"],
+                                     ["whatif", "{spec}", "--rewrite", "separable"]],
+                         ids=["analyze", "compare", "whatif"])
+def test_html_refuses_counts_past_int64_naming_the_limit(capsys, write_spec, tmp_path, command):
+    path = write_spec(BIG)
+    html = tmp_path / "r.html"
+    argv = [a.format(spec=path) for a in command] + ["--html", str(html)]
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, "2**63 - 1", "9,223,372,036,854,775,807")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
