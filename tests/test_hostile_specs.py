@@ -223,3 +223,29 @@ def test_html_refuses_counts_past_int64_naming_the_limit(capsys, write_spec, tmp
     code, _, err = run(capsys, *argv)
     assert_one_line_error(code, err, "2**63 - 1", "9,223,372,036,854,775,807")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
+
+
+# --- 4. validate on huge estimates ----------------------------------------------------
+
+def test_validate_refuses_an_estimate_past_the_float_range(capsys, write_spec):
+    # 4 · 10^308 float32 input elements, times batch 10^7: past 1e308 · 2^20 bytes.
+    e = "100000000000000000000000000000000000000000000000000000000000000000000000000000"
+    path = write_spec(f"archcost: 1\nname: huge\ninput: [{e}, {e}, {e}, {e}]\n" + RELU)
+    code, _, err = run(capsys, "validate", str(path), "--batch", "10000000")
+    assert_one_line_error(code, err, "more than this machine's", "refused before allocating")
+
+
+def test_validate_max_memory_cannot_exceed_the_machine(capsys, write_spec):
+    path = write_spec(BIG)
+    code, _, err = run(capsys, "validate", str(path), "--max-memory", "99999999T")
+    assert_one_line_error(code, err, "more than this machine's", "MiB of memory")
+
+
+def test_validate_out_of_memory_is_a_clean_refusal(capsys, write_spec, monkeypatch):
+    import archcost.backend as backend
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(backend, "draw_input", no_memory)
+    code, _, err = run(capsys, "validate", str(write_spec(HEAD + RELU)))
+    assert_one_line_error(code, err, "ran out of memory")
