@@ -47,6 +47,8 @@ def parse_value(text: str) -> int | float | bool | str:
     ('nan', 'inf', 'relu6')
     """
     text = text.strip()
+    if len(text) > 300:  # no number: int() refuses 4,300+ digits, and specs cap at 2**256
+        return text
     if _INT_TEXT.fullmatch(text):
         return int(text)
     if _FLOAT_TEXT.fullmatch(text):

@@ -249,3 +249,34 @@ def test_validate_out_of_memory_is_a_clean_refusal(capsys, write_spec, monkeypat
     monkeypatch.setattr(backend, "draw_input", no_memory)
     code, _, err = run(capsys, "validate", str(write_spec(HEAD + RELU)))
     assert_one_line_error(code, err, "ran out of memory")
+
+
+# --- 9. command-line mistakes ---------------------------------------------------------
+
+@pytest.mark.parametrize("argv,words", [
+    (["analyze", "{spec}", "--batch", "0"], ["--batch", "positive integer", "archcost analyze --help"]),
+    (["analyze", "{spec}", "--dtype", "float64"], ["--dtype", "float64", "archcost analyze --help"]),
+    (["whatif", "{spec}"], ["required: --rewrite", "archcost whatif --help"]),
+    (["analyze"], ["required: spec"]),
+    (["frobnicate"], ["invalid choice: 'frobnicate'", "archcost --help"]),
+    (["analyze", "{spec}", "--bogus"], ["unrecognized arguments: --bogus"]),
+], ids=["batch-0", "dtype", "missing-rewrite", "missing-spec", "unknown-command", "unknown-option"])
+def test_argparse_errors_are_one_line(capsys, write_spec, argv, words):
+    spec = write_spec(HEAD + RELU)
+    code, out, err = run(capsys, *[a.format(spec=spec) for a in argv])
+    assert_one_line_error(code, err, *words)
+    assert "usage:" not in err and out == ""
+
+
+@pytest.mark.parametrize("knob", ["resolution=" + "9" * 500, "resolution=" + "9" * 5000,
+                                  "width=nan", "width=inf"], ids=["500-digits", "5000-digits",
+                                                                  "nan", "inf"])
+def test_huge_or_non_finite_set_values_are_refused(capsys, knob):
+    code, _, err = run(capsys, "analyze", "mobilenet_v1", "--set", knob)
+    assert_one_line_error(code, err, "param")
+    assert len(err) < 400
+
+
+def test_huge_knob_in_a_compare_argument(capsys):
+    code, _, err = run(capsys, "compare", "mobilenet_v1@resolution=" + "9" * 5000)
+    assert_one_line_error(code, err, "param 'resolution'")
