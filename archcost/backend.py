@@ -106,7 +106,7 @@ def total_memory() -> int:
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
-        return 16 * 1024 ** 3
+        return 16 * 1024**3
 
 
 def mib(n: int) -> str:
@@ -134,12 +134,17 @@ def check_memory(needed: int, max_memory: int | None, doing: str, hint: str) -> 
     limit = max_memory if max_memory is not None else available_memory() // 2
     machine = total_memory()
     if needed > machine:
-        raise SpecError(f"{doing} needs about {mib(needed)}, more than this machine's "
-                        f"{mib(machine)} of memory; refused before allocating anything.",
-                        hint=hint)
+        raise SpecError(
+            f"{doing} needs about {mib(needed)}, more than this machine's "
+            f"{mib(machine)} of memory; refused before allocating anything.",
+            hint=hint,
+        )
     if needed > limit:
-        raise SpecError(f"{doing} needs about {mib(needed)}, over the limit of {mib(limit)}; "
-                        "refused before allocating anything.", hint=hint + " Or raise --max-memory.")
+        raise SpecError(
+            f"{doing} needs about {mib(needed)}, over the limit of {mib(limit)}; "
+            "refused before allocating anything.",
+            hint=hint + " Or raise --max-memory.",
+        )
 
 
 def estimate_peak_bytes(model: Model, batch: int) -> int:
@@ -372,9 +377,12 @@ def validate(
         x = draw_input(model, batch, rng)
         execution = run(model, x, _DrawnWeights(model, rng), progress=progress)
     except MemoryError:
-        raise SpecError(f"running {model.label} at batch {batch} ran out of memory (estimated "
-                        f"{mib(estimate)}).", hint="Lower --batch or the resolution, or "
-                        "--max-memory to refuse such runs before they start.") from None
+        raise SpecError(
+            f"running {model.label} at batch {batch} ran out of memory (estimated "
+            f"{mib(estimate)}).",
+            hint="Lower --batch or the resolution, or "
+            "--max-memory to refuse such runs before they start.",
+        ) from None
     checks = []
     for r in execution.layers:
         node = model.nodes[r.name]

@@ -1,8 +1,9 @@
 """Output files: every path checked before any is written, then all written atomically.
 
 Commands write files only through this module (reports are rendered by
-:mod:`archcost.report` into the temporary path it hands them). A command that writes files (``--html``, ``-o``) first describes them as
-:class:`Output` values and hands them to :func:`write_outputs`, which
+:mod:`archcost.report` into the temporary path it hands them). A command that writes
+files (``--html``, ``-o``) first describes them as :class:`Output` values and hands
+them to :func:`write_outputs`, which
 
 1. refuses, before anything is written, an output that is one of the inputs (the
    same file, through symlinks, hard links or ``./`` spellings), two outputs that
@@ -65,14 +66,18 @@ def check_outputs(outputs: Sequence[Output], inputs: Iterable[str | Path] = ()) 
         target = _target(out)
         for inp in existing_inputs:
             if target.exists() and os.path.samefile(target, inp):
-                raise SpecError(f"{out.option} {quoted(out.path)} is an input of this command "
-                                f"({quoted(inp)}); archcost never overwrites its inputs.",
-                                hint="Write to another file.")
-        for other, earlier in zip(outputs, targets):
+                raise SpecError(
+                    f"{out.option} {quoted(out.path)} is an input of this command "
+                    f"({quoted(inp)}); archcost never overwrites its inputs.",
+                    hint="Write to another file.",
+                )
+        for other, earlier in zip(outputs, targets, strict=False):
             if target == earlier:
-                raise SpecError(f"{out.option} {quoted(out.path)} and {other.option} "
-                                f"{quoted(other.path)} are the same file.",
-                                hint="Give each output its own path.")
+                raise SpecError(
+                    f"{out.option} {quoted(out.path)} and {other.option} "
+                    f"{quoted(other.path)} are the same file.",
+                    hint="Give each output its own path.",
+                )
         targets.append(target)
     return targets
 
@@ -91,11 +96,11 @@ def write_outputs(outputs: Sequence[Output], inputs: Iterable[str | Path] = ()) 
     with _terminate_cleanly():
         staged: list[Path] = []
         try:
-            for out, target in zip(outputs, targets):
+            for out, target in zip(outputs, targets, strict=True):
                 if out.make_parent:
                     _make_parent(out, target)
                 staged.append(_stage(out, target))
-            for tmp, target in zip(staged, targets):
+            for tmp, target in zip(staged, targets, strict=True):
                 os.replace(tmp, target)
         finally:
             for tmp in staged:
@@ -127,7 +132,7 @@ def _target(out: Output) -> Path:
     if str(path) in ("", "."):
         raise SpecError(f"{out.option} needs a file path, got {quoted(path)}.")
     try:
-        target = Path(os.path.realpath(path))      # follows symlinks, keeps a missing tail
+        target = Path(os.path.realpath(path))  # follows symlinks, keeps a missing tail
     except (OSError, RuntimeError, ValueError):
         raise SpecError(f"{out.option} {quoted(path)}: the path cannot be resolved.") from None
     try:
@@ -135,17 +140,23 @@ def _target(out: Output) -> Path:
     except FileNotFoundError:
         info = None
     except NotADirectoryError:
-        raise SpecError(f"{out.option} {quoted(path)}: a part of the path is a file, not a "
-                        "directory.", hint="Check the path.") from None
+        raise SpecError(
+            f"{out.option} {quoted(path)}: a part of the path is a file, not a directory.",
+            hint="Check the path.",
+        ) from None
     except OSError as exc:
         raise SpecError(f"{out.option} {quoted(path)}: {exc.strerror or exc}.") from None
     if info is not None:
         if stat.S_ISDIR(info.st_mode):
-            raise SpecError(f"{out.option} {quoted(path)} is a directory; give a file path.",
-                            hint=f"e.g. {out.option} {Path(path) / 'report.html'}")
+            raise SpecError(
+                f"{out.option} {quoted(path)} is a directory; give a file path.",
+                hint=f"e.g. {out.option} {Path(path) / 'report.html'}",
+            )
         if not stat.S_ISREG(info.st_mode):
-            raise SpecError(f"{out.option} {quoted(path)} is not a regular file (a device, "
-                            "FIFO or socket); archcost writes only regular files.")
+            raise SpecError(
+                f"{out.option} {quoted(path)} is not a regular file (a device, "
+                "FIFO or socket); archcost writes only regular files."
+            )
     parent = target.parent
     if out.make_parent and not parent.exists():
         ancestor = parent
@@ -159,33 +170,43 @@ def _target(out: Output) -> Path:
 
 def _require_writable_dir(out: Output, directory: Path) -> None:
     if not directory.exists():
-        raise SpecError(f"{out.option} {quoted(out.path)}: the directory "
-                        f"{quoted(directory)} does not exist.",
-                        hint="Create it first, or check the path.")
+        raise SpecError(
+            f"{out.option} {quoted(out.path)}: the directory {quoted(directory)} does not exist.",
+            hint="Create it first, or check the path.",
+        )
     if not directory.is_dir():
-        raise SpecError(f"{out.option} {quoted(out.path)}: {quoted(directory)} is a file, "
-                        "not a directory.", hint="Check the path.")
+        raise SpecError(
+            f"{out.option} {quoted(out.path)}: {quoted(directory)} is a file, not a directory.",
+            hint="Check the path.",
+        )
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise SpecError(f"{out.option} {quoted(out.path)}: the directory {quoted(directory)} "
-                        "is not writable.", hint="Write somewhere else.")
+        raise SpecError(
+            f"{out.option} {quoted(out.path)}: the directory {quoted(directory)} is not writable.",
+            hint="Write somewhere else.",
+        )
 
 
 def _make_parent(out: Output, target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SpecError(f"{out.option} {quoted(out.path)}: cannot create the directory "
-                        f"{quoted(target.parent)}: {exc.strerror or exc}.") from None
+        raise SpecError(
+            f"{out.option} {quoted(out.path)}: cannot create the directory "
+            f"{quoted(target.parent)}: {exc.strerror or exc}."
+        ) from None
 
 
 def _stage(out: Output, target: Path) -> Path:
     """Write ``out`` to a fresh temporary file beside ``target``; returns its path."""
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".tmp",
-                                    dir=target.parent)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{target.name[:100]}.", suffix=".tmp", dir=target.parent
+        )
     except OSError as exc:
-        raise SpecError(f"{out.option} {quoted(out.path)}: cannot write in "
-                        f"{quoted(target.parent)}: {exc.strerror or exc}.") from None
+        raise SpecError(
+            f"{out.option} {quoted(out.path)}: cannot write in "
+            f"{quoted(target.parent)}: {exc.strerror or exc}."
+        ) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -194,8 +215,9 @@ def _stage(out: Output, target: Path) -> Path:
         os.chmod(tmp, _mode_for(target))
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise SpecError(f"{out.option} {quoted(out.path)}: writing failed: "
-                        f"{exc.strerror or exc}.") from None
+        raise SpecError(
+            f"{out.option} {quoted(out.path)}: writing failed: {exc.strerror or exc}."
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -204,7 +226,7 @@ def _stage(out: Output, target: Path) -> Path:
 
 def _mode_for(target: Path) -> int:
     try:
-        return stat.S_IMODE(os.stat(target).st_mode)    # replacing a file keeps its mode
+        return stat.S_IMODE(os.stat(target).st_mode)  # replacing a file keeps its mode
     except OSError:
         mask = os.umask(0o022)
         os.umask(mask)
@@ -219,8 +241,10 @@ class Terminated(BaseException):
 def _terminate_cleanly() -> Iterator[None]:
     """Within the block, SIGTERM raises :class:`Terminated` (so ``finally`` cleanup runs)
     instead of ending the process at once; afterwards the process exits 143."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) is signal.SIG_IGN):
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    ):
         yield
         return
 

@@ -166,7 +166,7 @@ def _ratio(value: int, ref: int) -> float:
         return math.nan
     try:
         return value / ref
-    except OverflowError:         # exact int division whose result exceeds 1e308
+    except OverflowError:  # exact int division whose result exceeds 1e308
         return math.inf
 
 

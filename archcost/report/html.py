@@ -228,8 +228,10 @@ def _require_chartable(items: Sequence[Analysis]) -> None:
                 raise SpecError(
                     f"{a.label}: {column} = {human(total)} is past 2**63 - 1 "
                     f"({INT64_MAX:,}), the largest count the HTML report charts; no report "
-                    "was written.", hint="The exact counts are in the table, --format json, "
-                    "csv or markdown; or lower the resolution, channels or batch.")
+                    "was written.",
+                    hint="The exact counts are in the table, --format json, "
+                    "csv or markdown; or lower the resolution, channels or batch.",
+                )
 
 
 def _layer_table(df: pd.DataFrame, totals: dict[str, int], times: Any = None) -> str:
