@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from archcost.errors import SpecError
 from archcost.commands.files import Output, write_output, write_outputs
+from archcost.errors import SpecError
 
 
 def text_writer(content: str):
@@ -53,8 +53,13 @@ def test_an_input_is_never_an_output(tmp_path, monkeypatch, spelling):
     spec.write_text("original")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "sub").mkdir()
-    out = {"same": spec, "dot": Path("./net.yaml"), "dotdot": Path("sub/../net.yaml"),
-           "symlink": tmp_path / "link.yaml", "hardlink": tmp_path / "hard.yaml"}[spelling]
+    out = {
+        "same": spec,
+        "dot": Path("./net.yaml"),
+        "dotdot": Path("sub/../net.yaml"),
+        "symlink": tmp_path / "link.yaml",
+        "hardlink": tmp_path / "hard.yaml",
+    }[spelling]
     if spelling == "symlink":
         out.symlink_to(spec)
     if spelling == "hardlink":
@@ -64,18 +69,26 @@ def test_an_input_is_never_an_output(tmp_path, monkeypatch, spelling):
     assert spec.read_text() == "original"
 
 
-@pytest.mark.parametrize("case,pattern", [
-    ("directory", "is a directory"),
-    ("under-a-file", "not a directory"),
-    ("missing-directory", "does not exist"),
-    ("empty", "needs a file path"),
-    ("device", "not a regular file"),
-], ids=["directory", "under-a-file", "missing-directory", "empty", "device"])
+@pytest.mark.parametrize(
+    "case,pattern",
+    [
+        ("directory", "is a directory"),
+        ("under-a-file", "not a directory"),
+        ("missing-directory", "does not exist"),
+        ("empty", "needs a file path"),
+        ("device", "not a regular file"),
+    ],
+    ids=["directory", "under-a-file", "missing-directory", "empty", "device"],
+)
 def test_bad_output_paths(tmp_path, case, pattern):
     (tmp_path / "file.txt").write_text("x")
-    path = {"directory": tmp_path, "under-a-file": tmp_path / "file.txt" / "out.html",
-            "missing-directory": tmp_path / "nope" / "out.html", "empty": Path(""),
-            "device": Path("/dev/null")}[case]
+    path = {
+        "directory": tmp_path,
+        "under-a-file": tmp_path / "file.txt" / "out.html",
+        "missing-directory": tmp_path / "nope" / "out.html",
+        "empty": Path(""),
+        "device": Path("/dev/null"),
+    }[case]
     before = listing(tmp_path)
     with pytest.raises(SpecError, match=pattern) as info:
         write_output(Output("--html", path, text_writer("x")))
@@ -99,7 +112,9 @@ def test_all_or_nothing(tmp_path):
     good = tmp_path / "ok.yaml"
     bad = tmp_path / "missing" / "r.html"
     with pytest.raises(SpecError, match="does not exist"):
-        write_outputs([Output("-o", good, text_writer("a")), Output("--html", bad, text_writer("b"))])
+        write_outputs(
+            [Output("-o", good, text_writer("a")), Output("--html", bad, text_writer("b"))]
+        )
     assert listing(tmp_path) == []
 
 
@@ -107,16 +122,25 @@ def test_a_failing_writer_leaves_nothing(tmp_path):
     def boom(tmp: Path) -> None:
         Path(tmp).write_text("half")
         raise RuntimeError("writer failed")
+
     with pytest.raises(RuntimeError):
-        write_outputs([Output("-o", tmp_path / "a.txt", text_writer("a")),
-                       Output("--html", tmp_path / "b.html", boom)])
+        write_outputs(
+            [
+                Output("-o", tmp_path / "a.txt", text_writer("a")),
+                Output("--html", tmp_path / "b.html", boom),
+            ]
+        )
     assert listing(tmp_path) == []
 
 
 def test_two_outputs_one_file(tmp_path):
     with pytest.raises(SpecError, match="are the same file"):
-        write_outputs([Output("-o", tmp_path / "x", text_writer("a")),
-                       Output("--html", tmp_path / "./x", text_writer("b"))])
+        write_outputs(
+            [
+                Output("-o", tmp_path / "x", text_writer("a")),
+                Output("--html", tmp_path / "./x", text_writer("b")),
+            ]
+        )
 
 
 def test_default_report_directory_is_created(tmp_path):
@@ -131,6 +155,7 @@ def test_temporary_names_are_unique(tmp_path):
     def spy(tmp: Path) -> None:
         seen.append(Path(tmp))
         Path(tmp).write_text("x")
+
     for _ in range(2):
         write_output(Output("-o", tmp_path / "out.txt", spy))
     assert seen[0] != seen[1] and all(p.parent == tmp_path for p in seen)
@@ -140,6 +165,7 @@ def test_keyboard_interrupt_removes_the_temporary(tmp_path):
     def interrupted(tmp: Path) -> None:
         Path(tmp).write_text("half")
         raise KeyboardInterrupt
+
     with pytest.raises(KeyboardInterrupt):
         write_output(Output("-o", tmp_path / "out.txt", interrupted))
     assert listing(tmp_path) == []
@@ -190,6 +216,7 @@ def spec(tmp_path, monkeypatch):
 
 def _one_line_refusal(capsys, argv, *words):
     from archcost.cli import main
+
     code = main(argv)
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("archcost: error: ") and err.count("\n") == 1, err
@@ -197,13 +224,17 @@ def _one_line_refusal(capsys, argv, *words):
         assert word in err, err
 
 
-@pytest.mark.parametrize("argv", [
-    ["whatif", "net.yaml", "--rewrite", "separable", "-o", "net.yaml"],
-    ["whatif", "net.yaml", "--rewrite", "separable", "-o", "./net.yaml"],
-    ["whatif", "./net.yaml", "--rewrite", "separable", "-o", "sub/../net.yaml"],
-    ["analyze", "net.yaml", "--html", "net.yaml"],
-    ["compare", "net.yaml", "./net.yaml", "--html", "./net.yaml"],
-], ids=["whatif-o", "whatif-dot", "whatif-dotdot", "analyze-html", "compare-html"])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["whatif", "net.yaml", "--rewrite", "separable", "-o", "net.yaml"],
+        ["whatif", "net.yaml", "--rewrite", "separable", "-o", "./net.yaml"],
+        ["whatif", "./net.yaml", "--rewrite", "separable", "-o", "sub/../net.yaml"],
+        ["analyze", "net.yaml", "--html", "net.yaml"],
+        ["compare", "net.yaml", "./net.yaml", "--html", "./net.yaml"],
+    ],
+    ids=["whatif-o", "whatif-dot", "whatif-dotdot", "analyze-html", "compare-html"],
+)
 def test_commands_never_overwrite_their_spec(capsys, spec, argv):
     (spec.parent / "sub").mkdir()
     _one_line_refusal(capsys, argv, "is an input of this command")
@@ -212,37 +243,62 @@ def test_commands_never_overwrite_their_spec(capsys, spec, argv):
 
 def test_an_included_file_and_a_device_profile_are_inputs_too(capsys, spec, tmp_path):
     from archcost.roofline import profile_yaml
+
     (tmp_path / "lib.yaml").write_text("blocks:\n  b: {layers: [{type: relu}]}\n")
     spec.write_text(SPEC.replace("layers:\n", "include: lib.yaml\nlayers:\n  - {use: b}\n"))
-    _one_line_refusal(capsys, ["whatif", "net.yaml", "--rewrite", "separable", "-o", "lib.yaml"],
-                      "is an input")
+    _one_line_refusal(
+        capsys, ["whatif", "net.yaml", "--rewrite", "separable", "-o", "lib.yaml"], "is an input"
+    )
     assert "blocks:" in (tmp_path / "lib.yaml").read_text()
     import archcost.roofline as roofline
+
     device = tmp_path / "dev.yaml"
     device.write_text(profile_yaml(roofline.load_profile("jetson-nano-fp32")))
     before = device.read_text()
-    _one_line_refusal(capsys, ["analyze", "net.yaml", "--device", "dev.yaml", "--html", "dev.yaml"],
-                      "is an input")
+    _one_line_refusal(
+        capsys, ["analyze", "net.yaml", "--device", "dev.yaml", "--html", "dev.yaml"], "is an input"
+    )
     assert device.read_text() == before
 
 
-@pytest.mark.parametrize("out,word", [("sub", "is a directory"), ("net.yaml/x.html", "not a directory"),
-                                      ("missing/x.html", "does not exist")],
-                         ids=["directory", "under-a-file", "missing-directory"])
+@pytest.mark.parametrize(
+    "out,word",
+    [
+        ("sub", "is a directory"),
+        ("net.yaml/x.html", "not a directory"),
+        ("missing/x.html", "does not exist"),
+    ],
+    ids=["directory", "under-a-file", "missing-directory"],
+)
 def test_bad_html_paths_are_one_line(capsys, spec, out, word):
     (spec.parent / "sub").mkdir()
     _one_line_refusal(capsys, ["analyze", "net.yaml", "--html", out], word)
 
 
 def test_whatif_writes_nothing_when_one_output_is_bad(capsys, spec, tmp_path):
-    _one_line_refusal(capsys, ["whatif", "net.yaml", "--rewrite", "separable", "-o", "ok.yaml",
-                               "--html", "missing/r.html"], "does not exist")
+    _one_line_refusal(
+        capsys,
+        [
+            "whatif",
+            "net.yaml",
+            "--rewrite",
+            "separable",
+            "-o",
+            "ok.yaml",
+            "--html",
+            "missing/r.html",
+        ],
+        "does not exist",
+    )
     assert listing(tmp_path) == ["net.yaml"]
 
 
 def test_whatif_writes_both_outputs(capsys, spec, tmp_path):
     from archcost.cli import main
-    assert main(["whatif", "net.yaml", "--rewrite", "separable", "-o", "ok.yaml",
-                 "--html", "r.html"]) == 0
+
+    assert (
+        main(["whatif", "net.yaml", "--rewrite", "separable", "-o", "ok.yaml", "--html", "r.html"])
+        == 0
+    )
     assert listing(tmp_path) == ["net.yaml", "ok.yaml", "r.html"]
     assert "separable" in capsys.readouterr().out or (tmp_path / "ok.yaml").read_text()
