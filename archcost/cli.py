@@ -16,7 +16,7 @@ from typing import NoReturn
 from archcost import __version__
 from archcost.commands import COMMANDS
 from archcost.commands.options import Parents
-from archcost.errors import ArchcostError, one_line
+from archcost.errors import ArchcostError, SpecError, one_line
 
 
 class UsageError(ArchcostError):
@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     except ArchcostError as exc:
         if args.traceback:
             raise
-        print(f"archcost: error: {one_line(str(exc))}", file=sys.stderr)
+        # A SpecError is one escaped line already; SpecErrors is one such line per mistake.
+        text = str(exc) if isinstance(exc, SpecError) else one_line(str(exc))
+        print(f"archcost: error: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("archcost: interrupted", file=sys.stderr)

@@ -2,8 +2,9 @@
 
 Every case — a mutation of a bundled spec (types, sizes, tags, expressions, includes,
 odd file names and output paths; see tests/fuzzing.py) run through ``archcost.cli.main``
-in-process — must exit 0, or exit 2 with exactly one stderr line and no traceback; must
-write no file but its intended outputs; and must answer within a watchdog. The seed is
+in-process — must exit 0, or exit 2 with one ``archcost: error:`` line per mistake and
+no traceback; must write no file but its intended outputs; and must answer within a
+watchdog. The seed is
 fixed, so a failure reproduces; tests/fuzz_corpus/ keeps every input that ever broke
 the promise.
 """
