@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from archcost.errors import SpecError, did_you_mean
+from archcost.errors import SpecError, did_you_mean, shown
 
 Number = int | float | bool
 
@@ -329,7 +329,7 @@ class _Evaluator:
 
     def _number(self, value: Any) -> Number:
         if not isinstance(value, bool | int | float):
-            raise self.fail(f"expected a number, got {value!r}.")
+            raise self.fail(f"expected a number, got {shown(value)}.")
         return value
 
     def _bounded(self, value: Number) -> Number:

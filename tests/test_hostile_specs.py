@@ -328,3 +328,11 @@ def test_huge_or_non_finite_set_values_are_refused(capsys, knob):
 def test_huge_knob_in_a_compare_argument(capsys):
     code, _, err = run(capsys, "compare", "mobilenet_v1@resolution=" + "9" * 5000)
     assert_one_line_error(code, err, "param 'resolution'")
+
+
+def test_a_huge_field_value_is_summarised(capsys, write_spec):
+    items = ", ".join(["1"] * 50_000)
+    path = write_spec(HEAD + f"layers:\n  - {{type: conv, out: [{items}], kernel: 3}}\n")
+    code, _, err = run(capsys, "analyze", str(path))
+    assert_one_line_error(code, err, "field 'out'", "a list of 50,000 items")
+    assert len(err) < 400
