@@ -273,6 +273,8 @@ def make_case(rng: random.Random, index: int) -> Case:
 
 def _command(rng: random.Random, spec: str) -> tuple[list[str], list[str]]:
     spec_arg = spec if not spec.startswith("-") else f"./{spec}"
+    if rng.random() < 0.03:  # odd spec paths: too long, a directory, a FIFO, a device
+        spec_arg = rng.choice(["a" * 5000, "a/" * 3000 + "x.yaml", "sub", "pipe.yaml", "/dev/null"])
     roll = rng.random()
     if roll < 0.55:
         return [

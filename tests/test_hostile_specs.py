@@ -336,3 +336,17 @@ def test_a_huge_field_value_is_summarised(capsys, write_spec):
     code, _, err = run(capsys, "analyze", str(path))
     assert_one_line_error(code, err, "field 'out'", "a list of 50,000 items")
     assert len(err) < 400
+
+
+# --- odd spec paths ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["a" * 5000, "a/" * 3000 + "x.yaml", "specs/" + "é" * 300 + ".yaml"],
+    ids=["name-too-long", "path-too-long", "long-unicode"],
+)
+def test_odd_spec_paths_are_one_line(capsys, spec):
+    code, _, err = run(capsys, "analyze", spec)
+    assert_one_line_error(code, err)
+    assert len(err) < 1000
