@@ -74,18 +74,18 @@ def test_an_input_is_never_an_output(tmp_path, monkeypatch, spelling):
     [
         ("directory", "is a directory"),
         ("under-a-file", "not a directory"),
-        ("missing-directory", "does not exist"),
+        ("deep-under-a-file", "not a directory"),
         ("empty", "needs a file path"),
         ("device", "not a regular file"),
     ],
-    ids=["directory", "under-a-file", "missing-directory", "empty", "device"],
+    ids=["directory", "under-a-file", "deep-under-a-file", "empty", "device"],
 )
 def test_bad_output_paths(tmp_path, case, pattern):
     (tmp_path / "file.txt").write_text("x")
     path = {
         "directory": tmp_path,
         "under-a-file": tmp_path / "file.txt" / "out.html",
-        "missing-directory": tmp_path / "nope" / "out.html",
+        "deep-under-a-file": tmp_path / "file.txt" / "a" / "b" / "out.html",
         "empty": Path(""),
         "device": Path("/dev/null"),
     }[case]
@@ -109,13 +109,14 @@ def test_unwritable_directory(tmp_path):
 
 
 def test_all_or_nothing(tmp_path):
-    good = tmp_path / "ok.yaml"
-    bad = tmp_path / "missing" / "r.html"
-    with pytest.raises(SpecError, match="does not exist"):
+    (tmp_path / "file").write_text("x")
+    good = tmp_path / "new" / "ok.yaml"
+    bad = tmp_path / "file" / "r.html"
+    with pytest.raises(SpecError, match="not a directory"):
         write_outputs(
             [Output("-o", good, text_writer("a")), Output("--html", bad, text_writer("b"))]
         )
-    assert listing(tmp_path) == []
+    assert listing(tmp_path) == ["file"]
 
 
 def test_a_failing_writer_leaves_nothing(tmp_path):
@@ -126,11 +127,11 @@ def test_a_failing_writer_leaves_nothing(tmp_path):
     with pytest.raises(RuntimeError):
         write_outputs(
             [
-                Output("-o", tmp_path / "a.txt", text_writer("a")),
+                Output("-o", tmp_path / "new" / "deep" / "a.txt", text_writer("a")),
                 Output("--html", tmp_path / "b.html", boom),
             ]
         )
-    assert listing(tmp_path) == []
+    assert listing(tmp_path) == []  # not even the directories made for a.txt
 
 
 def test_two_outputs_one_file(tmp_path):
@@ -143,9 +144,9 @@ def test_two_outputs_one_file(tmp_path):
         )
 
 
-def test_default_report_directory_is_created(tmp_path):
-    target = tmp_path / "reports" / "r.html"
-    write_output(Output("--html", target, text_writer("r"), make_parent=True))
+def test_missing_directories_are_created(tmp_path):
+    target = tmp_path / "reports" / "deep" / "r.html"
+    write_output(Output("--html", target, text_writer("r")))
     assert target.read_text() == "r"
 
 
@@ -266,9 +267,9 @@ def test_an_included_file_and_a_device_profile_are_inputs_too(capsys, spec, tmp_
     [
         ("sub", "is a directory"),
         ("net.yaml/x.html", "not a directory"),
-        ("missing/x.html", "does not exist"),
+        ("net.yaml/deeper/x.html", "not a directory"),
     ],
-    ids=["directory", "under-a-file", "missing-directory"],
+    ids=["directory", "under-a-file", "deep-under-a-file"],
 )
 def test_bad_html_paths_are_one_line(capsys, spec, out, word):
     (spec.parent / "sub").mkdir()
@@ -286,9 +287,9 @@ def test_whatif_writes_nothing_when_one_output_is_bad(capsys, spec, tmp_path):
             "-o",
             "ok.yaml",
             "--html",
-            "missing/r.html",
+            "net.yaml/r.html",
         ],
-        "does not exist",
+        "not a directory",
     )
     assert listing(tmp_path) == ["net.yaml"]
 

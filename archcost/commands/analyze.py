@@ -86,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
                 plotlyjs=args.plotlyjs,
                 profile=profile,
             ),
-            make_parent=not args.html,
         )
         write_outputs([report], inputs=[*model.spec.files, *input_files(args.device)])
     if profile is not None:

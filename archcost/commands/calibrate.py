@@ -88,9 +88,8 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The path is checked before minutes of measuring; the default's reports/ may be created.
-    default = args.output == DEFAULT_OUTPUT
-    if not default:
+    # The path is checked before minutes of measuring.
+    if args.output != DEFAULT_OUTPUT:  # (the onnxruntime default differs; checked there)
         check_outputs([Output("-o", Path(args.output), text_writer(""))])
     if args.runtime == "onnxruntime":
         from archcost.runtime import commands
@@ -114,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         repeats=args.repeats,
     )
     text = profile_yaml(profile, calibration_comment(profile))
-    path = write_output(Output("-o", Path(args.output), text_writer(text), make_parent=default))
+    path = write_output(Output("-o", Path(args.output), text_writer(text)))
     print(device_line(profile))
     wrote(path)
     return 0

@@ -92,7 +92,6 @@ def run(args: argparse.Namespace) -> int:
                 plotlyjs=args.plotlyjs,
                 profile=profile,
             ),
-            make_parent=not args.html,
         )
         inputs = [f for m in models for f in m.spec.files]
         write_outputs([html], inputs=[*inputs, *input_files(args.device)])

@@ -7,8 +7,8 @@ them to :func:`write_outputs`, which
 
 1. refuses, before anything is written, an output that is one of the inputs (the
    same file, through symlinks, hard links or ``./`` spellings), two outputs that
-   are one file, a directory, a device or FIFO, a path under a regular file, a
-   missing or unwritable directory;
+   are one file, a directory, a device or FIFO, a path under a regular file, or an
+   unwritable directory (missing directories are created, inside a writable one);
 2. writes each output to a unique temporary file in its target's directory;
 3. only when every write succeeded, moves each into place (``os.replace``).
 
@@ -19,6 +19,7 @@ written, so the cleanup runs, then the process ends with status 143.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import stat
@@ -41,14 +42,11 @@ class Output:
         option: how the user named it, for messages (``--html``, ``-o``).
         path: the file.
         write: ``write(tmp_path)`` writes the whole content to ``tmp_path``.
-        make_parent: create a missing parent directory (default report paths only:
-            ``reports/`` is ours to create; a user's typo in a directory is not).
     """
 
     option: str
     path: Path
     write: Callable[[Path], object]
-    make_parent: bool = False
 
 
 def check_outputs(outputs: Sequence[Output], inputs: Iterable[str | Path] = ()) -> list[Path]:
@@ -95,16 +93,22 @@ def write_outputs(outputs: Sequence[Output], inputs: Iterable[str | Path] = ()) 
     targets = check_outputs(outputs, inputs)
     with _terminate_cleanly():
         staged: list[Path] = []
+        created: list[Path] = []
+        done = False
         try:
             for out, target in zip(outputs, targets, strict=True):
-                if out.make_parent:
-                    _make_parent(out, target)
+                created += _make_parent(out, target)
                 staged.append(_stage(out, target))
             for tmp, target in zip(staged, targets, strict=True):
                 os.replace(tmp, target)
+            done = True
         finally:
             for tmp in staged:
                 tmp.unlink(missing_ok=True)
+            if not done:  # leave no empty directory behind either
+                for directory in reversed(created):
+                    with contextlib.suppress(OSError):
+                        directory.rmdir()
     return [out.path for out in outputs]
 
 
@@ -157,14 +161,12 @@ def _target(out: Output) -> Path:
                 f"{out.option} {quoted(path)} is not a regular file (a device, "
                 "FIFO or socket); archcost writes only regular files."
             )
-    parent = target.parent
-    if out.make_parent and not parent.exists():
-        ancestor = parent
-        while not ancestor.exists():
-            ancestor = ancestor.parent
-        _require_writable_dir(out, ancestor)
-    else:
-        _require_writable_dir(out, parent)
+    # Missing directories are created (after every check passed), inside the nearest
+    # existing one, which must be a writable directory.
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    _require_writable_dir(out, ancestor)
     return target
 
 
@@ -186,14 +188,27 @@ def _require_writable_dir(out: Output, directory: Path) -> None:
         )
 
 
-def _make_parent(out: Output, target: Path) -> None:
+def _make_parent(out: Output, target: Path) -> list[Path]:
+    """Create the missing directories above ``target``; returns them, outermost first."""
+    missing: list[Path] = []
+    directory = target.parent
+    while not directory.exists():
+        missing.insert(0, directory)
+        directory = directory.parent
+    made: list[Path] = []
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        for directory in missing:
+            directory.mkdir()
+            made.append(directory)
     except OSError as exc:
+        for directory in reversed(made):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
         raise SpecError(
             f"{out.option} {quoted(out.path)}: cannot create the directory "
             f"{quoted(target.parent)}: {exc.strerror or exc}."
         ) from None
+    return missing
 
 
 def _stage(out: Output, target: Path) -> Path:

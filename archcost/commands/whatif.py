@@ -75,7 +75,6 @@ def run(args: argparse.Namespace) -> int:
                 "--html",
                 path,
                 lambda tmp: write_whatif_report(result, tmp, plotlyjs=args.plotlyjs),
-                make_parent=not args.html,
             )
         )
     written = write_outputs(outputs, inputs=model.spec.files)  # all checked, then all written

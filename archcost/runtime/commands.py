@@ -49,7 +49,7 @@ def calibrate(*, output: str | Path, threads: int, budget: float, name: str, pro
     from archcost.runtime.calibrate import write_profile
 
     # Checked before the measuring, written through the one safe writer afterwards.
-    out = Output("-o", Path(output), lambda tmp: write_profile(profile, tmp), make_parent=True)
+    out = Output("-o", Path(output), lambda tmp: write_profile(profile, tmp))
     check_outputs([out])
     say = (lambda text: print(f"calibrate: {text}", file=sys.stderr)) if progress else None
     profile = run(threads=threads, budget_s=budget, name=name, progress=say)
