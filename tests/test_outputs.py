@@ -1,4 +1,4 @@
-"""Output paths (issue 10, items 10-13): checked before anything is written, never an
+"""Output paths: checked before anything is written, never an
 input, written atomically under a unique temporary name, cleaned up on SIGTERM/SIGINT."""
 
 from __future__ import annotations
