@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from archcost.commands.options import Parents, add_command, positive_int
 from archcost.commands.files import Output, check_outputs, write_output
+from archcost.commands.options import Parents, add_command, positive_int
 from archcost.commands.output import text_writer, wrote
 from archcost.report.latency import device_line
 from archcost.roofline import profile_yaml

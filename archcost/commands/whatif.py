@@ -130,7 +130,10 @@ def print_rewrite(result: Rewrite) -> None:
         ("memory_access", "memory"),
     ):
         change = a[key] / b[key] - 1 if b[key] else 0.0
-        verdict = f"{-change:.1%} less" if change <= 0 else f"{change:.1%} more"
+        if a[key] == b[key]:
+            verdict = "unchanged"
+        else:
+            verdict = f"{-change:.1%} less" if change < 0 else f"{change:.1%} more"
         out.print(
             f"{label:>7}: {b[key]:,} -> {a[key]:,} ({human(b[key])} -> {human(a[key])}, {verdict})"
         )

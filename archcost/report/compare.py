@@ -193,8 +193,8 @@ def compare_totals(
 
     Returns:
         Columns ``model``, ``params``, ``macs``, ``flops``, ``memory_access``,
-        ``peak_activation_bytes`` (int64, or exact Python ints past 2**63 - 1) and ``<column>_ratio`` (float; NaN where the
-        first model's value is 0).
+        ``peak_activation_bytes`` (int64, or exact Python ints past 2**63 - 1) and
+        ``<column>_ratio`` (float; NaN where the first model's value is 0).
     """
     return totals_frame(analyses(models, batch=batch, dtype=dtype))
 
