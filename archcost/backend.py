@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -91,6 +92,59 @@ def available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 4 * 1024**3
+
+
+def total_memory() -> int:
+    """Bytes of physical memory (MemTotal): no --max-memory can let a run past it."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 16 * 1024**3
+
+
+def mib(n: int) -> str:
+    """Bytes as MiB for messages, exact-safe for ints of any size.
+
+    >>> mib(5 * 2**30), mib(10**400)
+    ('5,120 MiB', '9.54e+393 MiB')
+    """
+    if n < 2**20 * 10**12:
+        return f"{n / 2**20:,.0f} MiB"
+    return f"{Decimal(n) / 2**20:.2e} MiB"
+
+
+def check_memory(needed: int, max_memory: int | None, doing: str, hint: str) -> None:
+    """Refuse (SpecError, before anything is allocated) a run estimated to need more
+    than ``max_memory`` (default: half the memory available now) or than the machine
+    has at all, whatever ``max_memory`` says.
+
+    Args:
+        needed: the estimate, in bytes.
+        max_memory: the user's limit, or None.
+        doing: what would run, for the message ("running MobileNetV2 at batch 1").
+        hint: how to make the run smaller.
+    """
+    limit = max_memory if max_memory is not None else available_memory() // 2
+    machine = total_memory()
+    if needed > machine:
+        raise SpecError(
+            f"{doing} needs about {mib(needed)}, more than this machine's "
+            f"{mib(machine)} of memory; refused before allocating anything.",
+            hint=hint,
+        )
+    if needed > limit:
+        raise SpecError(
+            f"{doing} needs about {mib(needed)}, over the limit of {mib(limit)}; "
+            "refused before allocating anything.",
+            hint=hint + " Or raise --max-memory.",
+        )
 
 
 def estimate_peak_bytes(model: Model, batch: int) -> int:
@@ -307,21 +361,28 @@ def validate(
         keep_output: keep the final outputs on ``Validation.outputs`` (tests).
 
     Raises:
-        SpecError: the estimate exceeds ``max_memory``.
+        SpecError: the estimate exceeds ``max_memory`` or the machine's memory, or the
+            run runs out of memory.
     """
-    limit = max_memory if max_memory is not None else available_memory() // 2
     estimate = estimate_peak_bytes(model, batch)
-    if estimate > limit:
-        raise SpecError(
-            f"running {model.label} at batch {batch} needs about "
-            f"{estimate / 2**20:,.0f} MiB, over the limit of {limit / 2**20:,.0f} MiB; "
-            "refused before allocating anything.",
-            hint="Lower --batch or the resolution (--set resolution=...), or raise --max-memory.",
-        )
+    check_memory(
+        estimate,
+        max_memory,
+        f"running {model.label} at batch {batch}",
+        "Lower --batch or the resolution (--set resolution=...).",
+    )
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
-    x = draw_input(model, batch, rng)
-    execution = run(model, x, _DrawnWeights(model, rng), progress=progress)
+    try:
+        x = draw_input(model, batch, rng)
+        execution = run(model, x, _DrawnWeights(model, rng), progress=progress)
+    except MemoryError:
+        raise SpecError(
+            f"running {model.label} at batch {batch} ran out of memory (estimated "
+            f"{mib(estimate)}).",
+            hint="Lower --batch or the resolution, or "
+            "--max-memory to refuse such runs before they start.",
+        ) from None
     checks = []
     for r in execution.layers:
         node = model.nodes[r.name]

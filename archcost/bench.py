@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archcost.backend import available_memory, estimate_peak_bytes, prepare
+from archcost.backend import check_memory, estimate_peak_bytes, prepare
 from archcost.backend import run as execute
 from archcost.errors import SpecError
 from archcost.roofline import Profile, estimate
@@ -215,14 +215,12 @@ def run(
     layers = model.layers
     weight_bytes = 4 * sum(model.counts[n].params + model.counts[n].buffers for n in layers)
     needed = estimate_peak_bytes(model, batch) + weight_bytes
-    limit = max_memory if max_memory is not None else available_memory() // 2
-    if needed > limit:
-        raise SpecError(
-            f"benchmarking {model.label} at batch {batch} needs about "
-            f"{needed / 2**20:,.0f} MiB (all weights stay allocated), over the limit "
-            f"of {limit / 2**20:,.0f} MiB; refused before allocating anything.",
-            hint="Lower --batch or the resolution (--set resolution=...).",
-        )
+    check_memory(
+        needed,
+        max_memory,
+        f"benchmarking {model.label} at batch {batch} (all weights stay allocated)",
+        "Lower --batch or the resolution (--set resolution=...).",
+    )
     load_before = _load_average()
     x0, weights = prepare(model, batch=batch, seed=seed)  # validate's tensors
     times: list[list[float]] = [[] for _ in layers]

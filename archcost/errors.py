@@ -15,6 +15,7 @@ from typing import Any
 MAX_SHOWN_CHARS = 80  # a quoted user string is cut after this many characters
 MAX_SHOWN_ITEMS = 8  # a longer list or mapping is summarised by its length
 MAX_MESSAGE_CHARS = 2000  # the last guard on a message's length
+MAX_FILE_CHARS = 300  # a longer file name is cut in the "file:line:" prefix
 MAX_SHOWN_INT_BITS = 256  # larger integers are summarised by their digit count
 
 # C0/C1 controls and Unicode line/paragraph separators: anything that could break the
@@ -74,7 +75,12 @@ class SpecError(ArchcostError):
     def __str__(self) -> str:
         where = ""
         if self.file:
-            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+            file = (
+                self.file
+                if len(self.file) <= MAX_FILE_CHARS
+                else self.file[:MAX_FILE_CHARS] + "..."
+            )
+            where = f"{file}:{self.line}: " if self.line else f"{file}: "
         if self.layer:
             where += f"layer {quoted(self.layer)}" + (f" ({self.kind})" if self.kind else "") + ": "
         message = self.message

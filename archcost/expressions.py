@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from archcost.errors import SpecError, did_you_mean
+from archcost.errors import SpecError, did_you_mean, shown
 
 Number = int | float | bool
 
@@ -47,6 +47,8 @@ def parse_value(text: str) -> int | float | bool | str:
     ('nan', 'inf', 'relu6')
     """
     text = text.strip()
+    if len(text) > 300:  # no number: int() refuses 4,300+ digits, and specs cap at 2**256
+        return text
     if _INT_TEXT.fullmatch(text):
         return int(text)
     if _FLOAT_TEXT.fullmatch(text):
@@ -327,7 +329,7 @@ class _Evaluator:
 
     def _number(self, value: Any) -> Number:
         if not isinstance(value, bool | int | float):
-            raise self.fail(f"expected a number, got {value!r}.")
+            raise self.fail(f"expected a number, got {shown(value)}.")
         return value
 
     def _bounded(self, value: Number) -> Number:

@@ -21,7 +21,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archcost.errors import SpecError, SpecErrors, did_you_mean
+from archcost.errors import SpecError, SpecErrors, did_you_mean, shown
 from archcost.expressions import render
 from archcost.layers import REGISTRY
 from archcost.layers.base import Layer, Shape, to_int
@@ -293,7 +293,7 @@ class _Builder:
                 cond = self.evaluate(item["when"], variables, item, "when")
                 if not isinstance(cond, bool | int | float):
                     raise SpecError(
-                        f"'when' must be a condition, got {cond!r}.",
+                        f"'when' must be a condition, got {shown(cond)}.",
                         file=item.file,
                         line=item.line_of("when"),
                     )
@@ -322,7 +322,7 @@ class _Builder:
         kind = self.evaluate(item["type"], variables, item, "type")
         if not isinstance(kind, str):
             raise SpecError(
-                f"'type' must name a layer kind, got {kind!r}.",
+                f"'type' must name a layer kind, got {shown(kind)}.",
                 file=item.file,
                 line=item.line_of("type"),
                 hint=unknown_kind_hint(str(kind)),
@@ -347,7 +347,7 @@ class _Builder:
         names = raw if isinstance(raw, list) else [raw]
         if not names or not all(isinstance(n, str) for n in names):
             raise SpecError(
-                f"'inputs' must be a layer name or a list of names, got {raw!r}.",
+                f"'inputs' must be a layer name or a list of names, got {shown(raw)}.",
                 file=item.file,
                 line=item.line_of("inputs"),
             )

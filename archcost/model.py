@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archcost import costs
-from archcost.errors import SpecError, did_you_mean
-from archcost.expressions import names_used, render
+from archcost.errors import SpecError, did_you_mean, quoted, shown
+from archcost.expressions import MAX_INT_BITS, names_used, render
 from archcost.graph import INPUT, Network, Node, build_network
 from archcost.layers.base import Shape, to_int
-from archcost.spec import Spec, load_spec
+from archcost.spec import Spec, load_spec, number_in_range
 from archcost.zoo import locate
 
 if TYPE_CHECKING:
@@ -181,7 +181,14 @@ def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:
             or (isinstance(default, str) and not isinstance(value, str))
         ):
             raise SpecError(
-                f"param '{key}' expects a value like {default!r}, got {value!r}.", file=spec.file
+                f"param {quoted(key)} expects a value like {shown(default)}, got {shown(value)}.",
+                file=spec.file,
+            )
+        if not number_in_range(value):
+            raise SpecError(
+                f"param {quoted(key)} = {shown(value)} is out of range; numbers are finite and "
+                f"at most 2**{MAX_INT_BITS}.",
+                file=spec.file,
             )
         knobs[key] = value
     # Params may refer to each other ("${2 * base}"): evaluate in order.
@@ -197,8 +204,8 @@ def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:
         except SpecError as exc:
             raise exc.located(file=rule.file, line=rule.line)
         if not ok:
-            shown = ", ".join(f"{k}={v}" for k, v in knobs.items())
-            raise SpecError(f"{rule['message']} (got {shown})", file=rule.file, line=rule.line)
+            listed = ", ".join(f"{k}={v}" for k, v in knobs.items())
+            raise SpecError(f"{rule['message']} (got {listed})", file=rule.file, line=rule.line)
     return knobs
 
 

@@ -176,6 +176,22 @@ def read_text(
         ) from None
 
 
+def number_in_range(value: Any) -> bool:
+    """False for a number past what a spec may hold: 2**256 (as expression results),
+    infinity or NaN; True for everything else (bools, strings, ...).
+
+    >>> number_in_range(224), number_in_range(10**100), number_in_range(float("inf"))
+    (True, False, False)
+    """
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return value.bit_length() <= MAX_INT_BITS
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) < 2.0**MAX_INT_BITS
+    return True
+
+
 def _require_regular(info: os.stat_result, name: str, what: str) -> None:
     if stat.S_ISREG(info.st_mode):
         return
@@ -321,25 +337,21 @@ class _Converter:
 
     def _bounded(self, value: Any, line: int) -> Any:
         """Numbers as large as expression results may be, and finite."""
-        if isinstance(value, bool):
+        if number_in_range(value):
             return value
-        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        if isinstance(value, int):
             raise SpecError(
                 f"the integer {shown(value)} is too large; numbers here are "
                 f"limited to 2**{MAX_INT_BITS}.",
                 file=self.file,
                 line=line,
             )
-        if isinstance(value, float) and not (
-            math.isfinite(value) and abs(value) < 2.0**MAX_INT_BITS
-        ):
-            raise SpecError(
-                f"the number {value!r} is out of range; numbers here are "
-                f"finite and below 2**{MAX_INT_BITS}.",
-                file=self.file,
-                line=line,
-            )
-        return value
+        raise SpecError(
+            f"the number {value!r} is out of range; numbers here are "
+            f"finite and below 2**{MAX_INT_BITS}.",
+            file=self.file,
+            line=line,
+        )
 
 
 @dataclass

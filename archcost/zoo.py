@@ -61,10 +61,15 @@ def locate(spec: str | Path) -> Path:
     Did you mean 'mobilenet_v2'? Run 'archcost zoo' to list the bundled networks.
     """
     path = Path(spec)
-    if path.exists():
+    try:
+        exists = path.exists()
+        found = None if exists else _bundled(str(spec))
+    except (OSError, ValueError) as exc:  # a name too long, an embedded NUL byte ...
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise SpecError(f"cannot use this path: {reason}.", file=str(spec)) from None
+    if exists:
         return path
     text = str(spec)
-    found = _bundled(text)
     if found is not None:
         return found
     stem = path.name

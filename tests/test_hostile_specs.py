@@ -37,6 +37,7 @@ def assert_one_line_error(code: int, err: str, *words: str) -> None:
 
 # --- 1. device files and FIFOs ------------------------------------------------------
 
+
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
 def test_device_as_spec_is_refused_unread(capsys, device):
     if not os.path.exists(device):
@@ -56,9 +57,11 @@ def test_device_as_include_is_refused(capsys, write_spec, tmp_path):
 def _watchdog(fifo: Path) -> threading.Timer:
     """Unblock a hung reader after 10 s by opening the FIFO for writing (the test then
     fails on the assertions instead of hanging the suite)."""
+
     def unblock() -> None:
         fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
         os.close(fd)
+
     timer = threading.Timer(10, unblock)
     timer.daemon = True
     timer.start()
@@ -89,13 +92,18 @@ def test_oversized_file_is_refused(capsys, write_spec):
 
 # --- 2. unbounded number literals ----------------------------------------------------
 
-@pytest.mark.parametrize("literal,word", [
-    ("1" + "0" * 400, "too large"),                 # passed, then overflowed a float
-    ("9" * 5000, "too large"),                      # Python's int-string limit
-    ("0x" + "f" * 200, "too large"),                # through the constructor
-    ("1.0e+400", "out of range"),                    # inf
-    (".nan", "out of range"),
-], ids=["400-digits", "5000-digits", "hex", "float-inf", "nan"])
+
+@pytest.mark.parametrize(
+    "literal,word",
+    [
+        ("1" + "0" * 400, "too large"),  # passed, then overflowed a float
+        ("9" * 5000, "too large"),  # Python's int-string limit
+        ("0x" + "f" * 200, "too large"),  # through the constructor
+        ("1.0e+400", "out of range"),  # inf
+        (".nan", "out of range"),
+    ],
+    ids=["400-digits", "5000-digits", "hex", "float-inf", "nan"],
+)
 def test_huge_number_literal_is_refused_at_load(capsys, write_spec, literal, word):
     path = write_spec(f"archcost: 1\nname: n\ninput: [3, 32, {literal}]\n" + RELU)
     code, _, err = run(capsys, "analyze", str(path))
@@ -104,6 +112,7 @@ def test_huge_number_literal_is_refused_at_load(capsys, write_spec, literal, wor
 
 
 # --- 5. include confinement, no file contents in messages -----------------------------
+
 
 def test_include_outside_the_tree_is_refused_without_quoting_it(capsys, tmp_path):
     secret = tmp_path / "secret.txt"
@@ -147,6 +156,7 @@ def test_include_in_the_tree_still_works(capsys, write_spec):
 
 # --- 6, 7. summarised and escaped values ----------------------------------------------
 
+
 def test_huge_value_is_summarised(capsys, write_spec):
     path = write_spec("archcost: 1\nname: n\ninput: [" + ", ".join(["1"] * 100_000) + "]\n" + RELU)
     code, _, err = run(capsys, "analyze", str(path))
@@ -154,13 +164,17 @@ def test_huge_value_is_summarised(capsys, write_spec):
     assert len(err) < 400
 
 
-@pytest.mark.parametrize("text", [
-    HEAD + 'layers:\n  - {name: "a\\nb", type: convv}\n',          # a layer name
-    HEAD + 'layers:\n  - {type: "conv\\nfake: line"}\n',            # a kind
-    HEAD + 'include: "x\\ny.yaml"\n' + RELU,                        # an include path
-    HEAD + 'layers:\n  - {type: "\\e[31mred"}\n',                   # a terminal escape
-    'archcost: 1\nname: n\ninput: [3, 3, 3]\n"new\\nkey": 1\n' + RELU,
-], ids=["name", "kind", "include", "escape-sequence", "key"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEAD + 'layers:\n  - {name: "a\\nb", type: convv}\n',  # a layer name
+        HEAD + 'layers:\n  - {type: "conv\\nfake: line"}\n',  # a kind
+        HEAD + 'include: "x\\ny.yaml"\n' + RELU,  # an include path
+        HEAD + 'layers:\n  - {type: "\\e[31mred"}\n',  # a terminal escape
+        'archcost: 1\nname: n\ninput: [3, 3, 3]\n"new\\nkey": 1\n' + RELU,
+    ],
+    ids=["name", "kind", "include", "escape-sequence", "key"],
+)
 def test_user_strings_cannot_split_the_line(capsys, write_spec, text):
     code, _, err = run(capsys, "analyze", str(write_spec(text)))
     assert_one_line_error(code, err)
@@ -176,8 +190,164 @@ def test_long_name_is_cut(capsys, write_spec):
 
 # --- 8. tags whose constructors fail --------------------------------------------------
 
-@pytest.mark.parametrize("value", ["!!float abc", "!!int x", "!!bool maybe", "!!int ''",
-                                   "!!int ²", "!!float ''"])
+
+@pytest.mark.parametrize(
+    "value", ["!!float abc", "!!int x", "!!bool maybe", "!!int ''", "!!int ²", "!!float ''"]
+)
 def test_failing_tag_constructor_is_located(capsys, write_spec, value):
     path = write_spec(f"archcost: 1\nname: n\ninput: [3, 32, {value}]\n" + RELU)
     assert_one_line_error(*run(capsys, "analyze", str(path))[::2], "net.yaml:3:", "tagged")
+
+
+# --- 3. counts past 2**63 -------------------------------------------------------------
+
+BIG = (
+    "archcost: 1\nname: big\ninput: [1000000000, 1000000, 1000000]\n"
+    "layers:\n  - {type: conv, out: 8, kernel: 3}\n  - {type: relu}\n"
+)
+# conv MACs by hand: C_out · C_in · k² · H_out · W_out, H_out = W_out = 10^6 - 3 + 1.
+BIG_MACS = 8 * 10**9 * 3 * 3 * 999_998 * 999_998
+
+
+def test_counts_past_int64_stay_exact_in_compare(capsys, write_spec):
+    import json
+
+    path = write_spec(BIG)
+    assert BIG_MACS > 2**63
+    code, out, err = run(capsys, "compare", str(path), str(path), "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["macs"] for r in rows] == [BIG_MACS, BIG_MACS]
+    code, out, err = run(capsys, "compare", str(path), str(path))
+    assert code == 0, err
+    assert "7.2e+22" in out
+    code, out, err = run(capsys, "analyze", str(path))
+    assert code == 0 and f"{BIG_MACS:,}" in out.replace("\n", ""), err
+
+
+def test_counts_past_int64_in_the_dataframe_are_exact_ints(write_spec):
+    from archcost.model import load
+    from archcost.report.tables import frame
+
+    df = frame(load(write_spec(BIG)).costs())
+    assert df["macs"].dtype == object and df["macs"].sum() == BIG_MACS
+    assert frame(load(write_spec(HEAD + RELU, "small.yaml")).costs())["macs"].dtype == "int64"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["analyze", "{spec}"],
+        ["compare", "{spec}", "{spec}"],
+        ["whatif", "{spec}", "--rewrite", "separable"],
+    ],
+    ids=["analyze", "compare", "whatif"],
+)
+def test_html_refuses_counts_past_int64_naming_the_limit(capsys, write_spec, tmp_path, command):
+    path = write_spec(BIG)
+    html = tmp_path / "r.html"
+    argv = [a.format(spec=path) for a in command] + ["--html", str(html)]
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, "2**63 - 1", "9,223,372,036,854,775,807")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml"]
+
+
+# --- 4. validate on huge estimates ----------------------------------------------------
+
+
+def test_validate_refuses_an_estimate_past_the_float_range(capsys, write_spec):
+    # 4 · 10^308 float32 input elements, times batch 10^7: past 1e308 · 2^20 bytes.
+    e = "100000000000000000000000000000000000000000000000000000000000000000000000000000"
+    path = write_spec(f"archcost: 1\nname: huge\ninput: [{e}, {e}, {e}, {e}]\n" + RELU)
+    code, _, err = run(capsys, "validate", str(path), "--batch", "10000000")
+    assert_one_line_error(code, err, "more than this machine's", "refused before allocating")
+
+
+def test_validate_max_memory_cannot_exceed_the_machine(capsys, write_spec):
+    path = write_spec(BIG)
+    code, _, err = run(capsys, "validate", str(path), "--max-memory", "99999999T")
+    assert_one_line_error(code, err, "more than this machine's", "MiB of memory")
+
+
+def test_validate_out_of_memory_is_a_clean_refusal(capsys, write_spec, monkeypatch):
+    import archcost.backend as backend
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(backend, "draw_input", no_memory)
+    code, _, err = run(capsys, "validate", str(write_spec(HEAD + RELU)))
+    assert_one_line_error(code, err, "ran out of memory")
+
+
+# --- 9. command-line mistakes ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv,words",
+    [
+        (
+            ["analyze", "{spec}", "--batch", "0"],
+            ["--batch", "positive integer", "archcost analyze --help"],
+        ),
+        (
+            ["analyze", "{spec}", "--dtype", "float64"],
+            ["--dtype", "float64", "archcost analyze --help"],
+        ),
+        (["whatif", "{spec}"], ["required: --rewrite", "archcost whatif --help"]),
+        (["analyze"], ["required: spec"]),
+        (["frobnicate"], ["invalid choice: 'frobnicate'", "archcost --help"]),
+        (["analyze", "{spec}", "--bogus"], ["unrecognized arguments: --bogus"]),
+    ],
+    ids=[
+        "batch-0",
+        "dtype",
+        "missing-rewrite",
+        "missing-spec",
+        "unknown-command",
+        "unknown-option",
+    ],
+)
+def test_argparse_errors_are_one_line(capsys, write_spec, argv, words):
+    spec = write_spec(HEAD + RELU)
+    code, out, err = run(capsys, *[a.format(spec=spec) for a in argv])
+    assert_one_line_error(code, err, *words)
+    assert "usage:" not in err and out == ""
+
+
+@pytest.mark.parametrize(
+    "knob",
+    ["resolution=" + "9" * 500, "resolution=" + "9" * 5000, "width=nan", "width=inf"],
+    ids=["500-digits", "5000-digits", "nan", "inf"],
+)
+def test_huge_or_non_finite_set_values_are_refused(capsys, knob):
+    code, _, err = run(capsys, "analyze", "mobilenet_v1", "--set", knob)
+    assert_one_line_error(code, err, "param")
+    assert len(err) < 400
+
+
+def test_huge_knob_in_a_compare_argument(capsys):
+    code, _, err = run(capsys, "compare", "mobilenet_v1@resolution=" + "9" * 5000)
+    assert_one_line_error(code, err, "param 'resolution'")
+
+
+def test_a_huge_field_value_is_summarised(capsys, write_spec):
+    items = ", ".join(["1"] * 50_000)
+    path = write_spec(HEAD + f"layers:\n  - {{type: conv, out: [{items}], kernel: 3}}\n")
+    code, _, err = run(capsys, "analyze", str(path))
+    assert_one_line_error(code, err, "field 'out'", "a list of 50,000 items")
+    assert len(err) < 400
+
+
+# --- odd spec paths ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec",
+    ["a" * 5000, "a/" * 3000 + "x.yaml", "specs/" + "é" * 300 + ".yaml"],
+    ids=["name-too-long", "path-too-long", "long-unicode"],
+)
+def test_odd_spec_paths_are_one_line(capsys, spec):
+    code, _, err = run(capsys, "analyze", spec)
+    assert_one_line_error(code, err)
+    assert len(err) < 1000

@@ -141,3 +141,21 @@ def test_the_oracle_names_the_first_layer_that_diverges(monkeypatch):
     first = result.first_divergence
     assert first is not None and first.kind == "relu"
     assert first.name == next(n for n in model.layers if model.nodes[n].kind == "relu")
+
+
+def test_a_conv_with_pad_value_comes_back_as_one_conv(tmp_path, write_spec):
+    spec = write_spec("""
+        archcost: 1
+        name: padded
+        input: [2, 5, 5]
+        layers:
+          - {name: c, type: conv, out: 3, kernel: [3, 2], padding: [0, 1, 2, 0], pad_value: 0.5}
+          - {name: d, type: depthwise_conv, kernel: 3, padding: 1, pad_value: -1.0}
+        """)
+    model = archcost.load(spec)
+    back = archcost.load(export(model, tmp_path / "p.onnx"))
+    assert [(r.name, r.kind, r.macs, r.memory_access) for r in back.costs().rows] == [
+        (r.name, r.kind, r.macs, r.memory_access) for r in model.costs().rows
+    ]
+    assert back.nodes["c"].layer.pad_value == 0.5 and back.nodes["d"].layer.pad_value == -1.0
+    assert compare(model).ok

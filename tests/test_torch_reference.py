@@ -78,6 +78,7 @@ layers:
   - {type: flatten}
   - {type: linear, out: 7}
   - {type: softmax}
+  - {name: opaque, type: unsupported, op: Erf, shape: [5, 2, 3], inputs: cat}
 """
 
 EVERY_KIND_3D = """

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from archcost.commands.files import Output, input_files, write_outputs
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
-from archcost.commands.output import default_report_path, write_atomically, wrote
+from archcost.commands.output import default_report_path, wrote
 from archcost.model import load
 from archcost.report import latency, tables
 from archcost.roofline import load_profile
@@ -31,7 +32,14 @@ def register(sub: Any, parents: Parents) -> None:
         sub,
         parents,
         "analyze",
-        [parents.knobs, parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
+        [
+            parents.knobs,
+            parents.includes,
+            parents.fmt,
+            parents.plotlyjs,
+            parents.batch,
+            parents.dtype,
+        ],
         help="per-layer params, MACs, FLOPs and memory traffic",
         description="Count the cost of every layer of SPEC.",
         epilog=EPILOG,
@@ -56,7 +64,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load(args.spec, **parse_sets(args.set))
+    model = load(args.spec, include_path=args.include_path, **parse_sets(args.set))
     costs = model.costs(batch=args.batch, dtype=args.dtype)
     profile = None
     if args.device:  # before anything is written: a bad profile writes nothing
@@ -67,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         from archcost.report.html import write_model_report
 
         path = Path(args.html) if args.html else default_report_path(model.name)
-        write_atomically(
+        report = Output(
+            "--html",
             path,
             lambda tmp: write_model_report(
                 model,
@@ -78,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
                 profile=profile,
             ),
         )
+        write_outputs([report], inputs=[*model.spec.files, *input_files(args.device)])
     if profile is not None:
         from archcost.runtime.commands import estimates
 

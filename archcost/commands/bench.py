@@ -33,7 +33,7 @@ def register(sub: Any, parents: Parents) -> None:
         sub,
         parents,
         "bench",
-        [parents.knobs, parents.fmt, parents.seeded, parents.batch],
+        [parents.knobs, parents.includes, parents.fmt, parents.seeded, parents.batch],
         help="measure each layer's NumPy time beside its roofline estimate",
         description="Run SPEC in the NumPy backend (the executor's weights and "
         "input), time every layer (one warm-up pass, then the median of "
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         )
     from archcost.bench import run as bench_run  # numpy loads only for the commands that run it
 
-    model = load(args.spec, **parse_sets(args.set))
+    model = load(args.spec, include_path=args.include_path, **parse_sets(args.set))
     profile = load_profile(args.device)
     keep_freed_memory()  # time layers as a long-running process would run them
     bar = LazyProgress(sys.stdout.isatty())

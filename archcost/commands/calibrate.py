@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from archcost.commands.files import Output, check_outputs, write_output
 from archcost.commands.options import Parents, add_command, positive_int
-from archcost.commands.output import write_text, wrote
+from archcost.commands.output import text_writer, wrote
 from archcost.report.latency import device_line
 from archcost.roofline import profile_yaml
 
@@ -87,6 +88,9 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The path is checked before minutes of measuring.
+    if args.output != DEFAULT_OUTPUT:  # (the onnxruntime default differs; checked there)
+        check_outputs([Output("-o", Path(args.output), text_writer(""))])
     if args.runtime == "onnxruntime":
         from archcost.runtime import commands
 
@@ -108,7 +112,8 @@ def run(args: argparse.Namespace) -> int:
         copy_bytes=args.copy_mib * 2**20 if args.copy_mib else None,
         repeats=args.repeats,
     )
-    path = write_text(Path(args.output), profile_yaml(profile, calibration_comment(profile)))
+    text = profile_yaml(profile, calibration_comment(profile))
+    path = write_output(Output("-o", Path(args.output), text_writer(text)))
     print(device_line(profile))
     wrote(path)
     return 0

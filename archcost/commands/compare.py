@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from archcost.commands.files import Output, input_files, write_outputs
 from archcost.commands.options import SPEC_HELP, Parents, add_command
-from archcost.commands.output import default_report_path, write_atomically, wrote
+from archcost.commands.output import default_report_path, wrote
 from archcost.errors import SpecError
 from archcost.model import load
 
@@ -24,7 +25,7 @@ def register(sub: Any, parents: Parents) -> None:
         sub,
         parents,
         "compare",
-        [parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
+        [parents.includes, parents.fmt, parents.plotlyjs, parents.batch, parents.dtype],
         help="several specs or knob settings side by side",
         description="Compare totals of several models; SPEC@k=v,... sets knobs.",
         epilog=EPILOG,
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
             path, knobs = parse_model_arg(text)
         except ValueError as exc:
             raise SpecError(str(exc)) from None
-        models.append(load(path, **knobs))
+        models.append(load(path, include_path=args.include_path, **knobs))
     totals = compare_totals(models, batch=args.batch, dtype=args.dtype)
     profile = None
     if args.device:  # predicted latency beside MACs
@@ -80,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         from archcost.report.html import write_compare_report
 
         report = Path(args.html) if args.html else default_report_path("compare")
-        write_atomically(
+        html = Output(
+            "--html",
             report,
             lambda tmp: write_compare_report(
                 models,
@@ -91,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
                 profile=profile,
             ),
         )
+        inputs = [f for m in models for f in m.spec.files]
+        write_outputs([html], inputs=[*inputs, *input_files(args.device)])
     print_compare(totals, args.format)
     if report is not None:
         wrote(report)

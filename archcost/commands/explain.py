@@ -21,7 +21,7 @@ def register(sub: Any, parents: Parents) -> None:
         sub,
         parents,
         "explain",
-        [parents.knobs, parents.batch, parents.dtype],
+        [parents.knobs, parents.includes, parents.batch, parents.dtype],
         help="every count of a layer as its formula with the numbers",
         description="Explain the layers of SPEC whose name matches LAYER (a name or "
         "a glob such as 'stage2.*'): fields, shapes, output-size "
@@ -34,6 +34,6 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load(args.spec, **parse_sets(args.set))
+    model = load(args.spec, include_path=args.include_path, **parse_sets(args.set))
     sys.stdout.write(render(explain(model, args.layer, batch=args.batch, dtype=args.dtype)))
     return 0

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from archcost.commands.files import Output, check_outputs, write_output
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets, positive_int
 from archcost.commands.output import wrote
-from archcost.errors import SpecError
 from archcost.model import load
 
 EPILOG = (
@@ -22,7 +22,7 @@ def register(sub: Any, parents: Parents) -> None:
         sub,
         parents,
         "export",
-        [parents.knobs],
+        [parents.knobs, parents.includes],
         help="write a spec as an ONNX model (runs in onnxruntime)",
         description="Write SPEC as an ONNX model: one node (or the standard "
         "decomposition) per layer, named /<layer>/<Op>, with the weights "
@@ -50,15 +50,12 @@ def register(sub: Any, parents: Parents) -> None:
 def run(args: argparse.Namespace) -> int:
     from archcost.onnx.exporter import export  # onnx (optional extra) loads only here
 
-    out = Path(args.output)
-    if out.exists() and out.resolve() == Path(args.spec).resolve():
-        raise SpecError(
-            "the output would overwrite the input spec.",
-            file=args.spec,
-            hint="Give another path with -o.",
-        )
-    model = load(args.spec, **parse_sets(args.set))
-    export(model, out, opset=args.opset, seed=args.seed)
+    out = Output(
+        "-o", Path(args.output), lambda tmp: export(model, tmp, opset=args.opset, seed=args.seed)
+    )
+    check_outputs([out], inputs=[args.spec])  # before the model is built
+    model = load(args.spec, include_path=args.include_path, **parse_sets(args.set))
+    write_output(out, inputs=model.spec.files)
     print(f"{model.label}: {len(model.layers)} layers, opset {args.opset}, seed {args.seed}")
-    wrote(out)
+    wrote(out.path)
     return 0

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from archcost.commands.files import Output, check_outputs, write_output
 from archcost.commands.options import Parents, add_command
-from archcost.commands.output import write_text, wrote
-from archcost.errors import SpecError
+from archcost.commands.output import text_writer, wrote
 from archcost.model import load_onnx
 
 EPILOG = (
@@ -57,15 +57,10 @@ def run(args: argparse.Namespace) -> int:
     from archcost.onnx.importer import to_yaml  # onnx (optional extra) loads only here
 
     out = Path(args.output)
-    if out.exists() and out.resolve() == Path(args.model).resolve():
-        raise SpecError(
-            "the output would overwrite the input model.",
-            file=args.model,
-            hint="Give another path with -o.",
-        )
+    check_outputs([Output("-o", out, text_writer(""))], inputs=[args.model])
     model = load_onnx(args.model, input=args.input, unsupported=args.unsupported)
     text = to_yaml(model.imported.doc)
-    write_text(out, text)
+    write_output(Output("-o", out, text_writer(text)), inputs=[args.model])
     if model.imported.unsupported:
         print(f"archcost: warning: {model.description.split(' — ')[0]}", file=sys.stderr)
     totals = model.totals

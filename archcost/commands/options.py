@@ -87,6 +87,7 @@ class Parents:
     fmt: argparse.ArgumentParser
     plotlyjs: argparse.ArgumentParser
     seeded: argparse.ArgumentParser
+    includes: argparse.ArgumentParser
 
     @classmethod
     def build(cls) -> Parents:
@@ -167,6 +168,16 @@ class Parents:
                     help="refuse runs whose estimated peak exceeds SIZE (e.g. 2G, 512M); "
                     "default: half of the available memory",
                 ),
+            ),
+            includes=_parent(
+                lambda p: p.add_argument(
+                    "--include-path",
+                    action="append",
+                    metavar="DIR",
+                    default=[],
+                    help="also let the spec 'include' files under DIR (repeatable); by default "
+                    "only files in the spec's own directory tree and the bundled specs",
+                )
             ),
         )
 

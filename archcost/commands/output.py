@@ -39,21 +39,9 @@ def default_report_path(stem: str) -> Path:
     return Path("reports") / f"{safe}.html"
 
 
-def write_atomically(path: Path, writer: Callable[[Path], Any]) -> Path:
-    """Let ``writer(tmp_path)`` write, then move into place: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        writer(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+def text_writer(text: str) -> Callable[[Path], Any]:
+    """A :class:`~archcost.commands.files.Output` writer of ``text`` (UTF-8)."""
+    return lambda tmp: tmp.write_text(text, encoding="utf-8")
 
 
 class LazyProgress:

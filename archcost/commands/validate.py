@@ -29,7 +29,7 @@ def register(sub: Any, parents: Parents) -> None:
         sub,
         parents,
         "validate",
-        [parents.knobs, parents.seeded, parents.batch],
+        [parents.knobs, parents.includes, parents.seeded, parents.batch],
         help="run the network with NumPy and check shapes and MACs",
         description="Run SPEC on seeded random tensors; compare every layer's "
         "executed shape and multiplications with the analysis. Exit 0 "
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
         require("onnx", file=args.spec)
         require("onnxruntime", file=args.spec)
-    model = load(args.spec, **parse_sets(args.set))
+    model = load(args.spec, include_path=args.include_path, **parse_sets(args.set))
     limit = parse_size(args.max_memory) if args.max_memory else None
     keep_freed_memory()
     bar = LazyProgress(sys.stdout.isatty())

@@ -6,14 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from archcost.commands.files import Output, write_outputs
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
-from archcost.commands.output import (
-    console,
-    default_report_path,
-    write_atomically,
-    write_text,
-    wrote,
-)
+from archcost.commands.output import console, default_report_path, text_writer, wrote
 from archcost.model import load
 from archcost.report.units import human
 from archcost.rewrite import Rewrite, rewrite
@@ -41,7 +36,7 @@ def register(sub: Any, parents: Parents) -> None:
         sub,
         parents,
         "whatif",
-        [parents.knobs, parents.plotlyjs],
+        [parents.knobs, parents.includes, parents.plotlyjs],
         help="rewrite convolutions by a rule and compare the cost",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -66,21 +61,23 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model = load(args.spec, **parse_sets(args.set))
+    model = load(args.spec, include_path=args.include_path, **parse_sets(args.set))
     result = rewrite(model, args.rewrite, only=args.only)
-    written = []
+    outputs = []
     if args.output:
-        written.append(write_text(Path(args.output), result.text))
+        outputs.append(Output("-o", Path(args.output), text_writer(result.text)))
     if args.html is not None:
         from archcost.report.html import write_whatif_report  # plotly: only for --html
 
         path = Path(args.html) if args.html else default_report_path(f"{model.name}_whatif")
-        written.append(
-            write_atomically(
+        outputs.append(
+            Output(
+                "--html",
                 path,
                 lambda tmp: write_whatif_report(result, tmp, plotlyjs=args.plotlyjs),
             )
         )
+    written = write_outputs(outputs, inputs=model.spec.files)  # all checked, then all written
     print_rewrite(result)
     for path in written:
         wrote(path)
@@ -133,7 +130,10 @@ def print_rewrite(result: Rewrite) -> None:
         ("memory_access", "memory"),
     ):
         change = a[key] / b[key] - 1 if b[key] else 0.0
-        verdict = f"{-change:.1%} less" if change <= 0 else f"{change:.1%} more"
+        if a[key] == b[key]:
+            verdict = "unchanged"
+        else:
+            verdict = f"{-change:.1%} less" if change < 0 else f"{change:.1%} more"
         out.print(
             f"{label:>7}: {b[key]:,} -> {a[key]:,} ({human(b[key])} -> {human(a[key])}, {verdict})"
         )

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple,
 if TYPE_CHECKING:
     import numpy as np
 
-from archcost.errors import FieldError, ShapeError, did_you_mean
+from archcost.errors import FieldError, ShapeError, did_you_mean, shown
 
 
 @dataclass(frozen=True)
@@ -430,11 +430,11 @@ def to_int(value: Any, name: str, *, minimum: int = 1) -> int:
     48
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FieldError(f"field '{name}' expects an integer, got {value!r}.")
+        raise FieldError(f"field '{name}' expects an integer, got {shown(value)}.")
     if isinstance(value, float):
         if not value.is_integer():
             raise FieldError(
-                f"field '{name}' expects an integer, got {value!r}.",
+                f"field '{name}' expects an integer, got {shown(value)}.",
                 hint="Round it explicitly: '${round(...)}', '${int(...)}' or "
                 "'${make_divisible(..., 8)}'.",
             )
@@ -447,18 +447,18 @@ def to_int(value: Any, name: str, *, minimum: int = 1) -> int:
 def to_bool(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
-    raise FieldError(f"field '{name}' expects true or false, got {value!r}.")
+    raise FieldError(f"field '{name}' expects true or false, got {shown(value)}.")
 
 
 def to_float(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FieldError(f"field '{name}' expects a number, got {value!r}.")
+        raise FieldError(f"field '{name}' expects a number, got {shown(value)}.")
     return float(value)
 
 
 def to_str(value: Any, name: str) -> str:
     if not isinstance(value, str):
-        raise FieldError(f"field '{name}' expects a string, got {value!r}.")
+        raise FieldError(f"field '{name}' expects a string, got {shown(value)}.")
     return value
 
 
@@ -547,7 +547,7 @@ def _int_field(value: Any, name: str, *, minimum: int) -> int:
 
 def _none_field(value: Any, name: str) -> None:
     if value is not None:
-        raise FieldError(f"field '{name}' expects null, got {value!r}.")
+        raise FieldError(f"field '{name}' expects null, got {shown(value)}.")
 
 
 def _literal_field(value: Any, name: str, *, options: tuple[Any, ...]) -> Any:
@@ -557,9 +557,9 @@ def _literal_field(value: Any, name: str, *, options: tuple[Any, ...]) -> Any:
         for option in options:
             if isinstance(option, str) and option.lower() == value.lower():
                 return option
-    shown = " or ".join(repr(o) for o in options)
+    expected = " or ".join(repr(o) for o in options)
     raise FieldError(
-        f"field '{name}' expects {shown}, got {value!r}.",
+        f"field '{name}' expects {expected}, got {shown(value)}.",
         hint=did_you_mean(str(value).lower(), [str(o) for o in options]),
     )
 
@@ -574,14 +574,14 @@ def _enum_field(value: Any, name: str, *, enum_type: type[enum.Enum]) -> enum.En
             return member
     values = [m.value for m in enum_type]
     raise FieldError(
-        f"field '{name}' expects one of {', '.join(map(repr, values))}, got {value!r}.",
+        f"field '{name}' expects one of {', '.join(map(repr, values))}, got {shown(value)}.",
         hint=did_you_mean(str(value), map(str, values)),
     )
 
 
 def _tuple_field(value: Any, name: str, *, item: _Converter, described: str) -> tuple[Any, ...]:
     if not isinstance(value, list | tuple):
-        raise FieldError(f"field '{name}' expects a list of {described}s, got {value!r}.")
+        raise FieldError(f"field '{name}' expects a list of {described}s, got {shown(value)}.")
     if not value:
         raise FieldError(f"field '{name}' expects {described} or a list of them, got [].")
     return tuple(item(v, name) for v in value)
@@ -635,7 +635,7 @@ def _union_field(
             return convert(value, name)
     if wanted == "number":  # e.g. a bool-only union given 1: report it as a number
         wanted = "other"
-    raise FieldError(f"field '{name}' expects {described}, got {value!r}.")
+    raise FieldError(f"field '{name}' expects {described}, got {shown(value)}.")
 
 
 # -- geometry shared by conv and pool --------------------------------------------------

@@ -48,6 +48,14 @@ class Unsupported(Layer):
 
         return np.zeros((len(xs[0]), *self.shape), dtype=np.float32), 0
 
+    def to_torch(
+        self, xs: list[Any], weights: dict[str, Any], ins: Sequence[Shape], *, inplace: bool = False
+    ) -> Any:
+        """The same stand-in in PyTorch: zeros of the output shape."""
+        import torch  # lazy: torch is optional (the reference benchmark and its tests)
+
+        return torch.zeros((len(xs[0]), *self.shape))
+
     def to_onnx(
         self, graph: Any, name: str, inputs: Sequence[str], ins: Sequence[Shape]
     ) -> list[str]:

@@ -685,8 +685,10 @@ def _data_input(imp: Importer, node: Any, *, any_layout: bool = False) -> Value 
     return v
 
 
-def map_conv(imp: Importer, node: Any) -> None:
-    x = _data_input(imp, node)
+def map_conv(imp: Importer, node: Any, padded: tuple[Value, Any, float] | None = None) -> None:
+    """Conv by group and kernel; ``padded``: (input, padding, value) of a constant Pad in
+    the same module that feeds it (archcost's export of a conv with ``pad_value``)."""
+    x = padded[0] if padded is not None else _data_input(imp, node)
     if x is None:
         return
     w = imp.const(node.input[1])
@@ -704,6 +706,8 @@ def map_conv(imp: Importer, node: Any) -> None:
     strides = list(a.get("strides", [1] * ndim))
     dilations = list(a.get("dilations", [1] * ndim))
     padding = window_padding(node, a, spatial, kernel, strides, dilations)
+    if padded is not None:
+        padding = padded[1]
     has_bias = len(node.input) > 2 and bool(node.input[2])
     if has_bias and imp.const(node.input[2]) is None:
         imp.refuse(node, "bias is not constant")
@@ -732,6 +736,8 @@ def map_conv(imp: Importer, node: Any) -> None:
     if kind != "pointwise_conv":
         if padding != 0:
             fields["padding"] = padding
+            if padded is not None and padded[2] != 0.0:
+                fields["pad_value"] = padded[2]
         if any(d != 1 for d in dilations):
             fields["dilation"] = _compact(dilations)
     if not has_bias:
@@ -1031,6 +1037,21 @@ def map_pad(imp: Importer, node: Any) -> None:
         imp.refuse(node, "Pad of the batch or channel axes, negative pads, or mode " + mode)
         return
     begins, ends = pads[2:rank], pads[rank + 2 :]
+    conv = imp.only_consumer(node.output[0])
+    if (
+        conv is not None
+        and conv.op_type == "Conv"
+        and mode == "constant"
+        and node_path(node)
+        and node_path(conv) == node_path(node)
+        and not any(attrs_of(conv).get("pads", []))
+        and attrs_of(conv).get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET")
+    ):
+        # A constant Pad in the module of the Conv it feeds: the conv's own padding,
+        # with its fill value (how archcost exports a conv with pad_value).
+        imp.done.add(id(conv))
+        map_conv(imp, conv, padded=(x, spec_padding(begins + ends, rank - 2), value))
+        return
     fields: dict[str, Any] = {"padding": spec_padding(begins + ends, rank - 2)}
     if modes[mode] != "constant":
         fields["mode"] = modes[mode]

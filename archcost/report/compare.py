@@ -20,7 +20,7 @@ from archcost.costs import COLUMNS
 from archcost.errors import SpecError
 from archcost.expressions import parse_value
 from archcost.model import load
-from archcost.report.tables import frame
+from archcost.report.tables import count_dtype, frame
 from archcost.report.units import human, human_bytes
 
 MODEL = "model"
@@ -148,12 +148,26 @@ def totals_frame(items: Sequence[Analysis]) -> pd.DataFrame:
         row: dict[str, Any] = {MODEL: a.label}
         row.update({c: int(a.totals[c]) for c in TOTAL_COLUMNS})
         for c in TOTAL_COLUMNS:
-            row[f"{c}_ratio"] = a.totals[c] / ref[c] if ref[c] else math.nan
+            row[f"{c}_ratio"] = _ratio(a.totals[c], ref[c])
         rows.append(row)
     df = pd.DataFrame(rows)
     for c in TOTAL_COLUMNS:
-        df[c] = df[c].astype("int64")
+        df[c] = df[c].astype(count_dtype(df[c]))
     return df
+
+
+def _ratio(value: int, ref: int) -> float:
+    """value / ref as a float; NaN when ref is 0, inf past the float range.
+
+    >>> _ratio(1, 4), _ratio(10**400, 1)
+    (0.25, inf)
+    """
+    if not ref:
+        return math.nan
+    try:
+        return value / ref
+    except OverflowError:  # exact int division whose result exceeds 1e308
+        return math.inf
 
 
 def compare(models: Iterable[Any], *, batch: int = 1, dtype: str = "float32") -> pd.DataFrame:
@@ -179,8 +193,8 @@ def compare_totals(
 
     Returns:
         Columns ``model``, ``params``, ``macs``, ``flops``, ``memory_access``,
-        ``peak_activation_bytes`` (int64) and ``<column>_ratio`` (float; NaN where the
-        first model's value is 0).
+        ``peak_activation_bytes`` (int64, or exact Python ints past 2**63 - 1) and
+        ``<column>_ratio`` (float; NaN where the first model's value is 0).
     """
     return totals_frame(analyses(models, batch=batch, dtype=dtype))
 

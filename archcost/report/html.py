@@ -34,6 +34,7 @@ import pandas as pd
 from plotly.offline import get_plotlyjs
 
 from archcost.costs import COLUMNS, CONVENTIONS
+from archcost.errors import SpecError
 from archcost.report import latency_figures as lf
 from archcost.report.columns import view
 from archcost.report.compare import TOTAL_COLUMNS, Analysis, analyses, headline, totals_frame
@@ -70,6 +71,7 @@ from archcost.report.style import (
     esc,
     model_color,
 )
+from archcost.report.tables import INT64_MAX
 from archcost.report.units import exact, human, human_bytes, ratio
 from archcost.rewrite import Rewrite, parse_rule
 
@@ -216,6 +218,22 @@ def _check(batch: int, plotlyjs: str) -> None:
         raise ValueError(f"batch must be a positive integer; got {batch!r}.")
 
 
+def _require_chartable(items: Sequence[Analysis]) -> None:
+    """Refuse counts past 2**63 - 1: the charts (NumPy arrays, Plotly's JSON) hold int64
+    and doubles, so such a report would show wrapped or rounded numbers. The exact
+    counts stay available in the table, JSON, CSV and Markdown forms."""
+    for a in items:
+        for column, total in a.totals.items():
+            if isinstance(total, int) and abs(total) > INT64_MAX:
+                raise SpecError(
+                    f"{a.label}: {column} = {human(total)} is past 2**63 - 1 "
+                    f"({INT64_MAX:,}), the largest count the HTML report charts; no report "
+                    "was written.",
+                    hint="The exact counts are in the table, --format json, "
+                    "csv or markdown; or lower the resolution, channels or batch.",
+                )
+
+
 def _layer_table(df: pd.DataFrame, totals: dict[str, int], times: Any = None) -> str:
     """The per-layer table; ``times`` (layer name -> LayerEstimate) adds time and bound."""
     numeric = set(COLUMNS[5:])
@@ -325,6 +343,7 @@ def render_model_report(
     """The single-model page as an HTML string (see :func:`write_model_report`)."""
     _check(batch, plotlyjs)
     (a,) = analyses([model], batch=batch, dtype=dtype)
+    _require_chartable([a])
     df = a.layers
     graph = model.graph
     hover = _layer_hover(df, graph, int(batch))
@@ -509,6 +528,7 @@ def render_compare_report(
     sections go right after the headline (the whatif page's rewritten layers)."""
     _check(batch, plotlyjs)
     items = list(analyses(models, batch=batch, dtype=dtype))
+    _require_chartable(items)
     names = " vs ".join(esc(a.label) for a in items)
     ref = esc(items[0].label)
     header = (

@@ -41,12 +41,26 @@ def flat_row(row: CostRow, kind_key: str = "kind") -> dict[str, Any]:
     return {kind_key if c.name == "kind" else c.name: c.get(row, None) for c in view(CSV)}
 
 
+INT64_MAX = 2**63 - 1
+
+
+def count_dtype(values: Any) -> str:
+    """``int64`` when every count fits, else ``object``: exact Python ints (a network
+    with 10^9 channels has MACs past 2**63; they stay exact, never wrap or fail).
+
+    >>> count_dtype([1, 2**40]), count_dtype([1, 2**63])
+    ('int64', 'object')
+    """
+    return "int64" if all(-INT64_MAX - 1 <= int(v) <= INT64_MAX for v in values) else "object"
+
+
 def frame(costs: Costs) -> pd.DataFrame:
-    """The per-layer DataFrame: one row per layer, :data:`COLUMNS`, int64 counts."""
+    """The per-layer DataFrame: one row per layer, :data:`COLUMNS`; counts int64, or
+    exact Python ints (object) in a column holding a count past 2**63 - 1."""
     import pandas as pd  # pandas loads only where a DataFrame is asked for
 
     df = pd.DataFrame([flat_row(r) for r in costs.rows], columns=COLUMNS)
-    return df.astype({c: "int64" for c in COUNT_COLUMNS})
+    return df.astype({c: count_dtype(df[c]) for c in COUNT_COLUMNS})
 
 
 # -- the writers: any rows, any columns ----------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 _COUNT_SUFFIXES = ("", "K", "M", "G", "T", "P", "E")
 _BYTE_SUFFIXES = ("B", "kB", "MB", "GB", "TB", "PB", "EB")
 
@@ -9,6 +11,11 @@ _BYTE_SUFFIXES = ("B", "kB", "MB", "GB", "TB", "PB", "EB")
 def _scaled(value: float, suffixes: tuple[str, ...], sep: str) -> str:
     sign = "-" if value < 0 else ""
     v = abs(value)
+    if v >= 999.95 * 1000 ** (len(suffixes) - 1):
+        # Past the largest suffix: scientific notation, exact for ints of any size
+        # (float(v) overflows past 1e308; Decimal does not).
+        mantissa = format(Decimal(v) if isinstance(v, int) else v, ".1e")
+        return f"{sign}{mantissa}{sep}{suffixes[0]}".rstrip()
     i = 0
     while i < len(suffixes) - 1 and round(v, 1) >= 1000:
         v /= 1000
@@ -25,6 +32,8 @@ def human(n: float) -> str:
     ('3.5M', '300.8M', '4.1G')
     >>> human(999), human(999_960), human(0), human(0.25)
     ('999', '1.0M', '0', '0.25')
+    >>> human(71_999_712_000_288_000_000_000), human(10**400)
+    ('7.2e+22', '1.0e+400')
     """
     if abs(n) < 1000:
         if isinstance(n, int) or float(n).is_integer():
@@ -38,6 +47,8 @@ def human_bytes(n: float) -> str:
 
     >>> human_bytes(512), human_bytes(12_845_056), human_bytes(1_500_000_000)
     ('512 B', '12.8 MB', '1.5 GB')
+    >>> human_bytes(2**400)
+    '2.6e+120 B'
     """
     if abs(n) < 1000:
         return f"{int(n)} B"

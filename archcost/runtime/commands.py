@@ -43,13 +43,17 @@ def estimates(model: Model, costs: Costs, profile: Profile) -> list[LayerEstimat
 def calibrate(*, output: str | Path, threads: int, budget: float, name: str, progress: bool) -> int:
     """``archcost calibrate --runtime onnxruntime``: calibrate, then write atomically (an
     interrupted calibration writes nothing)."""
+    from archcost.commands.files import Output, check_outputs, write_output
     from archcost.report.latency import device_line, human_seconds
     from archcost.runtime.calibrate import calibrate as run
     from archcost.runtime.calibrate import write_profile
 
+    # Checked before the measuring, written through the one safe writer afterwards.
+    out = Output("-o", Path(output), lambda tmp: write_profile(profile, tmp))
+    check_outputs([out])
     say = (lambda text: print(f"calibrate: {text}", file=sys.stderr)) if progress else None
     profile = run(threads=threads, budget_s=budget, name=name, progress=say)
-    path = write_profile(profile, output)
+    path = write_output(out)
     print(device_line(profile))
     for kind, m in sorted(profile.kernels.items()):
         rates = []
