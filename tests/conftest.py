@@ -7,6 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Every hypothesis test runs on CI's loaded 2-core machine: no per-example deadline (the
+# default 200 ms fails under load) and no "too slow" data-generation health check, the
+# two settings that depend on wall time. Decorators' own @settings inherit this profile.
+settings.register_profile("archcost", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("archcost")
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

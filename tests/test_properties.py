@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from archcost.layers import REGISTRY
 from archcost.layers.base import Shape
 
-settings.register_profile("archcost", deadline=None, max_examples=60)
-settings.load_profile("archcost")
+# deadline and health checks: the "archcost" profile in conftest.py
+PROPERTY = settings(max_examples=60)
 
 
 def brute_positions(n: int, k: int, s: int, lo: int, hi: int, d: int) -> int:
@@ -56,6 +56,7 @@ def conv_configs(draw):
                 dilation=dilation, pads=pads, spatial=spatial)
 
 
+@PROPERTY
 @given(conv_configs(), st.booleans())
 def test_conv_shape_macs_params_match_brute_force(cfg, bias):
     layer = REGISTRY["conv"].from_fields(dict(
@@ -72,6 +73,7 @@ def test_conv_shape_macs_params_match_brute_force(cfg, bias):
     assert layer.params([x]) == weight + (cfg["c_out"] if bias else 0)
 
 
+@PROPERTY
 @given(st.integers(1, 4), st.integers(1, 3), st.integers(2, 3), st.integers(1, 2),
        st.integers(0, 1), st.integers(3, 9), st.integers(3, 9))
 def test_depthwise_matches_brute_force(c, mult, k, s, p, h, w):
@@ -84,6 +86,7 @@ def test_depthwise_matches_brute_force(c, mult, k, s, p, h, w):
     assert layer.params([x]) == c * mult * k * k
 
 
+@PROPERTY
 @given(st.integers(1, 6), st.integers(1, 4), st.integers(2, 10), st.integers(2, 10),
        st.sampled_from([1, 2]))
 def test_pointwise_grouped_matches_brute_force(groups, per_group, h, w, s):
@@ -95,6 +98,7 @@ def test_pointwise_grouped_matches_brute_force(groups, per_group, h, w, s):
     assert layer.params([x]) == c_out * per_group + c_out
 
 
+@PROPERTY
 @given(st.sampled_from(["maxpool", "avgpool"]), st.integers(1, 4), st.integers(1, 3),
        st.integers(0, 1), st.booleans(), st.integers(4, 12))
 def test_pool_shape_matches_window_count(kind, k, s, p, ceil_mode, n):
@@ -113,6 +117,7 @@ def test_pool_shape_matches_window_count(kind, k, s, p, ceil_mode, n):
     assert layer.out_shape([x]).dims == (3, expected, expected)
 
 
+@PROPERTY
 @given(st.integers(1, 64), st.integers(1, 64), st.booleans())
 def test_linear_matches_brute_force(features, out, bias):
     layer = REGISTRY["linear"].from_fields(dict(out=out, bias=bias))
