@@ -88,9 +88,16 @@ def open_report(browser):
         page.route(lambda url: not url.startswith("file:"), block)
         page.goto(path.resolve().as_uri(), wait_until="load")
         if charts:
+            # Each plot holds several .main-svg layers, so counting those would return
+            # while later charts are still unplotted: wait until the page has at least
+            # `charts` plots and every one of them has drawn its data. The timeout is
+            # only a cap for a loaded machine; nothing is asserted about the time taken.
             page.wait_for_function(
-                f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
-                timeout=20_000)
+                "n => { const d = document.querySelectorAll('.js-plotly-plot');"
+                " return d.length >= n && Array.from(d).every(p =>"
+                " p.querySelector('.main-svg') !== null"
+                " && p._fullData !== undefined && p._fullData.length > 0); }",
+                arg=charts, timeout=120_000)
         return opened
 
     yield open_
@@ -144,8 +151,11 @@ def test_hover_and_buttons_work(tiny, open_report, tmp_path):
         "document.querySelector('#archcost-layers .hoverlayer').textContent")
     assert "→" in hover and "MACs = " in hover  # shapes and the formula with numbers
     # switching the sunburst to params restyles it without errors
+    before = page.evaluate("document.getElementById('archcost-hierarchy').data[0].values[0]")
     page.locator("#archcost-hierarchy .updatemenu-button").nth(1).click()
-    page.wait_for_timeout(200)
+    page.wait_for_function(
+        "v => document.getElementById('archcost-hierarchy').data[0].values[0] !== v",
+        arg=before, timeout=60_000)
     root = page.evaluate("document.getElementById('archcost-hierarchy').data[0].values[0]")
     assert root == tiny[1].totals["params"]
     # sorting the table by MACs puts the most expensive layer last on the second click
