@@ -147,6 +147,10 @@ def test_hover_and_buttons_work(tiny, open_report, tmp_path):
     page = opened.page
     # hovering the first bar shows its layer's name and shapes
     page.evaluate("Plotly.Fx.hover('archcost-layers', [{curveNumber: 0, pointNumber: 0}])")
+    # Plotly throttles hover events, so the label may be drawn a moment later: wait for it
+    page.wait_for_function(
+        "document.querySelector('#archcost-layers .hoverlayer').textContent.length > 0",
+        timeout=60_000)
     hover = page.evaluate(
         "document.querySelector('#archcost-layers .hoverlayer').textContent")
     assert "→" in hover and "MACs = " in hover  # shapes and the formula with numbers
