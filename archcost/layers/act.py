@@ -71,8 +71,8 @@ def _activation(
     kernel: Callable[[ModuleType], Callable[..., tuple[Any, int]]],
     torch_op: Callable[[ModuleType, ModuleType], Callable[..., Any]],
     inplace: bool = False,
-) -> type[Layer]:
-    cls: type[Layer] = dataclass(frozen=True, kw_only=True)(
+) -> type[Activation]:
+    cls: type[Activation] = dataclass(frozen=True, kw_only=True)(
         type(
             name,
             (Activation,),
@@ -88,7 +88,8 @@ def _activation(
             },
         )
     )
-    return register(kind)(cls)
+    register(kind)(cls)
+    return cls
 
 
 Relu = _activation(
