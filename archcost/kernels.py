@@ -857,7 +857,8 @@ def avg_pool(
 def global_avgpool(x: np.ndarray) -> tuple[np.ndarray, int]:
     """Mean over every spatial dim: ``(N, C, *spatial) → (N, C, 1, ...)``; mults 0."""
     x = _as_float(x)
-    return np.mean(x, axis=tuple(range(2, x.ndim)), keepdims=True, dtype=FLOAT), 0
+    # np.asarray: numpy's stubs type a mean as possibly a scalar; keepdims makes it an array
+    return np.asarray(np.mean(x, axis=tuple(range(2, x.ndim)), keepdims=True, dtype=FLOAT)), 0
 
 
 # ---------------------------------------------------------------------- dense, norm

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from archcost.errors import SpecError, did_you_mean
-from archcost.spec import parse_yaml, read_text
+from archcost.spec import YMap, parse_yaml, read_text
 
 if TYPE_CHECKING:
     from archcost.costs import CostRow
@@ -299,7 +299,7 @@ def parse_profile(text: str, file: str = "<profile>", *, default_name: str = "de
     except SpecError as exc:
         exc.hint = exc.hint or _EXAMPLE
         raise
-    if not isinstance(doc, dict):
+    if not isinstance(doc, YMap):  # parse_yaml's mappings are YMaps (they know their lines)
         found = (
             "an empty document"
             if doc is None
@@ -366,7 +366,8 @@ def parse_profile(text: str, file: str = "<profile>", *, default_name: str = "de
             overhead_s=overhead,
             file=file,
             measured=dict(measured),
-            **values,
+            peak_macs_per_s=values["peak_macs_per_s"],
+            bandwidth_bytes_per_s=values["bandwidth_bytes_per_s"],
             **parse_runtime_fields(doc, file, lines),
         )
     return Profile(
