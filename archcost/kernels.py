@@ -83,7 +83,7 @@ __all__ = [
 FLOAT = np.float32
 Pads = tuple[tuple[int, int], ...]
 IntOrTuple = int | Sequence[int]
-PaddingArg = int | Sequence[int] | Sequence[Sequence[int]]
+PaddingArg = int | Sequence[Sequence[int]]  # every side, or (before, after) per dim
 
 #: Conv methods :func:`conv` accepts for ``method=``.
 METHODS = ("auto", "pointwise", "depthwise", "rows", "im2col_cf", "im2col_cl")

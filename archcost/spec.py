@@ -311,6 +311,7 @@ class _Converter:
                 out = YList(self._convert(item) for item in node.value)
                 out.file, out.line = self.file, line
                 return out
+            assert isinstance(node, yaml.MappingNode)  # the composer's third kind of node
             self.scalars.flatten_mapping(node)  # YAML merge keys (<<)
             mapping = YMap()
             mapping.file, mapping.line, mapping.key_lines = self.file, line, {}
