@@ -65,7 +65,7 @@ class _Node:
     kind: str
     layer: Layer | None
     fields: dict[str, Any]
-    inputs: list[Ref | tuple[_Scope, str]]
+    inputs: list[Ref | tuple[_Scope, str, YMap]]  # (scope, name, item) until resolved
     file: str | None
     line: int | None
     order: int
@@ -159,7 +159,7 @@ class _Builder:
             )
         return shapes[ref.port]
 
-    def output_shapes(self, name: str, item: YMap | None = None) -> tuple[Shape, ...]:
+    def output_shapes(self, name: str, item: YMap | _Node | None = None) -> tuple[Shape, ...]:
         if name in self.shapes:
             return self.shapes[name]
         if name == FAILED or name in self.failed:
@@ -170,7 +170,7 @@ class _Builder:
             self.failed.add(name)
             raise
 
-    def _infer(self, name: str, item: YMap | None) -> tuple[Shape, ...]:
+    def _infer(self, name: str, item: YMap | _Node | None) -> tuple[Shape, ...]:
         node = self.nodes[name]
         ins = []
         for ref in node.inputs:
@@ -195,14 +195,15 @@ class _Builder:
             self.run_items(self.spec.layers, top)
             for node in self.nodes.values():
                 try:
-                    node.inputs = [
+                    resolved = [
                         r if isinstance(r, Ref) else self.resolve(r[0], r[1], r[2])
                         for r in node.inputs
                     ]
                 except SpecError as exc:
                     self.record(exc)
-                    node.inputs = [Ref(FAILED)]
-                if any(r.node == FAILED for r in node.inputs):
+                    resolved = [Ref(FAILED)]
+                node.inputs = [*resolved]
+                if any(r.node == FAILED for r in resolved):
                     self.failed.add(node.name)
         except _Stop:
             self.raise_errors()
