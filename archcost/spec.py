@@ -43,6 +43,7 @@ TOP_LEVEL_KEYS = (
     "blocks",
     "layers",
     "ranges",
+    "reported",
 )
 BLOCK_KEYS = ("args", "layers", "output", "description")
 RESERVED_ITEM_KEYS = ("type", "use", "name", "inputs", "when", "repeat")
@@ -385,6 +386,8 @@ class Spec:
     """Every file read: the spec, then its includes (outputs must never be one)."""
     ranges: dict[str, list[Any] | str] = field(default_factory=dict)
     """Per param, the values its sources tabulate, or a sentence (``ranges:``)."""
+    reported: list[dict[str, Any]] = field(default_factory=list)
+    """Published ImageNet top-1 (%) per knob setting: {"knobs", "top1", "source"} each."""
 
 
 def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec:
@@ -471,6 +474,7 @@ def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec
                 file=file,
                 line=getattr(rule, "line", doc.line_of("requires")),
             )
+    reported = _read_reported(doc, file, params)
     description = doc.get("description") or ""
     ranges = _read_ranges(doc, file, params)
     blocks: dict[str, Block] = {}
@@ -497,6 +501,7 @@ def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec
         requires=list(requires),
         files=files,
         ranges=ranges,
+        reported=reported,
     )
 
 
@@ -529,6 +534,60 @@ def _read_ranges(doc: YMap, file: str, params: dict[str, Any]) -> dict[str, list
                 hint="e.g. ranges: {width: [0.5, 1.0], resolution: 'any >= 32'}",
             )
     return {k: list(v) if isinstance(v, list) else str(v) for k, v in ranges.items()}
+
+
+def _read_reported(doc: YMap, file: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """``reported:``: a list of {KNOB: value, ..., top1: %, source: "..."}, the published
+    ImageNet top-1 accuracy of the setting (unlisted knobs at their defaults)."""
+    items = doc.get("reported")
+    if items is None:
+        return []
+    form = "{KNOB: value, ..., top1: 70.6, source: 'paper, table'}"
+    if not isinstance(items, list):
+        raise SpecError(
+            f"'reported' must be a list of {form}.", file=file, line=doc.line_of("reported")
+        )
+    out: list[dict[str, Any]] = []
+    for item in items:
+        line = getattr(item, "line", doc.line_of("reported"))
+        if not isinstance(item, dict):
+            raise SpecError(
+                f"each 'reported' entry is {form}, got {shown(item)}.", file=file, line=line
+            )
+        top1, source = item.get("top1"), item.get("source")
+        if isinstance(top1, bool) or not isinstance(top1, int | float) or not 0 <= top1 <= 100:
+            raise SpecError(
+                f"'reported' needs top1: a percentage in 0..100, got {shown(top1)}.",
+                file=file,
+                line=line,
+            )
+        if not isinstance(source, str) or not source.strip():
+            raise SpecError(
+                "'reported' needs source: where the number was published.", file=file, line=line
+            )
+        knobs = {k: v for k, v in item.items() if k not in ("top1", "source")}
+        for key, value in knobs.items():
+            if key not in params:
+                raise SpecError(
+                    f"'reported' names the unknown param {shown(key)}.",
+                    file=file,
+                    line=line,
+                    hint=did_you_mean(key, params),
+                )
+            if isinstance(value, bool) != isinstance(params[key], bool) or (
+                isinstance(value, str) != isinstance(params[key], str)
+            ):
+                raise SpecError(
+                    f"'reported': param '{key}' expects a value like "
+                    f"{shown(params[key])}, got {shown(value)}.",
+                    file=file,
+                    line=line,
+                )
+        setting = {**params, **knobs}
+        if any({**params, **e["knobs"]} == setting for e in out):
+            raise SpecError("'reported' lists the same setting twice.", file=file, line=line)
+        out.append({"knobs": knobs, "top1": float(top1), "source": source.strip()})
+    return out
 
 
 def _check_mapping(value: Any, file: str, *, what: str, line: int | None = None) -> None:
