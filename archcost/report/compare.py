@@ -150,6 +150,16 @@ def totals_frame(items: Sequence[Analysis]) -> pd.DataFrame:
         for c in TOTAL_COLUMNS:
             row[f"{c}_ratio"] = _ratio(a.totals[c], ref[c])
         rows.append(row)
+    from archcost.sweep import reported_accuracy
+
+    found = [
+        reported_accuracy(a.model.spec, a.model.knobs) if hasattr(a.model, "spec") else (None, "")
+        for a in items
+    ]
+    if any(top1 is not None for top1, _ in found):
+        # Published ImageNet top-1 where the spec reports the setting; blank elsewhere.
+        for row, (top1, source) in zip(rows, found):
+            row["accuracy"], row["accuracy_source"] = top1, source or None
     df = pd.DataFrame(rows)
     for c in TOTAL_COLUMNS:
         df[c] = df[c].astype(count_dtype(df[c]))
@@ -194,7 +204,9 @@ def compare_totals(
     Returns:
         Columns ``model``, ``params``, ``macs``, ``flops``, ``memory_access``,
         ``peak_activation_bytes`` (int64, or exact Python ints past 2**63 - 1) and
-        ``<column>_ratio`` (float; NaN where the first model's value is 0).
+        ``<column>_ratio`` (float; NaN where the first model's value is 0);
+        ``accuracy`` and ``accuracy_source`` when a model's spec reports a published
+        ImageNet top-1 for its setting (blank for the others).
     """
     return totals_frame(analyses(models, batch=batch, dtype=dtype))
 

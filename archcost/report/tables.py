@@ -226,13 +226,17 @@ def print_compare(totals: pd.DataFrame, fmt: str, file: Any = None) -> None:
     out = file or sys.stdout
     keys = ["params", "macs", "flops", "memory_access", "peak_activation_bytes"]
     records = totals.to_dict("records")
+    acc = "accuracy" in totals.columns  # published top-1, where the specs report it
+
+    def blank(v: Any) -> bool:
+        return v is None or (isinstance(v, float) and v != v)
+
     if fmt == "json":
-        out.write(
-            json.dumps(
-                [{k: (int(v) if k in keys else v) for k, v in r.items()} for r in records], indent=1
-            )
-            + "\n"
-        )
+        rows = [
+            {k: (int(v) if k in keys else None if blank(v) else v) for k, v in r.items()}
+            for r in records
+        ]
+        out.write(json.dumps(rows, indent=1) + "\n")
         return
     if fmt == "csv":
         out.write(totals.to_csv(index=False, lineterminator="\n"))
@@ -248,10 +252,14 @@ def print_compare(totals: pd.DataFrame, fmt: str, file: Any = None) -> None:
             from archcost.report.latency import human_seconds
 
             out.append(f"{human_seconds(r['latency_s'])} ×{r['latency_s_ratio']:.2f}")
+        if acc:
+            out.append("" if blank(r["accuracy"]) else f"{r['accuracy']:.1f}")
         return out
 
     if timed:
         head.append("latency")
+    if acc:
+        head.append("top-1 %")
     if fmt == "markdown":
         lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
         lines += [
@@ -281,4 +289,9 @@ def print_compare(totals: pd.DataFrame, fmt: str, file: Any = None) -> None:
     tty = (file or sys.stdout).isatty()
     console = Console(file=file, highlight=False, width=None if tty else 140)
     console.print(table)
+    if acc:
+        console.print(
+            "[dim]top-1 %: published ImageNet accuracy where the spec's reported: section "
+            "has the setting (blank where nothing was published).[/]"
+        )
     console.print(f"[dim]{CONVENTIONS}[/]")
