@@ -17,10 +17,23 @@ from archcost.commands import (
     explain,
     export,
     import_,
+    sweep,
     validate,
     whatif,
     zoo,
 )
 
-COMMANDS = (analyze, compare, explain, whatif, validate, calibrate, bench, import_, export, zoo)
+COMMANDS = (
+    analyze,
+    compare,
+    sweep,
+    explain,
+    whatif,
+    validate,
+    calibrate,
+    bench,
+    import_,
+    export,
+    zoo,
+)
 """In the order ``archcost --help`` lists them."""

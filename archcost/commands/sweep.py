@@ -1,0 +1,319 @@
+"""``archcost sweep``: cost a grid (or a sample) of knob settings, flag the Pareto front."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archcost.commands.options import Parents, add_command, positive_int
+from archcost.commands.output import LazyProgress, default_report_path, write_atomically, wrote
+from archcost.errors import SpecError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EPILOG = """examples:
+  archcost sweep mobilenet_v2 --grid width=0.35,0.5,0.75,1.0,1.4 --grid resolution=96:224:32
+  archcost sweep specs/shufflenet_v1.yaml --grid groups=1,2,3,4,8 --where "macs <= 150e6"
+  archcost sweep specs/mobilenet_v1.yaml --grid width=0.25..1.0 --grid resolution=128:224:32 \\
+      --sample 200 --sampler lhs --seed 1 --format csv -o mnv1.csv
+  archcost sweep mobilenet_v2 --grid width=0.35,0.5,0.75,1.0 --grid resolution=96:224:32 \\
+      --objectives macs,accuracy --html              # reports/MobileNetV2_sweep.html
+  archcost sweep specs/mobilenet_v2.yaml --grid width=0.3:1.4:0.001 --grid resolution=96:224:8 \\
+      --scheduler tcp://10.0.0.5:8786 --yes --format parquet -o big.parquet
+"""
+
+FORMATS = ("table", "json", "csv", "parquet")
+TABLE_ROWS = 200  # a terminal table shows at most this many rows (then the front)
+
+
+def register(sub: Any, parents: Parents) -> None:
+    s = add_command(
+        sub,
+        parents,
+        "sweep",
+        [parents.plotlyjs, parents.batch, parents.dtype],
+        help="cost many knob settings at once; a Pareto front",
+        description="Cost every configuration of a grid of knob values (or a random or "
+        "Latin-hypercube sample of it) with one parsed spec; one row per "
+        "configuration, in grid order: the knobs, every total, the published "
+        "ImageNet accuracy where the spec reports it, a pareto flag over "
+        "--objectives (minimised; accuracy maximised) and an error column for "
+        "settings the spec refuses. Large sweeps run on Dask.",
+        epilog=EPILOG,
+    )
+    s.set_defaults(run=run)
+    s.add_argument("spec", help="the YAML spec, or a bundled network's name (mobilenet_v2)")
+    s.add_argument(
+        "--grid",
+        action="append",
+        metavar="KNOB=VALUES",
+        default=[],
+        help="a knob's values: a list (width=0.5,0.75,1.0), an inclusive range "
+        "START:STOP:STEP (resolution=96:224:32) or, with --sample, an "
+        "interval LOW..HIGH (width=0.35..1.4); repeatable, first varies slowest",
+    )
+    s.add_argument(
+        "--sample",
+        type=positive_int,
+        metavar="N",
+        help="draw N configurations instead of the whole grid",
+    )
+    s.add_argument(
+        "--sampler",
+        choices=["random", "lhs"],
+        default="random",
+        help="how --sample draws: independent uniform (random, default) or a Latin hypercube (lhs)",
+    )
+    s.add_argument("--seed", type=int, default=0, help="random seed for --sample (default 0)")
+    s.add_argument(
+        "--where",
+        metavar="EXPR",
+        help="keep configurations matching EXPR over the columns, e.g. "
+        '"macs <= 300e6 and params <= 3e6" (refused ones are kept)',
+    )
+    s.add_argument(
+        "--objectives",
+        default="macs,params",
+        metavar="COLS",
+        help="columns of the Pareto front, comma-separated (default macs,params); "
+        "minimised, except accuracy (maximised)",
+    )
+    s.add_argument(
+        "--device",
+        metavar="PROFILE",
+        help="add latency_s, the roofline estimate on a device profile",
+    )
+    s.add_argument(
+        "--scheduler",
+        metavar="WHERE",
+        help="serial (this process), local (a Dask LocalCluster, one worker "
+        "process per core) or a Dask scheduler address tcp://HOST:8786; "
+        "default: serial below 2,000 configurations, else local",
+    )
+    s.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="worker processes of --scheduler local (default: one per core)",
+    )
+    s.add_argument(
+        "--max-configs",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="refuse larger sweeps without --yes (default 20,000)",
+    )
+    s.add_argument("--yes", action="store_true", help="run a sweep above --max-configs")
+    s.add_argument(
+        "--format",
+        default="table",
+        choices=FORMATS,
+        help="output format (default: a terminal table); parquet needs -o",
+    )
+    s.add_argument("-o", "--output", metavar="PATH", help="write the results to PATH")
+    s.add_argument(
+        "--html",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="also write an HTML report: Pareto chart, heatmap or parallel "
+        "coordinates, the front (default reports/<name>_sweep.html)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from archcost.spec import load_spec
+    from archcost.sweep import MAX_CONFIGS, sweep
+
+    if not args.grid:
+        raise SpecError(
+            "sweep needs at least one --grid KNOB=VALUES.",
+            hint="e.g. --grid width=0.5,0.75,1.0 --grid resolution=96:224:32",
+        )
+    if args.format == "parquet" and not args.output:
+        raise SpecError("--format parquet writes a binary file; give it -o PATH.")
+    if args.format == "parquet":
+        _require_pyarrow()
+    out_path = Path(args.output) if args.output else None
+    from archcost.zoo import locate
+
+    spec = load_spec(locate(args.spec))
+    objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
+    bar = LazyProgress(sys.stderr.isatty())
+    try:
+        frame = sweep(
+            spec,
+            args.grid,
+            sample=args.sample,
+            seed=args.seed,
+            sampler=args.sampler,
+            where=args.where,
+            objectives=objectives,
+            batch=args.batch,
+            dtype=args.dtype,
+            device=args.device,
+            scheduler=args.scheduler,
+            max_configs=args.max_configs or MAX_CONFIGS,
+            yes=args.yes,
+            workers=args.workers,
+            progress=lambda done, total: bar(done, total, f"{done:,}/{total:,} configurations"),
+        )
+    finally:
+        bar.close()
+    written = []
+    if out_path is not None:
+        if out_path.exists() and any(
+            out_path.resolve() == Path(f).resolve() for f in getattr(spec, "files", [])
+        ):
+            raise SpecError(
+                f"-o {out_path}: that is a file the spec reads; inputs are never overwritten."
+            )
+        written.append(write_atomically(out_path, lambda tmp: _write(frame, args.format, tmp)))
+    if args.html is not None:
+        from archcost.report.sweep import write_sweep_report
+
+        path = Path(args.html) if args.html else default_report_path(f"{spec.name}_sweep")
+        written.append(
+            write_atomically(
+                path,
+                lambda tmp: write_sweep_report(
+                    frame, tmp, spec=spec, objectives=objectives, plotlyjs=args.plotlyjs
+                ),
+            )
+        )
+    if out_path is None:
+        if args.format == "json":
+            sys.stdout.write(to_json(frame) + "\n")
+        elif args.format == "csv":
+            sys.stdout.write(to_csv(frame))
+        else:
+            print_table(frame, spec.name, objectives)
+    for path in written:
+        wrote(path)
+    return 0
+
+
+def _require_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise SpecError(
+            "--format parquet needs pyarrow.",
+            hint="Install the sweep extra: pip install 'archcost[sweep]'.",
+        ) from None
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain Python values: ints stay exact ints, blanks are None."""
+    out = []
+    for row in frame.to_dict("records"):
+        clean: dict[str, Any] = {}
+        for key, value in row.items():
+            if (
+                value is None
+                or (isinstance(value, float) and math.isnan(value))
+                or type(value).__name__ == "NAType"
+            ):
+                clean[key] = None
+            elif hasattr(value, "item"):
+                clean[key] = value.item()
+            else:
+                clean[key] = value
+        out.append(clean)
+    return out
+
+
+def to_json(frame: pd.DataFrame) -> str:
+    return json.dumps(records(frame), indent=1)
+
+
+def to_csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _write(frame: pd.DataFrame, fmt: str, path: Path) -> None:
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    elif fmt == "json":
+        path.write_text(to_json(frame) + "\n", encoding="utf-8")
+    elif fmt == "csv":
+        path.write_text(to_csv(frame), encoding="utf-8")
+    else:
+        import io
+
+        buffer = io.StringIO()
+        print_table(frame, "", [], file=buffer)
+        path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def print_table(frame: pd.DataFrame, name: str, objectives: list[str], file: Any = None) -> None:
+    """A terminal table: knobs, counts in human units, accuracy, the front marked ★."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from archcost.costs import TOTAL_KEYS
+    from archcost.report.units import human, human_bytes
+
+    out = file or sys.stdout
+    rows = records(frame)
+    shown = rows if len(rows) <= TABLE_ROWS else [r for r in rows if r["pareto"]]
+    knob_cols = [
+        c
+        for c in frame.columns
+        if c not in (*TOTAL_KEYS, "latency_s", "accuracy", "accuracy_source", "pareto", "error")
+    ]
+    counts = [
+        ("params", "params", human),
+        ("MACs", "macs", human),
+        ("FLOPs", "flops", human),
+        ("memory", "memory_access", human_bytes),
+        ("peak act.", "peak_activation_bytes", human_bytes),
+    ]
+    title = (
+        (
+            f"{escape(name)}: {len(rows):,} configurations, "
+            f"{sum(r['pareto'] for r in rows):,} on the front ★ "
+            f"({', '.join(objectives)})"
+        )
+        if name
+        else None
+    )
+    table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
+    table.add_column("", no_wrap=True)
+    for col in knob_cols:
+        table.add_column(escape(col), justify="right", no_wrap=True)
+    for label, _, _ in counts:
+        table.add_column(label, justify="right", no_wrap=True)
+    if "latency_s" in frame.columns:
+        table.add_column("latency", justify="right", no_wrap=True)
+    if "accuracy" in frame.columns:
+        table.add_column("top-1 %", justify="right", no_wrap=True)
+    table.add_column("error")
+    for r in shown:
+        cells = ["★" if r["pareto"] else ""] + [escape(str(r[c])) for c in knob_cols]
+        cells += ["" if r[key] is None else fmt(r[key]) for _, key, fmt in counts]
+        if "latency_s" in frame.columns:
+            cells.append("" if r["latency_s"] is None else f"{r['latency_s'] * 1e3:.2f} ms")
+        if "accuracy" in frame.columns:
+            cells.append("" if r["accuracy"] is None else f"{r['accuracy']:.1f}")
+        cells.append(escape(r["error"] or ""))
+        table.add_row(*cells)
+    tty = out.isatty() if hasattr(out, "isatty") else False
+    console = Console(file=out, highlight=False, soft_wrap=False, width=None if tty else 160)
+    console.print(table)
+    if len(shown) < len(rows):
+        console.print(
+            f"[dim]{len(rows) - len(shown):,} rows off the front not shown; "
+            f"--format csv or json lists every row.[/]"
+        )
+    if "accuracy" in frame.columns:
+        console.print(
+            "[dim]top-1 %: published ImageNet accuracy where the spec's reported: "
+            "section has the setting; blank where nothing was published.[/]"
+        )

@@ -1,0 +1,556 @@
+"""Design-space sweeps: many knob settings of one spec, their totals and a Pareto front.
+
+``sweep(spec, grid=["width=0.5,1.0", "resolution=96:224:32"])`` costs every
+configuration of the grid (the product of the axes, first axis slowest) and returns a
+DataFrame with one row per configuration, in grid order: the knob columns, every
+total (exact ints), ``accuracy`` where the spec's ``reported:`` section has the
+setting, ``pareto`` over the chosen objectives, and ``error``: a configuration the
+spec refuses (a ``requires:`` rule, a shape rule) keeps its row and its message.
+
+The spec is parsed once and shared by all configurations (``Model(spec, knobs)``),
+which is what ``archcost.load(path, **knobs)`` builds, so each row equals ``archcost
+analyze SPEC --set ...`` exactly. Large sweeps run on Dask (see :mod:`archcost.sweep_dask`).
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from archcost.costs import TOTAL_KEYS
+from archcost.errors import ArchcostError, SpecError, did_you_mean
+from archcost.expressions import ExpressionError, evaluate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from archcost.spec import Spec
+
+MAX_CONFIGS = 20_000  # more needs yes=True (--yes): a typo should not run for hours
+MAX_GRID_AXIS = 100_000  # values on one axis, before the product is formed
+MAXIMISED = ("accuracy",)  # objectives where more is better; every other is minimised
+
+Value = int | float | bool | str
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One knob's values: a list (``values``) or an interval to sample (``low``, ``high``)."""
+
+    name: str
+    values: tuple[Value, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    integer: bool = False
+
+    @property
+    def interval(self) -> bool:
+        return self.low is not None
+
+
+def parse_value(text: str) -> Value:
+    """A typed value, as ``--set`` types it: int, float, true/false, else the string.
+
+    >>> parse_value("0.75"), parse_value("224"), parse_value("true"), parse_value("x")
+    (0.75, 224, True, 'x')
+    """
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for cast in (int, float):
+        try:
+            value = cast(text)
+        except ValueError:
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            break
+        return value
+    return text.strip()
+
+
+def _decimal(text: str, where: str) -> Decimal:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise SpecError(
+            f"{where}: '{text}' is not a number.",
+            hint="Ranges are START:STOP:STEP, e.g. resolution=96:224:32.",
+        ) from None
+    if not value.is_finite():
+        raise SpecError(f"{where}: '{text}' is not a finite number.")
+    return value
+
+
+def _number(value: Decimal) -> int | float:
+    """An int when written without a fraction ("96"), else a float ("1.0", "0.75")."""
+    exponent = value.as_tuple().exponent
+    integral = isinstance(exponent, int) and exponent >= 0
+    return int(value) if integral and value == value.to_integral_value() else float(value)
+
+
+def parse_axis(text: str) -> Axis:
+    """``--grid`` text -> an :class:`Axis`.
+
+    ``name=v1,v2,...`` a list; ``name=START:STOP:STEP`` an inclusive range (exact
+    decimal steps: ``0.5:1:0.25`` is 0.5, 0.75, 1.0); ``name=LOW..HIGH`` an interval,
+    sampled by ``--sample``.
+
+    >>> parse_axis("resolution=96:224:32").values
+    (96, 128, 160, 192, 224)
+    >>> parse_axis("width=0.5:1.0:0.25").values
+    (0.5, 0.75, 1.0)
+    >>> parse_axis("width=0.35..1.4")
+    Axis(name='width', values=(), low=0.35, high=1.4, integer=False)
+
+    ``integer`` (set by :func:`check_axes` for int knobs) samples an interval's ints.
+    """
+    name, sep, rest = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not rest.strip():
+        raise SpecError(
+            f"--grid expects KNOB=VALUES, got '{text}'.",
+            hint="e.g. --grid width=0.5,0.75,1.0 or --grid resolution=96:224:32 "
+            "or --grid width=0.35..1.4 with --sample N.",
+        )
+    where = f"--grid {name}"
+    if ".." in rest:
+        lo_text, _, hi_text = rest.partition("..")
+        lo, hi = _decimal(lo_text, where), _decimal(hi_text, where)
+        if lo >= hi:
+            raise SpecError(
+                f"{where}: the interval {rest} is empty or inverted.",
+                hint="Write LOW..HIGH with LOW < HIGH.",
+            )
+        return Axis(name, low=float(lo), high=float(hi))
+    if ":" in rest:
+        parts = rest.split(":")
+        if len(parts) != 3:
+            raise SpecError(
+                f"{where}: a range is START:STOP:STEP, got '{rest}'.",
+                hint="e.g. resolution=96:224:32 (96, 128, ..., 224).",
+            )
+        start, stop, step = (_decimal(p, where) for p in parts)
+        if step <= 0:
+            raise SpecError(f"{where}: the step must be positive, got {parts[2]}.")
+        if start > stop:
+            raise SpecError(
+                f"{where}: the range {rest} is inverted (START > STOP).",
+                hint=f"Did you mean {parts[1]}:{parts[0]}:{parts[2]}?",
+            )
+        count = int((stop - start) / step) + 1
+        if count > MAX_GRID_AXIS:
+            raise SpecError(
+                f"{where}: the range {rest} has {count:,} values; the limit is {MAX_GRID_AXIS:,}."
+            )
+        return Axis(name, values=tuple(_number(start + i * step) for i in range(count)))
+    items = [t for t in rest.split(",")]
+    if any(not t.strip() for t in items):
+        raise SpecError(
+            f"{where}: an empty value in '{rest}'.",
+            hint="Separate values by commas: width=0.5,0.75,1.0.",
+        )
+    values = tuple(dict.fromkeys(parse_value(t) for t in items))  # duplicates once
+    return Axis(name, values=values)
+
+
+def check_axes(axes: Sequence[Axis], params: dict[str, Any], spec_name: str) -> list[Axis]:
+    """Every axis names a param of the spec once, with values of the param's type.
+    Returns the axes, intervals of int params marked ``integer``."""
+    seen: set[str] = set()
+    checked = []
+    for axis in axes:
+        if axis.name not in params:
+            raise SpecError(
+                f"--grid: unknown knob '{axis.name}'.",
+                hint=(
+                    did_you_mean(axis.name, params)
+                    + f" Knobs of {spec_name}: "
+                    + ", ".join(params)
+                    + "."
+                )
+                if params
+                else f"{spec_name} has no params to sweep.",
+            )
+        if axis.name in seen:
+            raise SpecError(
+                f"--grid: the knob '{axis.name}' is given twice.",
+                hint="Give each knob once, with all its values.",
+            )
+        seen.add(axis.name)
+        default = params[axis.name]
+        for value in axis.values or (axis.low,):
+            if not _same_type(default, value):
+                raise SpecError(
+                    f"--grid {axis.name}: expects values like {default!r}, got {value!r}."
+                )
+        integer = isinstance(default, int) and not isinstance(default, bool)
+        checked.append(replace(axis, integer=axis.interval and integer))
+    return checked
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float):
+        return isinstance(value, int | float)
+    return isinstance(value, str)
+
+
+def grid_size(axes: Sequence[Axis]) -> int:
+    return math.prod(len(a.values) for a in axes)
+
+
+def configurations(
+    axes: Sequence[Axis], *, sample: int | None = None, seed: int = 0, method: str = "random"
+) -> list[dict[str, Value]]:
+    """The configurations, in order.
+
+    Without ``sample``: the product of the axes' lists, the first axis varying slowest
+    (intervals are refused). With ``sample`` = N: N configurations; ``method`` "random"
+    draws each knob independently (intervals uniformly, lists uniformly by index);
+    "lhs" is a Latin hypercube: each knob's range (or list) is cut into N equal strata
+    and every stratum is used exactly once. Integer intervals (``96..224``) give ints;
+    float samples are rounded to 6 decimals (the row then holds the value used).
+    """
+    if sample is None:
+        open_axes = [a.name for a in axes if a.interval]
+        if open_axes:
+            raise SpecError(
+                f"--grid {open_axes[0]}: an interval LOW..HIGH needs --sample N.",
+                hint="Add --sample 100 (and --seed S), or give a list or a START:STOP:STEP range.",
+            )
+        return [
+            dict(zip([a.name for a in axes], combo, strict=False))
+            for combo in itertools.product(*(a.values for a in axes))
+        ]
+    if sample < 1:
+        raise SpecError(f"--sample expects a positive number, got {sample}.")
+    if method not in ("random", "lhs"):
+        raise SpecError(f"--sampler: unknown method '{method}'.", hint="Use random or lhs.")
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    columns: list[list[Value]] = []
+    for axis in axes:
+        if method == "lhs":
+            u = (rng.permutation(sample) + rng.random(sample)) / sample
+        else:
+            u = rng.random(sample)
+        columns.append([_pick(axis, float(x)) for x in u])
+    return [
+        dict(zip([a.name for a in axes], row, strict=False)) for row in zip(*columns, strict=False)
+    ]
+
+
+def _pick(axis: Axis, u: float) -> Value:
+    """The value at ``u`` in [0, 1) of an axis: a list index or a point of the interval."""
+    if not axis.interval:
+        return axis.values[min(int(u * len(axis.values)), len(axis.values) - 1)]
+    assert axis.low is not None and axis.high is not None
+    if axis.integer:
+        span = int(axis.high) - int(axis.low) + 1
+        return int(axis.low) + min(int(u * span), span - 1)
+    return round(axis.low + u * (axis.high - axis.low), 6)
+
+
+# -- --where -------------------------------------------------------------------------------
+def compile_where(text: str, columns: Iterable[str]) -> Callable[[dict[str, Any]], bool]:
+    """A row filter from ``text`` ("macs <= 300e6 and params <= 3e6"), by the spec
+    expression evaluator (no Python eval). Names must be ``columns``.
+
+    Raises:
+        SpecError: a syntax error, a construct the evaluator refuses, an unknown column.
+    """
+    columns = list(columns)
+    source = text.strip()
+    if not source:
+        raise SpecError(
+            "--where: the expression is empty.",
+            hint='e.g. --where "macs <= 300e6 and params <= 3e6"',
+        )
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError as exc:
+        raise SpecError(
+            f"--where: cannot parse '{source}': {exc.msg}.",
+            hint="Use column names, numbers, comparisons and and/or/not, e.g. "
+            '"macs <= 300e6 and params <= 3e6".',
+        ) from None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Name)
+            and node.id not in columns
+            and node.id not in ("true", "false", "True", "False")
+        ):
+            call = any(isinstance(n, ast.Call) and n.func is node for n in ast.walk(tree))
+            if not call:
+                raise SpecError(
+                    f"--where: unknown column '{node.id}'.",
+                    hint=did_you_mean(node.id, columns) + " Columns: " + ", ".join(columns) + ".",
+                )
+    blank = {c: 0 for c in columns}
+    try:  # refuse unsafe constructs before the sweep
+        evaluate(source, blank)
+    except ExpressionError as exc:
+        if "division by zero" not in exc.message:
+            raise SpecError(
+                f"--where: {exc.message.replace('${' + source + '}', source)}", hint=exc.hint
+            ) from None
+
+    def keep(row: dict[str, Any]) -> bool:
+        names = {k: v for k, v in row.items() if v is not None}
+        try:
+            return bool(evaluate(source, names))
+        except ExpressionError:
+            return False  # a blank value (unknown accuracy) or x / 0: no match
+
+    return keep
+
+
+# -- Pareto -----------------------------------------------------------------------------------
+def pareto_mask(
+    points: Sequence[Sequence[float | int] | None], maximise: Sequence[bool] | None = None
+) -> list[bool]:
+    """Which points no other point dominates (all objectives minimised, except those
+    flagged in ``maximise``). ``None`` points (errors, unknown values) are never on the
+    front and dominate nothing. Equal points are both on the front.
+
+    >>> pareto_mask([(1, 5), (2, 2), (3, 3), (5, 1), None])
+    [True, True, False, True, False]
+    """
+    keyed: list[tuple[tuple[Any, ...], int]] = []
+    for i, p in enumerate(points):
+        if p is None:
+            continue
+        flip = maximise or [False] * len(p)
+        keyed.append((tuple(-v if m else v for v, m in zip(p, flip, strict=False)), i))
+    keyed.sort()
+    front: list[tuple[Any, ...]] = []
+    mask = [False] * len(points)
+    for key, i in keyed:
+        # Lexicographic order: only an earlier point can dominate this one.
+        if any(
+            all(f <= k for f, k in zip(other, key, strict=False)) and other != key
+            for other in front
+        ):
+            continue
+        front.append(key)
+        mask[i] = True
+    return mask
+
+
+# -- evaluation -----------------------------------------------------------------------------
+def reported_accuracy(spec: Spec, knobs: dict[str, Any]) -> tuple[float | None, str]:
+    """ImageNet top-1 (%) and its source from the spec's ``reported:`` entries whose
+    knobs equal ``knobs`` (unlisted knobs at their defaults); ``(None, "")`` otherwise:
+    never interpolated."""
+    full = {**spec.params, **knobs}
+    for entry in getattr(spec, "reported", None) or []:
+        setting = {**spec.params, **entry["knobs"]}
+        if all(_equal(full.get(k), v) for k, v in setting.items()):
+            return entry["top1"], entry["source"]
+    return None, ""
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return bool(a == b)
+
+
+def _one_line(exc: ArchcostError) -> str:
+    return " ".join(part.strip() for part in str(exc).splitlines())
+
+
+def evaluate_one(
+    spec: Spec,
+    knobs: dict[str, Value],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    profile: Any = None,
+) -> dict[str, Any]:
+    """One configuration's result: the totals (and ``latency_s`` with a profile), or
+    ``{"error": message}`` when the spec refuses the knobs."""
+    from archcost.model import Model
+
+    try:
+        model = Model(spec, knobs)
+        costs = model.costs(batch=batch, dtype=dtype)
+    except ArchcostError as exc:
+        return {"error": _one_line(exc)}
+    result: dict[str, Any] = dict(costs.totals)
+    if profile is not None:
+        from archcost.roofline import estimate_rows, total_seconds
+
+        result["latency_s"] = total_seconds(estimate_rows(costs.rows, profile))
+    return result
+
+
+def evaluate_chunk(
+    spec: Spec, chunk: Sequence[dict[str, Value]], batch: int, dtype: str, profile: Any
+) -> list[dict[str, Any]]:
+    """Several configurations in one call (a Dask task evaluates a chunk)."""
+    from archcost.model import _gc_paused
+
+    with _gc_paused():
+        return [
+            evaluate_one(spec, knobs, batch=batch, dtype=dtype, profile=profile) for knobs in chunk
+        ]
+
+
+def result_frame(
+    spec: Spec,
+    configs: Sequence[dict[str, Value]],
+    results: Sequence[dict[str, Any]],
+    *,
+    objectives: Sequence[str] = ("macs", "params"),
+    where: str | None = None,
+    latency: bool = False,
+) -> pd.DataFrame:
+    """Rows in ``configs`` order: knobs, totals, ``latency_s``, ``accuracy`` and its
+    source, ``pareto``, ``error``; ``where`` keeps matching rows (and every error row)."""
+    import pandas as pd
+
+    knob_names = list(configs[0]) if configs else []
+    count_columns = list(TOTAL_KEYS) + (["latency_s"] if latency else [])
+    has_reported = bool(getattr(spec, "reported", None))
+    columns = knob_names + count_columns + (["accuracy", "accuracy_source"] if has_reported else [])
+    check_objectives(objectives, count_columns + ["accuracy"], has_reported)
+    rows = []
+    for knobs, result in zip(configs, results, strict=True):
+        row: dict[str, Any] = dict(knobs)
+        for key in count_columns:
+            row[key] = result.get(key)
+        if has_reported:
+            full = dict(spec.params)
+            full.update(knobs)
+            row["accuracy"], row["accuracy_source"] = reported_accuracy(spec, full)
+            if row["accuracy"] is None:
+                row["accuracy_source"] = None
+        row["error"] = result.get("error")
+        rows.append(row)
+    if where:
+        keep = compile_where(where, columns)
+        rows = [r for r in rows if r["error"] is not None or keep(r)]
+    points = [
+        None
+        if r["error"] is not None or any(r.get(o) is None for o in objectives)
+        else tuple(r[o] for o in objectives)
+        for r in rows
+    ]
+    mask = pareto_mask(points, [o in MAXIMISED for o in objectives])
+    for row, flag in zip(rows, mask, strict=True):
+        row["pareto"] = flag
+    frame = pd.DataFrame(rows, columns=columns + ["pareto", "error"])
+    for key in TOTAL_KEYS:
+        frame[key] = frame[key].astype("Int64")  # exact ints; <NA> on error rows
+    if has_reported:
+        frame["accuracy"] = frame["accuracy"].astype("Float64")
+    return frame
+
+
+def check_objectives(objectives: Sequence[str], columns: Sequence[str], has_reported: bool) -> None:
+    if not objectives:
+        raise SpecError("--objectives: name at least one column, e.g. macs,params.")
+    for name in objectives:
+        if name == "accuracy" and not has_reported:
+            raise SpecError(
+                "--objectives: this spec has no reported: accuracy, so "
+                "'accuracy' cannot be an objective.",
+                hint="Zoo specs carry ImageNet top-1 in their reported: section.",
+            )
+        if name == "latency_s" and "latency_s" not in columns:
+            raise SpecError("--objectives: 'latency_s' needs --device PROFILE.")
+        if name not in columns:
+            raise SpecError(
+                f"--objectives: unknown column '{name}'.",
+                hint=did_you_mean(name, columns) + " Objectives: " + ", ".join(columns) + ".",
+            )
+
+
+def sweep(
+    spec: str | Spec,
+    grid: Sequence[str] | dict[str, Sequence[Value]] = (),
+    *,
+    sample: int | None = None,
+    seed: int = 0,
+    sampler: str = "random",
+    where: str | None = None,
+    objectives: Sequence[str] = ("macs", "params"),
+    batch: int = 1,
+    dtype: str = "float32",
+    device: Any = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    max_configs: int = MAX_CONFIGS,
+    yes: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Cost every configuration of ``grid``; one row each, in grid order.
+
+    Args:
+        spec: a spec path, a bundled network's name (``"mobilenet_v2"``) or a parsed
+            :class:`~archcost.spec.Spec`.
+        grid: ``["width=0.5,1.0", "resolution=96:224:32"]`` or ``{"width": [0.5, 1.0]}``.
+        sample: draw this many configurations instead of the product (``sampler``
+            "random" or "lhs", ``seed``); intervals ``LOW..HIGH`` need it.
+        where: keep rows matching this expression over the columns (error rows stay).
+        objectives: the columns the ``pareto`` flag is computed over (minimised;
+            ``accuracy`` maximised).
+        device: a roofline profile (name, path or Profile) adds ``latency_s``.
+        scheduler: None (in-process, or a LocalCluster above a threshold), ``"serial"``,
+            ``"local"`` (a LocalCluster of ``workers`` processes, default one per core),
+            or a Dask scheduler address ``tcp://HOST:PORT``.
+        max_configs: refuse more configurations than this unless ``yes``.
+        progress: called as ``progress(done, total)``.
+    """
+    from archcost.spec import Spec, load_spec
+    from archcost.zoo import locate
+
+    parsed = spec if isinstance(spec, Spec) else load_spec(locate(spec))
+    if isinstance(grid, dict):
+        axes = [Axis(k, values=tuple(v)) for k, v in grid.items()]
+        for axis in axes:
+            if not axis.values:
+                raise SpecError(f"--grid {axis.name}: no values.")
+    else:
+        axes = [parse_axis(g) for g in grid]
+    axes = check_axes(axes, parsed.params, parsed.name)
+    total = sample if sample is not None else grid_size(axes)
+    if total > max_configs and not yes:
+        raise SpecError(
+            f"the sweep has {total:,} configurations, more than the limit of {max_configs:,}.",
+            hint="Pass --yes (yes=True) to run it anyway, or raise --max-configs.",
+        )
+    configs = configurations(axes, sample=sample, seed=seed, method=sampler)
+    profile = None
+    if device is not None:
+        from archcost.roofline import Profile, load_profile
+
+        profile = device if isinstance(device, Profile) else load_profile(device)
+    columns = [a.name for a in axes] + list(TOTAL_KEYS) + (["latency_s"] if profile else [])
+    has_reported = bool(getattr(parsed, "reported", None))
+    check_objectives(objectives, columns + ["accuracy"], has_reported)
+    if where:  # refuse a bad expression before any work
+        compile_where(where, columns + (["accuracy"] if has_reported else []))
+    from archcost.sweep_run import run
+
+    results = run(
+        parsed,
+        configs,
+        batch=batch,
+        dtype=dtype,
+        profile=profile,
+        scheduler=scheduler,
+        workers=workers,
+        progress=progress,
+    )
+    return result_frame(
+        parsed, configs, results, objectives=objectives, where=where, latency=profile is not None
+    )

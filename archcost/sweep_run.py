@@ -1,0 +1,176 @@
+"""Where a sweep's configurations are costed: in this process, or on Dask.
+
+``run(spec, configs, scheduler=...)`` returns one result per configuration, in the
+order of ``configs``, whatever the scheduler:
+
+* ``"serial"``: in this process, one after the other.
+* ``"local"``: a ``dask.distributed`` LocalCluster with one single-threaded worker
+  process per core, started for this sweep and closed after it.
+* ``"tcp://HOST:PORT"`` (or any Dask address): an existing cluster's scheduler. Its
+  workers need archcost installed (the same version); the parsed spec is sent to them,
+  so the spec file need not exist there.
+* ``None``: serial below :data:`AUTO_CLUSTER_THRESHOLD` configurations, else local.
+
+Configurations travel in chunks (one Dask task each) to keep the scheduler's overhead
+small next to a costing. When a worker dies, the scheduler resubmits its tasks to the
+others (Dask's own retry of lost tasks); the results are the same.
+
+dask is imported only here, only when a cluster is used.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from archcost.errors import SpecError
+from archcost.sweep import evaluate_chunk
+
+if TYPE_CHECKING:
+    from archcost.spec import Spec
+
+# Below this many configurations a sweep runs in-process: starting a LocalCluster costs
+# a few seconds (benchmarks/sweep.py measures the break-even on this machine).
+AUTO_CLUSTER_THRESHOLD = 2_000
+CONNECT_TIMEOUT_S = 10
+MAX_CHUNK = 64
+
+
+def run(
+    spec: Spec,
+    configs: Sequence[dict[str, Any]],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    profile: Any = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> list[dict[str, Any]]:
+    """One result dict per configuration, in order (see the module docstring)."""
+    if scheduler is None:
+        scheduler = "serial" if len(configs) < AUTO_CLUSTER_THRESHOLD else "local"
+    if scheduler == "serial":
+        return run_serial(
+            spec, configs, batch=batch, dtype=dtype, profile=profile, progress=progress
+        )
+    client, cluster = connect(scheduler, workers=workers)
+    try:
+        return run_on(
+            client, spec, configs, batch=batch, dtype=dtype, profile=profile, progress=progress
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_serial(
+    spec: Spec,
+    configs: Sequence[dict[str, Any]],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    profile: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    step = max(1, min(MAX_CHUNK, len(configs) // 100 or 1))
+    for start in range(0, len(configs), step):
+        results += evaluate_chunk(spec, configs[start : start + step], batch, dtype, profile)
+        if progress is not None:
+            progress(len(results), len(configs))
+    return results
+
+
+def connect(scheduler: str, *, workers: int | None = None) -> tuple[Any, Any]:
+    """A Dask client (and the LocalCluster it owns, for ``"local"``).
+
+    Raises:
+        SpecError: dask is not installed, or the address cannot be reached within
+            :data:`CONNECT_TIMEOUT_S` seconds.
+    """
+    try:
+        import logging
+
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise SpecError(
+            "--scheduler: dask.distributed is not installed.",
+            hint="Install the sweep extra: pip install 'archcost[sweep]'.",
+        ) from None
+    if scheduler == "local":
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        return Client(cluster), cluster
+    if "://" not in scheduler and ":" not in scheduler:
+        raise SpecError(
+            f"--scheduler: '{scheduler}' is not serial, local or an address.",
+            hint="e.g. --scheduler tcp://10.0.0.5:8786 (a running dask scheduler).",
+        )
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SpecError(
+            f"--scheduler: cannot reach the Dask scheduler at {scheduler} within "
+            f"{CONNECT_TIMEOUT_S} s ({reason}).",
+            hint="Start one with 'dask scheduler' and workers with 'dask worker "
+            "ADDRESS', or use --scheduler local.",
+        ) from None
+    return client, None
+
+
+def chunks(n: int, workers: int) -> list[range]:
+    """Split ``range(n)`` into contiguous chunks: about 8 per worker, at most MAX_CHUNK."""
+    size = max(1, min(MAX_CHUNK, -(-n // max(1, 8 * workers))))
+    return [range(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def run_on(
+    client: Any,
+    spec: Spec,
+    configs: Sequence[dict[str, Any]],
+    *,
+    batch: int = 1,
+    dtype: str = "float32",
+    profile: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Cost ``configs`` on a connected Dask client; results in order."""
+    from distributed import as_completed
+
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    parts = chunks(len(configs), workers)
+    shared = client.scatter(spec, broadcast=True, hash=False)
+    tag = uuid.uuid4().hex[:12]
+    futures = [
+        client.submit(
+            evaluate_chunk,
+            shared,
+            [configs[i] for i in part],
+            batch,
+            dtype,
+            profile,
+            key=f"archcost-sweep-{tag}-{n}",
+            retries=2,
+        )
+        for n, part in enumerate(parts)
+    ]
+    where = {f.key: n for n, f in enumerate(futures)}
+    results: list[list[dict[str, Any]] | None] = [None] * len(parts)
+    done = 0
+    for future in as_completed(futures):
+        n = where[future.key]
+        results[n] = future.result()
+        done += len(parts[n])
+        if progress is not None:
+            progress(done, len(configs))
+    return [r for part in results for r in (part or [])]
