@@ -1,0 +1,133 @@
+"""Sweep speed, as ratios measured in one run (never asserted in tests).
+
+1. In-process: `archcost.sweep`'s serial path (one parsed spec shared by every
+   configuration) against the plain loop over `archcost.load(spec, **knobs).totals`,
+   on the same MobileNetV2 configurations. Goal (issue 14): >= 3x.
+2. Dask: the same sweep on a LocalCluster of 1 worker and of 2 workers (one process
+   per core), cluster start-up excluded and reported apart. Goal: 2 workers >= 1.6x one.
+3. The break-even that sets AUTO_CLUSTER_THRESHOLD: configurations at which a
+   LocalCluster (start-up included) beats the serial path.
+
+Run: .venv/bin/python benchmarks/sweep.py [--configs 10000] [--naive 500]
+The naive loop is timed on the first --naive configurations (per configuration; it
+runs at a steady rate) to keep the run short; pass --naive 10000 to time all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SPEC = ROOT / "specs" / "mobilenet_v2.yaml"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, load average {load}"
+    )
+
+
+def grid(n: int) -> list[dict]:
+    """n MobileNetV2 configurations: widths 0.30 ... by 0.005 steps x 8 resolutions."""
+    from archcost.sweep import configurations, parse_axis
+
+    widths = -(-n // 8)
+    axes = [
+        parse_axis(f"width=0.3:{0.3 + 0.005 * (widths - 1):.3f}:0.005"),
+        parse_axis("resolution=96:208:16"),
+    ]
+    return configurations(axes)[:n]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", type=int, default=10_000)
+    parser.add_argument("--naive", type=int, default=500)
+    parser.add_argument("--skip-dask", action="store_true")
+    args = parser.parse_args()
+
+    import archcost
+    from archcost import sweep_run
+    from archcost.spec import load_spec
+
+    configs = grid(args.configs)
+    print(f"machine: {machine()}")
+    print(f"MobileNetV2, {len(configs):,} configurations (width x resolution)")
+
+    naive = configs[: args.naive]
+    t = time.perf_counter()
+    reference = [archcost.load(SPEC, **k).totals for k in naive]
+    naive_per = (time.perf_counter() - t) / len(naive)
+
+    t = time.perf_counter()
+    spec = load_spec(SPEC)
+    serial = sweep_run.run_serial(spec, configs)
+    serial_s = time.perf_counter() - t
+    assert [r for r in serial[: len(naive)]] == reference, "serial rows differ from load()"
+    serial_per = serial_s / len(configs)
+    print(
+        f"naive loop  archcost.load(spec, **knobs).totals: {naive_per * 1e3:7.2f} ms/config "
+        f"(timed on {len(naive):,}; {naive_per * len(configs):.1f} s for all)"
+    )
+    print(
+        f"sweep serial (one parsed spec):                 {serial_per * 1e3:7.2f} ms/config "
+        f"({serial_s:.1f} s)"
+    )
+    print(f"  ratio naive / sweep serial: {naive_per / serial_per:.2f}x   (goal >= 3x)")
+    if args.skip_dask:
+        return
+
+    from distributed import Client, LocalCluster
+
+    times = {}
+    for workers in (1, 2):
+        t = time.perf_counter()
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+        startup = time.perf_counter() - t
+        t = time.perf_counter()
+        results = sweep_run.run_on(client, spec, configs)
+        times[workers] = time.perf_counter() - t
+        assert results == serial, "Dask rows differ from the serial run"
+        client.close()
+        cluster.close()
+        print(
+            f"dask LocalCluster, {workers} worker(s): {times[workers]:.1f} s "
+            f"(+ {startup:.1f} s start-up)"
+        )
+    print(f"  ratio 1 worker / 2 workers: {times[1] / times[2]:.2f}x   (goal >= 1.6x)")
+    per2 = times[2] / len(configs)
+    if serial_per > per2:
+        breakeven = startup / (serial_per - per2)
+        print(
+            f"  LocalCluster(2) incl. start-up beats serial above ~{breakeven:,.0f} "
+            f"configurations (AUTO_CLUSTER_THRESHOLD = {sweep_run.AUTO_CLUSTER_THRESHOLD:,})"
+        )
+
+
+if __name__ == "__main__":
+    main()
