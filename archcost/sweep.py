@@ -93,10 +93,10 @@ def _number(value: Decimal) -> int | float:
     return int(value) if integral and value == value.to_integral_value() else float(value)
 
 
-def parse_axis(text: str) -> Axis:
+def parse_axis(text: str, flag: str = "--grid") -> Axis:
     """``--grid`` text -> an :class:`Axis`.
 
-    ``name=v1,v2,...`` a list; ``name=START:STOP:STEP`` an inclusive range (exact
+    ``name=v1,v2,...`` a list; ``name=START:STOP[:STEP]`` an inclusive range (exact
     decimal steps: ``0.5:1:0.25`` is 0.5, 0.75, 1.0); ``name=LOW..HIGH`` an interval,
     sampled by ``--sample``.
 
@@ -117,7 +117,7 @@ def parse_axis(text: str) -> Axis:
             hint="e.g. --grid width=0.5,0.75,1.0 or --grid resolution=96:224:32 "
             "or --grid width=0.35..1.4 with --sample N.",
         )
-    where = f"--grid {name}"
+    where = f"{flag} {name}" if flag == "--grid" else flag
     if ".." in rest:
         lo_text, _, hi_text = rest.partition("..")
         lo, hi = _decimal(lo_text, where), _decimal(hi_text, where)
@@ -129,6 +129,8 @@ def parse_axis(text: str) -> Axis:
         return Axis(name, low=float(lo), high=float(hi))
     if ":" in rest:
         parts = rest.split(":")
+        if len(parts) == 2:
+            parts.append("1")  # START:STOP steps by 1
         if len(parts) != 3:
             raise SpecError(
                 f"{where}: a range is START:STOP:STEP, got '{rest}'.",
@@ -256,6 +258,64 @@ def _pick(axis: Axis, u: float) -> Value:
         span = int(axis.high) - int(axis.low) + 1
         return int(axis.low) + min(int(u * span), span - 1)
     return round(axis.low + u * (axis.high - axis.low), 6)
+
+
+# -- compound scaling ---------------------------------------------------------------------
+COMPOUND_KNOBS = ("depth", "width", "resolution")
+
+
+def compound_configurations(
+    params: dict[str, Any], coefficients: str | Sequence[float], phi: str
+) -> tuple[list[dict[str, Value]], list[dict[str, Value]]]:
+    """EfficientNet's compound scaling (Tan & Le 2019, Sec. 3.3, Eq. 3): for each phi,
+    depth = alpha**phi, width = beta**phi, resolution = gamma**phi times the spec's default
+    resolution, rounded to the nearest pixel. The spec rounds the rest as the reference
+    implementation does (channels to multiples of 8, repeats up). Returns the
+    configurations and their ``phi`` labels.
+
+    >>> configs, labels = compound_configurations(
+    ...     {"width": 1.0, "depth": 1.0, "resolution": 224}, "1.2,1.1,1.15", "0:2")
+    >>> [(c["depth"], c["width"], c["resolution"]) for c in configs]
+    [(1.0, 1.0, 224), (1.2, 1.1, 258), (1.44, 1.21, 296)]
+    """
+    missing = [k for k in COMPOUND_KNOBS if k not in params]
+    if missing:
+        raise SpecError(
+            f"--compound needs the knobs depth, width and resolution; the spec has no "
+            f"'{missing[0]}'.",
+            hint="Compound scaling walks EfficientNet-style specs (specs/efficientnet.yaml).",
+        )
+    if isinstance(coefficients, str):
+        parts = [p.strip() for p in coefficients.split(",")]
+        if len(parts) != 3:
+            raise SpecError(
+                f"--compound expects ALPHA,BETA,GAMMA (depth, width, resolution), got "
+                f"'{coefficients}'.",
+                hint="EfficientNet's: --compound 1.2,1.1,1.15",
+            )
+        values = [float(_decimal(p, "--compound")) for p in parts]
+    else:
+        values = [float(v) for v in coefficients]
+    if any(v < 1 for v in values):
+        raise SpecError(f"--compound: the coefficients must be >= 1, got {values}.")
+    axis = parse_axis(f"phi={phi}", "--phi")
+    if axis.interval or not all(isinstance(v, int | float) for v in axis.values):
+        raise SpecError(f"--phi expects numbers or START:STOP:STEP, got '{phi}'.")
+    alpha, beta, gamma = values
+    base = params["resolution"]
+    if isinstance(base, bool) or not isinstance(base, int | float):
+        raise SpecError(f"--compound: the default resolution {base!r} is not a number.")
+    configs, labels = [], []
+    for p in axis.values:
+        configs.append(
+            {
+                "depth": round(alpha**p, 6),
+                "width": round(beta**p, 6),
+                "resolution": int(round(base * gamma**p)),
+            }
+        )
+        labels.append({"phi": p})
+    return configs, labels
 
 
 # -- --where -------------------------------------------------------------------------------
@@ -412,19 +472,22 @@ def result_frame(
     objectives: Sequence[str] = ("macs", "params"),
     where: str | None = None,
     latency: bool = False,
+    labels: Sequence[dict[str, Value]] | None = None,
 ) -> pd.DataFrame:
-    """Rows in ``configs`` order: knobs, totals, ``latency_s``, ``accuracy`` and its
-    source, ``pareto``, ``error``; ``where`` keeps matching rows (and every error row)."""
+    """Rows in ``configs`` order: ``labels`` (e.g. ``phi``), knobs, totals,
+    ``latency_s``, ``accuracy`` and its source, ``pareto``, ``error``; ``where`` keeps
+    matching rows (and every error row)."""
     import pandas as pd
 
-    knob_names = list(configs[0]) if configs else []
+    labels = labels or [{} for _ in configs]
+    knob_names = (list(labels[0]) + list(configs[0])) if configs else []
     count_columns = list(TOTAL_KEYS) + (["latency_s"] if latency else [])
     has_reported = bool(getattr(spec, "reported", None))
     columns = knob_names + count_columns + (["accuracy", "accuracy_source"] if has_reported else [])
     check_objectives(objectives, count_columns + ["accuracy"], has_reported)
     rows = []
-    for knobs, result in zip(configs, results, strict=True):
-        row: dict[str, Any] = dict(knobs)
+    for label, knobs, result in zip(labels, configs, results, strict=True):
+        row: dict[str, Any] = {**label, **knobs}
         for key in count_columns:
             row[key] = result.get(key)
         if has_reported:
@@ -491,6 +554,8 @@ def sweep(
     max_configs: int = MAX_CONFIGS,
     yes: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    compound: str | Sequence[float] | None = None,
+    phi: str = "0:3",
 ) -> pd.DataFrame:
     """Cost every configuration of ``grid``; one row each, in grid order.
 
@@ -509,6 +574,9 @@ def sweep(
             or a Dask scheduler address ``tcp://HOST:PORT``.
         max_configs: refuse more configurations than this unless ``yes``.
         progress: called as ``progress(done, total)``.
+        compound: ``"ALPHA,BETA,GAMMA"``: walk EfficientNet's compound scaling over
+            ``phi`` (values or START:STOP:STEP), see :func:`compound_configurations`;
+            a ``phi`` column comes first, and ``grid`` may add other knobs.
     """
     from archcost.spec import Spec, load_spec
     from archcost.zoo import locate
@@ -522,19 +590,35 @@ def sweep(
     else:
         axes = [parse_axis(g) for g in grid]
     axes = check_axes(axes, parsed.params, parsed.name)
-    total = sample if sample is not None else grid_size(axes)
+    walk: list[dict[str, Value]] = [{}]
+    labels: list[dict[str, Value]] | None = None
+    if compound is not None:
+        walk, labels = compound_configurations(parsed.params, compound, phi)
+        clash = [a.name for a in axes if a.name in COMPOUND_KNOBS]
+        if clash:
+            raise SpecError(f"--grid {clash[0]}: --compound sets depth, width and resolution.")
+        if sample is not None:
+            raise SpecError("--compound walks phi; it does not combine with --sample.")
+    total = (sample if sample is not None else grid_size(axes)) * len(walk)
     if total > max_configs and not yes:
         raise SpecError(
             f"the sweep has {total:,} configurations, more than the limit of {max_configs:,}.",
             hint="Pass --yes (yes=True) to run it anyway, or raise --max-configs.",
         )
     configs = configurations(axes, sample=sample, seed=seed, method=sampler)
+    if compound is not None:
+        assert labels is not None
+        labels = [label for label in labels for _ in configs]
+        configs = [{**w, **c} for w in walk for c in configs]
     profile = None
     if device is not None:
         from archcost.roofline import Profile, load_profile
 
         profile = device if isinstance(device, Profile) else load_profile(device)
-    columns = [a.name for a in axes] + list(TOTAL_KEYS) + (["latency_s"] if profile else [])
+    knob_columns = (["phi", *COMPOUND_KNOBS] if compound is not None else []) + [
+        a.name for a in axes
+    ]
+    columns = knob_columns + list(TOTAL_KEYS) + (["latency_s"] if profile else [])
     has_reported = bool(getattr(parsed, "reported", None))
     check_objectives(objectives, columns + ["accuracy"], has_reported)
     if where:  # refuse a bad expression before any work
@@ -552,5 +636,11 @@ def sweep(
         progress=progress,
     )
     return result_frame(
-        parsed, configs, results, objectives=objectives, where=where, latency=profile is not None
+        parsed,
+        configs,
+        results,
+        objectives=objectives,
+        where=where,
+        latency=profile is not None,
+        labels=labels,
     )

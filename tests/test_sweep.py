@@ -361,3 +361,37 @@ def test_compare_shows_reported_accuracy_and_blanks(capsys):
     assert rows[1]["accuracy_source"] is None and "Table 6" in rows[2]["accuracy_source"]
     assert main(["compare", MNV1, f"{MNV1}@width=0.6"]) == 0
     assert "top-1 %" in capsys.readouterr().out
+
+
+# -- compound scaling --------------------------------------------------------------------
+def test_compound_walk_is_alpha_beta_gamma_to_the_phi():
+    # Tan & Le 2019, Eq. 3 with their alpha = 1.2, beta = 1.1, gamma = 1.15.
+    df = sweep("efficientnet", (), compound="1.2,1.1,1.15", phi="0:2", scheduler="serial")
+    assert list(df.columns[:4]) == ["phi", "depth", "width", "resolution"]
+    assert df["phi"].tolist() == [0, 1, 2]
+    for row in df.to_dict("records"):
+        p = row["phi"]
+        assert row["depth"] == pytest.approx(1.2**p) and row["width"] == pytest.approx(1.1**p)
+        assert row["resolution"] == round(224 * 1.15**p)
+        fresh = archcost.load(
+            "efficientnet", depth=row["depth"], width=row["width"], resolution=row["resolution"]
+        ).totals
+        assert {k: int(row[k]) for k in TOTALS} == fresh
+    # phi = 0 is B0: torchvision's efficientnet_b0 has 5,288,548 params (the spec header).
+    assert int(df["params"][0]) == 5_288_548
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["efficientnet", "--compound", "1.2,1.1"], ["ALPHA,BETA,GAMMA"]),
+        (["mobilenet_v1", "--compound", "1.2,1.1,1.15"], ["no 'depth'"]),
+        (["efficientnet", "--compound", "1.2,1.1,1.15", "--grid", "width=1"], ["sets depth"]),
+        (["efficientnet", "--compound", "1.2,1.1,1.15", "--phi", "3:0"], ["--phi", "inverted"]),
+        (["efficientnet", "--compound", "0.9,1.1,1.15"], [">= 1"]),
+    ],
+)
+def test_bad_compound_walks(capsys, argv, words):
+    assert main(["sweep", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("archcost: error: ") and all(w in err for w in words), err

@@ -23,6 +23,7 @@ EPILOG = """examples:
       --sample 200 --sampler lhs --seed 1 --format csv -o mnv1.csv
   archcost sweep mobilenet_v2 --grid width=0.35,0.5,0.75,1.0 --grid resolution=96:224:32 \\
       --objectives macs,accuracy --html              # reports/MobileNetV2_sweep.html
+  archcost sweep efficientnet --compound 1.2,1.1,1.15 --phi 0:3   # Tan & Le's alpha, beta, gamma
   archcost sweep specs/mobilenet_v2.yaml --grid width=0.3:1.4:0.001 --grid resolution=96:224:8 \\
       --scheduler tcp://10.0.0.5:8786 --yes --format parquet -o big.parquet
 """
@@ -56,6 +57,18 @@ def register(sub: Any, parents: Parents) -> None:
         help="a knob's values: a list (width=0.5,0.75,1.0), an inclusive range "
         "START:STOP:STEP (resolution=96:224:32) or, with --sample, an "
         "interval LOW..HIGH (width=0.35..1.4); repeatable, first varies slowest",
+    )
+    s.add_argument(
+        "--compound",
+        metavar="ALPHA,BETA,GAMMA",
+        help="walk EfficientNet's compound scaling: depth = ALPHA^phi, width = BETA^phi, "
+        "resolution = GAMMA^phi x the default resolution (e.g. 1.2,1.1,1.15)",
+    )
+    s.add_argument(
+        "--phi",
+        default="0:3",
+        metavar="VALUES",
+        help="the compound coefficients phi walked by --compound (default 0:3)",
     )
     s.add_argument(
         "--sample",
@@ -130,9 +143,9 @@ def run(args: argparse.Namespace) -> int:
     from archcost.spec import load_spec
     from archcost.sweep import MAX_CONFIGS, sweep
 
-    if not args.grid:
+    if not args.grid and not args.compound:
         raise SpecError(
-            "sweep needs at least one --grid KNOB=VALUES.",
+            "sweep needs at least one --grid KNOB=VALUES (or --compound).",
             hint="e.g. --grid width=0.5,0.75,1.0 --grid resolution=96:224:32",
         )
     if args.format == "parquet" and not args.output:
@@ -161,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
             max_configs=args.max_configs or MAX_CONFIGS,
             yes=args.yes,
             workers=args.workers,
+            compound=args.compound,
+            phi=args.phi,
             progress=lambda done, total: bar(done, total, f"{done:,}/{total:,} configurations"),
         )
     finally:
