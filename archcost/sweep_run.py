@@ -106,7 +106,8 @@ def connect(scheduler: str, *, workers: int | None = None) -> tuple[Any, Any]:
             n_workers=workers or os.cpu_count() or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            host="127.0.0.1",  # this machine only: nothing listens beyond loopback
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         )
         return Client(cluster), cluster
