@@ -2,7 +2,7 @@
 
 1. In-process: `archcost.sweep`'s serial path (one parsed spec shared by every
    configuration) against the plain loop over `archcost.load(spec, **knobs).totals`,
-   on the same MobileNetV2 configurations. Goal (issue 14): >= 3x.
+   on the same MobileNetV2 configurations. Goal: >= 3x.
 2. Dask: the same sweep on a LocalCluster of 1 worker and of 2 workers (one process
    per core), cluster start-up excluded and reported apart. Goal: 2 workers >= 1.6x one.
 3. The break-even that sets AUTO_CLUSTER_THRESHOLD: configurations at which a
