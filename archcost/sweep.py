@@ -305,8 +305,10 @@ def compound_configurations(
     base = params["resolution"]
     if isinstance(base, bool) or not isinstance(base, int | float):
         raise SpecError(f"--compound: the default resolution {base!r} is not a number.")
-    configs, labels = [], []
+    configs: list[dict[str, Value]] = []
+    labels: list[dict[str, Value]] = []
     for p in axis.values:
+        assert isinstance(p, int | float)  # checked above
         configs.append(
             {
                 "depth": round(alpha**p, 6),

@@ -14,7 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from archcost.costs import CONVENTIONS, TOTAL_KEYS
-from archcost.report.html import _check, _div, _layout, _page, _section, esc
+from archcost.report.html import _check, _page, _section
+from archcost.report.style import _div, _layout, esc
 from archcost.report.units import exact, human, human_bytes
 
 SWEEP_CHARTS = ("archcost-sweep-pareto", "archcost-sweep-heatmap", "archcost-sweep-parallel")
