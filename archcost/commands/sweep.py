@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archcost.commands.files import Output, input_files, write_outputs
 from archcost.commands.options import Parents, add_command, positive_int
-from archcost.commands.output import LazyProgress, default_report_path, write_atomically, wrote
+from archcost.commands.output import LazyProgress, default_report_path, wrote
 from archcost.errors import SpecError
 
 if TYPE_CHECKING:
@@ -180,27 +181,25 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    written = []
+    outputs = []
     if out_path is not None:
-        if out_path.exists() and any(
-            out_path.resolve() == Path(f).resolve() for f in getattr(spec, "files", [])
-        ):
-            raise SpecError(
-                f"-o {out_path}: that is a file the spec reads; inputs are never overwritten."
-            )
-        written.append(write_atomically(out_path, lambda tmp: _write(frame, args.format, tmp)))
+        outputs.append(Output("-o", out_path, lambda tmp: _write(frame, args.format, tmp)))
     if args.html is not None:
         from archcost.report.sweep import write_sweep_report
 
         path = Path(args.html) if args.html else default_report_path(f"{spec.name}_sweep")
-        written.append(
-            write_atomically(
+        outputs.append(
+            Output(
+                "--html",
                 path,
                 lambda tmp: write_sweep_report(
                     frame, tmp, spec=spec, objectives=objectives, plotlyjs=args.plotlyjs
                 ),
             )
         )
+    written = write_outputs(
+        outputs, inputs=[*getattr(spec, "files", []), *input_files(args.device)]
+    )
     if out_path is None:
         if args.format == "json":
             sys.stdout.write(to_json(frame) + "\n")
