@@ -306,7 +306,10 @@ def run(
         xs = []
         for src, port in zip(node.inputs, node.ports):
             value = values[src]
-            xs.append(value[port] if isinstance(value, list) else value)
+            if isinstance(value, list):  # a layer with several outputs: the graph names one
+                assert port is not None, f"{name}: input {src} has several outputs, no port"
+                value = value[port]
+            xs.append(value)
         w = weights[name]
         layer = node.layer
         assert layer is not None
