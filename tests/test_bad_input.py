@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from archcost.cli import main
@@ -87,9 +85,7 @@ CASES = [
 def test_bad_spec_exits_2_with_message(write_spec, capsys, tmp_path, text, words):
     path = write_spec(text)
     html = tmp_path / "out.html"
-    started = time.monotonic()
     code = main(["analyze", str(path), "--format", "json", "--html", str(html)])
-    elapsed = time.monotonic() - started
     out, err = capsys.readouterr()
     assert code == 2
     assert err.startswith("archcost: error: ")
@@ -98,7 +94,6 @@ def test_bad_spec_exits_2_with_message(write_spec, capsys, tmp_path, text, words
         assert word in err, f"{word!r} not in {err!r}"
     assert out == ""
     assert not html.exists()
-    assert elapsed < 30   # refused, not ground through (a generous sanity bound, not a benchmark)
 
 
 def test_unknown_set_param(write_spec, capsys):
