@@ -1,4 +1,4 @@
-"""Issue 4's "Speed and memory" benchmark: the NumPy backend against PyTorch's CPU time.
+"""The backend's speed benchmark (docs/performance.md): the NumPy backend against PyTorch's CPU time.
 
 Run from the repository root, on a machine as quiet as you can get (docs/performance.md)::
 

@@ -1,4 +1,4 @@
-"""Issue 13's accuracy evaluation: the calibrated onnxruntime predictor on unseen networks.
+"""The latency predictor's accuracy evaluation (docs/latency.md): the calibrated onnxruntime predictor on unseen networks.
 
     python benchmarks/latency.py [--threads 1] [--rounds 5] [--profile PROFILE.yaml]
                                  [--write-profile PATH] [--budget 200]

@@ -1,4 +1,4 @@
-"""Issue 6's evidence: do MACs predict NumPy time here, and does the roofline do better?
+"""The NumPy latency evidence (docs/latency.md): do MACs predict NumPy time here, and does the roofline do better?
 
 Run on a quiet machine:  python benchmarks/latency_numpy.py [--repeats 7] [--runs 3] [--profile PATH]
 

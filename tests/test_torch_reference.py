@@ -149,7 +149,7 @@ def test_the_specs_cover_every_registered_kind(write_spec):
 
 @pytest.mark.parametrize("spec", ["mobilenet_v2", "shufflenet_v2", "resnet50"])
 def test_zoo_outputs_match_at_low_resolution(spec):
-    # Issue 4's bar for the benchmark: equal within 1e-4 of the output's magnitude
+    # The backend's accuracy bar (docs/performance.md): equal within 1e-4 of the output's magnitude
     # (rounding differences grow over ResNet-50's 50 layers to about 1e-5).
     model = archcost.load(ROOT / "specs" / f"{spec}.yaml", resolution=64)
     x, weights = prepare(model, seed=0)
