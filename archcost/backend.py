@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
@@ -266,6 +266,14 @@ def _donatable(
     )
 
 
+class _WritesInto(Protocol):
+    """A kind with ``inplace = True``: its forward may write its output into ``out``."""
+
+    def forward(
+        self, xs: list[Any], weights: dict[str, Any], out: Any = None
+    ) -> tuple[Any, int]: ...
+
+
 def run(
     model: Model,
     x: np.ndarray,
@@ -319,7 +327,10 @@ def run(
             and _donatable(xs[0], node.inputs[0], node.ports[0], node, remaining)
         )
         t0 = clock()
-        y, mults = layer.forward(xs, w, out=xs[0]) if donate else layer.forward(xs, w)
+        if donate:  # layer.inplace: its forward also takes out= (the kind contract)
+            y, mults = cast(_WritesInto, layer).forward(xs, w, out=xs[0])
+        else:
+            y, mults = layer.forward(xs, w)
         seconds = clock() - t0
         del w
         values[name] = y
