@@ -9,10 +9,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
 
 
 def console(width: int = 120, file: IO[str] | None = None) -> Console:
@@ -22,6 +23,17 @@ def console(width: int = 120, file: IO[str] | None = None) -> Console:
 
     tty = (file or sys.stdout).isatty()
     return Console(file=file, highlight=False, soft_wrap=False, width=None if tty else width)
+
+
+def plain_table(title: str, columns: tuple[tuple[str, Literal["left", "right"]], ...]) -> Table:
+    """The commands' borderless per-layer table: a left-aligned title (already escaped)
+    and unwrapped columns, each ``(header, justify)``."""
+    from rich.table import Table  # rich loads only for terminal output (start-up time)
+
+    table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
+    for header, justify in columns:
+        table.add_column(header, justify=justify, no_wrap=True)
+    return table
 
 
 def wrote(path: Path) -> None:

@@ -10,7 +10,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets, parse_size
-from archcost.commands.output import LazyProgress, console, keep_freed_memory
+from archcost.commands.output import LazyProgress, console, keep_freed_memory, plain_table
 from archcost.model import load
 from archcost.report.units import human, human_bytes
 
@@ -77,28 +77,22 @@ def print_oracle(result: Any) -> bool:
     """Print the onnxruntime comparison (an :class:`archcost.onnx.oracle.OracleResult`);
     True when every layer agrees."""
     from rich.markup import escape
-    from rich.table import Table
 
     from archcost.onnx.oracle import RTOL
 
     out = console(width=160)
-    table = Table(
-        title=f"{escape(result.model)} — each layer's NumPy forward on {result.runtime}'s "
+    table = plain_table(
+        f"{escape(result.model)} — each layer's NumPy forward on {result.runtime}'s "
         f"inputs vs its output (max error / max |value| ≤ {RTOL:g})",
-        title_justify="left",
-        box=None,
-        header_style="bold",
-        pad_edge=False,
+        (
+            ("layer", "left"),
+            ("kind", "left"),
+            ("shape", "left"),
+            ("max |value|", "right"),
+            ("rel. error", "right"),
+            ("check", "left"),
+        ),
     )
-    for col, just in (
-        ("layer", "left"),
-        ("kind", "left"),
-        ("shape", "left"),
-        ("max |value|", "right"),
-        ("rel. error", "right"),
-        ("check", "left"),
-    ):
-        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for a in result.layers:
         mark = "[green]ok[/]" if a.ok else "[bold red]DIVERGES[/]"
         table.add_row(
@@ -125,25 +119,19 @@ def print_oracle(result: Any) -> bool:
 def print_validation(result: Validation, label: str) -> int:
     """Print the per-layer checks and the verdict; return the exit code."""
     from rich.markup import escape  # rich loads only for terminal output (start-up time)
-    from rich.table import Table
 
     out = console(width=160)
-    table = Table(
-        title=f"{escape(label)} — executed with NumPy, batch {result.batch}, seed {result.seed}",
-        title_justify="left",
-        box=None,
-        header_style="bold",
-        pad_edge=False,
+    table = plain_table(
+        f"{escape(label)} — executed with NumPy, batch {result.batch}, seed {result.seed}",
+        (
+            ("layer", "left"),
+            ("kind", "left"),
+            ("shape", "left"),
+            ("MACs", "right"),
+            ("ms", "right"),
+            ("check", "left"),
+        ),
     )
-    for col, just in (
-        ("layer", "left"),
-        ("kind", "left"),
-        ("shape", "left"),
-        ("MACs", "right"),
-        ("ms", "right"),
-        ("check", "left"),
-    ):
-        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for c in result.checks:
         shape = (
             c.propagated_shape

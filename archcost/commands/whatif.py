@@ -8,7 +8,7 @@ from typing import Any
 
 from archcost.commands.files import Output, write_outputs
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
-from archcost.commands.output import console, default_report_path, text_writer, wrote
+from archcost.commands.output import console, default_report_path, plain_table, text_writer, wrote
 from archcost.model import load
 from archcost.report.units import human
 from archcost.rewrite import Rewrite, rewrite
@@ -87,25 +87,19 @@ def run(args: argparse.Namespace) -> int:
 def print_rewrite(result: Rewrite) -> None:
     """The per-layer before/after table, the skipped layers with reasons, and totals."""
     from rich.markup import escape  # rich loads only for terminal output (start-up time)
-    from rich.table import Table
 
     out = console(width=140)
-    table = Table(
-        title=f"{escape(result.before.label)} — whatif {escape(result.rule)}",
-        title_justify="left",
-        box=None,
-        header_style="bold",
-        pad_edge=False,
+    table = plain_table(
+        f"{escape(result.before.label)} — whatif {escape(result.rule)}",
+        (
+            ("layer", "left"),
+            ("MACs before", "right"),
+            ("after", "right"),
+            ("after/before", "right"),
+            ("params before", "right"),
+            ("after", "right"),
+        ),
     )
-    for col, just in (
-        ("layer", "left"),
-        ("MACs before", "right"),
-        ("after", "right"),
-        ("after/before", "right"),
-        ("params before", "right"),
-        ("after", "right"),
-    ):
-        table.add_column(col, justify=just, no_wrap=True)  # type: ignore[arg-type]
     for c in result.changes:
         if c.applied:
             table.add_row(
