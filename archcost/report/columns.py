@@ -208,19 +208,7 @@ JSON = (
     "buffers",
 )
 DEVICE_JSON = (*JSON, "estimated_s", "latency_s", "bound", "intensity", "fused_into")
-CSV = (
-    "name",
-    "kind",
-    "inputs",
-    "input_shapes",
-    "output_shape",
-    "params",
-    "macs",
-    "flops",
-    "memory_access",
-    "activations",
-    "buffers",
-)
+CSV = JSON  # one row per layer, the same fields as the JSON layers
 MARKDOWN = (
     "name",
     "kind",
