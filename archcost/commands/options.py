@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from archcost.costs import DTYPE_BYTES
 from archcost.errors import SpecError
 from archcost.expressions import parse_value
 
@@ -137,7 +138,7 @@ class Parents:
                 lambda p: p.add_argument(
                     "--dtype",
                     default="float32",
-                    choices=["float32", "float16", "bfloat16", "int8"],
+                    choices=list(DTYPE_BYTES),
                     help="element type for byte counts (default float32)",
                 )
             ),
