@@ -263,28 +263,23 @@ def test_a_tiny_calibration_fits_and_writes_a_loadable_profile(tmp_path):
 
 
 def test_bench_an_onnx_file_reports_issue_13_json(tmp_path):
-    import io
     import json
 
+    from archcost.report.latency import runtime_bench_csv, runtime_bench_json
     from archcost.runtime.bench import bench as runtime_bench
-    from archcost.runtime.bench import print_result
 
     path = tmp_path / "m.onnx"
     path.write_bytes(
         micro.conv_model(c_in=8, c_out=8, size=14, kernel=3, followers=("batchnorm", "relu"))
     )
     result = runtime_bench(path, threads=1, runs=3, warmup=1, profile_runs=2)
-    out = io.StringIO()
-    print_result(result, "json", file=out)
-    doc = json.loads(out.getvalue())
+    doc = json.loads(runtime_bench_json(result))
     assert {"runtime", "threads", "measured_s", "probe_s", "layers"} <= set(doc)
     assert doc["runtime"] == "onnxruntime" and doc["threads"] == 1
     fused = [row for row in doc["layers"] if row["covers"] and row["covers"][0] == "conv"]
     assert fused and fused[0]["covers"] == ["conv", "batchnorm0", "relu1"]
     assert doc["spread"]["min_s"] <= doc["measured_s"] <= doc["spread"]["max_s"]
-    out = io.StringIO()
-    print_result(result, "csv", file=out)
-    assert out.getvalue().splitlines()[0] == "name,op,measured_s,covers"
+    assert runtime_bench_csv(result).splitlines()[0] == "name,op,measured_s,covers"
 
 
 def test_bench_a_missing_onnx_file_is_a_spec_error(tmp_path):

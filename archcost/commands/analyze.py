@@ -9,10 +9,10 @@ from typing import Any
 
 from archcost.commands.files import Output, input_files, write_outputs
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
-from archcost.commands.output import default_report_path, wrote
+from archcost.commands.output import default_report_path, warn, wrote
 from archcost.model import load
 from archcost.report import latency, tables
-from archcost.roofline import load_profile
+from archcost.roofline import estimate, load_profile
 
 EPILOG = """examples:
   archcost analyze mobilenet_v1
@@ -89,11 +89,14 @@ def run(args: argparse.Namespace) -> int:
         )
         write_outputs([report], inputs=[*model.spec.files, *input_files(args.device)])
     if profile is not None:
-        from archcost.runtime.commands import estimates
+        # runtime.predict loads only with --device (start-up time of the plain analyze)
+        from archcost.runtime.predict import mismatch_warning
 
-        latency.print_estimates(
-            model, costs, estimates(model, costs, profile), profile, args.format
-        )
+        message = mismatch_warning(profile)
+        if message:
+            warn(message)
+        estimates = estimate(model, profile, batch=args.batch, dtype=args.dtype)
+        latency.print_estimates(model, costs, estimates, profile, args.format)
     elif args.format == "json":
         print(tables.to_json(model, costs))
     elif args.format == "csv":

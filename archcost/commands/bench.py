@@ -14,9 +14,15 @@ from archcost.commands.options import (
     parse_size,
     positive_int,
 )
-from archcost.commands.output import LazyProgress, keep_freed_memory
+from archcost.commands.output import LazyProgress, keep_freed_memory, show
+from archcost.errors import SpecError
 from archcost.model import load
-from archcost.report.latency import print_bench
+from archcost.report.latency import (
+    print_bench,
+    runtime_bench_csv,
+    runtime_bench_json,
+    runtime_bench_terminal,
+)
 from archcost.roofline import load_profile
 
 EPILOG = """examples:
@@ -73,15 +79,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.runtime == "onnxruntime":
-        from archcost.runtime import commands
-
-        return commands.bench(
-            args.spec,
-            parse_sets(args.set),
-            threads=args.threads,
-            fmt=args.format,
-            runs=args.repeats or 30,
-        )
+        return run_onnxruntime(args)
     from archcost.bench import run as bench_run  # numpy loads only for the commands that run it
 
     model = load(args.spec, include_path=args.include_path, **parse_sets(args.set))
@@ -101,4 +99,29 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print_bench(result, args.format)
+    return 0
+
+
+def run_onnxruntime(args: argparse.Namespace) -> int:
+    """``bench SPEC|MODEL.onnx --runtime onnxruntime``: per-kernel times in onnxruntime."""
+    # onnx and onnxruntime load only for this runtime (start-up time, optional extra)
+    from archcost.runtime.bench import bench as runtime_bench
+    from archcost.runtime.ort import import_onnxruntime
+
+    import_onnxruntime()  # the install hint before any work
+    knobs = parse_sets(args.set)
+    source: Any
+    if str(args.spec).lower().endswith(".onnx"):
+        if knobs:
+            raise SpecError("--set applies to specs, not to an .onnx model.", file=str(args.spec))
+        source = args.spec
+    else:
+        source = load(args.spec, include_path=args.include_path, **knobs)
+    result = runtime_bench(source, threads=args.threads, runs=args.repeats or 30)
+    if args.format == "json":
+        show(runtime_bench_json(result))
+    elif args.format == "csv":
+        show(runtime_bench_csv(result))
+    else:  # table; markdown shows the table too
+        show(runtime_bench_terminal(result), width=140)
     return 0

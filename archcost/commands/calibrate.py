@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from archcost.commands.files import Output, check_outputs, write_output
 from archcost.commands.options import Parents, add_command, positive_int
-from archcost.commands.output import text_writer, wrote
-from archcost.report.latency import device_line
+from archcost.commands.output import show, text_writer, wrote
+from archcost.report.latency import calibration_lines, device_line
 from archcost.roofline import profile_yaml
 
 EPILOG = """examples:
@@ -19,6 +20,7 @@ EPILOG = """examples:
   archcost calibrate --runtime onnxruntime --threads 1   # reports/this-machine-onnxruntime.yaml
 """
 DEFAULT_OUTPUT = "reports/this-machine.yaml"
+DEFAULT_RUNTIME_OUTPUT = "reports/this-machine-onnxruntime.yaml"
 RUNTIMES = ("numpy", "onnxruntime")
 
 
@@ -92,17 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output != DEFAULT_OUTPUT:  # (the onnxruntime default differs; checked there)
         check_outputs([Output("-o", Path(args.output), text_writer(""))])
     if args.runtime == "onnxruntime":
-        from archcost.runtime import commands
-
-        return commands.calibrate(
-            output=args.output
-            if args.output != DEFAULT_OUTPUT
-            else "reports/this-machine-onnxruntime.yaml",
-            threads=args.threads,
-            budget=args.budget,
-            name=args.name if args.name != "this-machine" else "this-machine-onnxruntime",
-            progress=True,
-        )
+        return run_onnxruntime(args)
     from archcost.calibrate import calibrate, calibration_comment  # numpy: only when measuring
 
     profile = calibrate(
@@ -115,5 +107,27 @@ def run(args: argparse.Namespace) -> int:
     text = profile_yaml(profile, calibration_comment(profile))
     path = write_output(Output("-o", Path(args.output), text_writer(text)))
     print(device_line(profile))
+    wrote(path)
+    return 0
+
+
+def run_onnxruntime(args: argparse.Namespace) -> int:
+    """``calibrate --runtime onnxruntime``: fit the kernel models, then write the profile
+    atomically (an interrupted calibration writes nothing)."""
+    # onnx and onnxruntime load only for this runtime (start-up time, optional extra)
+    from archcost.runtime import calibrate as runtime_calibrate
+
+    output = args.output if args.output != DEFAULT_OUTPUT else DEFAULT_RUNTIME_OUTPUT
+    name = args.name if args.name != "this-machine" else "this-machine-onnxruntime"
+    check_outputs([Output("-o", Path(output), text_writer(""))])  # before minutes of measuring
+    profile = runtime_calibrate.calibrate(
+        threads=args.threads,
+        budget_s=args.budget,
+        name=name,
+        progress=lambda text: print(f"calibrate: {text}", file=sys.stderr),
+    )
+    text = runtime_calibrate.profile_yaml(profile)
+    path = write_output(Output("-o", Path(output), text_writer(text)))
+    show("".join(line + "\n" for line in calibration_lines(profile)))
     wrote(path)
     return 0

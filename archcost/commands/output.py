@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
 
 
 def console(width: int = 120, file: IO[str] | None = None) -> Console:
@@ -25,15 +24,20 @@ def console(width: int = 120, file: IO[str] | None = None) -> Console:
     return Console(file=file, highlight=False, soft_wrap=False, width=None if tty else width)
 
 
-def plain_table(title: str, columns: tuple[tuple[str, Literal["left", "right"]], ...]) -> Table:
-    """The commands' borderless per-layer table: a left-aligned title (already escaped)
-    and unwrapped columns, each ``(header, justify)``."""
-    from rich.table import Table  # rich loads only for terminal output (start-up time)
+def show(parts: str | Sequence[Any], width: int = 120) -> None:
+    """Print what a report formatted: text as it is, or rich renderables (tables, lines
+    of rich markup) one after another on :func:`console` (``width`` off a terminal)."""
+    if isinstance(parts, str):
+        sys.stdout.write(parts)
+        return
+    out = console(width)
+    for part in parts:
+        out.print(part)
 
-    table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
-    for header, justify in columns:
-        table.add_column(header, justify=justify, no_wrap=True)
-    return table
+
+def warn(text: str) -> None:
+    """A warning on stderr, one line: ``archcost: warning: ...``."""
+    print(f"archcost: warning: {text}", file=sys.stderr)
 
 
 def wrote(path: Path) -> None:

@@ -10,8 +10,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets, parse_size
-from archcost.commands.output import LazyProgress, console, keep_freed_memory, plain_table
+from archcost.commands.output import LazyProgress, console, keep_freed_memory
 from archcost.model import load
+from archcost.report.tables import plain_table
 from archcost.report.units import human, human_bytes
 
 if TYPE_CHECKING:

@@ -8,8 +8,9 @@ from typing import Any
 
 from archcost.commands.files import Output, write_outputs
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
-from archcost.commands.output import console, default_report_path, plain_table, text_writer, wrote
+from archcost.commands.output import console, default_report_path, text_writer, wrote
 from archcost.model import load
+from archcost.report.tables import plain_table
 from archcost.report.units import human
 from archcost.rewrite import Rewrite, rewrite
 

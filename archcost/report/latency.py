@@ -10,6 +10,7 @@ JSON, CSV and Markdown forms use only the standard library (no pandas, no plotly
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import sys
@@ -31,6 +32,7 @@ from archcost.report.tables import (
     json_document,
     markdown_table,
     pairs,
+    plain_table,
     shape_text,
     terminal_table,
 )
@@ -39,6 +41,8 @@ from archcost.roofline import LayerEstimate, Profile, total_seconds
 
 if TYPE_CHECKING:
     from archcost.bench import BenchResult
+    from archcost.runtime.bench import RuntimeBench
+    from archcost.runtime.predict import RuntimeProfile
 
 RUNTIME_NOTE = (
     "Predicted per kernel the runtime runs after its fusions: fixed + MACs / "
@@ -367,3 +371,86 @@ def _no_nan(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+# -- calibrate --runtime onnxruntime ----------------------------------------------------
+def calibration_lines(profile: RuntimeProfile) -> list[str]:
+    """A runtime calibration in plain lines: the device, each kernel type's fitted
+    model (fixed cost, rates, samples, median error), the fusions found."""
+    lines = [device_line(profile)]
+    for kind, m in sorted(profile.kernels.items()):
+        rates = []
+        if m.macs_per_s != float("inf"):
+            rates.append(f"{m.macs_per_s / 1e9:.3g} G MAC/s")
+        if m.bytes_per_s != float("inf"):
+            rates.append(f"{m.bytes_per_s / 1e9:.3g} GB/s")
+        lines.append(
+            f"  {kind:16} fixed {human_seconds(m.fixed_s):>8}  "
+            f"{', '.join(rates) or '–':28} {m.samples:3} samples, median error "
+            f"{m.error * 100:.0f}%"
+        )
+    lines.append("  fusions: " + "; ".join("+".join(f) for f in profile.fusions))
+    return lines
+
+
+# -- bench --runtime onnxruntime --------------------------------------------------------
+def runtime_bench_json(result: RuntimeBench) -> str:
+    """One JSON object: latency with its spread, probe, on-CPU time, one entry per kernel."""
+    return json.dumps(result.as_json()) + "\n"
+
+
+def runtime_bench_csv(result: RuntimeBench) -> str:
+    """One CSV line per kernel: name, op, measured_s, the layers it covers."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "op", "measured_s", "covers"])
+    for t in result.layers:
+        writer.writerow([t.name, t.op, repr(t.measured_s), " ".join(t.covers)])
+    return out.getvalue()
+
+
+def runtime_bench_terminal(result: RuntimeBench) -> list[Any]:
+    """The per-kernel table and the latency, on-CPU, probe and busy lines (rich markup)."""
+    from rich.markup import escape  # rich loads only for terminal output (start-up time)
+
+    m = result.measurement
+    s = m.latency
+    table = plain_table(
+        escape(
+            f"{result.model} — onnxruntime {m.version}, {m.threads} "
+            f"thread(s), per-kernel medians of the profiler"
+        ),
+        (("kernel (layer)", "left"), ("op", "left"), ("time", "right"), ("covers", "left")),
+        wrap=("covers",),
+    )
+    for t in result.layers:
+        table.add_row(
+            escape(t.name),
+            t.op,
+            human_seconds(t.measured_s),
+            escape(", ".join(t.covers[1:])) if len(t.covers) > 1 else "",
+        )
+    parts: list[Any] = [
+        table,
+        f"latency: median {human_seconds(s.median)} of {s.runs} warm runs "
+        f"(quartiles {human_seconds(s.q1)} – {human_seconds(s.q3)}, range "
+        f"{human_seconds(s.min)} – {human_seconds(s.max)}); kernels sum "
+        f"{human_seconds(math.fsum(t.measured_s for t in result.layers))} "
+        "(profiled separately)",
+    ]
+    if m.cpu:
+        parts.append(
+            f"on-CPU time: median {human_seconds(m.cpu.median)} (the runs without their waits "
+            "for a CPU: what a quiet machine would take)"
+        )
+    parts.append(
+        f"drift probe: {human_seconds(m.probe_s)} (divide by it to compare "
+        "measurements taken at different moments)"
+    )
+    if result.busy:
+        parts.append(
+            f"[bold yellow]warning[/]: the machine was busy (load average "
+            f"{m.load_before:.1f} on {result.cpus} CPUs): times include waiting for "
+            "other processes."
+        )
+    return parts

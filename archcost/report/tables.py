@@ -12,8 +12,8 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from archcost.costs import COLUMNS, CONVENTIONS, COUNT_COLUMNS, CostRow, Costs
 from archcost.report.columns import (
@@ -123,31 +123,51 @@ def markdown_table(
     return lines
 
 
-def terminal_table(
-    title: str, rows: Sequence[Pair], columns: Sequence[Column], totals: Mapping[str, Any]
+Justify = Literal["left", "right"]
+
+
+def plain_table(
+    title: str | None,
+    columns: Sequence[tuple[str, Justify]],
+    *,
+    footers: Sequence[str] | None = None,
+    wrap: Collection[str] = (),
 ) -> Table:
-    """A rich table: short values, a totals footer; every cell escaped for rich markup."""
-    # rich loads only for terminal output (about 0.2 s of start-up for the JSON path)
-    from rich.markup import escape
-    from rich.table import Table
+    """The one borderless table every terminal output uses: a left-aligned ``title``
+    (already escaped; None for none), bold headers, ``columns`` as ``(header, justify)``
+    kept on one line each except those named in ``wrap``, and with ``footers`` (one per
+    column) a bold footer line."""
+    from rich.table import Table  # rich loads only for terminal output (start-up time)
 
     table = Table(
         title=title,
         title_justify="left",
-        show_footer=True,
+        show_footer=footers is not None,
         box=None,
         header_style="bold",
         footer_style="bold",
         pad_edge=False,
     )
-    for i, c in enumerate(columns):
-        footer = "total" if i == 0 else c.short(totals[c.name]) if c.name in totals else ""
-        table.add_column(
-            c.header(with_unit=False),
-            justify="right" if c.numeric else "left",
-            footer=footer,
-            no_wrap=True,
-        )
+    for i, (header, justify) in enumerate(columns):
+        footer = footers[i] if footers is not None else ""
+        table.add_column(header, justify=justify, footer=footer, no_wrap=header not in wrap)
+    return table
+
+
+def terminal_table(
+    title: str, rows: Sequence[Pair], columns: Sequence[Column], totals: Mapping[str, Any]
+) -> Table:
+    """A rich table: short values, a totals footer; every cell escaped for rich markup."""
+    from rich.markup import escape  # rich loads only for terminal output (start-up time)
+
+    table = plain_table(
+        title,
+        [(c.header(with_unit=False), "right" if c.numeric else "left") for c in columns],
+        footers=[
+            "total" if i == 0 else c.short(totals[c.name]) if c.name in totals else ""
+            for i, c in enumerate(columns)
+        ],
+    )
     for r, e in rows:
         table.add_row(
             *(c.short(c.get(r, e)) if c.numeric else escape(str(c.get(r, e))) for c in columns)

@@ -9,11 +9,9 @@ layers it covers (a fused Conv+BatchNorm+ReLU is one row covering three layers).
 
 from __future__ import annotations
 
-import csv
-import json
 import math
-import sys
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +50,12 @@ class RuntimeBench:
     model: str
     measurement: Measurement
     layers: list[LayerTime]
+    cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    @property
+    def busy(self) -> bool:
+        """True when other work was running: a load average above half the CPUs."""
+        return self.measurement.load_before > self.cpus / 2
 
     def as_json(self) -> dict[str, Any]:
         m = self.measurement
@@ -132,81 +136,3 @@ def bench(
             name = f"({k.op})"
         rows.append(LayerTime(name=name, measured_s=k.measured_s, covers=layers, op=k.op))
     return RuntimeBench(model=label, measurement=m, layers=rows)
-
-
-def print_result(result: RuntimeBench, fmt: str, file: Any = None) -> None:
-    """``bench --runtime onnxruntime`` output as a table, JSON or CSV."""
-    out = file or sys.stdout
-    if fmt == "json":
-        out.write(json.dumps(result.as_json()) + "\n")
-        return
-    if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["name", "op", "measured_s", "covers"])
-        for t in result.layers:
-            writer.writerow([t.name, t.op, repr(t.measured_s), " ".join(t.covers)])
-        return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    from archcost.report.latency import human_seconds
-
-    m = result.measurement
-    s = m.latency
-    console = Console(
-        file=file, highlight=False, soft_wrap=False, width=None if out.isatty() else 140
-    )
-    table = Table(
-        title=escape(
-            f"{result.model} — onnxruntime {m.version}, {m.threads} "
-            f"thread(s), per-kernel medians of the profiler"
-        ),
-        title_justify="left",
-        box=None,
-        header_style="bold",
-        pad_edge=False,
-    )
-    for col, justify in (
-        ("kernel (layer)", "left"),
-        ("op", "left"),
-        ("time", "right"),
-        ("covers", "left"),
-    ):
-        table.add_column(col, justify=justify, no_wrap=col != "covers")  # type: ignore[arg-type]
-    for t in result.layers:
-        table.add_row(
-            escape(t.name),
-            t.op,
-            human_seconds(t.measured_s),
-            escape(", ".join(t.covers[1:])) if len(t.covers) > 1 else "",
-        )
-    console.print(table)
-    console.print(
-        f"latency: median {human_seconds(s.median)} of {s.runs} warm runs "
-        f"(quartiles {human_seconds(s.q1)} – {human_seconds(s.q3)}, range "
-        f"{human_seconds(s.min)} – {human_seconds(s.max)}); kernels sum "
-        f"{human_seconds(math.fsum(t.measured_s for t in result.layers))} "
-        "(profiled separately)"
-    )
-    if m.cpu:
-        console.print(
-            f"on-CPU time: median {human_seconds(m.cpu.median)} (the runs without their waits "
-            "for a CPU: what a quiet machine would take)"
-        )
-    console.print(
-        f"drift probe: {human_seconds(m.probe_s)} (divide by it to compare "
-        "measurements taken at different moments)"
-    )
-    if m.load_before > (_cpus() / 2):
-        console.print(
-            f"[bold yellow]warning[/]: the machine was busy (load average "
-            f"{m.load_before:.1f} on {_cpus()} CPUs): times include waiting for "
-            "other processes."
-        )
-
-
-def _cpus() -> int:
-    import os
-
-    return os.cpu_count() or 1
