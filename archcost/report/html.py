@@ -30,13 +30,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from plotly.offline import get_plotlyjs
 
-from archcost.costs import COLUMNS, CONVENTIONS
+from archcost.costs import CONVENTIONS
 from archcost.errors import SpecError
 from archcost.report import latency_figures as lf
-from archcost.report.columns import view
 from archcost.report.compare import TOTAL_COLUMNS, Analysis, analyses, headline, totals_frame
 from archcost.report.compare_figures import (
     fig_cmp_cumulative,
@@ -54,12 +52,11 @@ from archcost.report.figures import (
     fig_layers,
 )
 from archcost.report.latency import human_seconds
+from archcost.report.layer_table import TABLE_CSS, TABLE_JS, layer_table
 from archcost.report.roofline_chart import DIV_ID, roofline_figure
 from archcost.report.style import (
     COMPARE_CHARTS,
     FLOPS,
-    INPUT_SHAPES,
-    INPUTS,
     MACS,
     MEMORY,
     PARAMS,
@@ -75,7 +72,8 @@ from archcost.report.tables import INT64_MAX
 from archcost.report.units import exact, human, human_bytes, ratio
 from archcost.rewrite import Rewrite, parse_rule
 
-_CSS = """
+_CSS = (
+    """
 :root{--fg:#1d2330;--muted:#5b6475;--line:#e3e6ec;--bg:#fafbfc;--accent:#1f77b4}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
@@ -98,48 +96,15 @@ ul.headline{margin:4px 0 10px;padding-left:20px;font-size:15px;line-height:1.6}
 section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px 6px;
   margin:16px 0}
 section>p.note{color:var(--muted);margin:0 0 6px;font-size:13px}
-table{border-collapse:collapse;width:100%;font-size:12.5px;font-variant-numeric:tabular-nums}
-th,td{padding:3px 8px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
-td.w{white-space:normal;word-break:break-word;min-width:12em}
-th{position:sticky;top:0;background:#f3f5f8;cursor:pointer;user-select:none}
-td.n,th.n{text-align:right}
-tfoot td{font-weight:650;border-top:2px solid #c9ced8}
-.tablewrap{max-height:640px;overflow:auto;margin-bottom:10px}
-input.filter{font:inherit;padding:4px 8px;margin:2px 0 8px;width:22em;max-width:100%;
-  border:1px solid var(--line);border-radius:6px}
 .ratio{color:var(--muted);font-size:12px;margin-left:4px}
 footer{color:var(--muted);font-size:12px;margin-top:24px}
 """
+    + TABLE_CSS
+)  # the tables' rules: report.layer_table
 
 
-# Click a header to sort the table by that column (numbers by their exact value).
-_SORT_JS = """
-// Type in a filter box to show only the rows whose text contains it.
-document.querySelectorAll('input.filter').forEach(function(box){
-  var t=document.getElementById(box.getAttribute('data-table'));
-  box.addEventListener('input',function(){
-    var q=box.value.toLowerCase();
-    Array.prototype.forEach.call(t.tBodies[0].rows,function(r){
-      r.style.display=r.textContent.toLowerCase().indexOf(q)<0?'none':'';});
-  });
-});
-document.querySelectorAll('table.sortable').forEach(function(t){
-  t.querySelectorAll('thead th').forEach(function(th,col){
-    th.addEventListener('click',function(){
-      var body=t.tBodies[0],rows=Array.prototype.slice.call(body.rows);
-      var asc=th.getAttribute('data-dir')!=='asc';
-      t.querySelectorAll('thead th').forEach(function(h){h.removeAttribute('data-dir');});
-      th.setAttribute('data-dir',asc?'asc':'desc');
-      rows.sort(function(a,b){
-        var x=a.cells[col].getAttribute('data-v'),y=b.cells[col].getAttribute('data-v');
-        var r=(x!==null&&y!==null)?(Number(x)-Number(y)):
-              a.cells[col].textContent.localeCompare(b.cells[col].textContent);
-        return asc?r:-r;});
-      rows.forEach(function(r){body.appendChild(r);});
-    });
-  });
-});
-"""
+# The filter boxes and sortable headers of every table: report.layer_table.
+_SORT_JS = TABLE_JS
 
 
 def _plotly_script(plotlyjs: str) -> str:
@@ -232,60 +197,6 @@ def _require_chartable(items: Sequence[Analysis]) -> None:
                     hint="The exact counts are in the table, --format json, "
                     "csv or markdown; or lower the resolution, channels or batch.",
                 )
-
-
-def _layer_table(df: pd.DataFrame, totals: dict[str, int], times: Any = None) -> str:
-    """The per-layer table; ``times`` (layer name -> LayerEstimate) adds time and bound."""
-    numeric = set(COLUMNS[5:])
-    # Headers from the column model: the label people read, with its unit.
-    head = '<th class="n">#</th>' + "".join(
-        f'<th class="n">{esc(col.header())}</th>'
-        if col.numeric
-        else f"<th>{esc(col.header())}</th>"
-        for col in view(COLUMNS)
-    )
-    if times is not None:
-        head += "".join(
-            f'<th class="n">{esc(col.header())}</th>'
-            if col.numeric
-            else f"<th>{esc(col.header())}</th>"
-            for col in view(("estimated_s", "bound"))
-        )
-    rows = []
-    values = df[COLUMNS].to_numpy(dtype=object)
-    for i, row in enumerate(values):
-        cells = [f'<td class="n" data-v="{i}">{i}</td>']
-        for c, v in zip(COLUMNS, row):
-            if c in numeric:
-                cells.append(f'<td class="n" data-v="{int(v)}">{exact(v)}</td>')
-            elif c in (INPUTS, INPUT_SHAPES):
-                cells.append(f'<td class="w">{esc(v)}</td>')
-            else:
-                cells.append(f"<td>{esc(v)}</td>")
-        if times is not None:
-            e = times.get(row[0])
-            cells.append(
-                f'<td class="n" data-v="{e.seconds if e else 0!r}">'
-                f"{human_seconds(e.seconds) if e else ''}</td>"
-                f"<td>{esc(e.bound if e else '')}"
-                + (f" → {esc(e.fused_into)}" if e and e.fused_into else "")
-                + "</td>"
-            )
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    foot = ["<td></td><td>total</td>"] + ["<td></td>"] * 4
-    for c in COLUMNS[5:]:
-        foot.append(f'<td class="n">{exact(int(df[c].sum()))}</td>')
-    if times is not None:
-        foot.append(
-            f'<td class="n">{human_seconds(sum(e.seconds for e in times.values()))}</td><td></td>'
-        )
-    return (
-        f'<input type="search" class="filter" data-table="archcost-table" '
-        'placeholder="Filter layers by name, kind or shape" aria-label="Filter layers">'
-        f'<div class="tablewrap"><table class="sortable layers" id="archcost-table">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
-        f"<tfoot><tr>{''.join(foot)}</tr></tfoot></table></div>"
-    )
 
 
 def _model_header(
@@ -399,7 +310,7 @@ def render_model_report(
             "Per-layer table",
             f"{len(df)} layers; exact counts at batch {int(batch)}, {esc(dtype)}. "
             "Click a header to sort.",
-            _layer_table(df, a.totals, None if est is None else {e.name: e for e in est}),
+            layer_table(df, None if est is None else {e.name: e for e in est}),
             "table",
         ),
     ]
