@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from archcost.roofline import Profile
+from archcost.profiles import Profile
 
 FULL = {"gemm_size": 2048, "copy_bytes": 256 * 2**20, "repeats": 5, "overhead_calls": 2000}
 QUICK = {"gemm_size": 1024, "copy_bytes": 64 * 2**20, "repeats": 3, "overhead_calls": 1000}

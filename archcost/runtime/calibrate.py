@@ -42,6 +42,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
+from archcost.calibrate import cpu_model
+from archcost.profiles import profile_yaml as roofline_yaml
 from archcost.runtime import micro
 from archcost.runtime.ort import (
     LAYOUT_OPS,
@@ -393,8 +397,6 @@ def calibrate(
         models[GENERIC] = fit([0] * len(flat), [s.nbytes for s in flat], [s.seconds for s in flat])
     mac_rates = [s.macs / s.seconds for v in samples.values() for s in v if s.macs]
     byte_rates = [s.nbytes / s.seconds for s in flat]
-    from archcost.calibrate import cpu_model
-
     date = _dt.date.today().isoformat()
     version = runtime_version()
     cpus = os.cpu_count() or 0
@@ -461,10 +463,6 @@ def _load() -> float:
 # -- the profile file ---------------------------------------------------------------------
 def profile_yaml(profile: RuntimeProfile) -> str:
     """The calibrated profile as commented YAML (read back by ``load_profile``)."""
-    import yaml
-
-    from archcost.roofline import profile_yaml as roofline_yaml
-
     head = (
         f"Device profile for archcost's kernel-level predictor ({profile.name}).\n"
         f"{profile.source}.\n"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from archcost.runtime.ort import import_onnx
+from archcost.onnx import require
 
 OPSET = 17
 
@@ -22,7 +22,7 @@ FOLLOWERS = ("batchnorm", "relu", "relu6", "sigmoid", "hsigmoid", "hswish", "tan
 
 
 def _model(nodes: list[Any], inputs: list[Any], output: Any, inits: list[Any]) -> bytes:
-    onnx = import_onnx()
+    onnx = require("onnx")
     from onnx import helper
 
     graph = helper.make_graph(nodes, "micro", inputs, [output], inits)

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError
+from archcost.runtime.micro import conv_model
 
 if TYPE_CHECKING:
     import onnx
@@ -471,8 +472,6 @@ PROBE_DESCRIPTION = "3x3 conv, 32 -> 32 channels, 56x56, float32, one session"
 
 def probe_model() -> bytes:
     """The drift probe's model: one fixed 3×3 convolution with seeded weights."""
-    from archcost.runtime.micro import conv_model
-
     return conv_model(c_in=32, c_out=32, size=56, kernel=3, stride=1, groups=1)
 
 

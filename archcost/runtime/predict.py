@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError
-from archcost.roofline import LayerEstimate, Profile
+from archcost.profiles import LayerEstimate, Profile
 
 if TYPE_CHECKING:
     import numpy as np
