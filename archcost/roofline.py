@@ -39,7 +39,6 @@ from archcost.errors import SpecError, did_you_mean
 # archcost.runtime.predict); they are imported from here too.
 from archcost.profiles import LayerEstimate, Profile
 from archcost.profiles import profile_yaml as profile_yaml
-from archcost.runtime.predict import RuntimeProfile, parse_runtime_fields, predict
 from archcost.spec import YMap, parse_yaml, read_text
 
 if TYPE_CHECKING:
@@ -138,6 +137,10 @@ def estimate(
         batch: samples per pass (multiplies MACs and activation traffic).
         dtype: element type of the byte counts.
     """
+    # lazy: the runtime's predictor (two more dataclasses) loads only when a profile is
+    # used, not at the start-up of every command (it imports nothing of this module)
+    from archcost.runtime.predict import RuntimeProfile, predict
+
     if isinstance(profile, RuntimeProfile):
         return predict(model, profile, batch=batch, dtype=dtype)
     return estimate_rows(model.costs(batch=batch, dtype=dtype).rows, profile)
@@ -285,6 +288,10 @@ def parse_profile(text: str, file: str = "<profile>", *, default_name: str = "de
             line=lines.get("measured"),
         )
     if "runtime" in doc:
+        # lazy: the runtime's profile type loads only for a calibrated profile (start-up
+        # time); archcost.runtime.predict imports nothing of this module
+        from archcost.runtime.predict import RuntimeProfile, parse_runtime_fields
+
         return RuntimeProfile(
             name=strings["name"],
             source=strings["source"],
