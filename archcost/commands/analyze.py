@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from archcost.commands.files import Output, input_files, write_outputs
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets
-from archcost.commands.output import default_report_path, warn, wrote
+from archcost.commands.output import default_report_path, show, warn, wrote
 from archcost.model import load
 from archcost.report import latency, tables
 from archcost.roofline import estimate, load_profile
@@ -96,15 +95,22 @@ def run(args: argparse.Namespace) -> int:
         if message:
             warn(message)
         estimates = estimate(model, profile, batch=args.batch, dtype=args.dtype)
-        latency.print_estimates(model, costs, estimates, profile, args.format)
+        if args.format == "json":
+            show(latency.to_json(model, costs, estimates, profile) + "\n")
+        elif args.format == "csv":
+            show(latency.to_csv(costs, estimates))
+        elif args.format == "markdown":
+            show(latency.to_markdown(model, costs, estimates, profile) + "\n")
+        else:
+            show(latency.to_terminal(model, costs, estimates, profile), width=140)
     elif args.format == "json":
-        print(tables.to_json(model, costs))
+        show(tables.to_json(model, costs) + "\n")
     elif args.format == "csv":
-        sys.stdout.write(tables.to_csv(costs))
+        show(tables.to_csv(costs))
     elif args.format == "markdown":
-        print(tables.to_markdown(model, costs))
+        show(tables.to_markdown(model, costs) + "\n")
     else:
-        tables.print_table(model, costs)
+        show(tables.to_terminal(model, costs))
     if path is not None:
         wrote(path)
     return 0

@@ -17,12 +17,7 @@ from archcost.commands.options import (
 from archcost.commands.output import LazyProgress, keep_freed_memory, show
 from archcost.errors import SpecError
 from archcost.model import load
-from archcost.report.latency import (
-    print_bench,
-    runtime_bench_csv,
-    runtime_bench_json,
-    runtime_bench_terminal,
-)
+from archcost.report.latency import BENCH_FORMATS, RUNTIME_BENCH_FORMATS
 from archcost.roofline import load_profile
 
 EPILOG = """examples:
@@ -98,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    print_bench(result, args.format)
+    show(BENCH_FORMATS[args.format](result), width=140)
     return 0
 
 
@@ -118,10 +113,5 @@ def run_onnxruntime(args: argparse.Namespace) -> int:
     else:
         source = load(args.spec, include_path=args.include_path, **knobs)
     result = runtime_bench(source, threads=args.threads, runs=args.repeats or 30)
-    if args.format == "json":
-        show(runtime_bench_json(result))
-    elif args.format == "csv":
-        show(runtime_bench_csv(result))
-    else:  # table; markdown shows the table too
-        show(runtime_bench_terminal(result), width=140)
+    show(RUNTIME_BENCH_FORMATS[args.format](result), width=140)
     return 0

@@ -8,7 +8,7 @@ from typing import Any
 
 from archcost.commands.files import Output, input_files, write_outputs
 from archcost.commands.options import SPEC_HELP, Parents, add_command
-from archcost.commands.output import default_report_path, wrote
+from archcost.commands.output import default_report_path, show, wrote
 from archcost.errors import SpecError
 from archcost.model import load
 
@@ -52,7 +52,7 @@ def register(sub: Any, parents: Parents) -> None:
 def run(args: argparse.Namespace) -> int:
     # pandas (and plotly for --html) load only for this command (start-up time)
     from archcost.report.compare import compare_totals, parse_model_arg
-    from archcost.report.tables import print_compare
+    from archcost.report.tables import COMPARE_FORMATS
 
     models = []
     for text in args.specs:
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         )
         inputs = [f for m in models for f in m.spec.files]
         write_outputs([html], inputs=[*inputs, *input_files(args.device)])
-    print_compare(totals, args.format)
+    show(COMPARE_FORMATS[args.format](totals), width=140)
     if report is not None:
         wrote(report)
     return 0

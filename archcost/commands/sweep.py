@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from archcost.commands.files import Output, input_files, write_outputs
 from archcost.commands.options import Parents, add_command, positive_int
-from archcost.commands.output import LazyProgress, default_report_path, wrote
+from archcost.commands.output import LazyProgress, console, default_report_path, wrote
 from archcost.errors import SpecError
 
 if TYPE_CHECKING:
@@ -267,11 +267,10 @@ def _write(frame: pd.DataFrame, fmt: str, path: Path) -> None:
 
 def print_table(frame: pd.DataFrame, name: str, objectives: list[str], file: Any = None) -> None:
     """A terminal table: knobs, counts in human units, accuracy, the front marked ★."""
-    from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
     from archcost.costs import TOTAL_KEYS
+    from archcost.report.tables import plain_table
     from archcost.report.units import human, human_bytes
 
     out = file or sys.stdout
@@ -298,17 +297,14 @@ def print_table(frame: pd.DataFrame, name: str, objectives: list[str], file: Any
         if name
         else None
     )
-    table = Table(title=title, title_justify="left", box=None, header_style="bold", pad_edge=False)
-    table.add_column("", no_wrap=True)
-    for col in knob_cols:
-        table.add_column(escape(col), justify="right", no_wrap=True)
-    for label, _, _ in counts:
-        table.add_column(label, justify="right", no_wrap=True)
-    if "latency_s" in frame.columns:
-        table.add_column("latency", justify="right", no_wrap=True)
-    if "accuracy" in frame.columns:
-        table.add_column("top-1 %", justify="right", no_wrap=True)
-    table.add_column("error")
+    right: list[str] = [escape(col) for col in knob_cols] + [label for label, _, _ in counts]
+    right += ["latency"] if "latency_s" in frame.columns else []
+    right += ["top-1 %"] if "accuracy" in frame.columns else []
+    table = plain_table(
+        title,
+        [("", "left"), *((h, "right") for h in right), ("error", "left")],
+        wrap=("error",),
+    )
     for r in shown:
         cells = ["★" if r["pareto"] else ""] + [escape(str(r[c])) for c in knob_cols]
         cells += ["" if r[key] is None else fmt(r[key]) for _, key, fmt in counts]
@@ -318,16 +314,15 @@ def print_table(frame: pd.DataFrame, name: str, objectives: list[str], file: Any
             cells.append("" if r["accuracy"] is None else f"{r['accuracy']:.1f}")
         cells.append(escape(r["error"] or ""))
         table.add_row(*cells)
-    tty = out.isatty() if hasattr(out, "isatty") else False
-    console = Console(file=out, highlight=False, soft_wrap=False, width=None if tty else 160)
-    console.print(table)
+    screen = console(160, out)
+    screen.print(table)
     if len(shown) < len(rows):
-        console.print(
+        screen.print(
             f"[dim]{len(rows) - len(shown):,} rows off the front not shown; "
             f"--format csv or json lists every row.[/]"
         )
     if "accuracy" in frame.columns:
-        console.print(
+        screen.print(
             "[dim]top-1 %: published ImageNet accuracy where the spec's reported: "
             "section has the setting; blank where nothing was published.[/]"
         )

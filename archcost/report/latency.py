@@ -1,10 +1,12 @@
 """Text forms of roofline estimates and bench results: terminal, JSON, CSV, Markdown.
 
-``archcost analyze SPEC --device PROFILE`` prints the usual cost table with two more
+``archcost analyze SPEC --device PROFILE`` shows the usual cost table with two more
 per-layer columns, ``estimated_s`` (seconds) and ``bound`` (compute, memory, or none
-for views), and the total estimated time; ``archcost bench`` prints measured beside
+for views), and the total estimated time; ``archcost bench`` shows measured beside
 estimated times and the rank correlations. Like :mod:`archcost.report.tables`, the
-JSON, CSV and Markdown forms use only the standard library (no pandas, no plotly).
+JSON, CSV and Markdown forms are strings built with the standard library (no pandas,
+no plotly), and the terminal form is a list of rich renderables; the commands print
+them (:func:`archcost.commands.output.show`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import csv
 import io
 import json
 import math
-import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from archcost.costs import CONVENTIONS, Costs
@@ -27,7 +29,6 @@ from archcost.report.columns import (
 )
 from archcost.report.tables import (
     _md_escape,
-    console,
     csv_text,
     json_document,
     markdown_table,
@@ -40,7 +41,7 @@ from archcost.report.units import human, human_bytes
 from archcost.roofline import LayerEstimate, Profile, total_seconds
 
 if TYPE_CHECKING:
-    from archcost.bench import BenchResult
+    from archcost.bench import BenchResult, LayerTiming
     from archcost.runtime.bench import RuntimeBench
     from archcost.runtime.predict import RuntimeProfile
 
@@ -130,26 +131,18 @@ def to_markdown(model: Any, costs: Costs, estimates: list[LayerEstimate], profil
     return "\n".join(lines)
 
 
-def print_table(
-    model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile, file: Any = None
-) -> None:
-    """The analyze table with estimated time and bound columns and the total time."""
-    from rich.markup import escape  # rich loads only for terminal output
+def to_terminal(
+    model: Any, costs: Costs, estimates: list[LayerEstimate], profile: Profile
+) -> list[Any]:
+    """The analyze table with estimated time and bound columns and the total time, then
+    the compute/memory split, the device and the notes: rich renderables in order."""
+    from rich.markup import escape  # rich loads only for terminal output (start-up time)
 
-    out = console(140, file)
     t = costs.totals
     total = network_seconds(estimates, profile)
     title = (
         f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
         f"batch {costs.batch}, {costs.dtype}"
-    )
-    out.print(
-        terminal_table(
-            title,
-            pairs(costs, estimates),
-            view(DEVICE_TERMINAL),
-            _totals(costs, estimates, profile),
-        )
     )
     split = []
     for bound in ("compute", "memory", "fused"):
@@ -161,38 +154,25 @@ def print_table(
         else:
             seconds = human_seconds(total_seconds(group))
             split.append(f"{bound}-bound {len(group)} layers ({seconds})")
-    out.print(
+    parts: list[Any] = [
+        terminal_table(
+            title,
+            pairs(costs, estimates),
+            view(DEVICE_TERMINAL),
+            _totals(costs, estimates, profile),
+        ),
         f"[bold]{len(costs.rows)} layers[/]: MACs {t['macs']:,} · memory "
-        f"{t['memory_access']:,} B · estimated {human_seconds(total)}: " + ", ".join(split)
-    )
-    out.print(escape(device_line(profile)), markup=True)
+        f"{t['memory_access']:,} B · estimated {human_seconds(total)}: " + ", ".join(split),
+        escape(device_line(profile)),
+    ]
     if getattr(profile, "runtime", None):
-        out.print(
+        parts.append(
             f"[dim]{RUNTIME_NOTE} Fixed cost per run: "
             f"{human_seconds(profile.run_overhead_s)}. {CONVENTIONS}[/]"  # type: ignore[attr-defined]
         )
     else:
-        out.print(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
-
-
-def print_estimates(
-    model: Any,
-    costs: Costs,
-    estimates: list[LayerEstimate],
-    profile: Profile,
-    fmt: str,
-    file: Any = None,
-) -> None:
-    """``analyze --device`` output in ``fmt`` (table, json, csv or markdown)."""
-    out = file or sys.stdout
-    if fmt == "json":
-        out.write(to_json(model, costs, estimates, profile) + "\n")
-    elif fmt == "csv":
-        out.write(to_csv(costs, estimates))
-    elif fmt == "markdown":
-        out.write(to_markdown(model, costs, estimates, profile) + "\n")
-    else:
-        print_table(model, costs, estimates, profile, file=file)
+        parts.append(f"[dim]{ROOFLINE_NOTE} {CONVENTIONS}[/]")
+    return parts
 
 
 # -- bench ------------------------------------------------------------------------------
@@ -236,100 +216,95 @@ def bench_verdict(result: BenchResult) -> list[str]:
     return lines
 
 
-def print_bench(result: BenchResult, fmt: str, file: Any = None) -> None:
-    """``archcost bench`` output in ``fmt`` (table, json, csv or markdown)."""
-    out = file or sys.stdout
-    rows = result.layers
-    if fmt == "json":
-        head = json.dumps(_no_nan(result.summary()))[:-1]
-        layers = ",\n ".join(
-            json.dumps(
-                {
-                    "name": t.name,
-                    "type": t.kind,
-                    "macs": t.macs,
-                    "memory_access": t.memory_access,
-                    "bound": t.bound,
-                    "estimated_s": t.estimated_s,
-                    "measured_s": t.measured_s,
-                    "min_s": t.min_s,
-                }
-            )
-            for t in rows
-        )
-        out.write(f'{head}, "per_layer": [\n {layers}\n]}}\n')
-        return
-    if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=BENCH_CSV_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for t in rows:
-            writer.writerow(
-                {
-                    "name": t.name,
-                    "type": t.kind,
-                    "macs": t.macs,
-                    "memory_access": t.memory_access,
-                    "bound": t.bound,
-                    "estimated_s": repr(t.estimated_s),
-                    "measured_s": repr(t.measured_s),
-                    "min_s": repr(t.min_s),
-                }
-            )
-        return
-    title = (
+def _bench_title(result: BenchResult) -> str:
+    return (
         f"{result.model} — NumPy backend, batch {result.batch}, median of "
         f"{result.repeats} passes, estimated on {result.profile.name}"
     )
-    totals = (
+
+
+def _bench_record(t: LayerTiming, number: Callable[[float], Any]) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "type": t.kind,
+        "macs": t.macs,
+        "memory_access": t.memory_access,
+        "bound": t.bound,
+        "estimated_s": number(t.estimated_s),
+        "measured_s": number(t.measured_s),
+        "min_s": number(t.min_s),
+    }
+
+
+def bench_json(result: BenchResult) -> str:
+    """The bench summary as JSON with a ``per_layer`` list, one layer per line."""
+    head = json.dumps(_no_nan(result.summary()))[:-1]
+    layers = ",\n ".join(
+        json.dumps(_bench_record(t, lambda seconds: seconds)) for t in result.layers
+    )
+    return f'{head}, "per_layer": [\n {layers}\n]}}\n'
+
+
+def bench_csv(result: BenchResult) -> str:
+    """One CSV line per layer, :data:`BENCH_CSV_COLUMNS`, times as exact floats."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=BENCH_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for t in result.layers:
+        writer.writerow(_bench_record(t, repr))
+    return out.getvalue()
+
+
+def _bench_totals(result: BenchResult) -> tuple[str, str, str]:
+    return (
         human(result.macs),
         human_seconds(result.estimated_total_s),
         human_seconds(result.measured_total_s),
     )
-    if fmt == "markdown":
-        lines = [
-            f"# {_md_escape(title)}",
-            "",
-            "| layer | kind | MACs | memory (B) | bound | estimated | measured | measured/est. |",
-            "|---|---|---:|---:|---|---:|---:|---:|",
-        ]
-        for t in rows:
-            lines.append(
-                f"| {_md_escape(t.name)} | {t.kind} | {t.macs:,} | {t.memory_access:,} | "
-                f"{t.bound} | {human_seconds(t.estimated_s)} | "
-                f"{human_seconds(t.measured_s)} | {_ratio(t)} |"
-            )
-        lines.append(
-            f"| **total** | | **{result.macs:,}** | | | **{totals[1]}** | **{totals[2]}** | |"
-        )
-        lines += ["", _md_escape(device_line(result.profile)) + ".", "", *bench_verdict(result), ""]
-        if result.busy:
-            lines += [f"Warning: {busy_warning(result)}", ""]
-        out.write("\n".join(lines) + "\n")
-        return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
 
-    tty = out.isatty()
-    console = Console(file=file, highlight=False, soft_wrap=False, width=None if tty else 140)
-    table = Table(
-        title=escape(title),
-        title_justify="left",
-        show_footer=True,
-        box=None,
-        header_style="bold",
-        footer_style="bold",
-        pad_edge=False,
+
+def bench_markdown(result: BenchResult) -> str:
+    totals = _bench_totals(result)
+    lines = [
+        f"# {_md_escape(_bench_title(result))}",
+        "",
+        "| layer | kind | MACs | memory (B) | bound | estimated | measured | measured/est. |",
+        "|---|---|---:|---:|---|---:|---:|---:|",
+    ]
+    for t in result.layers:
+        lines.append(
+            f"| {_md_escape(t.name)} | {t.kind} | {t.macs:,} | {t.memory_access:,} | "
+            f"{t.bound} | {human_seconds(t.estimated_s)} | "
+            f"{human_seconds(t.measured_s)} | {_ratio(t)} |"
+        )
+    lines.append(f"| **total** | | **{result.macs:,}** | | | **{totals[1]}** | **{totals[2]}** | |")
+    lines += ["", _md_escape(device_line(result.profile)) + ".", "", *bench_verdict(result), ""]
+    if result.busy:
+        lines += [f"Warning: {busy_warning(result)}", ""]
+    return "\n".join(lines) + "\n"
+
+
+def bench_terminal(result: BenchResult) -> list[Any]:
+    """The per-layer bench table (totals footer), the device, the whole-pass time and
+    the verdict: rich renderables in order."""
+    from rich.markup import escape  # rich loads only for terminal output (start-up time)
+
+    totals = _bench_totals(result)
+    table = plain_table(
+        escape(_bench_title(result)),
+        (
+            ("layer", "left"),
+            ("kind", "left"),
+            ("MACs", "right"),
+            ("memory", "right"),
+            ("bound", "left"),
+            ("estimated", "right"),
+            ("measured", "right"),
+            ("meas./est.", "right"),
+        ),
+        footers=("total", "", totals[0], "", "", totals[1], totals[2], ""),
     )
-    table.add_column("layer", footer="total", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("MACs", justify="right", footer=totals[0], no_wrap=True)
-    table.add_column("memory", justify="right", no_wrap=True)
-    table.add_column("bound", no_wrap=True)
-    table.add_column("estimated", justify="right", footer=totals[1], no_wrap=True)
-    table.add_column("measured", justify="right", footer=totals[2], no_wrap=True)
-    table.add_column("meas./est.", justify="right", no_wrap=True)
-    for t in rows:
+    for t in result.layers:
         table.add_row(
             escape(t.name),
             t.kind,
@@ -340,16 +315,25 @@ def print_bench(result: BenchResult, fmt: str, file: Any = None) -> None:
             human_seconds(t.measured_s),
             _ratio(t),
         )
-    console.print(table)
-    console.print(escape(device_line(result.profile)))
-    console.print(
+    parts: list[Any] = [
+        table,
+        escape(device_line(result.profile)),
         f"whole passes: median {human_seconds(result.pass_seconds)} (the per-layer "
-        "medians plus the executor's own bookkeeping)"
-    )
-    for line in bench_verdict(result):
-        console.print(line)
+        "medians plus the executor's own bookkeeping)",
+        *bench_verdict(result),
+    ]
     if result.busy:
-        console.print(f"[bold yellow]warning[/]: {busy_warning(result)}")
+        parts.append(f"[bold yellow]warning[/]: {busy_warning(result)}")
+    return parts
+
+
+BENCH_FORMATS: dict[str, Callable[[BenchResult], str | list[Any]]] = {
+    "table": bench_terminal,
+    "json": bench_json,
+    "csv": bench_csv,
+    "markdown": bench_markdown,
+}
+"""``archcost bench --format`` -> its formatter: text, or rich renderables for the terminal."""
 
 
 def busy_warning(result: BenchResult) -> str:
@@ -454,3 +438,12 @@ def runtime_bench_terminal(result: RuntimeBench) -> list[Any]:
             "other processes."
         )
     return parts
+
+
+RUNTIME_BENCH_FORMATS: dict[str, Callable[[RuntimeBench], str | list[Any]]] = {
+    "table": runtime_bench_terminal,
+    "json": runtime_bench_json,
+    "csv": runtime_bench_csv,
+    "markdown": runtime_bench_terminal,  # the table (no Markdown form of kernel timings)
+}
+"""``archcost bench --runtime onnxruntime --format`` -> its formatter."""

@@ -2,8 +2,10 @@
 
 Every writer takes its columns from :mod:`archcost.report.columns`, the one column
 model; ``analyze --device`` (:mod:`archcost.report.latency`) uses the same writers with
-more columns. JSON, CSV and Markdown use the standard library, so
-``archcost analyze --format json`` never imports pandas or plotly.
+more columns. JSON, CSV and Markdown are strings built with the standard library, so
+``archcost analyze --format json`` never imports pandas or plotly; the terminal form is
+a list of rich renderables (tables from :func:`plain_table`, lines of rich markup).
+Nothing here prints: the commands do (:func:`archcost.commands.output.show`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from archcost.costs import COLUMNS, CONVENTIONS, COUNT_COLUMNS, CostRow, Costs
@@ -22,6 +23,7 @@ from archcost.report.columns import (
     MARKDOWN,
     TERMINAL,
     Column,
+    human_seconds,
     shape_text,
     view,
 )
@@ -30,7 +32,6 @@ from archcost.roofline import LayerEstimate
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.console import Console
     from rich.table import Table
 
 __all__ = ["shape_text"]  # re-exported: the shape text every table uses
@@ -175,14 +176,6 @@ def terminal_table(
     return table
 
 
-def console(width: int, file: Any = None) -> Console:
-    """The terminal's width on a terminal, else ``width`` columns."""
-    from rich.console import Console  # rich loads only for terminal output
-
-    tty = (file or sys.stdout).isatty()
-    return Console(file=file, highlight=False, soft_wrap=False, width=None if tty else width)
-
-
 # -- analyze ---------------------------------------------------------------------------
 def to_json(model: Any, costs: Costs) -> str:
     """The JSON object of docs/design.md ("Machine-readable output"): name, input_shape,
@@ -220,98 +213,106 @@ def to_markdown(model: Any, costs: Costs) -> str:
     return "\n".join(lines)
 
 
-def print_table(model: Any, costs: Costs, file: Any = None) -> None:
-    """A readable terminal table with human units, totals and the conventions footer."""
-    from rich.markup import escape  # rich loads only for terminal output
+def to_terminal(model: Any, costs: Costs) -> list[Any]:
+    """The terminal table (human units, totals) and its summary and conventions lines,
+    rich renderables to print in order."""
+    from rich.markup import escape  # rich loads only for terminal output (start-up time)
 
-    out = console(120, file)
     t = costs.totals
     title = (
         f"{escape(model.label)} — input {shape_text(model.input_shape)}, "
         f"batch {costs.batch}, {costs.dtype}"
     )
-    out.print(terminal_table(title, pairs(costs), view(TERMINAL), t))
-    out.print(
+    return [
+        terminal_table(title, pairs(costs), view(TERMINAL), t),
         f"[bold]{len(costs.rows)} layers[/]: params {t['params']:,} · MACs "
         f"{t['macs']:,} · FLOPs {t['flops']:,} · memory {t['memory_access']:,} B · "
-        f"peak activations {human_bytes(t['peak_activation_bytes'])}"
-    )
-    out.print(f"[dim]{CONVENTIONS}[/]")
+        f"peak activations {human_bytes(t['peak_activation_bytes'])}",
+        f"[dim]{CONVENTIONS}[/]",
+    ]
 
 
-def print_compare(totals: pd.DataFrame, fmt: str, file: Any = None) -> None:
-    """The compare totals (one row per model, ratios to the first) in ``fmt``."""
-    import sys
+# -- compare -----------------------------------------------------------------------------
+COMPARE_KEYS = ["params", "macs", "flops", "memory_access", "peak_activation_bytes"]
 
-    out = file or sys.stdout
-    keys = ["params", "macs", "flops", "memory_access", "peak_activation_bytes"]
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def compare_json(totals: pd.DataFrame) -> str:
+    """The compare totals (one object per model, ratios to the first) as JSON: counts as
+    exact ints, a missing accuracy or latency as null."""
+    rows = [
+        {k: (int(v) if k in COMPARE_KEYS else None if _blank(v) else v) for k, v in r.items()}
+        for r in totals.to_dict("records")
+    ]
+    return json.dumps(rows, indent=1) + "\n"
+
+
+def compare_csv(totals: pd.DataFrame) -> str:
+    return str(totals.to_csv(index=False, lineterminator="\n"))
+
+
+def _compare_rows(totals: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]], list[list[str]]]:
+    """Headers, records and their cells: counts in human units with the ratio to the first
+    model, then the latency (compare --device) and the top-1 (where reported)."""
     records = totals.to_dict("records")
-    acc = "accuracy" in totals.columns  # published top-1, where the specs report it
-
-    def blank(v: Any) -> bool:
-        return v is None or (isinstance(v, float) and v != v)
-
-    if fmt == "json":
-        rows = [
-            {k: (int(v) if k in keys else None if blank(v) else v) for k, v in r.items()}
-            for r in records
-        ]
-        out.write(json.dumps(rows, indent=1) + "\n")
-        return
-    if fmt == "csv":
-        out.write(totals.to_csv(index=False, lineterminator="\n"))
-        return
-    head = ["model", "params", "MACs", "FLOPs", "memory", "peak act."]
-    fmts = [human, human, human, human_bytes, human_bytes]
-
     timed = "latency_s" in totals.columns  # compare --device
-
-    def cells(r: dict[str, Any]) -> list[str]:
-        out = [f"{f(int(r[k]))} ×{r[k + '_ratio']:.2f}" for k, f in zip(keys, fmts)]
-        if timed:
-            from archcost.report.latency import human_seconds
-
-            out.append(f"{human_seconds(r['latency_s'])} ×{r['latency_s_ratio']:.2f}")
-        if acc:
-            out.append("" if blank(r["accuracy"]) else f"{r['accuracy']:.1f}")
-        return out
-
-    if timed:
-        head.append("latency")
-    if acc:
-        head.append("top-1 %")
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
-        lines += [
-            "| " + " | ".join([_md_escape(str(r["model"]))] + cells(r)) + " |" for r in records
-        ]
-        out.write(
-            "\n".join(lines) + f"\n\nRatios are to {_md_escape(str(records[0]['model']))}. "
-            f"{CONVENTIONS}\n"
-        )
-        return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table(
-        box=None,
-        header_style="bold",
-        pad_edge=False,
-        title=f"ratios to {escape(str(records[0]['model']))}",
-        title_justify="left",
-    )
-    table.add_column(head[0], no_wrap=True)
-    for h in head[1:]:
-        table.add_column(h, justify="right", no_wrap=True)
+    acc = "accuracy" in totals.columns  # published top-1, where the specs report it
+    head = ["model", "params", "MACs", "FLOPs", "memory", "peak act."]
+    head += ["latency"] if timed else []
+    head += ["top-1 %"] if acc else []
+    fmts = [human, human, human, human_bytes, human_bytes]
+    cells = []
     for r in records:
-        table.add_row(escape(str(r["model"])), *cells(r))
-    tty = (file or sys.stdout).isatty()
-    console = Console(file=file, highlight=False, width=None if tty else 140)
-    console.print(table)
-    if acc:
-        console.print(
+        row = [f"{f(int(r[k]))} ×{r[k + '_ratio']:.2f}" for k, f in zip(COMPARE_KEYS, fmts)]
+        if timed:
+            row.append(f"{human_seconds(r['latency_s'])} ×{r['latency_s_ratio']:.2f}")
+        if acc:
+            row.append("" if _blank(r["accuracy"]) else f"{r['accuracy']:.1f}")
+        cells.append(row)
+    return head, records, cells
+
+
+def compare_markdown(totals: pd.DataFrame) -> str:
+    head, records, cells = _compare_rows(totals)
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    lines += [
+        "| " + " | ".join([_md_escape(str(r["model"]))] + row) + " |"
+        for r, row in zip(records, cells)
+    ]
+    return (
+        "\n".join(lines) + f"\n\nRatios are to {_md_escape(str(records[0]['model']))}. "
+        f"{CONVENTIONS}\n"
+    )
+
+
+def compare_terminal(totals: pd.DataFrame) -> list[Any]:
+    """The compare table and its notes, rich renderables to print in order."""
+    from rich.markup import escape  # rich loads only for terminal output (start-up time)
+
+    head, records, cells = _compare_rows(totals)
+    table = plain_table(
+        f"ratios to {escape(str(records[0]['model']))}",
+        [(head[0], "left"), *((h, "right") for h in head[1:])],
+    )
+    for r, row in zip(records, cells):
+        table.add_row(escape(str(r["model"])), *row)
+    parts: list[Any] = [table]
+    if "accuracy" in totals.columns:
+        parts.append(
             "[dim]top-1 %: published ImageNet accuracy where the spec's reported: section "
             "has the setting (blank where nothing was published).[/]"
         )
-    console.print(f"[dim]{CONVENTIONS}[/]")
+    parts.append(f"[dim]{CONVENTIONS}[/]")
+    return parts
+
+
+COMPARE_FORMATS: dict[str, Callable[[pd.DataFrame], str | list[Any]]] = {
+    "table": compare_terminal,
+    "json": compare_json,
+    "csv": compare_csv,
+    "markdown": compare_markdown,
+}
+"""``archcost compare --format`` -> its formatter: text, or rich renderables."""
