@@ -312,7 +312,7 @@ def run(
     for i, name in enumerate(layers):
         node = nodes[name]
         xs = []
-        for src, port in zip(node.inputs, node.ports):
+        for src, port in zip(node.inputs, node.ports, strict=True):
             value = values[src]
             if isinstance(value, list):  # a layer with several outputs: the graph names one
                 assert port is not None, f"{name}: input {src} has several outputs, no port"

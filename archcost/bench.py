@@ -164,7 +164,7 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
         return math.nan
     rx, ry = average_ranks(x), average_ranks(y)
     mx, my = statistics.fmean(rx), statistics.fmean(ry)
-    sxy = math.fsum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxy = math.fsum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
     sxx = math.fsum((a - mx) ** 2 for a in rx)
     syy = math.fsum((b - my) ** 2 for b in ry)
     if sxx == 0 or syy == 0:
@@ -254,7 +254,7 @@ def run(
             measured_s=statistics.median(ts),
             min_s=min(ts),
         )
-        for e, ts in zip(estimates, times)
+        for e, ts in zip(estimates, times, strict=True)
     ]
     return BenchResult(
         model=model.label,

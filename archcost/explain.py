@@ -174,7 +174,7 @@ def _composite(
         else [r.rsplit(".", 1)[1] for r in rows]
     )
     lines: list[Line] = []
-    for label, r in zip(labels, rows):
+    for label, r in zip(labels, rows, strict=True):
         row = model.nodes[r]
         assert isinstance(row.layer, ConvLike)
         lines.append(formula(label, "", row.layer.macs_formula(row.input_shapes[0])))

@@ -249,7 +249,8 @@ class _Builder:
         try:
             return render(value, variables)
         except SpecError as exc:
-            raise exc.located(file=item.file, line=item.line_of(key))
+            exc.located(file=item.file, line=item.line_of(key))
+            raise
 
     def run_item(self, item: YMap, scope: _Scope) -> None:
         kind, block = item.get("type"), item.get("use")
@@ -415,9 +416,10 @@ class _Builder:
             rows = layer.expand(full)
         except SpecError as exc:
             bad = next((k for k in raw if f"'{k}'" in exc.message), None)
-            raise exc.located(
+            exc.located(
                 file=item.file, line=item.line_of(bad) if bad else item.line, layer=full, kind=kind
             )
+            raise
         if any(isinstance(r, Ref) and r.node == FAILED for r in inputs):
             return Ref(FAILED)  # checked; its input failed earlier
         if rows is None:
@@ -521,7 +523,8 @@ class _Builder:
             try:
                 inner.variables[key] = render(default, inner.variables)
             except SpecError as exc:
-                raise exc.located(file=block.file, line=block.line, layer=full)
+                exc.located(file=block.file, line=block.line, layer=full)
+                raise
         self.block_stack.append(name)
         try:
             self.run_items(block.layers, inner)
@@ -546,7 +549,8 @@ def to_count(value: Any, item: YMap) -> int:
     try:
         count = to_int(value, "repeat")
     except SpecError as exc:
-        raise exc.located(file=item.file, line=item.line_of("repeat"))
+        exc.located(file=item.file, line=item.line_of("repeat"))
+        raise
     if count > MAX_LAYERS:
         raise SpecError(
             f"repeat: {count:,} is more than the {MAX_LAYERS:,} layers a spec may have; refused.",

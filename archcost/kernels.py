@@ -248,11 +248,11 @@ def _pad_into(
     may be a transposed or broadcast view, so this is also where layouts change).
     """
     shape = list(src.shape)
-    for ax, (lo, hi) in zip(axes, pads):
+    for ax, (lo, hi) in zip(axes, pads, strict=True):
         shape[ax] += lo + hi
     buf = _scratch(role, shape)
     interior = [slice(None)] * len(shape)
-    for ax, (lo, hi) in zip(axes, pads):
+    for ax, (lo, hi) in zip(axes, pads, strict=True):
         interior[ax] = slice(lo, lo + src.shape[ax])
         border = [slice(None)] * len(shape)
         if lo:
@@ -299,7 +299,8 @@ def _tap_slices(
     (slice(1, 6, 2), slice(4, 8, 1))
     """
     return tuple(
-        slice(t * d, t * d + s * (o - 1) + 1, s) for t, d, s, o in zip(tap, dilation, stride, out)
+        slice(t * d, t * d + s * (o - 1) + 1, s)
+        for t, d, s, o in zip(tap, dilation, stride, out, strict=True)
     )
 
 
@@ -352,7 +353,9 @@ def conv_method(
         return "pointwise"
     out = [
         output_length(size, k, s, lo, hi, d)
-        for size, k, s, (lo, hi), d in zip(in_shape[2:], kernel, stride, padding, dilation)
+        for size, k, s, (lo, hi), d in zip(
+            in_shape[2:], kernel, stride, padding, dilation, strict=True
+        )
     ]
     elems = n * c_out * math.prod(out)  # output elements
     x_elems = math.prod(in_shape)
@@ -481,7 +484,9 @@ def conv(
             raise ValueError(f"expected bias of shape ({c_out},), got {b.shape}.")
     out_sp = tuple(
         output_length(size, k, s, lo, hi, d)
-        for size, k, s, (lo, hi), d in zip(x.shape[2:], kernel, stride_t, pads, dilation_t)
+        for size, k, s, (lo, hi), d in zip(
+            x.shape[2:], kernel, stride_t, pads, dilation_t, strict=True
+        )
     )
     if min(out_sp) < 1:
         raise ValueError(
@@ -787,7 +792,7 @@ def pool(
     spatial = x.shape[2:]
     out_sp = tuple(
         output_length(size, k, s, lo, hi, 1, ceil_mode)
-        for size, k, s, (lo, hi) in zip(spatial, kernel_t, stride_t, pads)
+        for size, k, s, (lo, hi) in zip(spatial, kernel_t, stride_t, pads, strict=True)
     )
     if min(out_sp) < 1:
         raise ValueError(
@@ -796,7 +801,7 @@ def pool(
     # ceil_mode may need cells beyond the explicit right padding for the last window.
     full = tuple(
         (lo, max(hi, (o - 1) * s + k - n - lo))
-        for n, k, s, (lo, hi), o in zip(spatial, kernel_t, stride_t, pads, out_sp)
+        for n, k, s, (lo, hi), o in zip(spatial, kernel_t, stride_t, pads, out_sp, strict=True)
     )
     fill = -np.inf if op == "max" else 0.0
     cur = (
@@ -820,7 +825,7 @@ def pool(
         cur = dst
     if op == "avg":
         divisor = np.ones((), FLOAT)
-        for n, k, s, (lo, hi), o in zip(spatial, kernel_t, stride_t, pads, out_sp):
+        for n, k, s, (lo, hi), o in zip(spatial, kernel_t, stride_t, pads, out_sp, strict=True):
             starts = np.arange(o) * s
             counts = np.minimum(starts + k, n + lo + hi) - starts
             divisor = np.multiply.outer(divisor, counts.astype(FLOAT))

@@ -197,12 +197,14 @@ def apply_overrides(spec: Spec, overrides: dict[str, Any]) -> dict[str, Any]:
             try:
                 knobs[key] = render(value, knobs)
             except SpecError as exc:
-                raise exc.located(file=spec.file, line=spec.line_of.get("params"))
+                exc.located(file=spec.file, line=spec.line_of.get("params"))
+                raise
     for rule in spec.requires:
         try:
             ok = render(rule["check"], knobs)
         except SpecError as exc:
-            raise exc.located(file=rule.file, line=rule.line)
+            exc.located(file=rule.file, line=rule.line)
+            raise
         if not ok:
             listed = ", ".join(f"{k}={v}" for k, v in knobs.items())
             raise SpecError(f"{rule['message']} (got {listed})", file=rule.file, line=rule.line)
@@ -215,5 +217,6 @@ def evaluate_input(spec: Spec, knobs: dict[str, Any]) -> tuple[int, ...]:
         try:
             dims.append(to_int(render(value, knobs), "input"))
         except SpecError as exc:
-            raise exc.located(file=spec.file, line=spec.line_of.get("input"))
+            exc.located(file=spec.file, line=spec.line_of.get("input"))
+            raise
     return tuple(dims)

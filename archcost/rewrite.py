@@ -224,7 +224,7 @@ def rewrite(model: Model, rule_text: str, only: str | None = None) -> Rewrite:
 
     for name in model.layers:
         node = model.nodes[name]
-        inputs = [ref(s, p) for s, p in zip(node.inputs, node.ports)]
+        inputs = [ref(s, p) for s, p in zip(node.inputs, node.ports, strict=True)]
         layer = node.layer
         assert layer is not None
         kind, fields = layer.kind, layer.fields()

@@ -40,7 +40,8 @@ def infer(
     try:
         shapes = layer.out_shapes(in_shapes)
     except SpecError as exc:
-        raise exc.located(file=file, line=line, layer=name, kind=layer.kind)
+        exc.located(file=file, line=line, layer=name, kind=layer.kind)
+        raise
     for shape in shapes:
         if any(d < 1 for d in shape.dims):
             raise SpecError(

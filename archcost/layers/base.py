@@ -73,17 +73,17 @@ class Shape:
         """True for ``[F]`` and for ``[C, 1, 1]`` (which a linear layer treats as flat)."""
         return all(d == 1 for d in self.spatial)
 
-    def with_spatial(self, spatial: Sequence[int]) -> "Shape":
+    def with_spatial(self, spatial: Sequence[int]) -> Shape:
         return Shape((self.c, *spatial))
 
-    def with_c(self, c: int) -> "Shape":
+    def with_c(self, c: int) -> Shape:
         return Shape((c, *self.spatial))
 
     def __str__(self) -> str:
         return "x".join(map(str, self.dims))
 
 
-REGISTRY: dict[str, type["Layer"]] = {}
+REGISTRY: dict[str, type[Layer]] = {}
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ def _field_converters(cls: type) -> dict[str, Callable[[Any, str], Any]]:
     return _FIELD_CONVERTERS[cls]
 
 
-def register(kind: str) -> Callable[[type["Layer"]], type["Layer"]]:
+def register(kind: str) -> Callable[[type[Layer]], type[Layer]]:
     """Class decorator: make ``cls`` the implementation of layer kind ``kind``."""
 
     def wrap(cls: type[Layer]) -> type[Layer]:
@@ -232,7 +232,7 @@ class Layer:
 
     # -- construction ---------------------------------------------------------------
     @classmethod
-    def from_fields(cls, fields: dict[str, Any]) -> "Layer":
+    def from_fields(cls, fields: dict[str, Any]) -> Layer:
         """Build the layer from evaluated YAML fields, validating every one.
 
         Raises:
@@ -269,7 +269,7 @@ class Layer:
     def fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _field_specs(type(self))}
 
-    def expand(self, name: str) -> list[tuple[str, "Layer"]] | None:
+    def expand(self, name: str) -> list[tuple[str, Layer]] | None:
         """Composite kinds return their primitive rows; primitives return None."""
         return None
 
@@ -340,9 +340,7 @@ class Layer:
         """
         raise NotImplementedError(f"{self.kind} has no forward")
 
-    def init_weights(
-        self, ins: Sequence[Shape], rng: "np.random.Generator"
-    ) -> dict[str, "np.ndarray"]:
+    def init_weights(self, ins: Sequence[Shape], rng: np.random.Generator) -> dict[str, np.ndarray]:
         """The weights and buffers ``validate`` runs the layer with, drawn from ``rng``
         in ``weight_shapes`` then ``buffer_shapes`` order. The default draws every
         tensor from N(0, 0.1²); kinds override it where scale matters."""
@@ -386,14 +384,14 @@ class Layer:
 
 
 # -- weight initialisation -------------------------------------------------------------
-def small_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
+def small_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """N(0, 0.1²) float32: biases, shifts and running means."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
 
     return rng.standard_normal(shape, dtype=np.float32) * np.float32(0.1)
 
 
-def he_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
+def he_normal(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """He-scaled N(0, 2/fan_in) float32 (fan_in = all but the first dim), so
     activations stay O(1) through deep nets."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
@@ -402,7 +400,7 @@ def he_normal(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray
     return rng.standard_normal(shape, dtype=np.float32) * np.float32(math.sqrt(2 / fan_in))
 
 
-def near_one(rng: "np.random.Generator", shape: tuple[int, ...]) -> "np.ndarray":
+def near_one(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """U(0.5, 1.5) float32: scales and variances near the identity."""
     import numpy as np  # lazy: numpy loads only on the paths that execute layers
 
@@ -685,7 +683,7 @@ def resolve_padding(
         return ((0, 0),) * ndim
     if padding == "same":
         pads = []
-        for n, k, s, d in zip(spatial, kernel, stride, dilation):
+        for n, k, s, d in zip(spatial, kernel, stride, dilation, strict=True):
             out = -(-n // s)
             total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
             pads.append((total // 2, total - total // 2))

@@ -103,7 +103,7 @@ def conv_geometry(
             hint=f"Use out a multiple of {groups}.",
         )
     out = []
-    for n, k, s, d, (lo, hi) in zip(x.spatial, kernel_t, stride_t, dilation_t, pads):
+    for n, k, s, d, (lo, hi) in zip(x.spatial, kernel_t, stride_t, dilation_t, pads, strict=True):
         length = conv_out_len(n, k, s, lo + hi, d)
         if length < 1:
             raise ShapeError(
@@ -185,7 +185,7 @@ class ConvLike(Layer):
             ),
         ]
         for axis, (n, k, s, d, (lo, hi)) in enumerate(
-            zip(ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding)
+            zip(ins[0].spatial, g.kernel, g.stride, g.dilation, g.padding, strict=True)
         ):
             lines.append(
                 formula(

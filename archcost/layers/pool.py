@@ -81,7 +81,7 @@ class Pool(Layer):
         stride = kernel if self.stride is None else per_dim(self.stride, ndim, "stride")
         pads = resolve_padding(self.padding, x.spatial, kernel, stride, (1,) * ndim)
         out = []
-        for n, k, s, (lo, hi) in zip(x.spatial, kernel, stride, pads):
+        for n, k, s, (lo, hi) in zip(x.spatial, kernel, stride, pads, strict=True):
             length = pool_out_len(n, k, s, lo, hi, self.ceil_mode)
             if length < 1:
                 raise ShapeError(
@@ -122,7 +122,7 @@ class Pool(Layer):
         bracket = ("⌈", "⌉") if self.ceil_mode else ("⌊", "⌋")
         lines = super().formulas(ins)
         for axis, (n, k, s, (lo, hi), o) in enumerate(
-            zip(ins[0].spatial, kernel, stride, pads, out)
+            zip(ins[0].spatial, kernel, stride, pads, out, strict=True)
         ):
             text = f"{bracket[0]}({n} + {lo + hi} − {k})/{s}{bracket[1]} + 1"
             symbolic = rule
@@ -152,7 +152,7 @@ class Pool(Layer):
         kernel, stride, pads, out = self.window(ins[0])
         fn = self.torch_pool(F, len(kernel))
         x = xs[0]
-        if all(lo == hi and 2 * lo <= k for (lo, hi), k in zip(pads, kernel)):
+        if all(lo == hi and 2 * lo <= k for (lo, hi), k in zip(pads, kernel, strict=True)):
             return fn(x, kernel, stride, tuple(lo for lo, _ in pads), ceil_mode=self.ceil_mode)
         y = fn(
             F.pad(x, flat_pads(pads), value=self.fill), kernel, stride, 0, ceil_mode=self.ceil_mode
@@ -288,7 +288,7 @@ class AdaptiveAvgPool(Layer):
     def flops(self, ins: Sequence[Shape]) -> int:
         x = ins[0]
         total = x.c
-        for n, o in zip(x.spatial, self.sizes(x)):
+        for n, o in zip(x.spatial, self.sizes(x), strict=True):
             total *= sum(hi - lo for lo, hi in adaptive_windows(n, o))
         return total
 
@@ -296,7 +296,7 @@ class AdaptiveAvgPool(Layer):
         x = ins[0]
         parts = [
             f"({' + '.join(str(hi - lo) for lo, hi in adaptive_windows(n, o))})"
-            for n, o in zip(x.spatial, self.sizes(x))
+            for n, o in zip(x.spatial, self.sizes(x), strict=True)
         ]
         return "C·Σ window sizes", f"{x.c}·" + "·".join(parts)
 
@@ -336,12 +336,12 @@ class AdaptiveAvgPool(Layer):
         spatial = ins[0].spatial
         if all(o == 1 for o in sizes):
             return graph.node("GlobalAveragePool", inputs[:1], name, outputs=[name])
-        if any(n % o for n, o in zip(spatial, sizes)):
+        if any(n % o for n, o in zip(spatial, sizes, strict=True)):
             raise NotImplementedError(
                 f"adaptive windows of {list(spatial)} -> {list(sizes)} "
                 "are uneven; ONNX has no adaptive pooling."
             )
-        kernel = [n // o for n, o in zip(spatial, sizes)]
+        kernel = [n // o for n, o in zip(spatial, sizes, strict=True)]
         return graph.node(
             "AveragePool", inputs[:1], name, outputs=[name], kernel_shape=kernel, strides=kernel
         )

@@ -511,14 +511,14 @@ class Crop(Layer):
         """``Slice`` of the centre window along the spatial axes."""
         x = ins[0]
         target = self.out_shape(ins).spatial
-        starts = [(n - t) // 2 for n, t in zip(x.spatial, target)]
+        starts = [(n - t) // 2 for n, t in zip(x.spatial, target, strict=True)]
         axes = list(range(2, 2 + len(target)))
         return graph.node(
             "Slice",
             [
                 inputs[0],
                 graph.ints(f"{name}.starts", starts),
-                graph.ints(f"{name}.ends", [s + t for s, t in zip(starts, target)]),
+                graph.ints(f"{name}.ends", [s + t for s, t in zip(starts, target, strict=True)]),
                 graph.ints(f"{name}.axes", axes),
             ],
             name,

@@ -128,7 +128,7 @@ def analyses(models: Iterable[Any], *, batch: int = 1, dtype: str = "float32") -
     """Analyse each model once (loading string arguments); labels made unique."""
     loaded = load_models(models)
     out = []
-    for m, label in zip(loaded, unique_labels(loaded)):
+    for m, label in zip(loaded, unique_labels(loaded), strict=True):
         totals = dict(m.costs(batch=batch, dtype=dtype).totals)
         out.append(Analysis(m, label, frame(m.costs(batch=batch, dtype=dtype)), totals))
     return out
@@ -158,7 +158,7 @@ def totals_frame(items: Sequence[Analysis]) -> pd.DataFrame:
     ]
     if any(top1 is not None for top1, _ in found):
         # Published ImageNet top-1 where the spec reports the setting; blank elsewhere.
-        for row, (top1, source) in zip(rows, found):
+        for row, (top1, source) in zip(rows, found, strict=True):
             row["accuracy"], row["accuracy_source"] = top1, source or None
     df = pd.DataFrame(rows)
     for c in TOTAL_COLUMNS:

@@ -56,7 +56,7 @@ def label_positions(
     """
     if not points:
         return []
-    xs, ys = zip(*points)
+    xs, ys = zip(*points, strict=True)
     sx = (max(xs) - min(xs)) or 1
     sy = (max(ys) - min(ys)) or 1
     spots: list[str] = []
@@ -137,7 +137,7 @@ def fig_cmp_stages(items: Sequence[Analysis]) -> go.Figure:
     order = sorted({st for per in stage_of for st in per}, key=lambda st: -st[0])
     stages = list(dict.fromkeys(label for _, label in order))
     per_model = []
-    for a, per in zip(items, stage_of):
+    for a, per in zip(items, stage_of, strict=True):
         g = a.layers.assign(_stage=[label for _, label in per]).groupby("_stage", sort=False)
         sums = g[[c for c, _, _ in METRICS]].sum()
         per_model.append(sums.reindex(stages))
@@ -149,12 +149,12 @@ def fig_cmp_stages(items: Sequence[Analysis]) -> go.Figure:
     def texts(a: Analysis, sums: pd.DataFrame, col: str, fmt: Any) -> list[str]:
         return [
             "" if pd.isna(v) else f"<b>{esc(a.label)}</b><br>{esc(s)}: {fmt(int(v))}"
-            for s, v in zip(stages, sums[col])
+            for s, v in zip(stages, sums[col], strict=True)
         ]
 
     fig = go.Figure()
     first = METRICS[0]
-    for i, (a, sums) in enumerate(zip(items, per_model)):
+    for i, (a, sums) in enumerate(zip(items, per_model, strict=True)):
         fig.add_trace(
             go.Bar(
                 x=xs,
@@ -172,7 +172,9 @@ def fig_cmp_stages(items: Sequence[Analysis]) -> go.Figure:
             args=[
                 {
                     "y": [column(s, col) for s in per_model],
-                    "hovertext": [texts(a, s, col, fmt) for a, s in zip(items, per_model)],
+                    "hovertext": [
+                        texts(a, s, col, fmt) for a, s in zip(items, per_model, strict=True)
+                    ],
                 },
                 {"yaxis.title.text": label},
             ],
@@ -206,7 +208,7 @@ def fig_cmp_kinds(items: Sequence[Analysis]) -> go.Figure:
 
     def texts(kind: str, col: str, fmt: Any) -> list[str]:
         out = []
-        for a, v in zip(items, vals(kind, col)):
+        for a, v in zip(items, vals(kind, col), strict=True):
             share = 100 * v / a.totals[col] if a.totals.get(col) else 0.0
             out.append(f"<b>{esc(a.label)}</b><br>{esc(kind)}: {fmt(v)} ({share:.1f}%)")
         return out
@@ -337,7 +339,8 @@ def fig_cmp_distributions(items: Sequence[Analysis]) -> go.Figure:
                     marker=dict(color=model_color(i), size=4, opacity=0.7),
                     line=dict(color=model_color(i)),
                     hovertext=[
-                        f"<b>{n}</b> ({k})<br>{fmt(v)}" for n, k, v in zip(names, kinds, vals)
+                        f"<b>{n}</b> ({k})<br>{fmt(v)}"
+                        for n, k, v in zip(names, kinds, vals, strict=True)
                     ],
                     hoverinfo="text",
                 ),

@@ -184,7 +184,7 @@ def fig_hierarchy(df: pd.DataFrame, root_label: str) -> go.Figure:
         total = values[col][0] or 1
         return [
             f"<b>{f}</b><br>{fmt(v)} · {100 * v / total:.1f}% of the network"
-            for f, v in zip(full, values[col])
+            for f, v in zip(full, values[col], strict=True)
         ]
 
     first = METRICS[0]
@@ -257,13 +257,15 @@ def fig_cumulative(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     x = np.arange(len(df))
     names = [esc(n) for n in df[NAME]]
-    for (col, label, fmt), color in zip(METRICS[:3], ("#1f77b4", "#d62728", "#2ca02c")):
+    for (col, label, fmt), color in zip(
+        METRICS[:3], ("#1f77b4", "#d62728", "#2ca02c"), strict=True
+    ):
         cum = df[col].cumsum().to_numpy()
         total = int(cum[-1]) if len(cum) else 0
         pct = 100 * cum / total if total else np.zeros(len(cum))
         texts = [
             f"<b>{n}</b><br>{label} up to here: {fmt(int(c))} ({p:.1f}%)"
-            for n, c, p in zip(names, cum, pct)
+            for n, c, p in zip(names, cum, pct, strict=True)
         ]
         fig.add_trace(
             go.Scatter(
@@ -304,7 +306,10 @@ def fig_intensity(df: pd.DataFrame, hover: list[str], totals: dict[str, int]) ->
     hover_arr = np.array(hover, dtype=object)
     for kind in _kinds_by_cost(df[has]) if has.any() else []:
         sel = has & (df[KIND] == kind).to_numpy()
-        texts = [f"{h}<br><b>{v:.3g} MACs/byte</b>" for h, v in zip(hover_arr[sel], intensity[sel])]
+        texts = [
+            f"{h}<br><b>{v:.3g} MACs/byte</b>"
+            for h, v in zip(hover_arr[sel], intensity[sel], strict=True)
+        ]
         fig.add_trace(
             go.Bar(
                 x=x[sel],

@@ -402,7 +402,7 @@ def _totals_table(items: Sequence[Analysis]) -> str:
         f'<th class="n">{labels[c]}</th>' for c in TOTAL_COLUMNS
     )
     rows = []
-    for i, (a, row) in enumerate(zip(items, tf.itertuples(index=False))):
+    for i, (a, row) in enumerate(zip(items, tf.itertuples(index=False), strict=True)):
         r = row._asdict()
         swatch = (
             f'<span style="display:inline-block;width:10px;height:10px;border-radius:2px;'

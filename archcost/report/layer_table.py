@@ -145,7 +145,7 @@ def layer_table(
     rows = []
     for i, row in enumerate(df[list(columns)].itertuples(index=False, name=None)):
         cells = [f'<td class="n idx" data-v="{i}">{i}</td>']
-        cells += [_cell(c, v) for c, v in zip(cols, row)]
+        cells += [_cell(c, v) for c, v in zip(cols, row, strict=True)]
         if times is not None:
             e = times.get(str(row[0]))
             cells.append(

@@ -72,7 +72,7 @@ def pairs(costs: Costs, estimates: Sequence[LayerEstimate] | None = None) -> lis
     """Each layer's cost row with its time estimate (None without ``--device``)."""
     if estimates is None:
         return [(r, None) for r in costs.rows]
-    return list(zip(costs.rows, estimates))
+    return list(zip(costs.rows, estimates, strict=True))
 
 
 def json_document(head: dict[str, Any], rows: Sequence[Pair], columns: Sequence[Column]) -> str:
@@ -266,7 +266,10 @@ def _compare_rows(totals: pd.DataFrame) -> tuple[list[str], list[dict[str, Any]]
     fmts = [human, human, human, human_bytes, human_bytes]
     cells = []
     for r in records:
-        row = [f"{f(int(r[k]))} ×{r[k + '_ratio']:.2f}" for k, f in zip(COMPARE_KEYS, fmts)]
+        row = [
+            f"{f(int(r[k]))} ×{r[k + '_ratio']:.2f}"
+            for k, f in zip(COMPARE_KEYS, fmts, strict=True)
+        ]
         if timed:
             row.append(f"{human_seconds(r['latency_s'])} ×{r['latency_s_ratio']:.2f}")
         if acc:
@@ -280,7 +283,7 @@ def compare_markdown(totals: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     lines += [
         "| " + " | ".join([_md_escape(str(r["model"]))] + row) + " |"
-        for r, row in zip(records, cells)
+        for r, row in zip(records, cells, strict=True)
     ]
     return (
         "\n".join(lines) + f"\n\nRatios are to {_md_escape(str(records[0]['model']))}. "
@@ -297,7 +300,7 @@ def compare_terminal(totals: pd.DataFrame) -> list[Any]:
         f"ratios to {escape(str(records[0]['model']))}",
         [(head[0], "left"), *((h, "right") for h in head[1:])],
     )
-    for r, row in zip(records, cells):
+    for r, row in zip(records, cells, strict=True):
         table.add_row(escape(str(r["model"])), *row)
     parts: list[Any] = [table]
     if "accuracy" in totals.columns:
