@@ -126,3 +126,23 @@ def test_tag_never_runs_code(write_spec, tmp_path):
     path = write_spec(HEAD + f"layers: !!python/object/apply:os.system ['touch {marker}']\n")
     assert main(["analyze", str(path)]) == 2
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "extra, named",
+    [
+        (["--batch", "4"], "--batch"),
+        (["--seed", "3"], "--seed"),
+        (["--max-memory", "1G"], "--max-memory"),
+        (["--device", "jetson-nano-fp32"], "--device"),
+        (["--batch", "2", "--seed", "1"], "--batch, --seed"),
+    ],
+)
+def test_bench_onnxruntime_refuses_the_numpy_only_options(capsys, extra, named):
+    # onnxruntime times the model at batch 1 with seed 0 and has no roofline estimate:
+    # these options would be silently ignored, so they are refused before any work.
+    argv = ["bench", "specs/examples/shufflenet_unit.yaml", "--runtime", "onnxruntime"]
+    assert main(argv + extra) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"archcost: error: {named}: only for --runtime numpy")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -18,7 +18,7 @@ from archcost.commands.output import LazyProgress, keep_freed_memory, show
 from archcost.errors import SpecError
 from archcost.model import load
 from archcost.report.latency import BENCH_FORMATS, RUNTIME_BENCH_FORMATS
-from archcost.roofline import load_profile
+from archcost.roofline import THIS_MACHINE, load_profile
 
 EPILOG = """examples:
   archcost bench shufflenet_v2                      # estimated on this machine, measured now
@@ -57,7 +57,8 @@ def register(sub: Any, parents: Parents) -> None:
         default="numpy",
         help="numpy: archcost's backend, per layer beside the roofline (default); "
         "onnxruntime: the exported model (or MODEL.onnx) in onnxruntime, per kernel from "
-        "its profiler, with the layers each kernel covers",
+        "its profiler, with the layers each kernel covers (batch 1, seed 0: --batch, "
+        "--seed, --max-memory and --device are numpy's only)",
     )
     p.add_argument(
         "--threads", type=positive_int, default=1, help="onnxruntime intra-op threads (default 1)"
@@ -65,7 +66,7 @@ def register(sub: Any, parents: Parents) -> None:
     p.add_argument(
         "--device",
         metavar="PROFILE",
-        default="this-machine",
+        default=THIS_MACHINE,
         help="profile for the estimates (default this-machine: a quick calibration "
         "of the machine being measured)",
     )
@@ -99,6 +100,22 @@ def run(args: argparse.Namespace) -> int:
 
 def run_onnxruntime(args: argparse.Namespace) -> int:
     """``bench SPEC|MODEL.onnx --runtime onnxruntime``: per-kernel times in onnxruntime."""
+    numpy_only = [
+        option
+        for option, given in (
+            ("--batch", args.batch != 1),
+            ("--seed", args.seed != 0),
+            ("--max-memory", args.max_memory is not None),
+            ("--device", args.device != THIS_MACHINE),
+        )
+        if given
+    ]
+    if numpy_only:
+        raise SpecError(
+            f"{', '.join(numpy_only)}: only for --runtime numpy; onnxruntime times the "
+            "model at batch 1 with seed-0 weights and input, without estimates.",
+            hint="Drop the option, or bench with --runtime numpy.",
+        )
     # onnx and onnxruntime load only for this runtime (start-up time, optional extra)
     from archcost.runtime.bench import bench as runtime_bench
     from archcost.runtime.ort import import_onnxruntime
