@@ -8,13 +8,15 @@
 
 from __future__ import annotations
 
-from archcost.api import Model, compare, compare_totals, load
+from archcost.api import Comparison, Model, WhatIf, compare, compare_totals, load
 from archcost.errors import ArchcostError, SpecError
 
 __all__ = [
     "ArchcostError",
+    "Comparison",
     "Model",
     "SpecError",
+    "WhatIf",
     "compare",
     "compare_totals",
     "load",

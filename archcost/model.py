@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -38,7 +38,7 @@ class Model:
             ``graph.nodes[name]["node"]`` is the :class:`~archcost.graph.Node`).
     """
 
-    def __init__(self, spec: Spec, overrides: dict[str, Any] | None = None):
+    def __init__(self, spec: Spec, overrides: Mapping[str, object] | None = None):
         self.spec = spec
         self.overrides = dict(overrides or {})
         self.knobs = apply_overrides(spec, self.overrides)

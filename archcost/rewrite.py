@@ -61,10 +61,10 @@ class Change:
 
 @dataclass
 class Rewrite:
-    """The rewritten spec's text, the per-layer changes, and both models."""
+    """The rewritten spec (``yaml``, its text), the per-layer changes, and both models."""
 
     rule: str
-    text: str
+    yaml: str
     changes: list[Change]
     before: Model
     after: Model
@@ -306,4 +306,4 @@ def rewrite(model: Model, rule_text: str, only: str | None = None) -> Rewrite:
         )
     order = {n: i for i, n in enumerate(model.layers)}
     changes.sort(key=lambda c: order[c.name])
-    return Rewrite(rule=rule_text, text=text, changes=changes, before=model, after=after)
+    return Rewrite(rule=rule_text, yaml=text, changes=changes, before=model, after=after)

@@ -16,7 +16,7 @@ SPECS = [str(ROOT / "specs" / f"{n}.yaml") for n in ("mobilenet_v1", "shufflenet
 
 
 def test_headline_names_the_cheapest_model_and_the_kinds_behind_the_gap():
-    rows = archcost.compare(SPECS)  # tidy per-layer rows; sums recomputed here
+    rows = archcost.compare(SPECS).layers  # tidy per-layer rows; sums recomputed here
     labels = list(dict.fromkeys(rows["model"]))
     totals = rows.groupby("model")[["macs", "params"]].sum()
     macs = {m: int(totals.loc[m, "macs"]) for m in labels}

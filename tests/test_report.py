@@ -101,7 +101,10 @@ def test_compare_accepts_spec_arguments_and_keeps_repeated_labels_apart(write_sp
 
 
 def test_archcost_compare_is_the_report_compare(tiny):
-    pd.testing.assert_frame_equal(archcost.compare(tiny), compare(tiny))
+    c = archcost.compare(tiny)
+    pd.testing.assert_frame_equal(c.layers, compare(tiny))
+    pd.testing.assert_frame_equal(c.totals, compare_totals(tiny))
+    pd.testing.assert_frame_equal(archcost.compare_totals(tiny), compare_totals(tiny))
 
 
 def test_bundled_zoo_totals_match_analyze():

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     result = rewrite(model, args.rewrite, only=args.only)
     outputs = []
     if args.output:
-        outputs.append(Output("-o", Path(args.output), text_writer(result.text)))
+        outputs.append(Output("-o", Path(args.output), text_writer(result.yaml)))
     if args.html is not None:
         from archcost.report.html import write_whatif_report  # plotly: only for --html
 

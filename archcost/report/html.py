@@ -26,9 +26,10 @@ same bytes.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plotly.offline import get_plotlyjs
 
@@ -71,6 +72,10 @@ from archcost.report.style import (
 from archcost.report.tables import INT64_MAX
 from archcost.report.units import exact, human, human_bytes, ratio
 from archcost.rewrite import Rewrite, parse_rule
+
+if TYPE_CHECKING:
+    from archcost.model import Model
+    from archcost.roofline import Profile
 
 _CSS = (
     """
@@ -244,12 +249,12 @@ def _model_header(
 
 
 def render_model_report(
-    model: Any,
+    model: Model,
     *,
     batch: int = 1,
     dtype: str = "float32",
     plotlyjs: str = "inline",
-    profile: Any = None,
+    profile: Profile | None = None,
 ) -> str:
     """The single-model page as an HTML string (see :func:`write_model_report`)."""
     _check(batch, plotlyjs)
@@ -349,19 +354,24 @@ def render_model_report(
             ),
         )
     header = _model_header(
-        model, a.totals, len(df), batch, dtype, None if est is None else (profile.name, latency_s)
+        model,
+        a.totals,
+        len(df),
+        batch,
+        dtype,
+        None if profile is None else (profile.name, latency_s),
     )
     return _page(f"{esc(model.label)} · archcost", header, sections, plotlyjs)
 
 
 def write_model_report(
-    model: Any,
+    model: Model,
     path: str | Path,
     *,
     batch: int = 1,
     dtype: str = "float32",
     plotlyjs: str = "inline",
-    profile: Any = None,
+    profile: Profile | None = None,
 ) -> Path:
     """Write one model's self-contained HTML report.
 
@@ -370,7 +380,7 @@ def write_model_report(
     arithmetic intensity per layer, the graph, and the per-layer table.
 
     Args:
-        model: a loaded :class:`archcost.model.Model` (or ``"spec.yaml@k=v"``).
+        model: a loaded :class:`archcost.model.Model`.
         path: the HTML file to write; parent folders are created.
         batch: samples per batch (multiplies activations and ops, never params).
         dtype: element type that sets the bytes of memory traffic.
@@ -427,12 +437,12 @@ def _totals_table(items: Sequence[Analysis]) -> str:
 
 
 def render_compare_report(
-    models: Iterable[Any],
+    models: Iterable[Model | str | os.PathLike[str]],
     *,
     batch: int = 1,
     dtype: str = "float32",
     plotlyjs: str = "inline",
-    profile: Any = None,
+    profile: Profile | None = None,
     lead: Sequence[str] = (),
 ) -> str:
     """The compare page as an HTML string (see :func:`write_compare_report`); ``lead``
@@ -523,13 +533,13 @@ def render_compare_report(
 
 
 def write_compare_report(
-    models: Iterable[Any],
+    models: Iterable[Model | str | os.PathLike[str]],
     path: str | Path,
     *,
     batch: int = 1,
     dtype: str = "float32",
     plotlyjs: str = "inline",
-    profile: Any = None,
+    profile: Profile | None = None,
 ) -> Path:
     """Write a self-contained HTML page comparing several models.
 

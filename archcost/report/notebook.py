@@ -1,4 +1,5 @@
-"""Compact HTML for notebooks: what ``_repr_html_`` shows for a model or a whatif result.
+"""Compact HTML for notebooks: what ``_repr_html_`` shows for a model, a comparison or a
+whatif result.
 
 Plain HTML tables (no Plotly), every spec-supplied string escaped; the full pages are
 :mod:`archcost.report.html`'s.
@@ -7,10 +8,13 @@ Plain HTML tables (no Plotly), every spec-supplied string escaped; the full page
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archcost.report.columns import shape_text
-from archcost.report.units import exact, human, human_bytes
+from archcost.report.units import exact, human, human_bytes, ratio
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _TOTALS = (
     ("params", "params", human),
@@ -67,4 +71,24 @@ def whatif_html(result: Any) -> str:
         f"<div><b>{_esc(result.before.label)}</b> — whatif {_esc(result.rule)}"
         f"<ul>{items}</ul><table><tr><th>layer</th><th>result</th><th>MACs before</th>"
         f"<th>MACs after</th><th>after/before</th></tr>{''.join(rows)}</table></div>"
+    )
+
+
+def comparison_html(headline: list[str], totals: pd.DataFrame) -> str:
+    """The headline, then one row per model: each total in short form with its ratio to
+    the first model (hover a cell for the exact count)."""
+    items = "".join(f"<li>{_esc(line)}</li>" for line in headline)
+    head = "".join(f'<th style="text-align:right">{label}</th>' for _, label, _ in _TOTALS)
+    rows = []
+    for i, r in enumerate(totals.to_dict("records")):
+        cells = []
+        for key, _, fmt in _TOTALS:
+            shown = fmt(int(r[key])) + ("" if i == 0 else f" {ratio(r[key + '_ratio'])}")
+            cells.append(f'<td style="text-align:right" title="{exact(r[key])}">{_esc(shown)}</td>')
+        rows.append(f'<tr><th style="text-align:left">{_esc(r["model"])}</th>{"".join(cells)}</tr>')
+    first = _esc(totals["model"].iloc[0])
+    return (
+        f'<div><ul class="archcost-headline">{items}</ul>'
+        f'<table><tr><th style="text-align:left">model</th>{head}</tr>{"".join(rows)}</table>'
+        f"<small>Ratios (×) are to {first}.</small></div>"
     )
