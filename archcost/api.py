@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from archcost.report.compare import Analysis
-    from archcost.roofline import Profile
+    from archcost.profiles import Profile
 
 Knob = int | float | bool | str
 """A knob's value (``width=0.5``, ``resolution=160``, ``use_bias=True``)."""

@@ -75,7 +75,7 @@ from archcost.rewrite import Rewrite, parse_rule
 
 if TYPE_CHECKING:
     from archcost.model import Model
-    from archcost.roofline import Profile
+    from archcost.profiles import Profile
 
 _CSS = (
     """

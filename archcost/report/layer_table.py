@@ -30,7 +30,7 @@ from archcost.report.units import exact
 if TYPE_CHECKING:
     import pandas as pd
 
-    from archcost.roofline import LayerEstimate
+    from archcost.profiles import LayerEstimate
 
 HTML = JSON
 """The HTML table's columns: every column of ``archcost analyze`` (the JSON layers)."""
