@@ -58,6 +58,21 @@ def parse_value(text: str) -> int | float | bool | str:
     return text
 
 
+def parse_knob(where: str, key: str, text: str, *, hint: str = "") -> int | float | bool | str:
+    """A knob override's value (``--set key=text``, ``spec.yaml@key=text``) typed by
+    :func:`parse_value`; an empty value is refused, one line naming the knob.
+
+    >>> parse_knob("--set", "width", "0.5")
+    0.5
+    >>> parse_knob("--set", "width", " ")
+    Traceback (most recent call last):
+    archcost.errors.SpecError: --set: knob 'width' has an empty value.
+    """
+    if not text.strip():
+        raise SpecError(f"{where}: knob {key!r} has an empty value.", hint=hint)
+    return parse_value(text)
+
+
 def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
     """Round ``value`` to a multiple of ``divisor``, never more than 10% down.
 

@@ -146,3 +146,20 @@ def test_bench_onnxruntime_refuses_the_numpy_only_options(capsys, extra, named):
     err = capsys.readouterr().err
     assert err.startswith(f"archcost: error: {named}: only for --runtime numpy")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv, where",
+    [
+        (["analyze", "specs/mobilenet_v1.yaml", "--set", "width="], "--set"),
+        (["analyze", "specs/mobilenet_v1.yaml", "--set", "width= "], "--set"),
+        (["compare", "specs/mobilenet_v1.yaml@width=", "mobilenet_v2"],
+         "model argument 'specs/mobilenet_v1.yaml@width='"),
+    ],
+)
+def test_an_empty_knob_value_is_refused_the_same_way_on_both_paths(capsys, argv, where):
+    # --set width= used to pass "" on to the spec; spec.yaml@width= refused it.
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"archcost: error: {where}: knob 'width' has an empty value.")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -16,14 +16,15 @@ from typing import Any
 
 from archcost.costs import DTYPE_BYTES
 from archcost.errors import SpecError
-from archcost.expressions import parse_value
+from archcost.expressions import parse_knob
 
 SPEC_HELP = "a spec file, or the name of a bundled network (see 'archcost zoo')"
 """The help of every SPEC argument: a file wins over a bundled network of that name."""
 
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
-    """``--set KEY=VALUE`` items -> knob overrides (values typed by :func:`parse_value`).
+    """``--set KEY=VALUE`` items -> knob overrides, typed (an empty value is refused) by
+    :func:`~archcost.expressions.parse_knob`.
 
     >>> parse_sets(["width=0.5", "resolution=160"])
     {'width': 0.5, 'resolution': 160}
@@ -33,7 +34,7 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise SpecError(f"--set expects KEY=VALUE, got '{item}'.", hint="e.g. --set width=0.5")
-        knobs[key.strip()] = parse_value(value)
+        knobs[key.strip()] = parse_knob("--set", key.strip(), value, hint="e.g. --set width=0.5")
     return knobs
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from archcost.costs import COLUMNS
 from archcost.errors import SpecError
-from archcost.expressions import parse_value
+from archcost.expressions import parse_knob
 from archcost.model import load
 from archcost.report.tables import count_dtype, frame
 from archcost.report.units import human, human_bytes
@@ -77,16 +77,13 @@ def parse_model_arg(arg: str) -> tuple[str, dict[str, Any]]:
                 "(letters, digits and '_', not starting with a digit).",
                 hint=f"Write it as {example}.",
             )
-        if not value:
-            raise SpecError(
-                f"model argument {arg!r}: knob {key!r} has an empty value.",
-                hint=f"Write it as {example}.",
-            )
         if key in overrides:
             raise SpecError(
                 f"model argument {arg!r}: knob {key!r} is set twice.", hint="Give each knob once."
             )
-        overrides[key] = parse_value(value)
+        overrides[key] = parse_knob(
+            f"model argument {arg!r}", key, value, hint=f"Write it as {example}."
+        )
     return path, overrides
 
 
