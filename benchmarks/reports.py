@@ -10,6 +10,11 @@ Two timings per report:
   interpreter (imports, loading, building, writing; median of N runs).
 Plus the page size with Plotly inlined (the default) and with ``--plotlyjs cdn``-style
 output, and the number of points drawn, so growth in either shows up here.
+
+Then the graph view alone: the layered layout and the whole graph figure for ResNet-50
+and for a 10,000-layer residual spec, each as a ratio to loading that spec (shape
+inference and costing) measured in the same run, so the layout's share stays visible
+whatever the machine.
 """
 
 from __future__ import annotations
@@ -108,7 +113,44 @@ def main() -> int:
         print(f"{label:<34} {t_build:6.2f}s {t_cli:6.2f}s {inline_size / 1e6:7.2f}MB "
               f"{cdn_size / 1e3:6.0f}kB {n:7d}")
     print(f"(median of {args.repeats}; files in {out})")
+    graph_view(out, args.repeats)
     return 0
+
+
+DEEP = """
+archcost: 1
+name: Deep residual chain
+input: [8, 8, 8]
+blocks:
+  unit:
+    layers:
+      - {name: conv1, type: conv, out: 8, kernel: 3, padding: 1}
+      - {name: relu1, type: relu}
+      - {name: conv2, type: conv, out: 8, kernel: 3, padding: 1}
+      - {name: add, type: add, inputs: [input, conv2]}
+layers:
+  - {name: s, use: unit, repeat: 2500}
+"""
+
+
+def graph_view(out: Path, repeats: int) -> None:
+    """Layout and figure time of the graph view, against loading the same spec."""
+    import archcost
+    from archcost.report.figures import fig_graph
+    from archcost.report.graph_layout import layered_layout
+
+    deep = out / "deep.yaml"
+    deep.write_text(DEEP, encoding="utf-8")
+    print(f"\n{'graph view':<26} {'layers':>7} {'load':>8} {'layout':>8} {'figure':>8} "
+          f"{'layout/load':>12} {'figure/load':>12}")
+    for label, path in (("ResNet-50", ROOT / SINGLE), ("10,000-layer residual", deep)):
+        m = archcost.load(path)
+        inputs = {n: m.nodes[n].inputs for n in m.order}
+        t_load = median_time(lambda: archcost.load(path), repeats)
+        t_layout = median_time(lambda: layered_layout(inputs), repeats)
+        t_fig = median_time(lambda: fig_graph(m.network), repeats)
+        print(f"{label:<26} {len(m.order) - 1:7d} {t_load * 1e3:6.0f}ms {t_layout * 1e3:6.0f}ms "
+              f"{t_fig * 1e3:6.0f}ms {t_layout / t_load:12.2f} {t_fig / t_load:12.2f}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import archcost
 from archcost.costs import COLUMNS, COUNT_COLUMNS
 from archcost.errors import SpecError
 from archcost.report import figures as report_figures
-from archcost.report import graph_layout as report_layout
 from archcost.report import html as report_html
 from archcost.report import style as report_style
 from archcost.report.compare import (
@@ -270,18 +269,6 @@ def test_network_without_multiplications_still_reports(write_spec, tmp_path):
 
 
 # --------------------------------------------------------------- chart helpers
-
-def test_graph_layout_is_layered_and_collision_free(tiny):
-    for m in tiny:
-        pos = report_layout.graph_layout(m.graph)
-        assert set(pos) == set(m.graph.nodes)
-        assert len(set(pos.values())) == len(pos)
-        assert all(pos[a][0] < pos[b][0] for a, b in m.graph.edges)
-    shuffle = report_layout.graph_layout(tiny[1].graph)
-    # split:0 goes straight to the concat: drawn as an arc below the main line
-    xs, ys = report_layout._edge_path(shuffle["split"], shuffle["cat"])
-    assert len(xs) > 2 and min(ys) < shuffle["split"][1]
-
 
 def test_hierarchy_rolls_up_to_the_totals(tiny):
     m = tiny[0]

@@ -4,17 +4,17 @@ cost, arithmetic intensity and the layer graph.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from archcost.report.graph_layout import _edge_path, graph_layout
+from archcost.graph import Network, Node
+from archcost.layers.base import Formula
+from archcost.report.graph_layout import layered_layout
 from archcost.report.style import (
     KIND,
     MACS,
@@ -22,13 +22,12 @@ from archcost.report.style import (
     METRICS,
     NAME,
     PARAMS,
+    _fields_text,
     _layout,
     _metric_menu,
     esc,
     kind_color,
-    kind_style,
 )
-from archcost.report.units import human
 
 STEM, HEAD = "stem", "head"
 
@@ -357,17 +356,136 @@ def fig_intensity(df: pd.DataFrame, hover: list[str], totals: dict[str, int]) ->
     return fig
 
 
-def fig_graph(
-    df: pd.DataFrame, hover: list[str], graph: nx.DiGraph, input_shape: Sequence[int]
-) -> go.Figure:
-    """The network graph, layered left to right, nodes coloured by MACs (log)."""
-    pos = graph_layout(graph)
+# -- the layer graph ------------------------------------------------------------------
+
+#: Pixels per rank (row) and the label font: three lines of text fit in a box.
+GRAPH_ROW_PX = 66
+GRAPH_FONT_PX = 11
+#: Layer names longer than this show their tail in the box (the hover has the full name).
+GRAPH_NAME_CHARS = 28
+#: Below this many pixels per rank (zoomed out) the labels hide, so they never overprint.
+GRAPH_LABEL_MIN_PX = 44
+#: The graph's viewport: at most this tall; the plot width the first view assumes.
+GRAPH_MAX_HEIGHT = 820
+GRAPH_ASSUMED_WIDTH = 1100
+_BOX_W, _BOX_H = 0.86, 0.7  # a box, in columns and rows
+
+#: Plotly config for the graph: the mouse wheel zooms, dragging pans.
+GRAPH_CONFIG = {"scrollZoom": True}
+
+#: Run after the graph is drawn (``{plot_id}`` is its div): hide the labels while
+#: a rank is shorter than GRAPH_LABEL_MIN_PX on screen, show them again when zoomed in.
+GRAPH_SCRIPT = (
+    "var gd=document.getElementById('{plot_id}');"
+    "var ts=gd.data.map(function(t,i){return t.mode==='markers+text'?i:-1})"
+    ".filter(function(i){return i>=0});"
+    "function lod(){var ya=gd._fullLayout.yaxis,r=ya.range,"
+    f"m=ya._length/Math.abs(r[0]-r[1])>={GRAPH_LABEL_MIN_PX}?'markers+text':'markers';"
+    "if(ts.length&&gd._archcostMode!==m){gd._archcostMode=m;"
+    "Plotly.restyle(gd,{mode:m},ts);}}"
+    "gd.on('plotly_relayout',lod);lod();"
+)
+
+
+def _shape_text(shapes: Sequence[Any]) -> str:
+    """``64×56×56``; ``2 × 58×28×28`` for equal outputs, else the shapes joined by ``|``."""
+    texts = ["×".join(str(d) for d in s.dims) for s in shapes]
+    if len(texts) > 1 and len(set(texts)) == 1:
+        return f"{len(texts)} × {texts[0]}"
+    return " | ".join(texts)
+
+
+def _short_name(name: str) -> str:
+    """The name, or its last dotted components that fit :data:`GRAPH_NAME_CHARS`.
+
+    >>> _short_name("stage2.downsampling.branch2_conv1")
+    '…downsampling.branch2_conv1'
+    >>> _short_name("a_single_component_much_longer_than_the_box")
+    '…nt_much_longer_than_the_box'
+    """
+    if len(name) <= GRAPH_NAME_CHARS:
+        return name
+    parts = name.split(".")
+    tail = parts.pop()
+    while parts and len(parts[-1]) + len(tail) + 2 <= GRAPH_NAME_CHARS:
+        tail = parts.pop() + "." + tail
+    return "…" + tail[-(GRAPH_NAME_CHARS - 1) :]
+
+
+def _formula_text(f: Formula) -> str:
+    """``macs: C_out·(k·C_in/g)·out = 16·(3·3·3)·(16·16) = 110,592`` (as ``explain``)."""
+    shown = f"{f.value:,}" if isinstance(f.value, int) else str(f.value)
+    parts = [p for p in (f.symbolic, f.substituted) if p and p != shown] + [shown]
+    return f"{f.quantity}: " + " = ".join(parts)
+
+
+def _node_hover(node: Node, shape: str, batch: int) -> str:
+    """Name, kind, shapes, fields and the kind's formulas (rows worth zero left out)."""
+    lines = [f"<b>{esc(node.name)}</b> ({esc(node.kind)})"]
+    if node.input_shapes:
+        ins = " + ".join(_shape_text([s]) for s in node.input_shapes)
+        lines.append(f"{esc(ins)} → {esc(shape)}")
+    else:
+        lines.append(esc(shape))
+    if node.composite is not None:
+        lines.append(f"part of {esc(node.composite[0])} ({esc(node.composite[1].kind)})")
+    fields = _fields_text(node.fields)
+    if fields:
+        lines.append(fields)
+    if node.layer is not None:
+        rows = [f for f in node.layer.formulas(node.input_shapes) if f.value != 0]
+        if rows and batch != 1:
+            lines.append("per sample:")
+        lines += [esc(_formula_text(f)) for f in rows]
+    return "<br>".join(lines)
+
+
+def _num(v: float) -> float | int:
+    """A coordinate as short as JSON can write it: ``0`` for ``0.0``, two decimals."""
+    r = round(v, 2)
+    return int(r) if r.is_integer() else r
+
+
+def _tint(color: str, alpha: float) -> str:
+    """A ``#rrggbb`` (or ``#rgb``) colour mixed with white; other CSS colours as they are."""
+    c = color.lstrip("#")
+    if color.startswith("#") and len(c) in (3, 6):
+        if len(c) == 3:
+            c = "".join(ch * 2 for ch in c)
+        try:
+            r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
+        except ValueError:
+            return color
+        mix = (round(255 - alpha * (255 - v)) for v in (r, g, b))
+        return "#" + "".join(f"{v:02x}" for v in mix)
+    return color
+
+
+def _outline(color: str) -> str:
+    """The box outline: the kind's colour, or grey for a white one (the input)."""
+    return "#8a8a8a" if _tint(color, 1.0).lower() in ("#ffffff", "white") else color
+
+
+def fig_graph(network: Network, batch: int = 1) -> go.Figure:
+    """The network as Netron draws it: a layered top-down graph (see
+    :mod:`archcost.report.graph_layout`), one box per layer labelled with its name, kind
+    and output shape and filled with its kind's colour; hover for the formulas.
+
+    The first view shows the top of the network at a scale where labels never overlap
+    (:data:`GRAPH_ROW_PX` per rank); the wheel zooms, dragging pans, and the labels hide
+    while zoomed out below :data:`GRAPH_LABEL_MIN_PX` per rank (:data:`GRAPH_SCRIPT`).
+    """
+    nodes = network.nodes
+    lay = layered_layout({n: nodes[n].inputs for n in network.order})
+    pos = lay.pos
+
     ex: list[float | None] = []
     ey: list[float | None] = []
-    for a, b in graph.edges:
-        xs, ys = _edge_path(pos[a], pos[b])
-        ex += xs + [None]
-        ey += ys + [None]
+    half = _BOX_H / 2
+    for a, b, bends in lay.edges:
+        (xa, ya), (xb, yb) = pos[a], pos[b]
+        ex += [_num(xa), *(_num(p[0]) for p in bends), _num(xb), None]
+        ey += [_num(ya + half), *(p[1] for p in bends), _num(yb - half), None]
     fig = go.Figure(
         go.Scatter(
             x=ex,
@@ -375,88 +493,95 @@ def fig_graph(
             mode="lines",
             hoverinfo="skip",
             showlegend=False,
-            line=dict(color="#b8b8b8", width=1),
+            line=dict(color="#9a9a9a", width=1),
         )
     )
-    row_of = {n: i for i, n in enumerate(df[NAME])}
-    nodes = sorted(graph.nodes, key=lambda n: pos[n])
-    macs = {n: int(df.at[row_of[n], MACS]) if n in row_of else 0 for n in nodes}
-    shape_txt = "×".join(str(d) for d in input_shape)
 
-    def text(n: str) -> str:
-        if n in row_of:
-            return hover[row_of[n]]
-        return f"<b>{esc(n)}</b> ({esc(graph.nodes[n]['node'].kind)})<br>{shape_txt}"
-
-    cheap = [n for n in nodes if macs[n] == 0]
-    heavy = [n for n in nodes if macs[n] > 0]
-    if cheap:
+    by_kind: dict[str, list[str]] = {}
+    for n in network.order:
+        by_kind.setdefault(nodes[n].kind, []).append(n)
+    widest = 0
+    for kind, names in by_kind.items():
+        color = kind_color(kind)
+        bx: list[float | None] = []
+        by: list[float | None] = []
+        labels, hovers = [], []
+        for n in names:
+            x, y = pos[n]
+            x0, x1, y0, y1 = (_num(v) for v in (x - _BOX_W / 2, x + _BOX_W / 2, y - half, y + half))
+            bx += [x0, x1, x1, x0, None]  # "toself" closes each rectangle
+            by += [y0, y0, y1, y1, None]
+            shape = _shape_text(nodes[n].output_shapes)
+            short = _short_name(n)
+            widest = max(widest, len(short), len(kind), len(shape))
+            labels.append(f"<b>{esc(short)}</b><br>{esc(kind)}<br>{esc(shape)}")
+            hovers.append(_node_hover(nodes[n], shape, batch))
+        group = esc(kind)
         fig.add_trace(
             go.Scatter(
-                x=[pos[n][0] for n in cheap],
-                y=[pos[n][1] for n in cheap],
-                mode="markers",
-                name="no MACs",
-                hovertext=[text(n) for n in cheap],
-                hoverinfo="text",
-                marker=dict(
-                    size=7,
-                    color="#d0d0d0",
-                    line=dict(color="#888", width=0.5),
-                    symbol=[
-                        getattr(kind_style(graph.nodes[n]["node"].kind), "glyph", "circle")
-                        for n in cheap
-                    ],
-                ),
+                x=bx,
+                y=by,
+                mode="lines",
+                fill="toself",
+                fillcolor=_tint(color, 0.35),
+                line=dict(color=_outline(color), width=1.2),
+                name=group,
+                legendgroup=group,
+                hoverinfo="skip",
             )
         )
-    if heavy:
-        logs = np.log10([macs[n] for n in heavy])
-        lo, hi = math.floor(logs.min()), math.ceil(logs.max())
-        hi = max(hi, lo + 1)
-        tickvals = list(range(lo, hi + 1))
         fig.add_trace(
             go.Scatter(
-                x=[pos[n][0] for n in heavy],
-                y=[pos[n][1] for n in heavy],
-                mode="markers",
-                name="MACs",
-                hovertext=[text(n) for n in heavy],
+                x=[_num(pos[n][0]) for n in names],
+                y=[pos[n][1] for n in names],
+                mode="markers+text",
+                text=labels,
+                textposition="middle center",
+                textfont=dict(size=GRAPH_FONT_PX, color="#1a1a1a"),
+                marker=dict(size=28, symbol="square", opacity=0),
+                hovertext=hovers,
                 hoverinfo="text",
-                marker=dict(
-                    size=10,
-                    color=logs,
-                    colorscale="Viridis",
-                    cmin=lo,
-                    cmax=hi,
-                    line=dict(color="#333", width=0.5),
-                    colorbar=dict(
-                        title=dict(text="MACs"),
-                        tickvals=tickvals,
-                        ticktext=[human(10**v) for v in tickvals],
-                        thickness=12,
-                    ),
-                ),
+                name=group,
+                legendgroup=group,
+                showlegend=False,
             )
         )
-    lanes = [p[1] for p in pos.values()] or [0]
-    top, bottom = max(lanes), min(lanes)
+
+    # The first view: the top of the network at GRAPH_ROW_PX per rank, as many columns
+    # as fit the assumed width (the y axis is tied to x, so zooming keeps the aspect).
+    col_px = min(max(round(7.8 * widest) + 24, 110), 240)
+    margin = dict(l=8, r=8, t=8, b=8)
+    height = min(GRAPH_MAX_HEIGHT, lay.ranks * GRAPH_ROW_PX + 80)
+    rows = (height - 80) / GRAPH_ROW_PX
+    xs = [p[0] for p in pos.values()] or [0.0]
+    lo, hi = min(xs) - 0.6, max(xs) + 0.6
+    fit = GRAPH_ASSUMED_WIDTH / col_px
+    if hi - lo > fit:
+        lo = max(lo, -fit / 2)
+        hi = lo + fit
+    axis = dict(showgrid=False, zeroline=False, showticklabels=False, ticks="")
     fig.update_layout(
         _layout(
-            max(320, 90 * (top - bottom + 2)),
+            height,
+            margin=margin,
             showlegend=True,
-            legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"),
-            xaxis=dict(
-                showgrid=False, zeroline=False, title_text="depth (longest path from the input)"
+            legend=dict(
+                orientation="h",
+                x=0,
+                y=1,
+                yanchor="bottom",
+                title=dict(text="kind"),
+                font=dict(size=11),
             ),
+            xaxis=dict(axis, range=[lo, hi]),
             yaxis=dict(
-                showgrid=False,
-                zeroline=False,
-                showticklabels=False,
-                range=[bottom - 1.6, top + 0.8],
-                fixedrange=False,
+                axis,
+                range=[min(rows, lay.ranks) - 0.5, -0.5],
+                scaleanchor="x",
+                scaleratio=GRAPH_ROW_PX / col_px,
             ),
             dragmode="pan",
+            hovermode="closest",
         )
     )
     return fig

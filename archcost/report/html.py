@@ -45,6 +45,8 @@ from archcost.report.compare_figures import (
     fig_cmp_stages,
 )
 from archcost.report.figures import (
+    GRAPH_CONFIG,
+    GRAPH_SCRIPT,
     fig_cumulative,
     fig_graph,
     fig_hierarchy,
@@ -304,11 +306,18 @@ def render_model_report(
         ),
         _section(
             "Graph",
-            "Layers from input (left) to output (right), coloured by MACs; grey nodes do "
-            "no multiplications (◆ add, ■ concat, ▶ split, ★ shuffle). Arcs below the "
-            "main line are connections that skip layers (residual and shuffle branches). "
-            "Drag to pan, scroll to zoom.",
-            _div(fig_graph(df, hover, graph, model.input_shape), SINGLE_CHARTS[5]),
+            "Layers from the input (top) down, as Netron draws them: the longest path "
+            "runs straight down the middle, branches and skipped-over connections "
+            "(shortcuts, splits, skips) beside it. Each box gives the layer's name, kind "
+            "and output shape, in its kind's colour; hover a box for its formulas. "
+            "Scroll to zoom (labels hide when zoomed far out), drag to pan, "
+            "double-click to return to the top.",
+            _div(
+                fig_graph(model.network, int(batch)),
+                SINGLE_CHARTS[5],
+                config=GRAPH_CONFIG,
+                post_script=GRAPH_SCRIPT,
+            ),
             "graph",
         ),
         _section(

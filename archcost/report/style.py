@@ -231,12 +231,20 @@ def _metric_menu(buttons: list[dict[str, Any]], x: float = 0.0, y: float = 1.13)
     )
 
 
-def _div(fig: go.Figure, div_id: str) -> str:
+def _div(
+    fig: go.Figure,
+    div_id: str,
+    config: dict[str, Any] | None = None,
+    post_script: str | None = None,
+) -> str:
+    """The chart's ``div``; ``config`` adds to :data:`PLOT_CONFIG`, ``post_script`` runs
+    once it is drawn (``{plot_id}`` is its div id)."""
     return pio.to_html(
         fig,
         include_plotlyjs=False,
         full_html=False,
         div_id=div_id,
-        config=PLOT_CONFIG,
+        config={**PLOT_CONFIG, **(config or {})},
+        post_script=post_script,
         validate=False,
     )
