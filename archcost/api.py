@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
-    from archcost.report.compare import Analysis
     from archcost.profiles import Profile
+    from archcost.report.compare import Analysis
 
 Knob = int | float | bool | str
 """A knob's value (``width=0.5``, ``resolution=160``, ``use_bias=True``)."""
