@@ -395,10 +395,8 @@ class DepthwiseConv(ConvLike):
 @register("separable_conv")
 @dataclass(frozen=True, kw_only=True)
 class SeparableConv(Layer):
-    """Depthwise then pointwise (Xception, MobileNet): two rows, ``.dw`` and ``.pw``.
-
-    As in Keras' SeparableConv2D, only the pointwise row carries the bias.
-    """
+    """Depthwise then pointwise (Xception, MobileNet): two rows, ``.dw`` and ``.pw``; as
+    in Keras' SeparableConv2D, only the pointwise row carries the bias."""
 
     style = KindStyle("composite", "#e6550d")
 
@@ -430,11 +428,9 @@ class SeparableConv(Layer):
 @register("spatial_separable_conv")
 @dataclass(frozen=True, kw_only=True)
 class SpatialSeparableConv(Layer):
-    """A k x 1 conv then a 1 x k conv (the Sobel trick): rows ``.kx1`` and ``.1xk``.
-
-    The first conv maps C_in -> out with the H part of stride and padding, the second
-    out -> out with the W part; only the second carries the bias. 2D only.
-    """
+    """A k x 1 conv then a 1 x k conv (the Sobel trick): rows ``.kx1`` and ``.1xk``. The
+    first maps C_in -> out with the H part of stride and padding, the second out -> out
+    with the W part; only the second carries the bias. 2D only."""
 
     style = KindStyle("composite", "#637939")
 

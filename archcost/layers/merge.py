@@ -159,7 +159,8 @@ class Concat(Layer):
 @register("channel_split")
 @dataclass(frozen=True, kw_only=True)
 class ChannelSplit(Layer):
-    """Split the channels into parts: outputs ``name:0``, ``name:1``, ... (ShuffleNet V2).
+    """Split the channels into parts: outputs ``name:0``, ``name:1``, ... (ShuffleNet V2);
+    ``sections`` is a count N of equal parts or a list of channel counts.
 
     A view in the frameworks, so no memory traffic is counted.
     """

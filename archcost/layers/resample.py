@@ -83,7 +83,9 @@ class TransposedGeometry:
 class TransposedConv(Layer):
     """Transposed convolution ("deconvolution", "up-convolution"), 2D and 3D, PyTorch's
     ConvTranspose: ``padding`` is cropped from both ends of the full output,
-    ``output_padding`` adds cells at the end (each below the stride or the dilation)."""
+    ``output_padding`` adds cells at the end (each below the stride or the dilation), so
+    ``out = (n − 1)·s − 2p + d·(k − 1) + output_padding + 1`` per dim; MACs
+    ``C_in·(C_out/g)·k·in`` (every input cell meets every kernel tap)."""
 
     out: int
     kernel: IntOrTuple
