@@ -49,7 +49,7 @@ def model_figures(model: Model, *, batch: int = 1, dtype: str = "float32") -> di
         "kinds": fig_kinds(df),
         "cumulative": fig_cumulative(df),
         "intensity": fig_intensity(df, hover, a.totals),
-        "graph": fig_graph(df, hover, model.graph, model.input_shape),
+        "graph": fig_graph(model.network, int(batch)),
     }
 
 
