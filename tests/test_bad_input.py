@@ -78,6 +78,19 @@ CASES = [
      ["has 2 outputs", "s:0", "net.yaml:6: layer 'relu1'"]),
     ("no-such-port", HEAD + "layers:\n  - {name: s, type: channel_split, sections: [1, 2]}\n  - {type: relu, inputs: 's:2'}\n",
      ["'s' has 2 output(s); there is no output 2", "layer 'relu1'"]),
+    # Text fields with a fixed set of values are typed Literal[...]: the converter refuses
+    # anything else with the choices and the nearest one.
+    ("gelu-approximate", HEAD + "layers:\n  - {type: gelu, approximate: tahn}\n",
+     ["field 'approximate' expects 'none' or 'tanh', got 'tahn'", "Did you mean 'tanh'",
+      "net.yaml:5"]),
+    ("upsample-mode", HEAD + "layers:\n  - {type: upsample, scale: 2, mode: bilinar}\n",
+     ["field 'mode' expects 'nearest' or 'bilinear' or 'trilinear', got 'bilinar'",
+      "Did you mean 'bilinear'"]),
+    ("pad-mode", HEAD + "layers:\n  - {type: pad, padding: 1, mode: reflct}\n",
+     ["field 'mode' expects 'constant' or 'reflect' or 'replicate', got 'reflct'",
+      "Did you mean 'reflect'"]),
+    ("padding-word", HEAD + "layers:\n  - {type: conv, out: 8, kernel: 3, padding: sme}\n",
+     ["field 'padding' expects", "'same' or 'valid'", "Did you mean 'same'"]),
 ]
 
 
