@@ -8,6 +8,7 @@ skipped, with the reason, without Playwright or Chromium.
 from __future__ import annotations
 
 import archcost
+from archcost.report.figures import GRAPH_LABEL_MIN_PX
 from archcost.report.html import SINGLE_CHARTS, write_model_report
 from test_browser import assert_clean, browser, open_report  # noqa: F401 (fixtures)
 from tiny_specs import SHUFFLE
@@ -51,4 +52,52 @@ def test_graph_labels_hover_and_zoom(write_spec, open_report, tmp_path):  # noqa
     page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [5.5, -0.5],"
                   " 'xaxis.range': [-1, 3]})")
     page.wait_for_function(f"{LABELS}.length > 0", timeout=60_000)
+    assert opened.errors == []
+
+
+# Three parallel branches of layers with long names (28 characters, the most a box shows)
+WIDE = """
+    archcost: 1
+    name: Wide
+    input: [8, 16, 16]
+    layers:
+      - {name: stem, type: conv, out: 8, kernel: 3, padding: 1}
+      - {name: left_branch_pointwise_conv1, type: pointwise_conv, out: 8, inputs: stem}
+      - {name: left_branch_batchnorm_after1, type: batchnorm}
+      - {name: middle_branch_depthwise_conv, type: depthwise_conv, kernel: 3, padding: 1,
+         inputs: stem}
+      - {name: right_branch_avgpool_shortcut, type: avgpool, kernel: 3, stride: 1, padding: 1,
+         inputs: stem}
+      - {name: cat, type: concat,
+         inputs: [left_branch_batchnorm_after1, middle_branch_depthwise_conv,
+                  right_branch_avgpool_shortcut]}
+      - {name: classifier_global_average_pool, type: global_avgpool}
+"""
+
+OVERLAPS = f"""(() => {{
+  const r = Array.from(document.querySelectorAll('{GRAPH} .textpoint text'))
+    .map(t => t.getBoundingClientRect());
+  const hits = [];
+  for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {{
+    const a = r[i], b = r[j];
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+      hits.push([i, j]);
+  }}
+  return [r.length, hits];
+}})()"""
+
+
+def test_labels_never_overlap(write_spec, open_report, tmp_path):  # noqa: F811
+    m = archcost.load(write_spec(WIDE, "wide.yaml"))
+    opened = open_report(write_model_report(m, tmp_path / "wide.html"), len(SINGLE_CHARTS))
+    page = opened.page
+    count, hits = page.evaluate(OVERLAPS)
+    assert count == len(m.order) and hits == []
+    # zoomed out to just above the size where labels hide: still apart
+    height = page.evaluate(f"document.querySelector('{GRAPH}')._fullLayout.yaxis._length")
+    rows = height / (GRAPH_LABEL_MIN_PX + 1)
+    page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [{rows - 0.5}, -0.5]}})")
+    page.wait_for_timeout(300)
+    count, hits = page.evaluate(OVERLAPS)
+    assert count == len(m.order) and hits == []
     assert opened.errors == []

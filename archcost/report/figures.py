@@ -363,8 +363,10 @@ GRAPH_ROW_PX = 66
 GRAPH_FONT_PX = 11
 #: Layer names longer than this show their tail in the box (the hover has the full name).
 GRAPH_NAME_CHARS = 28
-#: Below this many pixels per rank (zoomed out) the labels hide, so they never overprint.
-GRAPH_LABEL_MIN_PX = 44
+#: Below this many pixels per rank (zoomed out) the labels hide, so they never overprint:
+#: a column is about 20% wider than its widest label at GRAPH_ROW_PX, so this is close
+#: enough to GRAPH_ROW_PX for the labels to still fit beside each other.
+GRAPH_LABEL_MIN_PX = 58
 #: The graph's viewport: at most this tall; the plot width the first view assumes.
 GRAPH_MAX_HEIGHT = 820
 GRAPH_ASSUMED_WIDTH = 1100
@@ -509,8 +511,8 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
         for n in names:
             x, y = pos[n]
             x0, x1, y0, y1 = (_num(v) for v in (x - _BOX_W / 2, x + _BOX_W / 2, y - half, y + half))
-            bx += [x0, x1, x1, x0, None]  # "toself" closes each rectangle
-            by += [y0, y0, y1, y1, None]
+            bx += [x0, x1, x1, x0, x0, None]  # closed, so the outline has four sides
+            by += [y0, y0, y1, y1, y0, None]
             shape = _shape_text(nodes[n].output_shapes)
             short = _short_name(n)
             widest = max(widest, len(short), len(kind), len(shape))
