@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from archcost.errors import SpecError, did_you_mean
-from archcost.graph import Node
+from archcost.graph import Node, active_cache
 from archcost.layers.base import Formula, formula
 
 CONVENTIONS = (
@@ -186,8 +186,20 @@ def count(node: Node) -> Counts:
 
 
 def count_all(nodes: Mapping[str, Node]) -> dict[str, Counts]:
-    """:func:`count` for every node."""
-    return {name: count(node) for name, node in nodes.items()}
+    """:func:`count` for every node; inside :func:`archcost.graph.sharing`, once per
+    (layer, input shapes, output shapes) across builds (all that a count reads)."""
+    cache = active_cache()
+    if cache is None:
+        return {name: count(node) for name, node in nodes.items()}
+    found: dict[str, Counts] = {}
+    for name, node in nodes.items():
+        key = (node.layer, node.input_shapes, node.output_shapes)
+        counts = cache.counts.get(key)
+        if counts is None:
+            counts = count(node)
+            cache.remember(cache.counts, key, counts)
+        found[name] = counts
+    return found
 
 
 def compute(
@@ -197,6 +209,7 @@ def compute(
     *,
     batch: int = 1,
     dtype: str = "float32",
+    rows: bool = True,
 ) -> Costs:
     """Cost rows (network order, input node excluded) and totals: new frozen rows,
     nothing is stored on the nodes.
@@ -207,11 +220,13 @@ def compute(
         order: the topological schedule to report and to free tensors by.
         batch: samples per forward pass.
         dtype: element type for the byte counts.
+        rows: False computes the totals only (``Costs.rows`` is empty): a sweep's path.
     """
     if batch < 1:
         raise SpecError(f"batch must be >= 1, got {batch}.")
     nbytes = dtype_bytes(dtype)
-    rows = []
+    table = []
+    params = macs = flops = traffic_sum = activations = buffers = 0
     for name in order:
         node = nodes[name]
         if node.layer is None:
@@ -226,8 +241,16 @@ def compute(
             params=c.params,
             buffers=c.buffers,
         )
+        params += c.params
+        macs += batch * c.macs
+        flops += batch * c.flops
+        traffic_sum += traffic
+        activations += batch * c.activations
+        buffers += c.buffers
+        if not rows:
+            continue
         out = node.output_shapes
-        rows.append(
+        table.append(
             CostRow(
                 name=name,
                 kind=node.layer.kind,
@@ -242,12 +265,17 @@ def compute(
                 buffers=c.buffers,
             )
         )
-    totals = dict.fromkeys(COUNT_COLUMNS, 0)
-    for r in rows:
-        for key in COUNT_COLUMNS:
-            totals[key] += getattr(r, key)
-    totals["peak_activation_bytes"] = peak_live_elements(nodes, counts, order) * batch * nbytes
-    return Costs(rows=rows, totals={k: totals[k] for k in TOTAL_KEYS}, batch=batch, dtype=dtype)
+    totals = {
+        "params": params,
+        "macs": macs,
+        "flops": flops,
+        "memory_access": traffic_sum,
+        "activations": activations,
+        "peak_activation_bytes": peak_live_elements(nodes, counts, order) * batch * nbytes,
+        "buffers": buffers,
+    }
+    assert list(totals) == TOTAL_KEYS
+    return Costs(rows=table, totals=totals, batch=batch, dtype=dtype)
 
 
 def peak_live_elements(

@@ -18,6 +18,8 @@ from __future__ import annotations
 import heapq
 import re
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -184,8 +186,18 @@ class _Builder:
                 )
             ins.append(self.shape_of(ref, node))
         assert node.layer is not None
-        self.shapes[name] = infer(node.layer, ins, name=name, file=node.file, line=node.line)
-        return self.shapes[name]
+        cache = _ACTIVE
+        if cache is None:
+            shapes = infer(node.layer, ins, name=name, file=node.file, line=node.line)
+        else:
+            key = (node.layer, *ins)
+            found = cache.shapes.get(key)
+            if found is None:
+                found = infer(node.layer, ins, name=name, file=node.file, line=node.line)
+                cache.remember(cache.shapes, key, found)
+            shapes = found
+        self.shapes[name] = shapes
+        return shapes
 
     # -- expansion ------------------------------------------------------------------
     def build(self) -> None:
@@ -412,7 +424,7 @@ class _Builder:
         raw.update({k: v for k, v in item.items() if k not in RESERVED_ITEM_KEYS})
         try:
             fields = {k: self.evaluate(v, variables, item, k) for k, v in raw.items()}
-            layer = cls.from_fields(fields)
+            layer = layer_from_fields(cls, fields)
             rows = layer.expand(full)
         except SpecError as exc:
             bad = next((k for k in raw if f"'{k}'" in exc.message), None)
@@ -543,6 +555,70 @@ class _Builder:
             return out
         assert inner.last is not None
         return inner.last
+
+
+class BuildCache:
+    """What many builds of one spec may share: layers are frozen, shapes and counts are
+    pure functions of (layer, input shapes), so a sweep's configurations, which rebuild
+    the same layers on the same shapes again and again, compute each once.
+
+    Active only inside :func:`sharing` (the sweep's path); ``archcost.load`` builds
+    without it. Only successes are kept (a failure is recomputed, with its location);
+    a table is emptied when it reaches ``limit`` entries.
+    """
+
+    def __init__(self, limit: int = 200_000):
+        self.limit = limit
+        self.layers: dict[tuple[Any, ...], Layer] = {}
+        self.shapes: dict[tuple[Any, ...], tuple[Shape, ...]] = {}
+        self.counts: dict[tuple[Any, ...], Any] = {}
+
+    def remember(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        if len(table) >= self.limit:
+            table.clear()
+        table[key] = value
+
+    def clear(self) -> None:
+        self.layers.clear()
+        self.shapes.clear()
+        self.counts.clear()
+
+
+_ACTIVE: BuildCache | None = None
+
+
+@contextmanager
+def sharing(cache: BuildCache) -> Iterator[None]:
+    """Builds (and :func:`archcost.costs.count_all`) inside share ``cache``."""
+    global _ACTIVE
+    previous, _ACTIVE = _ACTIVE, cache
+    try:
+        yield
+    finally:
+        _ACTIVE = previous
+
+
+def active_cache() -> BuildCache | None:
+    """The :class:`BuildCache` of the enclosing :func:`sharing`, if any."""
+    return _ACTIVE
+
+
+def layer_from_fields(cls: type[Layer], fields: dict[str, Any]) -> Layer:
+    """``cls.from_fields(fields)``; inside :func:`sharing`, one instance for every
+    build that evaluates the same fields to the same values of the same types
+    (``True`` and ``1`` are different fields, although equal in Python)."""
+    cache = _ACTIVE
+    if cache is None:
+        return cls.from_fields(fields)
+    try:
+        key = (cls, *((k, type(v), v) for k, v in fields.items()))
+        layer = cache.layers.get(key)
+    except TypeError:  # an unhashable value (a list): nothing to share
+        return cls.from_fields(fields)
+    if layer is None:
+        layer = cls.from_fields(fields)
+        cache.remember(cache.layers, key, layer)
+    return layer
 
 
 def to_count(value: Any, item: YMap) -> int:

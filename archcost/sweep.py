@@ -439,11 +439,20 @@ def evaluate_one(
 ) -> dict[str, Any]:
     """One configuration's result: the totals (and ``latency_s`` with a profile), or
     ``{"error": message}`` when the spec refuses the knobs."""
+    from archcost.costs import compute
     from archcost.model import Model
 
     try:
         model = Model(spec, knobs)
-        costs = model.costs(batch=batch, dtype=dtype)
+        # The rows only when a latency estimate needs them; the totals are the same sums.
+        costs = compute(
+            model.nodes,
+            model.counts,
+            model.order,
+            batch=batch,
+            dtype=dtype,
+            rows=profile is not None,
+        )
     except ArchcostError as exc:
         return {"error": _one_line(exc)}
     result: dict[str, Any] = dict(costs.totals)
@@ -454,13 +463,29 @@ def evaluate_one(
     return result
 
 
+_BUILDS: list[Any] = []
+
+
+def _shared_builds() -> Any:
+    """This process's :class:`archcost.graph.BuildCache` (a Dask worker keeps its own
+    across the chunks it runs; bounded, see ``BuildCache.limit``)."""
+    if not _BUILDS:
+        from archcost.graph import BuildCache
+
+        _BUILDS.append(BuildCache())
+    return _BUILDS[0]
+
+
 def evaluate_chunk(
     spec: Spec, chunk: Sequence[dict[str, Value]], batch: int, dtype: str, profile: Any
 ) -> list[dict[str, Any]]:
-    """Several configurations in one call (a Dask task evaluates a chunk)."""
+    """Several configurations in one call (a Dask task evaluates a chunk), sharing the
+    layers, shapes and counts they have in common with every configuration this process
+    has costed before (:class:`archcost.graph.BuildCache`)."""
+    from archcost.graph import sharing
     from archcost.model import _gc_paused
 
-    with _gc_paused():
+    with _gc_paused(), sharing(_shared_builds()):
         return [
             evaluate_one(spec, knobs, batch=batch, dtype=dtype, profile=profile) for knobs in chunk
         ]

@@ -49,22 +49,55 @@ def run(
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
 ) -> list[dict[str, Any]]:
-    """One result dict per configuration, in order (see the module docstring)."""
+    """One result dict per configuration, in order (see the module docstring).
+    A configuration given twice is costed once (its rows are equal, and separate)."""
+    unique, where = distinct(configs)
+    if progress is not None and len(unique) < len(configs):
+        progress = _scaled(progress, len(unique), len(configs))
     if scheduler is None:
-        scheduler = "serial" if len(configs) < AUTO_CLUSTER_THRESHOLD else "local"
+        scheduler = "serial" if len(unique) < AUTO_CLUSTER_THRESHOLD else "local"
     if scheduler == "serial":
-        return run_serial(
-            spec, configs, batch=batch, dtype=dtype, profile=profile, progress=progress
+        results = run_serial(
+            spec, unique, batch=batch, dtype=dtype, profile=profile, progress=progress
         )
-    client, cluster = connect(scheduler, workers=workers)
-    try:
-        return run_on(
-            client, spec, configs, batch=batch, dtype=dtype, profile=profile, progress=progress
-        )
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    else:
+        client, cluster = connect(scheduler, workers=workers)
+        try:
+            results = run_on(
+                client, spec, unique, batch=batch, dtype=dtype, profile=profile, progress=progress
+            )
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    return [dict(results[i]) for i in where]
+
+
+def _scaled(
+    progress: Callable[[int, int], None], unique: int, total: int
+) -> Callable[[int, int], None]:
+    """Progress over ``unique`` costings, reported out of the ``total`` configurations."""
+    return lambda done, _: progress(done * total // unique, total)
+
+
+def distinct(configs: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The distinct configurations (first occurrences, in order) and, per configuration,
+    the index of its distinct one. Values are told apart by type too: ``True`` and
+    ``1`` (or ``1`` and ``1.0``) are different settings.
+
+    >>> distinct([{"w": 1}, {"w": 2}, {"w": 1}, {"w": 1.0}])
+    ([{'w': 1}, {'w': 2}, {'w': 1.0}], [0, 1, 0, 2])
+    """
+    index: dict[tuple[Any, ...], int] = {}
+    unique: list[dict[str, Any]] = []
+    where = []
+    for knobs in configs:
+        key = tuple((k, type(v), v) for k, v in knobs.items())
+        if key not in index:
+            index[key] = len(unique)
+            unique.append(knobs)
+        where.append(index[key])
+    return unique, where
 
 
 def run_serial(
