@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError, SpecErrors, did_you_mean, shown
-from archcost.expressions import render
+from archcost.expressions import names_used, render
 from archcost.layers import REGISTRY
 from archcost.layers.base import Layer, Shape, to_int
 from archcost.layers.names import lookup, unknown_kind_hint
 from archcost.shapes import infer
-from archcost.spec import RESERVED_ITEM_KEYS, Spec, YMap
+from archcost.spec import RESERVED_ITEM_KEYS, Block, Spec, YMap
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -66,7 +66,6 @@ class _Node:
     name: str
     kind: str
     layer: Layer | None
-    fields: dict[str, Any]
     inputs: list[Ref | tuple[_Scope, str, YMap]]  # (scope, name, item) until resolved
     file: str | None
     line: int | None
@@ -99,9 +98,7 @@ class _Builder:
         self.errors: list[SpecError] = []
         self.listed_kinds = False  # the list of kinds goes with the first unknown kind only
         self.failed: set[str] = set()  # nodes whose shapes could not be inferred
-        self.nodes[INPUT] = _Node(
-            INPUT, INPUT, None, {}, [], spec.file, spec.line_of.get("input"), 0
-        )
+        self.nodes[INPUT] = _Node(INPUT, INPUT, None, [], spec.file, spec.line_of.get("input"), 0)
 
     # -- names ----------------------------------------------------------------------
     def lookup(self, scope: _Scope, text: str) -> Ref | None:
@@ -142,6 +139,8 @@ class _Builder:
     def shape_of(self, ref: Ref, item: YMap | _Node | None = None) -> Shape:
         """The shape of one output; ``item`` (the consumer) locates errors."""
         shapes = self.output_shapes(ref.node, item)
+        if ref.port is None and len(shapes) == 1:
+            return shapes[0]
         where = dict(
             file=getattr(item, "file", None),
             line=getattr(item, "line", None),
@@ -372,7 +371,6 @@ class _Builder:
         name: str,
         kind: str,
         layer: Layer,
-        fields: dict[str, Any],
         inputs: list,
         item: YMap,
         composite: tuple[str, Layer] | None = None,
@@ -392,7 +390,7 @@ class _Builder:
                 hint="Check 'repeat' values and block nesting.",
             )
         self.nodes[name] = _Node(
-            name, kind, layer, fields, inputs, item.file, item.line, len(self.nodes), composite
+            name, kind, layer, inputs, item.file, item.line, len(self.nodes), composite
         )
         return Ref(name)
 
@@ -435,14 +433,13 @@ class _Builder:
         if any(isinstance(r, Ref) and r.node == FAILED for r in inputs):
             return Ref(FAILED)  # checked; its input failed earlier
         if rows is None:
-            return self.add_node(full, kind, layer, layer.fields(), inputs, item)
+            return self.add_node(full, kind, layer, inputs, item)
         ref: Ref | None = None
         for row_name, row in rows:
             ref = self.add_node(
                 row_name,
                 row.kind,
                 row,
-                row.fields(),
                 inputs if ref is None else [ref],
                 item,
                 (full, layer),
@@ -537,6 +534,17 @@ class _Builder:
             except SpecError as exc:
                 exc.located(file=block.file, line=block.line, layer=full)
                 raise
+        cache = _ACTIVE
+        clean = not self.errors and not self.failed  # only error-free builds are shared
+        key = self.block_key(cache, block, inner) if cache is not None and clean else None
+        if key is not None:
+            assert cache is not None
+            found = cache.blocks.get(key)
+            if found is not None and found[1] is not None:
+                replayed = self.replay(found[1], full, inner.input)
+                if replayed is not None:
+                    return replayed
+        mark = len(self.nodes)
         self.block_stack.append(name)
         try:
             self.run_items(block.layers, inner)
@@ -552,9 +560,149 @@ class _Builder:
                     line=block.line,
                     hint=did_you_mean(block.output, inner.names),
                 )
-            return out
-        assert inner.last is not None
-        return inner.last
+        else:
+            assert inner.last is not None
+            out = inner.last
+        if key is not None and not self.errors and not self.failed:
+            # Recorded the second time the key is met: many keys (a block over a knob
+            # that every configuration sets differently) are never met again.
+            assert cache is not None
+            if key not in cache.blocks:
+                cache.remember(cache.blocks, key, (block, None))
+            else:
+                recorded = self.record_block(mark, full, inner.input, out)
+                if recorded is not None:
+                    cache.remember(cache.blocks, key, (block, recorded))
+        return out
+
+    # -- a sweep's reuse of whole block expansions (inside sharing()) ----------------
+    def block_key(self, cache: BuildCache, block: Block, inner: _Scope) -> tuple[Any, ...] | None:
+        """What a use of ``block`` expands from: the block, the typed values of every
+        name its items (nested blocks included) and the spec's defaults mention, in
+        its scope and among the params, and its input's shape. None when that cannot
+        be known without side effects (the input's shape is not inferable yet)."""
+        names = cache.block_names.get(id(block))
+        if names is None or names[0] is not block:
+            names = (block, tuple(sorted(self.names_in_block(block, set()))))
+            cache.block_names[id(block)] = names
+        try:
+            shape = self.probe_shape(inner.input)
+        except SpecError:
+            return None
+        values: list[Any] = [id(block), shape]
+        for scope in (inner.variables, self.knobs):
+            for name in names[1]:
+                value = scope.get(name, _MISSING)
+                if name == "in_channels" and callable(value):
+                    continue  # the input's shape is in the key
+                values.append((name, type(value), value))
+        key = tuple(values)
+        try:
+            hash(key)
+        except TypeError:  # a list value: not shared
+            return None
+        return key
+
+    def probe_shape(self, ref: Ref) -> Shape:
+        """The shape of ``ref``, inferred if need be; on failure the builder is left
+        as it was (the failure is reported where the spec itself needs that shape)."""
+        if ref.node in self.shapes:
+            return self.shape_of(ref)
+        before = set(self.failed)
+        try:
+            return self.shape_of(ref)
+        except SpecError:
+            self.failed = before
+            raise
+
+    def names_in_block(self, block: Block, seen: set[str]) -> set[str]:
+        names = set() if block.name in seen else names_in(block.layers) | names_in(block.args)
+        seen.add(block.name)
+        names |= names_in(self.spec.defaults)
+        for item in block.layers:
+            use = item.get("use") if isinstance(item, dict) else None
+            nested = self.spec.blocks.get(use) if isinstance(use, str) else None
+            if nested is not None and nested.name not in seen:
+                names |= self.names_in_block(nested, seen)
+        return names
+
+    def record_block(
+        self, mark: int, full: str, start: Ref, out: Ref
+    ) -> tuple[list[tuple[Any, ...]], tuple[str | None, int | None]] | None:
+        """The nodes a block use added (since ``mark``), relative to its name ``full``
+        and its input ``start``; None unless they are self-contained (every input is
+        the block's input or one of them, every name under ``full.``)."""
+        added = list(self.nodes.values())[mark:]
+        prefix = full + "."
+        inside = {n.name for n in added}
+
+        def relative(ref: Any) -> tuple[str | None, int | None] | None:
+            if not isinstance(ref, Ref):
+                return None
+            if ref.node in inside:
+                return ref.node[len(prefix) :], ref.port
+            if ref == start:
+                return None, -1
+            return None
+
+        nodes = []
+        for node in added:
+            inputs = [relative(r) for r in node.inputs]
+            if not node.name.startswith(prefix) or any(r is None for r in inputs):
+                return None
+            composite = None
+            if node.composite is not None:
+                if not node.composite[0].startswith(prefix):
+                    return None
+                composite = (node.composite[0][len(prefix) :], node.composite[1])
+            nodes.append(
+                (
+                    node.name[len(prefix) :],
+                    node.kind,
+                    node.layer,
+                    inputs,
+                    node.file,
+                    node.line,
+                    composite,
+                )
+            )
+        end = relative(out)
+        if end is None:
+            return None
+        return nodes, end
+
+    def replay(
+        self,
+        recorded: tuple[list[tuple[Any, ...]], tuple[str | None, int | None]],
+        full: str,
+        start: Ref,
+    ) -> Ref | None:
+        """Add a recorded block expansion under the name ``full``, reading ``start``;
+        None (nothing added) where a name is taken or the layer limit would be passed,
+        so that the ordinary expansion reports it."""
+        nodes, end = recorded
+        prefix = full + "."
+        if len(self.nodes) + len(nodes) > MAX_LAYERS + 1 or any(
+            prefix + n[0] in self.nodes for n in nodes
+        ):
+            return None
+
+        def absolute(rel: tuple[str | None, int | None]) -> Ref:
+            return start if rel[0] is None else Ref(prefix + rel[0], rel[1])
+
+        for suffix, kind, layer, inputs, file, line, composite in nodes:
+            name = prefix + suffix
+            self.nodes[name] = _Node(
+                name,
+                kind,
+                layer,
+                [absolute(r) for r in inputs],
+                file,
+                line,
+                len(self.nodes),
+                None if composite is None else (prefix + composite[0], composite[1]),
+            )
+        return absolute(end)
 
 
 class BuildCache:
@@ -572,6 +720,8 @@ class BuildCache:
         self.layers: dict[tuple[Any, ...], Layer] = {}
         self.shapes: dict[tuple[Any, ...], tuple[Shape, ...]] = {}
         self.counts: dict[tuple[Any, ...], Any] = {}
+        self.blocks: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self.block_names: dict[int, tuple[Any, tuple[str, ...]]] = {}
 
     def remember(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         if len(table) >= self.limit:
@@ -582,6 +732,8 @@ class BuildCache:
         self.layers.clear()
         self.shapes.clear()
         self.counts.clear()
+        self.blocks.clear()
+        self.block_names.clear()
 
 
 _ACTIVE: BuildCache | None = None
@@ -601,6 +753,25 @@ def sharing(cache: BuildCache) -> Iterator[None]:
 def active_cache() -> BuildCache | None:
     """The :class:`BuildCache` of the enclosing :func:`sharing`, if any."""
     return _ACTIVE
+
+
+_MISSING = object()
+
+
+def names_in(value: Any) -> set[str]:
+    """Every name an expression anywhere in ``value`` (a spec mapping, list or text)
+    mentions."""
+    if isinstance(value, dict):
+        found: set[str] = set()
+        for item in value.values():
+            found |= names_in(item)
+        return found
+    if isinstance(value, list | tuple):
+        found = set()
+        for item in value:
+            found |= names_in(item)
+        return found
+    return names_used(value) if isinstance(value, str) else set()
 
 
 def layer_from_fields(cls: type[Layer], fields: dict[str, Any]) -> Layer:
