@@ -8,8 +8,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from archcost.api import Comparison, Model, WhatIf, compare, compare_totals, load
 from archcost.errors import ArchcostError, SpecError
+
+if TYPE_CHECKING:
+    from archcost.sweeping import sweep
 
 __all__ = [
     "ArchcostError",
@@ -20,6 +25,7 @@ __all__ = [
     "compare",
     "compare_totals",
     "load",
+    "sweep",
     "write_compare_report",
     "write_model_report",
     "write_whatif_report",
@@ -31,7 +37,12 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> object:
     """The HTML writers, ``archcost.write_model_report`` and friends, from
-    :mod:`archcost.report.html`."""
+    :mod:`archcost.report.html`; ``archcost.sweep``, from :mod:`archcost.sweeping`
+    (both loaded on first use: ``import archcost`` stays light)."""
+    if name == "sweep":
+        from archcost.sweeping import sweep
+
+        return sweep
     if name in _WRITERS:
         from archcost.report import html  # plotly loads only when a page is written
 

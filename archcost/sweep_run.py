@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError
-from archcost.sweep import evaluate_chunk
+from archcost.sweeping import evaluate_chunk
 
 if TYPE_CHECKING:
     from archcost.spec import Spec

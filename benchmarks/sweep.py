@@ -46,13 +46,16 @@ def machine() -> str:
 
 
 def grid(n: int) -> list[dict]:
-    """n MobileNetV2 configurations: widths 0.30 ... by 0.005 steps x 8 resolutions."""
-    from archcost.sweep import configurations, parse_axis
+    """n MobileNetV2 configurations of a fine width x resolution grid: widths 0.3, 0.3044,
+    ... (step 0.0044, 250 values up to 1.3956) x resolutions 96, 100, ... (step 4, 40
+    values up to 252) is 10,000; other n take the first n of a grid with more widths."""
+    from archcost.sweeping import configurations, parse_axis
 
-    widths = -(-n // 8)
+    resolutions = 40
+    widths = max(250, -(-n // resolutions))
     axes = [
-        parse_axis(f"width=0.3:{0.3 + 0.005 * (widths - 1):.3f}:0.005"),
-        parse_axis("resolution=96:208:16"),
+        parse_axis(f"width=0.3:{0.3 + 0.0044 * (widths - 1):.4f}:0.0044"),
+        parse_axis("resolution=96:252:4"),
     ]
     return configurations(axes)[:n]
 
@@ -72,16 +75,17 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"MobileNetV2, {len(configs):,} configurations (width x resolution)")
 
-    naive = configs[: args.naive]
+    stride = max(1, len(configs) // args.naive)
+    naive = configs[::stride][: args.naive]  # spread over the whole grid
     t = time.perf_counter()
     reference = [archcost.load(SPEC, **k).totals for k in naive]
     naive_per = (time.perf_counter() - t) / len(naive)
 
     t = time.perf_counter()
     spec = load_spec(SPEC)
-    serial = sweep_run.run_serial(spec, configs)
+    serial = sweep_run.run(spec, configs, scheduler="serial")
     serial_s = time.perf_counter() - t
-    assert [r for r in serial[: len(naive)]] == reference, "serial rows differ from load()"
+    assert serial[::stride][: len(naive)] == reference, "serial rows differ from load()"
     serial_per = serial_s / len(configs)
     print(
         f"naive loop  archcost.load(spec, **knobs).totals: {naive_per * 1e3:7.2f} ms/config "

@@ -13,11 +13,11 @@ import archcost
 from archcost.cli import main
 from archcost.errors import SpecError
 from archcost.spec import load_spec
-from archcost.sweep import (
+from archcost.sweeping import (
     compile_where,
     configurations,
-    parse_axis,
     pareto_mask,
+    parse_axis,
     reported_accuracy,
     sweep,
 )
@@ -89,6 +89,46 @@ def test_every_row_equals_a_fresh_load():
     for row in df.to_dict("records"):
         fresh = archcost.load(MNV2, width=row["width"], resolution=row["resolution"]).totals
         assert {k: int(row[k]) for k in TOTALS} == fresh
+
+
+# Every zoo spec with blocks and knobs, over grids that make configurations share layers
+# and whole block expansions (the sweep's BuildCache) and that refuse some settings:
+# each row must equal a fresh archcost.load(), which shares nothing.
+SHARED_GRIDS = [
+    ("mobilenet_v2", ["width=0.35,0.4,1.0", "depth=0.5,1.0,1.4", "resolution=96,97,224"]),
+    ("efficientnet", ["width=1.0,1.1", "depth=1.0,1.2,2.0", "resolution=224,240"]),
+    ("shufflenet_v1", ["groups=1,2,3,4,8", "width=0.5,1.0", "resolution=64,224"]),
+    ("shufflenet_v2", ["width=0.5,1.0,1.5", "resolution=32,224"]),
+    ("mobilenet_v3_small", ["width=0.75,1.0", "resolution=160,224"]),
+    ("unet", ["classes=2,3", "resolution=188,572,573"]),
+    ("resnet50", ["resolution=16,224,225"]),
+    ("vgg16", ["resolution=16,224,16"]),  # 16: a shape rule refuses pool5, twice
+]
+
+
+@pytest.mark.parametrize("name,grid", SHARED_GRIDS, ids=[g[0] for g in SHARED_GRIDS])
+def test_shared_builds_equal_fresh_loads(name, grid):
+    df = sweep(name, grid, scheduler="serial")
+    knob_names = [g.split("=")[0] for g in grid]
+    for row in df.to_dict("records"):
+        knobs = {k: row[k] for k in knob_names}
+        try:
+            fresh = archcost.load(name, **knobs).totals
+        except SpecError as exc:
+            assert row["error"] == " ".join(p.strip() for p in str(exc).splitlines())
+            continue
+        assert not isinstance(row["error"], str), row
+        assert {k: int(row[k]) for k in TOTALS} == fresh
+
+
+def test_archcost_sweep_is_the_function_and_a_repeated_setting_keeps_its_rows():
+    df = archcost.sweep(
+        MNV2, grid={"width": [0.5, 1.0, 0.5]}, where="macs > 0", scheduler="serial"
+    )
+    assert df["width"].tolist() == [0.5, 1.0, 0.5]
+    fresh = archcost.load(MNV2, width=0.5).totals
+    for i in (0, 2):
+        assert {k: int(df.loc[i, k]) for k in TOTALS} == fresh
 
 
 def test_rows_equal_the_analyze_command(capsys):

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
+from archcost import sweep_run
 from archcost.cli import main
 from archcost.spec import load_spec
-from archcost.sweep import configurations, parse_axis, sweep
-from archcost import sweep_run
+from archcost.sweeping import configurations, parse_axis, sweep
 from tests.conftest import SPECS
 
 distributed = pytest.importorskip("distributed", reason="the sweep extra (dask) is not installed")

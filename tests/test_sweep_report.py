@@ -6,7 +6,7 @@ import json
 
 from archcost.report.sweep import SWEEP_CHARTS, write_sweep_report
 from archcost.spec import load_spec
-from archcost.sweep import sweep
+from archcost.sweeping import sweep
 from tests.conftest import SPECS
 from tests.test_browser import EVIL, assert_clean, browser, open_report  # noqa: F401 (fixtures)
 

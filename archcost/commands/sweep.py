@@ -142,7 +142,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from archcost.spec import load_spec
-    from archcost.sweep import MAX_CONFIGS, sweep
+    from archcost.sweeping import MAX_CONFIGS, sweep
 
     if not args.grid and not args.compound:
         raise SpecError(

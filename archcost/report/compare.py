@@ -147,7 +147,7 @@ def totals_frame(items: Sequence[Analysis]) -> pd.DataFrame:
         for c in TOTAL_COLUMNS:
             row[f"{c}_ratio"] = _ratio(a.totals[c], ref[c])
         rows.append(row)
-    from archcost.sweep import reported_accuracy
+    from archcost.sweeping import reported_accuracy
 
     found = [
         reported_accuracy(a.model.spec, a.model.knobs) if hasattr(a.model, "spec") else (None, "")

@@ -9,7 +9,11 @@ spec refuses (a ``requires:`` rule, a shape rule) keeps its row and its message.
 
 The spec is parsed once and shared by all configurations (``Model(spec, knobs)``),
 which is what ``archcost.load(path, **knobs)`` builds, so each row equals ``archcost
-analyze SPEC --set ...`` exactly. Large sweeps run on Dask (see :mod:`archcost.sweep_dask`).
+analyze SPEC --set ...`` exactly; the configurations also share the layers, shapes,
+counts and whole block expansions they have in common (:class:`archcost.graph.BuildCache`),
+and identical configurations are costed once. Large sweeps run on Dask (see
+:mod:`archcost.sweep_run`). The function is ``archcost.sweep`` (this module is named
+``sweeping`` so that the name is free for it).
 """
 
 from __future__ import annotations
