@@ -84,6 +84,9 @@ class LayerEstimate:
     #: a layer the runtime fuses into another layer's kernel names that layer (its
     #: time is 0 here; see :mod:`archcost.runtime.predict`).
     fused_into: str | None = None
+    #: the part of ``seconds`` spent converting tensor layouts for this layer (the
+    #: NCHWc reorders onnxruntime inserts; see :mod:`archcost.runtime.predict`).
+    layout_s: float = 0.0
 
     @property
     def throughput(self) -> float:

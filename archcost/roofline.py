@@ -56,6 +56,8 @@ RUNTIME_KEYS = (
     "threads",
     "probe_s",
     "run_overhead_s",
+    "nchwc_block",
+    "nchwc_align",
     "kernels",
     "fusions",
 )

@@ -1,7 +1,8 @@
 """The latency predictor's accuracy evaluation (docs/latency.md): the calibrated onnxruntime predictor on unseen networks.
 
     python benchmarks/latency.py [--threads 1] [--rounds 5] [--profile PROFILE.yaml]
-                                 [--write-profile PATH] [--budget 200]
+                                 [--write-profile PATH] [--budget 200] [--dump RAW.json]
+    python benchmarks/latency.py --replay RAW.json --profile PROFILE.yaml
 
 Calibrates onnxruntime on this machine (``archcost calibrate --runtime onnxruntime``;
 or reads ``--profile``), then measures every zoo spec, every ``specs/examples/`` spec
@@ -19,18 +20,25 @@ roofline with the profile's best measured rates):
     against the prediction, and the share within ±10%.
 
 The predictor never saw these networks: it was fitted on single-kernel micro-models.
+``--dump`` keeps the raw measurements (every round's times, the probes, each profiled
+kernel); ``--replay`` prints the tables again from such a file, with the profile of
+that run, so a predictor change can be compared on the same measurements (which were
+taken in one interleaved run). A replayed table is only a fair evaluation when the
+profile was calibrated before the measurement and neither saw the other.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import math
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,36 +68,9 @@ def pct(x: float) -> str:
     return "–" if not math.isfinite(x) else f"{x * 100:+.0f}%"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per network per round")
-    parser.add_argument("--profile", help="a runtime profile instead of calibrating now")
-    parser.add_argument("--write-profile", help="also write the calibrated profile here")
-    parser.add_argument("--budget", type=float, default=200.0, help="calibration seconds")
-    parser.add_argument(
-        "--max-macs",
-        type=float,
-        default=5e9,
-        help="skip networks above this many MACs (time on a shared machine)",
-    )
-    args = parser.parse_args()
-    started = time.time()
+def measure(args: argparse.Namespace, threads: int) -> dict[str, Any]:
+    """Measure every network, interleaved; the raw record (JSON-serialisable)."""
     load0 = os.getloadavg()[0]
-    if args.profile:
-        profile = load_profile(args.profile)
-    else:
-        profile = calibrate(
-            threads=args.threads,
-            budget_s=args.budget,
-            progress=lambda s: print(f"  calibrate: {s}", file=sys.stderr),
-        )
-        if args.write_profile:
-            write_profile(profile, args.write_profile)
-    threads = getattr(profile, "threads", args.threads)
-    roofline = Profile("roofline", profile.peak_macs_per_s, profile.bandwidth_bytes_per_s)
-
     nets = []
     for label, path in networks():
         try:
@@ -109,7 +90,6 @@ def main() -> int:
         nets.append(
             {
                 "label": label,
-                "model": model,
                 "session": session,
                 "profiled": profiled,
                 "feed": feed,
@@ -133,42 +113,122 @@ def main() -> int:
             n["probes"].append(probe.measure())
         print(f"  round {r + 1} done", file=sys.stderr)
     for n in nets:
-        del n["session"]
-        n["measured"] = statistics.median(n["times"])
-        n["cpu_s"] = statistics.median(n["cpu"])
-        n["probe"] = statistics.median(n["probes"])
-        kernels = n.pop("profiled").kernels(skip=2)
+        del n["session"], n["feed"]
+        n["kernels"] = [
+            [k.name, k.op, k.measured_s, list(k.covers)] for k in n.pop("profiled").kernels(skip=2)
+        ]
+    return {
+        "cpu": cpu_model(),
+        "logical_cpus": os.cpu_count(),
+        "runtime_version": ort.runtime_version(),
+        "threads": threads,
+        "date": dt.date.today().isoformat(),
+        "load": [load0, os.getloadavg()[0]],
+        "rounds": args.rounds,
+        "runs": args.runs,
+        "nets": nets,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per network per round")
+    parser.add_argument("--profile", help="a runtime profile instead of calibrating now")
+    parser.add_argument("--write-profile", help="also write the calibrated profile here")
+    parser.add_argument("--budget", type=float, default=200.0, help="calibration seconds")
+    parser.add_argument("--dump", help="also write the raw measurements (JSON) here")
+    parser.add_argument("--replay", help="report a run recorded with --dump (needs --profile)")
+    parser.add_argument(
+        "--max-macs",
+        type=float,
+        default=5e9,
+        help="skip networks above this many MACs (time on a shared machine)",
+    )
+    args = parser.parse_args()
+    started = time.time()
+    if args.replay and not args.profile:
+        parser.error("--replay needs the --profile of the recorded run")
+    if args.profile:
+        profile = load_profile(args.profile)
+    else:
+        load = os.getloadavg()[0]
+        samples: list[Any] = []
+        profile = calibrate(
+            threads=args.threads,
+            budget_s=args.budget,
+            progress=lambda s: print(f"  calibrate: {s}", file=sys.stderr),
+            record=samples,
+        )
+        if args.dump:  # the calibration's samples, to refit a changed model later
+            Path(args.dump).with_suffix(".samples.json").write_text(
+                json.dumps(
+                    [[s.type, dict(s.config), s.macs, s.nbytes, s.seconds] for s in samples]
+                ),
+                encoding="utf-8",
+            )
+        print(f"  calibrated in {time.time() - started:.0f} s (load {load:.1f})", file=sys.stderr)
+        if args.write_profile:
+            write_profile(profile, args.write_profile)
+    threads = getattr(profile, "threads", args.threads)
+    if args.replay:
+        raw = json.loads(Path(args.replay).read_text(encoding="utf-8"))
+    else:
+        raw = measure(args, threads)
+        raw["seconds"] = round(time.time() - started)
+        if args.dump:
+            Path(args.dump).write_text(json.dumps(raw), encoding="utf-8")
+    report(raw, profile)
+    return 0
+
+
+def report(raw: dict[str, Any], profile: Any) -> None:
+    """Print the tables of one interleaved run against ``profile``'s predictions."""
+    roofline = Profile("roofline", profile.peak_macs_per_s, profile.bandwidth_bytes_per_s)
+    paths = dict(networks())
+    nets = []
+    for rec in raw["nets"]:
+        model = archcost.load(paths[rec["label"]])
+        kernels = [ort.Kernel(name, op, t, tuple(covers)) for name, op, t, covers in rec["kernels"]]
+        n: dict[str, Any] = {"label": rec["label"], "model": model}
+        n["measured"] = statistics.median(rec["times"])
+        n["cpu_s"] = statistics.median(rec["cpu"])
+        n["probe"] = statistics.median(rec["probes"])
         n["kernel_sum"] = math.fsum(k.measured_s for k in kernels)
-        est = predict(n["model"], profile)
+        est = predict(model, profile)
         n["predicted"] = total_latency(est, profile)
-        n["roofline"] = total_seconds(estimate_rows(n["model"].costs().rows, roofline))
-        n["macs"] = n["model"].totals["macs"]
+        n["roofline"] = total_seconds(estimate_rows(model.costs().rows, roofline))
+        n["macs"] = model.totals["macs"]
         measured_layer: dict[str, float] = {}
         for k in kernels:
             if k.covers:
                 head = layer_of(k.covers[0])
                 measured_layer[head] = measured_layer.get(head, 0.0) + k.measured_s
-        predicted_layer = {e.name: e.seconds for e in est}
+        # layers against kernels: the layout conversions cover no layer on either side
+        predicted_layer = {e.name: e.seconds - e.layout_s for e in est}
         macs_layer = {e.name: e.macs for e in est}
         names = sorted(set(measured_layer) | {e.name for e in est if e.seconds > 0})
         measured = [measured_layer.get(x, 0.0) for x in names]
         n["rho_layers"] = spearman([predicted_layer.get(x, 0.0) for x in names], measured)
         n["rho_layers_macs"] = spearman([macs_layer.get(x, 0) for x in names], measured)
+        nets.append(n)
+
     ref = next((n for n in nets if n["model"].name == REFERENCE), nets[0])
-    load1 = os.getloadavg()[0]
+    load0, load1 = raw["load"]
     probe0 = getattr(profile, "probe_s", math.nan)
     print(
-        f"Machine: {cpu_model()}, {os.cpu_count()} logical CPUs; onnxruntime "
-        f"{ort.runtime_version()}, {threads} thread(s); {dt.date.today().isoformat()}; "
-        f"load average {load0:.1f} at the start, {load1:.1f} at the end; "
-        f"{time.time() - started:.0f} s in all."
+        f"Machine: {raw['cpu']}, {raw['logical_cpus']} logical CPUs; onnxruntime "
+        f"{raw['runtime_version']}, {raw['threads']} thread(s); {raw['date']}; "
+        f"load average {load0:.1f} at the start of the measurement, {load1:.1f} at the end; "
+        f"{raw.get('seconds', 0):.0f} s in all."
     )
     print(
         f"Profile: {profile.name} ({profile.source}); probe at calibration {probe0 * 1e3:.3f} ms."
     )
     print(
-        f"{len(nets)} networks, {args.rounds} interleaved rounds of {args.runs} runs; reference "
-        f"{ref['model'].name}. wall: median of the timed runs; on-CPU: the calling thread's "
+        f"{len(nets)} networks, {raw['rounds']} interleaved rounds of {raw['runs']} runs; "
+        f"reference {ref['model'].name}. wall: median of the timed runs; on-CPU: the calling thread's "
         "CPU time of the same runs (one thread: onnxruntime computes in the caller), i.e. "
         "without the waits for a CPU that other processes cause; kernels: the profiler's "
         "per-kernel medians, summed.\n"
@@ -236,7 +296,6 @@ def main() -> int:
         "| ≥ 90% |"
     )
     print(f"| predicted vs on-CPU time within ±10% | {within('err_cpu')} | – | – | |")
-    return 0
 
 
 if __name__ == "__main__":

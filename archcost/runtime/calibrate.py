@@ -59,7 +59,16 @@ from archcost.runtime.ort import (
     runtime_version,
     time_runs,
 )
-from archcost.runtime.predict import GENERIC, MAC_TYPES, KernelModel, RuntimeProfile, fit
+from archcost.runtime.predict import (
+    GENERIC,
+    LAYOUT_TYPES,
+    MAC_TYPES,
+    NCHW_TYPES,
+    KernelModel,
+    RuntimeProfile,
+    fit,
+    nchwc_conv,
+)
 
 F32 = 4
 CHANNELS = (
@@ -87,11 +96,15 @@ CHANNELS = (
     960,
     1024,
 )
+#: channel counts that are not whole NCHWc blocks (ShuffleNet's 58 and 116, odd widths):
+#: the plain-NCHW convolution types draw from these too.
+NCHW_CHANNELS = (6, 12, 20, 36, 58, 60, 68, 100, 116, 132, 180, 196, 244, 300, 388, 580, 732)
 SIZES = (7, 14, 28, 56, 112)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "hsigmoid", "hswish", "swish")
 ELEMENTWISE = ("batchnorm", *ACTIVATIONS, "add", "mul", "lrn", "softmax")
 OTHER = ("maxpool", "avgpool", "global_avgpool", "concat", "channel_shuffle", "channel_split")
-TYPES = (*MAC_TYPES, *ELEMENTWISE, *OTHER)
+TYPES = (*MAC_TYPES, *ELEMENTWISE, *OTHER, *LAYOUT_TYPES)
+CONV_KINDS = ("conv", "pointwise", "depthwise", "grouped", "stem")
 MAX_MACS = 120_000_000
 MAX_BYTES = 24 * 2**20
 
@@ -120,7 +133,11 @@ def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
     """The micro-model of a configuration and its MACs and memory traffic as
     :mod:`archcost.costs` counts them (float32, batch 1)."""
     c, size = cfg.get("c", 0), cfg.get("size", 0)
-    if kind in ("conv", "pointwise", "depthwise", "grouped", "stem"):
+    kind = kind.removesuffix("_nchw")
+    if kind in LAYOUT_TYPES:  # the conversions around a 1×1 max pool (a no-op)
+        model = micro.pool_model(op="MaxPool", c=c, size=size, kernel=1, stride=1)
+        return model, 0, 2 * F32 * c * size * size
+    if kind in CONV_KINDS:
         c_in, c_out, k, s, g = cfg["c_in"], cfg["c_out"], cfg["k"], cfg["s"], cfg["g"]
         macs, nbytes, _ = _conv_counts(c_in, c_out, size, k, s, g)
         return (
@@ -160,12 +177,16 @@ def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
     return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * 2 * n
 
 
-def draw(kind: str, rng: random.Random) -> dict[str, int]:
-    """A random configuration of ``kind`` within the calibration's size limits."""
-    for _ in range(200):
+def draw(kind: str, rng: random.Random, block: int = 0, align: int = 0) -> dict[str, int]:
+    """A random configuration of ``kind`` within the calibration's size limits; with an
+    NCHWc ``block``, a convolution type runs blocked and its ``_nchw`` twin does not."""
+    plain = kind.endswith("_nchw")
+    kind = kind.removesuffix("_nchw")
+    pool = CHANNELS + NCHW_CHANNELS if plain else CHANNELS
+    for _ in range(400):
         size = rng.choice(SIZES)
-        if kind in ("conv", "pointwise", "depthwise", "grouped", "stem"):
-            c_in, c_out = rng.choice(CHANNELS), rng.choice(CHANNELS)
+        if kind in CONV_KINDS:
+            c_in, c_out = rng.choice(pool), rng.choice(pool)
             k = (
                 1
                 if kind == "pointwise"
@@ -184,6 +205,8 @@ def draw(kind: str, rng: random.Random) -> dict[str, int]:
                 )
                 if g == 1:
                     continue
+            if block and nchwc_conv(c_out, c_in // g, g, block, align) == plain:
+                continue
             macs, nbytes, _ = _conv_counts(c_in, c_out, size, k, s, g)
             if macs <= MAX_MACS and nbytes <= MAX_BYTES:
                 return {"c_in": c_in, "c_out": c_out, "size": size, "k": k, "s": s, "g": g}
@@ -207,6 +230,8 @@ def draw(kind: str, rng: random.Random) -> dict[str, int]:
                 continue
             cfg["g"] = g
         if kind == "channel_split" and c % 2:
+            continue
+        if kind in LAYOUT_TYPES and block and c % block:
             continue
         return cfg
     raise RuntimeError(f"no configuration of {kind} within the limits")
@@ -244,7 +269,10 @@ def measure_sample(
     kernels = profile_kernels(model, threads, warmup=2, runs=runs)
     main = math.fsum(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
     seconds = main
-    if threads == 1 and baseline is not None and main > LONG_KERNEL_S:
+    if kind in LAYOUT_TYPES:
+        op = "ReorderInput" if kind == "reorder_input" else "ReorderOutput"
+        seconds = math.fsum(k.measured_s for k in kernels if k.op == op)
+    elif threads == 1 and baseline is not None and main > LONG_KERNEL_S:
         layout = math.fsum(k.measured_s for k in kernels if k.op in LAYOUT_OPS)
         cpu = on_cpu(model, runs) - baseline
         seconds = max(cpu - layout, 0.25 * cpu)
@@ -274,8 +302,9 @@ FUSION_CANDIDATES: tuple[tuple[str, ...], ...] = (
 
 
 def two_conv_model(followers: tuple[str, ...], c: int = 32, size: int = 28) -> bytes:
-    """1×1 conv ``a`` → 3×3 conv ``b`` → ``followers`` (an add adds ``a``'s output:
-    the residual comes from a convolution, as in a network)."""
+    """1×1 conv ``a`` → 3×3 conv ``b`` → ``followers`` → 1×1 conv ``c`` (an add adds
+    ``a``'s output: the residual comes from a convolution, as in a network; ``c`` keeps
+    the followers off the graph's output, which onnxruntime does not fuse into a conv)."""
     from onnx import helper
 
     inits = [micro._weights("a.w", (c, c, 1, 1), 0), micro._weights("b.w", (c, c, 3, 3), 1)]
@@ -288,6 +317,9 @@ def two_conv_model(followers: tuple[str, ...], c: int = 32, size: int = 28) -> b
         name = f"f{i}_{kind}"
         nodes += micro.elementwise_nodes(kind, last, name, name, c, inits, ["a"])
         last = name
+    inits.append(micro._weights("c.w", (c, c, 1, 1), 2))
+    nodes.append(helper.make_node("Conv", [last, "c.w"], ["c"], name="c", kernel_shape=[1, 1]))
+    last = "c"
     return micro._model(
         nodes, [micro._value("x", (c, size, size))], micro._value(last, (c, size, size)), inits
     )
@@ -304,6 +336,23 @@ def detect_fusions(threads: int) -> list[list[str]]:
         if names <= covered:
             fused.append(["conv", *followers])
     return fused
+
+
+def detect_nchwc(threads: int) -> tuple[int, int]:
+    """onnxruntime's NCHWc channel block and alignment here, as (block, align): the
+    smallest per-group channel count of a grouped convolution it converts to NCHWc
+    (grouped ones need whole blocks), and the smallest channel count of a depthwise one
+    it converts; (0, 0) when it converts none."""
+
+    def blocked(c_in: int, c_out: int, groups: int) -> bool:
+        model = micro.conv_model(c_in=c_in, c_out=c_out, size=8, kernel=3, stride=1, groups=groups)
+        return any(k.op in LAYOUT_OPS for k in profile_kernels(model, threads, warmup=0, runs=1))
+
+    block = next((b for b in (4, 8, 16, 32) if blocked(2 * b, 2 * b, 2)), 0)
+    if not block:
+        return 0, 0
+    align = next((a for a in (2, 4, 8, 16, 32) if a <= block and blocked(a, a, a)), block)
+    return block, align
 
 
 # -- the calibration ----------------------------------------------------------------------
@@ -341,6 +390,7 @@ def calibrate(
     name: str = "this-machine-onnxruntime",
     progress: Callable[[str], None] | None = None,
     types: tuple[str, ...] = TYPES,
+    record: list[Sample] | None = None,
 ) -> RuntimeProfile:
     """Calibrate onnxruntime on this machine within about ``budget_s`` seconds of
     sampling (plus fusion detection and the probe, a few seconds).
@@ -353,6 +403,7 @@ def calibrate(
         runs: profiled runs per micro-model (the median is kept).
         initial: samples per kernel type before adaptive sampling starts.
         types: the kernel types to calibrate (tests use a few).
+        record: when given, every measured sample is appended to it (to refit later).
     """
     import_onnxruntime()
     say = progress or (lambda _: None)
@@ -362,12 +413,17 @@ def calibrate(
     probes = [probe.measure()]
     say("detecting fusions")
     fusions = detect_fusions(threads)
+    block, align = detect_nchwc(threads)
+    if not block:  # no blocked layouts: one convolution model per type, no conversions
+        types = tuple(t for t in types if t not in (*NCHW_TYPES, *LAYOUT_TYPES))
     samples: dict[str, list[Sample]] = defaultdict(list)
     baseline = run_baseline() if threads == 1 else None
     say("sampling kernels")
     for kind in types:
         for _ in range(initial):
-            samples[kind].append(measure_sample(kind, draw(kind, rng), threads, runs, baseline))
+            samples[kind].append(
+                measure_sample(kind, draw(kind, rng, block, align), threads, runs, baseline)
+            )
     probes.append(probe.measure())
     deadline = started + budget_s
     rounds = 0
@@ -378,7 +434,7 @@ def calibrate(
                 break
             pool = []
             for _ in range(24):
-                cfg = draw(kind, rng)
+                cfg = draw(kind, rng, block, align)
                 _, macs, nbytes = build(kind, cfg)
                 pool.append((cfg, macs, nbytes))
             spread = _uncertainty(samples[kind], pool, rng)
@@ -386,13 +442,20 @@ def calibrate(
             samples[kind].append(measure_sample(kind, pool[pick][0], threads, runs, baseline))
         say(f"round {rounds}: {sum(len(v) for v in samples.values())} samples")
     probes.append(probe.measure())
+    if record is not None:
+        record.extend(s for v in samples.values() for s in v)
     overhead = run_overhead(threads, baseline)
     models = {
         kind: fit([s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v])
         for kind, v in samples.items()
     }
     # the generic model is for kinds never measured: cheap elementwise work, not LRN
-    flat = [s for kind, v in samples.items() if kind not in (*MAC_TYPES, "lrn") for s in v]
+    flat = [
+        s
+        for kind, v in samples.items()
+        if kind not in (*MAC_TYPES, *LAYOUT_TYPES, "lrn")
+        for s in v
+    ]
     if flat:
         models[GENERIC] = fit([0] * len(flat), [s.nbytes for s in flat], [s.seconds for s in flat])
     mac_rates = [s.macs / s.seconds for v in samples.values() for s in v if s.macs]
@@ -431,6 +494,8 @@ def calibrate(
         threads=threads,
         probe_s=statistics.median(probes),
         run_overhead_s=overhead,
+        nchwc_block=block,
+        nchwc_align=align,
         kernels=models,
         fusions=tuple(tuple(f) for f in fusions),
     )
@@ -481,6 +546,8 @@ def profile_yaml(profile: RuntimeProfile) -> str:
         "threads": profile.threads,
         "probe_s": float(f"{profile.probe_s:.4e}") if math.isfinite(profile.probe_s) else None,
         "run_overhead_s": float(f"{profile.run_overhead_s:.4e}"),
+        "nchwc_block": profile.nchwc_block,
+        "nchwc_align": profile.nchwc_align,
         "fusions": [list(f) for f in profile.fusions],
         "kernels": {k: m.as_yaml() for k, m in sorted(profile.kernels.items())},
     }

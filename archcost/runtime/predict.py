@@ -26,6 +26,22 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
   chain that starts at a convolution and follows single-consumer edges through a
   listed sequence is one kernel: the convolution's prediction covers it, the fused
   layers take 0 s and name the kernel they are fused into.
+* **Layouts** (``nchwc_block`` > 0 in the profile: onnxruntime on x86 rewrites
+  convolutions into blocked-channel *NCHWc* kernels when their channels allow it, and
+  inserts layout conversions where an NCHWc tensor meets an operator that needs plain
+  NCHW). :func:`layouts` replays that rewrite's rules on the network: a 2-D convolution
+  runs NCHWc when its output channels are a multiple of the block (dense: any output
+  count) and its input channels per group are too (a dense convolution of fewer input
+  channels than the block reads NCHW directly; a depthwise one needs only the output
+  channels); max/average pools when their channels are; global pools, batchnorm,
+  ReLU/sigmoid/tanh and resizes when their input is NCHWc; add, mul and concat when
+  every input is (equal shapes; whole blocks for concat). A plain-NCHW convolution is a
+  kernel type of its own (``conv_nchw``, ``pointwise_nchw``, ``depthwise_nchw``,
+  ``grouped_nchw``: im2col and GEMM rather than the blocked kernels), a residual add is
+  fused into a convolution only when both run NCHWc, and each conversion is a kernel
+  (``reorder_input`` before an NCHWc kernel fed a plain tensor, once per tensor;
+  ``reorder_output`` after an NCHWc tensor some plain operator reads, once per tensor)
+  whose time is charged to the layer that needs it (``layout_s``).
 * **Whole network** = the sum of its layers + the runtime's fixed cost per run
   (``run_overhead_s``).
 """
@@ -48,7 +64,30 @@ if TYPE_CHECKING:
     from archcost.model import Model
 
 CONV_TYPES = ("conv", "pointwise", "depthwise", "grouped", "stem")
-MAC_TYPES = (*CONV_TYPES, "linear")
+#: the same convolutions in plain NCHW layout (no blocked-channel kernel for them).
+NCHW_TYPES = tuple(f"{t}_nchw" for t in CONV_TYPES if t != "stem")
+MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, "linear")
+LAYOUT_TYPES = ("reorder_input", "reorder_output")
+#: how onnxruntime's NCHWc rewrite treats the ONNX operators each kind exports to:
+#: kinds that run blocked when their input is, kinds that do when all inputs are (same
+#: shape), kinds that vanish from the graph (their output is their input's tensor).
+NCHWC_FOLLOW = frozenset(
+    {
+        "global_avgpool",
+        "adaptive_avgpool",
+        "batchnorm",
+        "relu",
+        "sigmoid",
+        "tanh",
+        "swish",
+        "gelu",
+        "upsample",
+    }
+)
+NCHWC_ALL_INPUTS = frozenset({"add", "mul", "concat"})
+NCHWC_GLOBAL = frozenset({"global_avgpool", "adaptive_avgpool"})
+NCHWC_POOLS = frozenset({"maxpool", "avgpool"})
+TRANSPARENT = frozenset({"dropout", "identity"})
 #: a dense k×k convolution of at most this many input channels (an RGB stem) is its own
 #: kernel type: onnxruntime runs it without the channel blocking of the others.
 STEM_CHANNELS = 4
@@ -160,6 +199,11 @@ class RuntimeProfile(Profile):
     threads: int = 1
     probe_s: float = math.nan
     run_overhead_s: float = 0.0
+    #: onnxruntime's NCHWc channel block on this machine (8 with AVX2, 16 with
+    #: AVX-512); 0: no blocked layouts (no layout simulation).
+    nchwc_block: int = 0
+    #: the channel multiple its dense and depthwise NCHWc convolutions accept (0: the block).
+    nchwc_align: int = 0
     kernels: dict[str, KernelModel] = field(default_factory=dict, compare=False)
     fusions: tuple[tuple[str, ...], ...] = ()
 
@@ -171,6 +215,8 @@ class RuntimeProfile(Profile):
             "threads": self.threads,
             "probe_s": self.probe_s,
             "run_overhead_s": self.run_overhead_s,
+            "nchwc_block": self.nchwc_block,
+            "nchwc_align": self.nchwc_align,
         }
 
     def model_for(self, kernel_type: str) -> KernelModel | None:
@@ -181,6 +227,8 @@ class RuntimeProfile(Profile):
             return self.kernels[kernel_type]
         if kernel_type == "stem":
             return self.kernels.get("conv")
+        if kernel_type.endswith("_nchw"):  # a profile calibrated without layouts
+            return self.kernels.get(kernel_type.removesuffix("_nchw"))
         return None if kernel_type in MAC_TYPES else self.kernels.get(GENERIC)
 
 
@@ -239,6 +287,11 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) 
     out["threads"] = threads
     out["probe_s"] = math.nan if doc.get("probe_s") is None else number(doc["probe_s"], "probe_s")
     out["run_overhead_s"] = number(doc.get("run_overhead_s", 0), "run_overhead_s")
+    for key in ("nchwc_block", "nchwc_align"):
+        value = doc.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise bad(key, "a channel count >= 0")
+        out[key] = value
     kernels = doc.get("kernels", {}) or {}
     if not isinstance(kernels, dict):
         raise bad("kernels", "a mapping of kernel types to their fitted model")
@@ -268,10 +321,20 @@ def _layer(model: Model, name: str) -> Any:
     return model.nodes[name].layer
 
 
-def kernel_type(row: CostRow, layer: Any) -> str:
-    """The kernel type of one cost row (see the module docstring)."""
-    if row.macs == 0:
-        return "view" if row.memory_access == 0 else row.kind
+@dataclass(frozen=True)
+class ConvGeometry:
+    """A convolution's weight shape read as onnxruntime reads it: output channels,
+    input channels per group, groups, spatial dimensions of the kernel."""
+
+    c_out: int
+    c_in_per_group: int
+    groups: int
+    kernel: tuple[int, ...]
+
+
+def conv_geometry(row: CostRow, layer: Any) -> ConvGeometry | None:
+    """The geometry of a layer with MACs and a convolution weight (None for a linear
+    layer or a layer whose weights cannot be read)."""
     from archcost.layers.base import Shape
 
     try:
@@ -280,42 +343,294 @@ def kernel_type(row: CostRow, layer: Any) -> str:
             for s in layer.weight_shapes([Shape(tuple(s)) for s in row.input_shapes]).values()
             if len(s) >= 2
         ]
-    except Exception:  # a kind whose weights cannot be read this way: a dense conv
-        shapes = []
+    except Exception:  # a kind whose weights cannot be read this way
+        return None
     if not shapes:
-        return "conv"
+        return None
     w = max(shapes, key=len)
     if len(w) == 2:
-        return "linear"
+        return None
     c_in = row.input_shapes[0][0]
-    groups = max(c_in // w[1], 1)
-    if groups > 1 and w[1] == 1 and groups == c_in:
+    return ConvGeometry(
+        c_out=w[0], c_in_per_group=w[1], groups=max(c_in // w[1], 1), kernel=tuple(w[2:])
+    )
+
+
+def kernel_type(row: CostRow, layer: Any) -> str:
+    """The kernel type of one cost row (see the module docstring), before layouts."""
+    if row.macs == 0:
+        return "view" if row.memory_access == 0 else row.kind
+    g = conv_geometry(row, layer)
+    if g is None:
+        return "linear" if _is_linear(row, layer) else "conv"
+    if g.groups > 1 and g.c_in_per_group == 1 and g.groups == row.input_shapes[0][0]:
         return "depthwise"
-    if groups > 1:
+    if g.groups > 1:
         return "grouped"
-    if math.prod(w[2:]) == 1:
+    if math.prod(g.kernel) == 1:
         return "pointwise"
-    return "stem" if w[1] <= STEM_CHANNELS else "conv"
+    return "stem" if g.c_in_per_group <= STEM_CHANNELS else "conv"
+
+
+def _is_linear(row: CostRow, layer: Any) -> bool:
+    from archcost.layers.base import Shape
+
+    try:
+        shapes = layer.weight_shapes([Shape(tuple(s)) for s in row.input_shapes]).values()
+    except Exception:
+        return False
+    return any(len(s) == 2 for s in shapes)
+
+
+def nchwc_conv(c_out: int, c_in_per_group: int, groups: int, block: int, align: int = 0) -> bool:
+    """Whether onnxruntime's NCHWc rewrite turns a 2-D convolution into a blocked kernel.
+
+    ``block``: its channel block (0: no blocked kernels); ``align``: the channel
+    multiple it accepts for dense and depthwise convolutions (calibrate measures both;
+    onnxruntime 1.32 with AVX2: 8 and 4). A grouped convolution needs whole blocks per
+    group; a dense one with fewer input channels than a block reads NCHW directly.
+
+    >>> nchwc_conv(64, 32, 1, 8, 4), nchwc_conv(58, 24, 1, 8, 4), nchwc_conv(116, 58, 1, 8, 4)
+    (True, True, False)
+    >>> nchwc_conv(100, 1, 100, 8, 4), nchwc_conv(58, 1, 58, 8, 4), nchwc_conv(128, 4, 32, 8, 4)
+    (True, False, False)
+    >>> nchwc_conv(96, 48, 2, 8, 4), nchwc_conv(36, 12, 3, 8, 4), nchwc_conv(16, 3, 1, 8, 4)
+    (True, False, True)
+    """
+    if block <= 0:
+        return False
+    align = align or block
+    if groups > 1:
+        if c_in_per_group == 1 and c_out == groups:  # depthwise
+            return c_out % align == 0
+        return c_in_per_group % block == 0 and (c_out // groups) % block == 0
+    return c_in_per_group < block or c_in_per_group % align == 0
+
+
+def blocked_conv(row: CostRow, geometry: ConvGeometry | None, block: int, align: int) -> bool:
+    """Whether onnxruntime runs this layer as an NCHWc convolution (``block``: the
+    channel block)."""
+    if geometry is None or len(geometry.kernel) != 2 or row.kind == "transposed_conv":
+        return False
+    g = geometry
+    return nchwc_conv(g.c_out, g.c_in_per_group, g.groups, block, align)
+
+
+@dataclass
+class Layouts:
+    """What onnxruntime's NCHWc rewrite does to a network (see :func:`layouts`)."""
+
+    #: layers whose output tensor is blocked (NCHWc).
+    blocked: set[str] = field(default_factory=set)
+    #: layer -> element counts of the tensors converted to NCHWc for it.
+    reorder_in: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    #: layer -> element counts of the NCHWc tensors converted back for it.
+    reorder_out: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    #: fused layers cut from their chain (a residual add the runtime cannot fuse).
+    unfused: set[str] = field(default_factory=set)
+
+
+def layouts(
+    rows: list[CostRow],
+    types: dict[str, str],
+    geometry: dict[str, ConvGeometry | None],
+    chains: dict[str, str],
+    block: int,
+    align: int = 0,
+) -> Layouts:
+    """Replay onnxruntime's NCHWc rewrite on cost rows in network order: which layers run
+    blocked, where it converts layouts, which residual adds it cannot fuse. ``chains``
+    (layer -> the convolution heading its fused kernel) is the fusion before layouts."""
+    out = Layouts()
+    alias: dict[str, str] = {}  # a vanished layer's output is its input's tensor
+    reordered_in: set[str] = set()
+    reordered_out: set[str] = set()
+    consumed: set[str] = set()
+    # blocked tensor -> what the rewrite knows of its shape: ("static", dims) when shape
+    # inference gave concrete dims; after a channel shuffle (whose Reshape target is
+    # computed at run time) only (the tensor it was derived from, times halved), tracked
+    # through same-padded convolutions and pools. It fuses an add into a convolution only
+    # when it can prove both inputs' shapes equal.
+    origin: dict[str, tuple[Any, ...]] = {}
+    dynamic: set[str] = set()
+    cut: set[str] = set()  # heads whose chain stops at an unfused add
+
+    def tensor(name: str) -> str:
+        return alias.get(name, name)
+
+    def to_plain(r: CostRow) -> None:
+        for name, shape in zip(r.inputs, r.input_shapes, strict=False):
+            t = tensor(name)
+            if t in out.blocked and t not in reordered_out:
+                reordered_out.add(t)
+                out.reorder_out[r.name].append(math.prod(shape))
+
+    def to_blocked(r: CostRow) -> None:
+        t = tensor(r.inputs[0])
+        if t not in out.blocked and t not in reordered_in:
+            reordered_in.add(t)
+            out.reorder_in[r.name].append(math.prod(r.input_shapes[0]))
+
+    def spatial_origin(r: CostRow) -> tuple[Any, ...]:
+        t = tensor(r.inputs[0])
+        shape = r.output_shape
+        if r.name not in dynamic:
+            return ("static", tuple(shape[1:]))
+        if t in origin and origin[t][0] != "static" and not isinstance(shape[0], tuple):
+            h_in, h_out = r.input_shapes[0][1:], tuple(shape[1:])
+            if h_out == h_in:
+                return origin[t]
+            if h_out == tuple(-(-h // 2) for h in h_in):
+                return origin[t][0], origin[t][1] + 1
+        return r.name, 0
+
+    for r in rows:
+        consumed.update(tensor(i) for i in r.inputs)
+        if r.kind == "channel_shuffle" or any(tensor(i) in dynamic for i in r.inputs):
+            dynamic.add(r.name)
+        head = chains.get(r.name)
+        if head is not None and head != r.name and head not in cut:
+            ok = head in out.blocked or r.kind != "add"
+            if r.kind == "add":  # fused only into an NCHWc conv, inputs of equal shape
+                ok = ok and len({origin.get(tensor(i)) for i in r.inputs} - {None}) == 1
+                ok = ok and all(tensor(i) in out.blocked for i in r.inputs)
+            if ok:
+                alias[r.name] = tensor(head)
+                continue
+            cut.add(head)
+        if head is not None and head != r.name:
+            out.unfused.add(r.name)
+        t = types[r.name]
+        ins = [tensor(i) for i in r.inputs]
+        channels = r.input_shapes[0][0] if r.input_shapes and r.input_shapes[0] else 0
+        spatial2d = bool(r.input_shapes) and len(r.input_shapes[0]) == 3
+        if r.kind in TRANSPARENT:
+            alias[r.name] = ins[0]
+            continue
+        if t in CONV_TYPES:
+            g = geometry.get(r.name)
+            if blocked_conv(r, g, block, align):
+                out.blocked.add(r.name)
+                origin[r.name] = spatial_origin(r)
+                if not (g is not None and g.groups == 1 and g.c_in_per_group < block):
+                    to_blocked(r)
+                continue
+        elif r.kind in NCHWC_POOLS and spatial2d and channels % block == 0:
+            out.blocked.add(r.name)
+            origin[r.name] = spatial_origin(r)
+            to_blocked(r)
+            continue
+        elif r.kind in NCHWC_FOLLOW and ins and ins[0] in out.blocked and channels % block == 0:
+            out.blocked.add(r.name)
+            origin[r.name] = origin[ins[0]] if r.kind not in NCHWC_GLOBAL else (r.name, 0)
+            continue
+        elif r.kind in NCHWC_ALL_INPUTS and ins and all(i in out.blocked for i in ins):
+            shapes = {tuple(s) for s in r.input_shapes}
+            if r.kind == "concat":
+                same = len({tuple(s[1:]) for s in r.input_shapes}) == 1
+                ok = same and all(s[0] % block == 0 for s in r.input_shapes)
+            else:
+                ok = len(shapes) == 1
+            if ok:
+                out.blocked.add(r.name)
+                origin[r.name] = origin[ins[0]]
+                continue
+        to_plain(r)
+    for r in rows:  # the network's outputs leave in NCHW
+        t = tensor(r.name)
+        if t in out.blocked and t not in consumed and t not in reordered_out:
+            reordered_out.add(t)
+            shape = r.output_shape
+            elements = math.prod(shape) if shape and not isinstance(shape[0], tuple) else 0
+            out.reorder_out[r.name].append(elements)
+    return out
 
 
 def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
     return {tuple(f[:i]) for f in fusions for i in range(2, len(f) + 1)}
 
 
-def predict_rows(
+def _estimate(
+    r: CostRow, model: KernelModel, layout_s: float = 0.0, macs: int | None = None
+) -> LayerEstimate:
+    compute, memory = model.terms(r.macs, r.memory_access)
+    return LayerEstimate(
+        name=r.name,
+        kind=r.kind,
+        macs=r.macs,
+        memory_access=r.memory_access,
+        intensity=r.macs / r.memory_access if r.memory_access else math.inf,
+        compute_s=compute,
+        memory_s=memory,
+        overhead_s=model.fixed_s,
+        seconds=model.fixed_s + compute + memory + layout_s,
+        bound="compute" if r.macs and compute >= memory else "memory",
+        layout_s=layout_s,
+    )
+
+
+def plan(
     rows: list[CostRow], layers: dict[str, Any], profile: RuntimeProfile
-) -> list[LayerEstimate]:
-    """Per-layer predictions for cost rows (network order) and their layer objects."""
+) -> tuple[dict[str, str], dict[str, str], Layouts]:
+    """The kernels the runtime will run: each layer's kernel type, the fused chains
+    (layer -> the convolution heading its kernel) and the layout rewrite."""
     types = {r.name: kernel_type(r, layers.get(r.name)) for r in rows}
     consumers: dict[str, list[str]] = defaultdict(list)
     for r in rows:
         for i in r.inputs:
             consumers[i].append(r.name)
     chains = _fuse(rows, types, consumers, _fusion_prefixes(profile.fusions))
+    block = profile.nchwc_block
+    lay = Layouts()
+    if block:
+        geometry = {r.name: conv_geometry(r, layers.get(r.name)) for r in rows if r.macs}
+        lay = layouts(rows, types, geometry, chains, block, profile.nchwc_align)
+        for name in lay.unfused:
+            chains.pop(name, None)
+        for r in rows:
+            if types[r.name] in CONV_TYPES and r.name not in lay.blocked:
+                types[r.name] = f"{types[r.name]}_nchw"
+    return types, chains, lay
+
+
+def predict_rows(
+    rows: list[CostRow], layers: dict[str, Any], profile: RuntimeProfile
+) -> list[LayerEstimate]:
+    """Per-layer predictions for cost rows (network order) and their layer objects."""
+    types, chains, lay = plan(rows, layers, profile)
     out = []
     for r in rows:
         t = types[r.name]
         head = chains.get(r.name)
+        layout = math.fsum(
+            _layout_seconds(profile, kind, n)
+            for kind, counts in (
+                ("reorder_input", lay.reorder_in.get(r.name, ())),
+                ("reorder_output", lay.reorder_out.get(r.name, ())),
+            )
+            for n in counts
+        )
+        split = profile.kernels.get("channel_split")
+        if t == "view" and r.kind == "channel_split" and split is not None:
+            # a view in archcost's counts, a copy in the runtime (Split): read + write
+            nbytes = 8 * math.prod(r.input_shapes[0])
+            seconds = split.seconds(0, nbytes) + layout
+            out.append(
+                LayerEstimate(
+                    name=r.name,
+                    kind=r.kind,
+                    macs=0,
+                    memory_access=r.memory_access,
+                    intensity=0.0,
+                    compute_s=0.0,
+                    memory_s=nbytes / split.bytes_per_s,
+                    overhead_s=split.fixed_s,
+                    seconds=seconds,
+                    bound="memory",
+                    layout_s=layout,
+                )
+            )
+            continue
         if t == "view" or (head is not None and head != r.name):
             out.append(
                 LayerEstimate(
@@ -327,9 +642,10 @@ def predict_rows(
                     compute_s=0.0,
                     memory_s=0.0,
                     overhead_s=0.0,
-                    seconds=0.0,
+                    seconds=layout,
                     bound="none" if t == "view" else "fused",
                     fused_into=head if t != "view" else None,
+                    layout_s=layout,
                 )
             )
             continue
@@ -339,22 +655,14 @@ def predict_rows(
                 f"profile '{profile.name}' has no model for kernel type '{t}' (layer '{r.name}').",
                 hint="Re-run archcost calibrate --runtime onnxruntime.",
             )
-        compute, memory = model.terms(r.macs, r.memory_access)
-        out.append(
-            LayerEstimate(
-                name=r.name,
-                kind=r.kind,
-                macs=r.macs,
-                memory_access=r.memory_access,
-                intensity=r.macs / r.memory_access if r.memory_access else math.inf,
-                compute_s=compute,
-                memory_s=memory,
-                overhead_s=model.fixed_s,
-                seconds=model.fixed_s + compute + memory,
-                bound="compute" if r.macs and compute >= memory else "memory",
-            )
-        )
+        out.append(_estimate(r, model, layout))
     return out
+
+
+def _layout_seconds(profile: RuntimeProfile, kind: str, elements: int) -> float:
+    """One layout conversion of a tensor of ``elements`` float32 values (read + write)."""
+    model = profile.model_for(kind) or profile.model_for(GENERIC)
+    return model.seconds(0, 8 * elements) if model else 0.0
 
 
 def _fuse(
