@@ -311,7 +311,7 @@ def render_model_report(
             "(shortcuts, splits, skips) beside it. Each box gives the layer's name, kind "
             "and output shape, in its kind's colour; hover a box for its formulas. "
             "Scroll to zoom (labels hide when zoomed far out), drag to pan, "
-            "double-click to return to the top.",
+            "double-click to return to the top, again to see the whole network.",
             _div(
                 fig_graph(model.network, int(batch)),
                 SINGLE_CHARTS[5],
