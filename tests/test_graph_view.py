@@ -267,3 +267,31 @@ def test_long_names_are_shortened_in_the_box_not_in_the_hover(write_spec):
     shown = label.split("</b>")[0][3:]
     assert shown.startswith("…") and len(shown) == GRAPH_NAME_CHARS
     assert any(h.startswith(f"<b>{long}</b>") for t in _label_traces(fig) for h in t.hovertext)
+
+
+def _crossings(lay) -> int:
+    """Pairs of edge segments between the same two ranks whose ends swap sides (counted
+    from the drawn points, independently of the layout's own bookkeeping)."""
+    rows: dict[int, list[tuple[float, float]]] = defaultdict(list)
+    for a, b, bends in lay.edges:
+        pts = [lay.pos[a], *bends, lay.pos[b]]
+        if len(pts) == 2 and pts[1][1] - pts[0][1] > 1:
+            continue  # over the dummy cap: drawn straight, not between two ranks
+        for (x0, r0), (x1, _) in zip(pts, pts[1:]):
+            rows[r0].append((x0, x1))
+    return sum((p[0] - q[0]) * (p[1] - q[1]) < 0
+               for segs in rows.values() for i, p in enumerate(segs) for q in segs[i + 1:])
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in SPECS.glob("*.yaml")))
+def test_no_edges_cross_in_the_zoo(name):
+    """Every network in specs/ draws without a crossing (UNet's first, depth-first order
+    has four: the barycenter sweeps undo them)."""
+    assert _crossings(_layout_of(_load(name))) == 0
+
+
+def test_crossings_are_counted():
+    """The counter above sees the crossing in K(2,2) drawn with one order per rank."""
+    inputs = {"a": [], "b": [], "c": ["a", "b"], "d": ["a", "b"]}
+    lay = layered_layout(inputs)
+    assert _crossings(lay) == 1  # a complete bipartite pair always crosses once
