@@ -118,6 +118,8 @@ class Sample:
     macs: int
     nbytes: int
     seconds: float = math.nan
+    #: output rows (channels × height), the per-row term of the model.
+    rows: int = 0
 
 
 # -- configurations: (model builder, archcost's MACs and bytes) -----------------------------
@@ -175,6 +177,26 @@ def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
     if kind == "batchnorm":
         return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * (2 * n + 4 * c)
     return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * 2 * n
+
+
+def rows_of(kind: str, cfg: dict[str, int]) -> int:
+    """The output rows of a configuration, as :func:`archcost.runtime.predict.output_rows`
+    counts them on the layer's output shape."""
+    kind = kind.removesuffix("_nchw")
+    size = cfg.get("size", 0)
+    if kind in CONV_KINDS:
+        _, _, out = _conv_counts(cfg["c_in"], cfg["c_out"], size, cfg["k"], cfg["s"], cfg["g"])
+        return cfg["c_out"] * out
+    if kind == "linear":
+        return 1
+    if kind in ("maxpool", "avgpool"):
+        k = cfg["k"]
+        return cfg["c"] * ((size + 2 * ((k - 1) // 2) - k) // cfg["s"] + 1)
+    if kind == "global_avgpool":
+        return cfg["c"]
+    if kind == "concat":
+        return 2 * cfg["c"] * size
+    return cfg["c"] * size
 
 
 def draw(kind: str, rng: random.Random, block: int = 0, align: int = 0) -> dict[str, int]:
@@ -282,6 +304,7 @@ def measure_sample(
         macs=macs,
         nbytes=nbytes,
         seconds=max(seconds, 1e-7),
+        rows=rows_of(kind, cfg),
     )
 
 
@@ -370,10 +393,21 @@ def _uncertainty(
     for _ in range(refits):
         pick = [samples[rng.randrange(len(samples))] for _ in samples]
         try:
-            m = fit([s.macs for s in pick], [s.nbytes for s in pick], [s.seconds for s in pick])
+            m = fit(
+                [s.macs for s in pick],
+                [s.nbytes for s in pick],
+                [s.seconds for s in pick],
+                [s.rows for s in pick],
+            )
         except ValueError:
             continue
-        preds.append([m.seconds(macs, nbytes) for _, macs, nbytes in candidates])
+        kind = samples[0].type
+        preds.append(
+            [
+                m.seconds(macs, nbytes, rows_of(kind, cfg) if cfg else 0)
+                for cfg, macs, nbytes in candidates
+            ]
+        )
     if len(preds) < 2:
         return [1.0] * len(candidates)
     p = np.asarray(preds)
@@ -446,7 +480,9 @@ def calibrate(
         record.extend(s for v in samples.values() for s in v)
     overhead = run_overhead(threads, baseline)
     models = {
-        kind: fit([s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v])
+        kind: fit(
+            [s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v], [s.rows for s in v]
+        )
         for kind, v in samples.items()
     }
     # the generic model is for kinds never measured: cheap elementwise work, not LRN
@@ -457,7 +493,12 @@ def calibrate(
         for s in v
     ]
     if flat:
-        models[GENERIC] = fit([0] * len(flat), [s.nbytes for s in flat], [s.seconds for s in flat])
+        models[GENERIC] = fit(
+            [0] * len(flat),
+            [s.nbytes for s in flat],
+            [s.seconds for s in flat],
+            [s.rows for s in flat],
+        )
     mac_rates = [s.macs / s.seconds for v in samples.values() for s in v if s.macs]
     byte_rates = [s.nbytes / s.seconds for s in flat]
     date = _dt.date.today().isoformat()

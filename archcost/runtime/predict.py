@@ -86,6 +86,8 @@ NCHWC_FOLLOW = frozenset(
 )
 NCHWC_ALL_INPUTS = frozenset({"add", "mul", "concat"})
 NCHWC_GLOBAL = frozenset({"global_avgpool", "adaptive_avgpool"})
+#: kinds a convolution's kernel absorbs at no extra cost when fused into it.
+FREE_IN_KERNEL = frozenset({"batchnorm", "add", "relu"})
 NCHWC_POOLS = frozenset({"maxpool", "avgpool"})
 TRANSPARENT = frozenset({"dropout", "identity"})
 #: a dense k×k convolution of at most this many input channels (an RGB stem) is its own
@@ -97,9 +99,14 @@ GENERIC = "elementwise"
 # -- the per-type model ------------------------------------------------------------------
 @dataclass(frozen=True)
 class KernelModel:
-    """``seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s`` for one kernel type.
+    """``seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s + rows / rows_per_s``
+    for one kernel type.
 
-    A rate of ``inf`` means the term was fitted to zero (it does not help).
+    ``rows`` counts the output's rows, channels × height (:func:`output_rows`): a
+    blocked convolution kernel is called once per output row and channel block, so a
+    layer of many channels at a small resolution (960 × 7 × 7) pays per row what MACs
+    and bytes do not show. A rate of ``inf`` means the term was fitted to zero (it does
+    not help).
     """
 
     fixed_s: float
@@ -108,26 +115,48 @@ class KernelModel:
     samples: int = 0
     #: median |predicted / measured − 1| over the samples it was fitted on.
     error: float = math.nan
+    rows_per_s: float = math.inf
 
     def terms(self, macs: int, nbytes: int) -> tuple[float, float]:
         """(compute seconds, memory seconds) of a kernel."""
         return macs / self.macs_per_s, nbytes / self.bytes_per_s
 
-    def seconds(self, macs: int, nbytes: int) -> float:
+    def overhead(self, rows: int = 0) -> float:
+        """The fixed cost plus the per-row cost of a kernel with ``rows`` output rows."""
+        return self.fixed_s + rows / self.rows_per_s
+
+    def seconds(self, macs: int, nbytes: int, rows: int = 0) -> float:
         """>>> KernelModel(1e-6, 1e9, 1e9).seconds(1000, 2000)
         4e-06
+        >>> KernelModel(1e-6, 1e9, 1e9, rows_per_s=1e8).seconds(1000, 2000, 300)
+        7e-06
         """
         compute, memory = self.terms(macs, nbytes)
-        return self.fixed_s + compute + memory
+        return self.overhead(rows) + compute + memory
 
     def as_yaml(self) -> dict[str, Any]:
         return {
             "fixed_s": float(f"{self.fixed_s:.4e}"),
             "macs_per_s": _rate(self.macs_per_s),
             "bytes_per_s": _rate(self.bytes_per_s),
+            "rows_per_s": _rate(self.rows_per_s),
             "samples": self.samples,
             "median_error": round(self.error, 4) if math.isfinite(self.error) else None,
         }
+
+
+def output_rows(shape: Sequence[Any]) -> int:
+    """Rows of an output: every dimension but the last (channels × height for C×H×W;
+    a vector is one row; several outputs add up).
+
+    >>> output_rows((96, 56, 56)), output_rows((1000,)), output_rows(((58, 28, 28),) * 2)
+    (5376, 1, 3248)
+    """
+    if not shape:
+        return 0
+    if isinstance(shape[0], (tuple, list)):
+        return sum(output_rows(s) for s in shape)
+    return math.prod(shape[:-1]) if len(shape) > 1 else 1
 
 
 def _rate(x: float) -> float | str:
@@ -155,10 +184,15 @@ def _nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return best
 
 
-def fit(macs: Sequence[int], nbytes: Sequence[int], seconds: Sequence[float]) -> KernelModel:
-    """Fit ``fixed + macs·a + bytes·b`` (all ≥ 0) minimising the *relative* squared error
-    (each sample divided by its measured time: a 10 µs kernel counts as much as a 10 ms
-    one, as the ratios the predictor is judged on do).
+def fit(
+    macs: Sequence[int],
+    nbytes: Sequence[int],
+    seconds: Sequence[float],
+    rows: Sequence[int] | None = None,
+) -> KernelModel:
+    """Fit ``fixed + macs·a + bytes·b + rows·c`` (all ≥ 0) minimising the *relative*
+    squared error (each sample divided by its measured time: a 10 µs kernel counts as
+    much as a 10 ms one, as the ratios the predictor is judged on do).
 
     >>> m = fit([0, 0, 0], [1000, 2000, 4000], [2e-6, 3e-6, 5e-6])
     >>> round(m.fixed_s * 1e6, 3), round(m.bytes_per_s / 1e9, 3)
@@ -169,7 +203,8 @@ def fit(macs: Sequence[int], nbytes: Sequence[int], seconds: Sequence[float]) ->
     t = np.asarray(seconds, float)
     if len(t) == 0 or np.any(t <= 0):
         raise ValueError("fit needs at least one positive time")
-    a = np.column_stack([np.ones_like(t), np.asarray(macs, float), np.asarray(nbytes, float)])
+    r = np.zeros_like(t) if rows is None else np.asarray(rows, float)
+    a = np.column_stack([np.ones_like(t), np.asarray(macs, float), np.asarray(nbytes, float), r])
     scale = a.max(axis=0)
     scale[scale == 0] = 1.0
     x = _nnls(a / scale / t[:, None], np.ones_like(t)) / scale
@@ -181,6 +216,7 @@ def fit(macs: Sequence[int], nbytes: Sequence[int], seconds: Sequence[float]) ->
         bytes_per_s=1 / float(x[2]) if x[2] > 0 else math.inf,
         samples=len(t),
         error=error,
+        rows_per_s=1 / float(x[3]) if x[3] > 0 else math.inf,
     )
 
 
@@ -305,6 +341,7 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) 
             bytes_per_s=number(spec["bytes_per_s"], "kernels", allow_inf=True) or math.inf,
             samples=int(spec.get("samples", 0) or 0),
             error=float(spec.get("median_error", math.nan) or math.nan),
+            rows_per_s=number(spec.get("rows_per_s", "inf"), "kernels", allow_inf=True) or math.inf,
         )
     out["kernels"] = models
     fusions = doc.get("fusions", []) or []
@@ -422,10 +459,10 @@ class Layouts:
 
     #: layers whose output tensor is blocked (NCHWc).
     blocked: set[str] = field(default_factory=set)
-    #: layer -> element counts of the tensors converted to NCHWc for it.
-    reorder_in: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    #: layer -> element counts of the NCHWc tensors converted back for it.
-    reorder_out: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    #: layer -> shapes of the tensors converted to NCHWc for it.
+    reorder_in: dict[str, list[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(list))
+    #: layer -> shapes of the NCHWc tensors converted back for it.
+    reorder_out: dict[str, list[tuple[int, ...]]] = field(default_factory=lambda: defaultdict(list))
     #: fused layers cut from their chain (a residual add the runtime cannot fuse).
     unfused: set[str] = field(default_factory=set)
 
@@ -463,13 +500,13 @@ def layouts(
             t = tensor(name)
             if t in out.blocked and t not in reordered_out:
                 reordered_out.add(t)
-                out.reorder_out[r.name].append(math.prod(shape))
+                out.reorder_out[r.name].append(tuple(shape))
 
     def to_blocked(r: CostRow) -> None:
         t = tensor(r.inputs[0])
         if t not in out.blocked and t not in reordered_in:
             reordered_in.add(t)
-            out.reorder_in[r.name].append(math.prod(r.input_shapes[0]))
+            out.reorder_in[r.name].append(tuple(r.input_shapes[0]))
 
     def spatial_origin(r: CostRow) -> tuple[Any, ...]:
         t = tensor(r.inputs[0])
@@ -541,8 +578,8 @@ def layouts(
         if t in out.blocked and t not in consumed and t not in reordered_out:
             reordered_out.add(t)
             shape = r.output_shape
-            elements = math.prod(shape) if shape and not isinstance(shape[0], tuple) else 0
-            out.reorder_out[r.name].append(elements)
+            if shape and not isinstance(shape[0], tuple):
+                out.reorder_out[r.name].append(tuple(shape))
     return out
 
 
@@ -551,9 +588,11 @@ def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
 
 
 def _estimate(
-    r: CostRow, model: KernelModel, layout_s: float = 0.0, macs: int | None = None
+    r: CostRow, model: KernelModel, layout_s: float = 0.0, fused_s: float = 0.0
 ) -> LayerEstimate:
     compute, memory = model.terms(r.macs, r.memory_access)
+    memory += fused_s
+    overhead = model.overhead(output_rows(r.output_shape))
     return LayerEstimate(
         name=r.name,
         kind=r.kind,
@@ -562,8 +601,8 @@ def _estimate(
         intensity=r.macs / r.memory_access if r.memory_access else math.inf,
         compute_s=compute,
         memory_s=memory,
-        overhead_s=model.fixed_s,
-        seconds=model.fixed_s + compute + memory + layout_s,
+        overhead_s=overhead,
+        seconds=overhead + compute + memory + layout_s,
         bound="compute" if r.macs and compute >= memory else "memory",
         layout_s=layout_s,
     )
@@ -598,17 +637,29 @@ def predict_rows(
 ) -> list[LayerEstimate]:
     """Per-layer predictions for cost rows (network order) and their layer objects."""
     types, chains, lay = plan(rows, layers, profile)
+    # a fused activation other than ReLU is one more pass over the kernel's output
+    # (onnxruntime applies it after the convolution's tiles): its own model without the
+    # fixed cost; batchnorm (folded into the weights), the add (accumulated) and ReLU
+    # (a flag of the convolution kernel) cost nothing more.
+    fused_extra: dict[str, float] = defaultdict(float)
+    for r in rows:
+        head = chains.get(r.name)
+        if head is not None and head != r.name and r.kind not in FREE_IN_KERNEL:
+            m = profile.model_for(types[r.name])
+            if m is not None:
+                rows_out = output_rows(r.output_shape)
+                fused_extra[head] += m.seconds(0, r.memory_access, rows_out) - m.fixed_s
     out = []
     for r in rows:
         t = types[r.name]
         head = chains.get(r.name)
         layout = math.fsum(
-            _layout_seconds(profile, kind, n)
-            for kind, counts in (
+            _layout_seconds(profile, kind, shape)
+            for kind, shapes in (
                 ("reorder_input", lay.reorder_in.get(r.name, ())),
                 ("reorder_output", lay.reorder_out.get(r.name, ())),
             )
-            for n in counts
+            for shape in shapes
         )
         split = profile.kernels.get("channel_split")
         if t == "view" and r.kind == "channel_split" and split is not None:
@@ -655,14 +706,15 @@ def predict_rows(
                 f"profile '{profile.name}' has no model for kernel type '{t}' (layer '{r.name}').",
                 hint="Re-run archcost calibrate --runtime onnxruntime.",
             )
-        out.append(_estimate(r, model, layout))
+        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0)))
     return out
 
 
-def _layout_seconds(profile: RuntimeProfile, kind: str, elements: int) -> float:
-    """One layout conversion of a tensor of ``elements`` float32 values (read + write)."""
+def _layout_seconds(profile: RuntimeProfile, kind: str, shape: tuple[int, ...]) -> float:
+    """One layout conversion of a float32 tensor of ``shape`` (read + write)."""
+    elements, rows = math.prod(shape), output_rows(shape)
     model = profile.model_for(kind) or profile.model_for(GENERIC)
-    return model.seconds(0, 8 * elements) if model else 0.0
+    return model.seconds(0, 8 * elements, rows) if model else 0.0
 
 
 def _fuse(
