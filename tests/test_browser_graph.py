@@ -8,7 +8,7 @@ skipped, with the reason, without Playwright or Chromium.
 from __future__ import annotations
 
 import archcost
-from archcost.report.figures import GRAPH_LABEL_MIN_PX
+from archcost.report.figures import GRAPH_LABEL_MIN_PX, GRAPH_X_UNITS, GRAPH_Y_UNITS
 from archcost.report.html import SINGLE_CHARTS, write_model_report
 from test_browser import assert_clean, browser, open_report  # noqa: F401 (fixtures)
 from tiny_specs import SHUFFLE
@@ -46,11 +46,11 @@ def test_graph_labels_hover_and_zoom(write_spec, open_report, tmp_path):  # noqa
     # depthwise 3×3 on 12 channels at 16×16: 12·9·256 multiplications (MobileNet eq. 3)
     assert "dw (depthwise_conv)" in hover and f"{12 * 9 * 16 * 16:,}" in hover
     # zoomed far out (a rank a few pixels tall) the labels hide; zoomed back in they return
-    page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [400, -0.5],"
-                  " 'xaxis.range': [-200, 200]})")
+    page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [{400 * GRAPH_Y_UNITS}, 0],"
+                  f" 'xaxis.range': [{-200 * GRAPH_X_UNITS}, {200 * GRAPH_X_UNITS}]}})")
     page.wait_for_function(f"{LABELS}.length === 0", timeout=60_000)
-    page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [5.5, -0.5],"
-                  " 'xaxis.range': [-1, 3]})")
+    page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [{5 * GRAPH_Y_UNITS}, 0],"
+                  f" 'xaxis.range': [{-1 * GRAPH_X_UNITS}, {3 * GRAPH_X_UNITS}]}})")
     page.wait_for_function(f"{LABELS}.length > 0", timeout=60_000)
     assert opened.errors == []
 
@@ -96,7 +96,8 @@ def test_labels_never_overlap(write_spec, open_report, tmp_path):  # noqa: F811
     # zoomed out to just above the size where labels hide: still apart
     height = page.evaluate(f"document.querySelector('{GRAPH}')._fullLayout.yaxis._length")
     rows = height / (GRAPH_LABEL_MIN_PX + 1)
-    page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [{rows - 0.5}, -0.5]}})")
+    page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', "
+                  f"{{'yaxis.range': [{rows * GRAPH_Y_UNITS}, 0]}})")
     page.wait_for_timeout(300)
     count, hits = page.evaluate(OVERLAPS)
     assert count == len(m.order) and hits == []

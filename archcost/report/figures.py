@@ -370,7 +370,9 @@ GRAPH_LABEL_MIN_PX = 58
 #: The graph's viewport: at most this tall; the plot width the first view assumes.
 GRAPH_MAX_HEIGHT = 820
 GRAPH_ASSUMED_WIDTH = 1100
-_BOX_W, _BOX_H = 0.86, 0.7  # a box, in columns and rows
+#: Data units per column and per rank: every coordinate is a short integer in the page.
+GRAPH_X_UNITS, GRAPH_Y_UNITS = 100, 20
+_HALF_W, _HALF_H = 43, 7  # half a box: 0.86 of a column wide, 0.7 of a rank tall
 
 #: Plotly config for the graph: the mouse wheel zooms, dragging pans.
 GRAPH_CONFIG = {"scrollZoom": True}
@@ -382,7 +384,8 @@ GRAPH_SCRIPT = (
     "var ts=gd.data.map(function(t,i){return t.mode==='markers+text'?i:-1})"
     ".filter(function(i){return i>=0});"
     "function lod(){var ya=gd._fullLayout.yaxis,r=ya.range,"
-    f"m=ya._length/Math.abs(r[0]-r[1])>={GRAPH_LABEL_MIN_PX}?'markers+text':'markers';"
+    f"m=ya._length*{GRAPH_Y_UNITS}/Math.abs(r[0]-r[1])>={GRAPH_LABEL_MIN_PX}"
+    "?'markers+text':'markers';"
     "if(ts.length&&gd._archcostMode!==m){gd._archcostMode=m;"
     "Plotly.restyle(gd,{mode:m},ts);}}"
     "gd.on('plotly_relayout',lod);lod();"
@@ -414,11 +417,21 @@ def _short_name(name: str) -> str:
     return "…" + tail[-(GRAPH_NAME_CHARS - 1) :]
 
 
-def _formula_text(f: Formula) -> str:
-    """``macs: C_out·(k·C_in/g)·out = 16·(3·3·3)·(16·16) = 110,592`` (as ``explain``)."""
-    shown = f"{f.value:,}" if isinstance(f.value, int) else str(f.value)
-    parts = [p for p in (f.symbolic, f.substituted) if p and p != shown] + [shown]
-    return f"{f.quantity}: " + " = ".join(parts)
+def _formula_lines(rows: Sequence[Formula]) -> list[str]:
+    """``macs: C_out·(k·C_in/g)·out = 16·(3·3·3)·(16·16) = 110,592`` (as ``explain``
+    prints it), one line per row; rows equal but for their quantity share a line
+    (``out[0], out[1]: ...`` for a square output).
+
+    >>> from archcost.layers.base import formula
+    >>> _formula_lines([formula("out[0]", "n/2", "8/2"), formula("out[1]", "n/2", "8/2")])
+    ['out[0], out[1]: n/2 = 8/2 = 4']
+    """
+    merged: dict[str, list[str]] = {}
+    for f in rows:
+        shown = f"{f.value:,}" if isinstance(f.value, int) else str(f.value)
+        parts = [p for p in (f.symbolic, f.substituted) if p and p != shown] + [shown]
+        merged.setdefault(" = ".join(parts), []).append(f.quantity)
+    return [f"{', '.join(qs)}: {text}" for text, qs in merged.items()]
 
 
 def _node_hover(node: Node, shape: str, batch: int) -> str:
@@ -438,14 +451,17 @@ def _node_hover(node: Node, shape: str, batch: int) -> str:
         rows = [f for f in node.layer.formulas(node.input_shapes) if f.value != 0]
         if rows and batch != 1:
             lines.append("per sample:")
-        lines += [esc(_formula_text(f)) for f in rows]
+        lines += [esc(line) for line in _formula_lines(rows)]
     return "<br>".join(lines)
 
 
-def _num(v: float) -> float | int:
-    """A coordinate as short as JSON can write it: ``0`` for ``0.0``, two decimals."""
-    r = round(v, 2)
-    return int(r) if r.is_integer() else r
+def _gx(column: float) -> int:
+    """A column (on the layout's grid of halves) in data units."""
+    return round(column * GRAPH_X_UNITS)
+
+
+def _gy(rank: int) -> int:
+    return rank * GRAPH_Y_UNITS
 
 
 def _tint(color: str, alpha: float) -> str:
@@ -483,11 +499,10 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
 
     ex: list[float | None] = []
     ey: list[float | None] = []
-    half = _BOX_H / 2
     for a, b, bends in lay.edges:
         (xa, ya), (xb, yb) = pos[a], pos[b]
-        ex += [_num(xa), *(_num(p[0]) for p in bends), _num(xb), None]
-        ey += [_num(ya + half), *(p[1] for p in bends), _num(yb - half), None]
+        ex += [_gx(xa), *(_gx(p[0]) for p in bends), _gx(xb), None]
+        ey += [_gy(ya) + _HALF_H, *(_gy(p[1]) for p in bends), _gy(yb) - _HALF_H, None]
     fig = go.Figure(
         go.Scatter(
             x=ex,
@@ -509,8 +524,8 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
         by: list[float | None] = []
         labels, hovers = [], []
         for n in names:
-            x, y = pos[n]
-            x0, x1, y0, y1 = (_num(v) for v in (x - _BOX_W / 2, x + _BOX_W / 2, y - half, y + half))
+            x, y = _gx(pos[n][0]), _gy(pos[n][1])
+            x0, x1, y0, y1 = x - _HALF_W, x + _HALF_W, y - _HALF_H, y + _HALF_H
             bx += [x0, x1, x1, x0, x0, None]  # closed, so the outline has four sides
             by += [y0, y0, y1, y1, y0, None]
             shape = _shape_text(nodes[n].output_shapes)
@@ -534,8 +549,8 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
         )
         fig.add_trace(
             go.Scatter(
-                x=[_num(pos[n][0]) for n in names],
-                y=[pos[n][1] for n in names],
+                x=[_gx(pos[n][0]) for n in names],
+                y=[_gy(pos[n][1]) for n in names],
                 mode="markers+text",
                 text=labels,
                 textposition="middle center",
@@ -575,12 +590,12 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
                 title=dict(text="kind"),
                 font=dict(size=11),
             ),
-            xaxis=dict(axis, range=[lo, hi]),
+            xaxis=dict(axis, range=[lo * GRAPH_X_UNITS, hi * GRAPH_X_UNITS]),
             yaxis=dict(
                 axis,
-                range=[min(rows, lay.ranks) - 0.5, -0.5],
+                range=[(min(rows, lay.ranks) - 0.5) * GRAPH_Y_UNITS, -0.5 * GRAPH_Y_UNITS],
                 scaleanchor="x",
-                scaleratio=GRAPH_ROW_PX / col_px,
+                scaleratio=(GRAPH_ROW_PX / GRAPH_Y_UNITS) / (col_px / GRAPH_X_UNITS),
             ),
             dragmode="pan",
             hovermode="closest",
