@@ -11,7 +11,8 @@ import pytest
 from test_browser import assert_clean, browser, open_report  # noqa: F401 (fixtures)
 
 import archcost
-from archcost.report.html import SINGLE_CHARTS, write_compare_report, write_model_report
+from archcost.report.html import (COMPARE_CHARTS, SINGLE_CHARTS, write_compare_report,
+                                  write_model_report)
 from archcost.report.layer_table import TABLE_CSS, TABLE_JS, layer_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,3 +167,52 @@ def test_nothing_is_pushed_off_screen_at_1280_px(kind, open_report, tmp_path):
       .filter(w => w.scrollWidth > w.clientWidth && getComputedStyle(w).overflowX !== 'auto')
       .length""")
     assert clipped == 0
+
+
+def test_colours_are_distinct_across_roles_on_a_compare_page(open_report, tmp_path):
+    """On the README's four-model compare page, as drawn: the model charts use only
+    model colours (one per model, the same in every chart and in the totals table's
+    swatches), the kind chart only kind colours (each kind's own), and no colour plays
+    both roles."""
+    from colour_math import distance
+
+    from archcost.report.style import MODEL_COLORS, kind_color
+
+    names = ["mobilenet_v1", "mobilenet_v2", "shufflenet_v1", "shufflenet_v2"]
+    models = [archcost.load(ROOT / "specs" / f"{n}.yaml") for n in names]
+    path = write_compare_report(models, tmp_path / "colours.html")
+    opened = open_report(path, len(COMPARE_CHARTS))
+    assert_clean(opened, len(COMPARE_CHARTS))
+    drawn = opened.page.evaluate("""(() => {
+      const out = {};
+      document.querySelectorAll('.js-plotly-plot').forEach(d => {
+        out[d.id] = d._fullData.map(t => ({name: t.name,
+          colour: (t.marker && typeof t.marker.color === 'string') ? t.marker.color
+                  : (t.line && t.line.color)}));
+      });
+      out.swatches = Array.from(document.querySelectorAll(
+        '#archcost-totals-table tbody td:first-child > span:first-child'))
+        .map(s => getComputedStyle(s).backgroundColor);
+      return out;
+    })()""")
+    by_model: dict[str, set[str]] = {}
+    for chart in ("archcost-cmp-scatter", "archcost-cmp-stages", "archcost-cmp-cumulative",
+                  "archcost-cmp-distributions"):
+        for t in drawn[chart]:
+            label = t["name"].split(" · ")[0]
+            by_model.setdefault(label, set()).add(t["colour"].lower())
+    labels = [m.label for m in models]
+    assert sorted(by_model) == sorted(labels)
+    assert all(len(c) == 1 for c in by_model.values())  # one colour per model everywhere
+    model_colours = [by_model[label].pop() for label in labels]
+    assert model_colours == [c.lower() for c in MODEL_COLORS[:4]]
+    rgb = [f"rgb({int(c[1:3], 16)}, {int(c[3:5], 16)}, {int(c[5:7], 16)})"
+           for c in model_colours]
+    assert drawn["swatches"] == rgb
+    kind_colours = {t["name"]: t["colour"].lower() for t in drawn["archcost-cmp-kinds"]}
+    assert {"conv", "pointwise_conv", "depthwise_conv"} <= set(kind_colours)
+    assert all(c == kind_color(k).lower() for k, c in kind_colours.items())
+    assert not set(kind_colours.values()) & set(model_colours)
+    closest = min(distance(k, m, v) for k in kind_colours.values() for m in model_colours
+                  for v in (None, "deuteranopia", "protanopia"))
+    assert closest >= 9

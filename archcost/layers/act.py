@@ -14,7 +14,15 @@ from types import ModuleType
 from typing import Any, ClassVar
 
 from archcost.errors import FieldError
-from archcost.layers.base import KindStyle, Layer, Shape, near_one, register, small_normal
+from archcost.layers.base import (
+    KIND_COLORS,
+    KindStyle,
+    Layer,
+    Shape,
+    near_one,
+    register,
+    small_normal,
+)
 
 
 def _kernels() -> ModuleType:
@@ -67,7 +75,6 @@ def _activation(
     kind: str,
     flops: int,
     doc: str,
-    color: str,
     kernel: Callable[[ModuleType], Callable[..., tuple[Any, int]]],
     torch_op: Callable[[ModuleType, ModuleType], Callable[..., Any]],
     inplace: bool = False,
@@ -82,7 +89,7 @@ def _activation(
                 "inplace": inplace,
                 "__module__": __name__,
                 "__qualname__": name,
-                "style": KindStyle("activation", color),
+                "style": KindStyle("activation", KIND_COLORS["activation"]),
                 "kernel": staticmethod(kernel),
                 "torch_op": staticmethod(torch_op),
             },
@@ -93,14 +100,13 @@ def _activation(
 
 
 Relu = _activation(
-    "Relu", "relu", 1, "max(x, 0).", "#bcbd22", lambda k: k.relu, lambda t, F: F.relu, inplace=True
+    "Relu", "relu", 1, "max(x, 0).", lambda k: k.relu, lambda t, F: F.relu, inplace=True
 )
 Relu6 = _activation(
     "Relu6",
     "relu6",
     1,
     "min(max(x, 0), 6) (MobileNet).",
-    "#a9a91f",
     lambda k: k.relu6,
     lambda t, F: F.relu6,
     inplace=True,
@@ -110,20 +116,18 @@ Sigmoid = _activation(
     "sigmoid",
     1,
     "1 / (1 + exp(−x)).",
-    "#dbdb8d",
     lambda k: k.sigmoid,
     lambda t, F: t.sigmoid,
 )
-Tanh = _activation("Tanh", "tanh", 1, "tanh(x).", "#e0e09c", lambda k: k.tanh, lambda t, F: t.tanh)
+Tanh = _activation("Tanh", "tanh", 1, "tanh(x).", lambda k: k.tanh, lambda t, F: t.tanh)
 Swish = _activation(
-    "Swish", "swish", 2, "x · sigmoid(x) (SiLU).", "#b39cc9", lambda k: k.swish, lambda t, F: F.silu
+    "Swish", "swish", 2, "x · sigmoid(x) (SiLU).", lambda k: k.swish, lambda t, F: F.silu
 )
 HSigmoid = _activation(
     "HSigmoid",
     "hsigmoid",
     3,
     "relu6(x + 3) / 6 (MobileNet V3).",
-    "#c7c77a",
     lambda k: k.hsigmoid,
     lambda t, F: F.hardsigmoid,
 )
@@ -132,7 +136,6 @@ HSwish = _activation(
     "hswish",
     4,
     "x · hsigmoid(x) (MobileNet V3).",
-    "#c5b0d5",
     lambda k: k.hswish,
     lambda t, F: F.hardswish,
 )
@@ -141,7 +144,6 @@ Softmax = _activation(
     "softmax",
     3,
     "exp(x) / Σ exp(x) over the channel (feature) axis.",
-    "#d4d48a",
     lambda k: k.softmax,
     lambda t, F: lambda x: F.softmax(x, dim=1),
 )
@@ -192,7 +194,7 @@ class BatchNorm(Layer):
     eps: float = 1e-5
     flops_per_element = 2
     inplace = True
-    style = KindStyle("norm", "#8c8c8c")
+    style = KindStyle("norm", KIND_COLORS["norm"])
 
     def check(self) -> None:
         if self.eps <= 0:
@@ -257,7 +259,7 @@ class Dropout(Layer):
 
     p: float = 0.5
     is_view = True
-    style = KindStyle("movement", "#c7c7c7")
+    style = KindStyle("movement", KIND_COLORS["movement"])
 
     def check(self) -> None:
         if not 0 <= self.p < 1:
@@ -285,7 +287,7 @@ class Identity(Layer):
     """Passes its input through."""
 
     is_view = True
-    style = KindStyle("movement", "#d9d9d9")
+    style = KindStyle("movement", KIND_COLORS["movement"])
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].copy(), 0
@@ -308,7 +310,7 @@ class Flatten(Layer):
     """[C, H, W] -> [C·H·W] (a view: no FLOPs, no memory traffic)."""
 
     is_view = True
-    style = KindStyle("movement", "#b0b0b0")
+    style = KindStyle("movement", KIND_COLORS["movement"])
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         return Shape((ins[0].numel,))
@@ -343,7 +345,7 @@ class LocalResponseNorm(Layer):
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
-    style = KindStyle("norm", "#8c6d31")
+    style = KindStyle("norm", KIND_COLORS["norm"])
 
     def flops(self, ins: Sequence[Shape]) -> int:
         return (2 * self.size + 3) * ins[0].numel

@@ -102,6 +102,28 @@ class KindStyle:
     glyph: str = "circle"
 
 
+#: The colours of layer kinds in every report: the single source (each kind's ``style``
+#: takes its colour from here). Paul Tol's colour-blind-safe qualitative schemes
+#: ('muted', 'light' and 'dark', https://personal.sron.nl/~pault/), chosen so that no kind
+#: colour is a model colour (``archcost.report.style.MODEL_COLORS``, Okabe-Ito): every
+#: kind/model pair is at least 9 CIEDE2000 apart for normal vision and for simulated
+#: deuteranopia and protanopia, and any two of these colours at least 8 apart
+#: (tests/test_palette.py). There are fewer colours than kinds: kinds share their
+#: family's colour (norm, activation, pool, merge and movement) and are told apart by
+#: name in legends and hovers and by glyph in the graph; the conv kinds the headline
+#: compares (standard, 1×1, depthwise, grouped) and dense layers get one each.
+KIND_COLORS: dict[str, str] = {
+    "conv": "#332288",  # indigo (muted): standard, transposed and composite convs
+    "pointwise": "#77aadd",  # light blue (light): 1×1 convs
+    "depthwise": "#44bb99",  # mint (light)
+    "grouped": "#882255",  # wine (muted)
+    "dense": "#ffaabb",  # pink (light)
+    "activation": "#eedd88",  # light yellow (light)
+    "pool": "#99ddff",  # light cyan (light)
+    "norm": "#dddddd",  # pale grey (light)
+    "movement": "#666633",  # dark olive (dark): merge and data movement, unsupported ops
+}
+
 #: The network input is not a kind, but the graph draws it too.
 INPUT_STYLE = KindStyle("input", "#ffffff", "triangle-right")
 

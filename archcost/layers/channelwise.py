@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from archcost.errors import FieldError
-from archcost.layers.base import KindStyle, Layer, Shape, near_one, register, small_normal
+from archcost.layers.base import (
+    KIND_COLORS,
+    KindStyle,
+    Layer,
+    Shape,
+    near_one,
+    register,
+    small_normal,
+)
 
 
 @register("layernorm")
@@ -26,7 +34,7 @@ class LayerNorm(Layer):
     [F] input, over the features): γ and β, C params each."""
 
     eps: float = 1e-6
-    style = KindStyle("norm", "#969696")
+    style = KindStyle("norm", KIND_COLORS["norm"])
 
     def check(self) -> None:
         if self.eps <= 0:
@@ -102,7 +110,7 @@ class Gelu(Layer):
     """``x·Φ(x)`` (exact, with erf), or PyTorch's ``approximate: tanh`` form."""
 
     approximate: Literal["none", "tanh"] = "none"
-    style = KindStyle("activation", "#9c9ede")
+    style = KindStyle("activation", KIND_COLORS["activation"])
 
     @property
     def flops_per_element(self) -> int:  # type: ignore[override]
@@ -162,7 +170,7 @@ class Scale(Layer):
     """A learnable per-channel multiplier γ (ConvNeXt's layer scale): C params."""
 
     flops_per_element = 1
-    style = KindStyle("norm", "#bdbdbd")
+    style = KindStyle("norm", KIND_COLORS["norm"])
 
     def weight_shapes(self, ins: Sequence[Shape]) -> dict[str, tuple[int, ...]]:
         return {"gamma": (ins[0].c,)}

@@ -21,6 +21,7 @@ from typing import Any
 
 from archcost.errors import FieldError, ShapeError
 from archcost.layers.base import (
+    KIND_COLORS,
     Formula,
     IntOrTuple,
     KindStyle,
@@ -285,7 +286,7 @@ class ConvLike(Layer):
 class Conv(ConvLike):
     """Standard convolution, 2D on [C,H,W] and 3D on [C,D,H,W]."""
 
-    style = KindStyle("conv", "#1f77b4")
+    style = KindStyle("conv", KIND_COLORS["conv"])
 
     out: int
     kernel: IntOrTuple
@@ -325,7 +326,7 @@ class Conv(ConvLike):
 class GroupedConv(Conv):
     """Convolution split into ``groups`` independent groups (AlexNet, ResNeXt)."""
 
-    style = KindStyle("conv", "#9467bd")
+    style = KindStyle("conv", KIND_COLORS["grouped"])
 
     groups: int
 
@@ -335,7 +336,7 @@ class GroupedConv(Conv):
 class PointwiseConv(ConvLike):
     """1x1 convolution; grouped when ``groups`` > 1 (ShuffleNet's pointwise GConv)."""
 
-    style = KindStyle("conv", "#ff7f0e")
+    style = KindStyle("conv", KIND_COLORS["pointwise"])
 
     out: int
     stride: IntOrTuple = 1
@@ -364,7 +365,7 @@ class PointwiseConv(ConvLike):
 class DepthwiseConv(ConvLike):
     """``multiplier`` k x k filters per input channel (groups = C_in)."""
 
-    style = KindStyle("conv", "#2ca02c")
+    style = KindStyle("conv", KIND_COLORS["depthwise"])
 
     kernel: IntOrTuple
     stride: IntOrTuple = 1
@@ -398,7 +399,7 @@ class SeparableConv(Layer):
     """Depthwise then pointwise (Xception, MobileNet): two rows, ``.dw`` and ``.pw``; as
     in Keras' SeparableConv2D, only the pointwise row carries the bias."""
 
-    style = KindStyle("composite", "#e6550d")
+    style = KindStyle("composite", KIND_COLORS["conv"])
 
     out: int
     kernel: IntOrTuple
@@ -432,7 +433,7 @@ class SpatialSeparableConv(Layer):
     first maps C_in -> out with the H part of stride and padding, the second out -> out
     with the W part; only the second carries the bias. 2D only."""
 
-    style = KindStyle("composite", "#637939")
+    style = KindStyle("composite", KIND_COLORS["conv"])
 
     out: int
     kernel: int

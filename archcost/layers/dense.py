@@ -11,6 +11,7 @@ from typing import Any
 
 from archcost.errors import ShapeError
 from archcost.layers.base import (
+    KIND_COLORS,
     Formula,
     KindStyle,
     Layer,
@@ -29,7 +30,7 @@ class Linear(Layer):
 
     out: int
     bias: bool = True
-    style = KindStyle("dense", "#d62728")
+    style = KindStyle("dense", KIND_COLORS["dense"])
 
     def features(self, x: Shape) -> int:
         if not x.is_flat:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import ShapeError
-from archcost.layers.base import KindStyle, Layer, Sections, Shape, register
+from archcost.layers.base import KIND_COLORS, KindStyle, Layer, Sections, Shape, register
 
 
 def _shapes(ins: Sequence[Shape]) -> str:
@@ -25,7 +25,7 @@ class Add(Layer):
 
     arity = (2, None)
     inplace = True
-    style = KindStyle("merge", "#17becf", "diamond")
+    style = KindStyle("merge", KIND_COLORS["movement"], "diamond")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s != ins[0] for s in ins):
@@ -71,7 +71,7 @@ class Mul(Layer):
     """Elementwise product; a [C, 1, 1] input broadcasts (squeeze-and-excite)."""
 
     arity = (2, None)
-    style = KindStyle("merge", "#9edae5", "diamond")
+    style = KindStyle("merge", KIND_COLORS["movement"], "diamond")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         full = max(ins, key=lambda s: s.numel)
@@ -127,7 +127,7 @@ class Concat(Layer):
     """Concatenation along the channel axis."""
 
     arity = (1, None)
-    style = KindStyle("movement", "#e377c2", "square")
+    style = KindStyle("movement", KIND_COLORS["movement"], "square")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s.spatial != ins[0].spatial or len(s.dims) != len(ins[0].dims) for s in ins):
@@ -167,7 +167,7 @@ class ChannelSplit(Layer):
 
     sections: Sections = 2
     is_view = True
-    style = KindStyle("movement", "#f7b6d2", "triangle-right")
+    style = KindStyle("movement", KIND_COLORS["movement"], "triangle-right")
 
     def sizes(self, x: Shape) -> tuple[int, ...]:
         if isinstance(self.sections, int):
@@ -225,7 +225,7 @@ class ChannelShuffle(Layer):
     """ShuffleNet's permutation: reshape C to (g, C/g), transpose, flatten."""
 
     groups: int
-    style = KindStyle("movement", "#c51b7d", "star")
+    style = KindStyle("movement", KIND_COLORS["movement"], "star")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if ins[0].c % self.groups:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import FieldError
-from archcost.layers.base import KindStyle, Layer, Shape, register
+from archcost.layers.base import KIND_COLORS, KindStyle, Layer, Shape, register
 
 
 @register("unsupported")
@@ -30,7 +30,7 @@ class Unsupported(Layer):
     shape: tuple[int, ...]
     arity = (1, None)
     is_view = True  # counted as moving nothing: its cost is unknown, not zero work
-    style = KindStyle("movement", "#e31a1c")
+    style = KindStyle("movement", KIND_COLORS["movement"])
 
     def check(self) -> None:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", self.op):

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from archcost.errors import ShapeError
 from archcost.layers.base import (
+    KIND_COLORS,
     Formula,
     IntOrTuple,
     KindStyle,
@@ -182,7 +183,7 @@ class MaxPool(Pool):
 
     onnx_op: ClassVar[str] = "MaxPool"
 
-    style = KindStyle("pool", "#8c564b")
+    style = KindStyle("pool", KIND_COLORS["pool"])
     fill = -math.inf
 
     @staticmethod
@@ -206,7 +207,7 @@ class AvgPool(Pool):
 
     onnx_op: ClassVar[str] = "AveragePool"
 
-    style = KindStyle("pool", "#c49c94")
+    style = KindStyle("pool", KIND_COLORS["pool"])
     fill = 0.0
 
     @staticmethod
@@ -230,7 +231,7 @@ class AvgPool(Pool):
 class GlobalAvgPool(Layer):
     """Mean over all spatial positions: [C, ...] -> [C, 1, 1] (or [C, 1, 1, 1])."""
 
-    style = KindStyle("pool", "#a47a6f")
+    style = KindStyle("pool", KIND_COLORS["pool"])
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         require_spatial(ins[0], self.kind)
@@ -276,7 +277,7 @@ class AdaptiveAvgPool(Layer):
     """
 
     out: IntOrTuple
-    style = KindStyle("pool", "#637939")
+    style = KindStyle("pool", KIND_COLORS["pool"])
 
     def sizes(self, x: Shape) -> tuple[int, ...]:
         require_spatial(x, self.kind)

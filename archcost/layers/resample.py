@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from archcost.errors import FieldError, ShapeError
 from archcost.layers.base import (
+    KIND_COLORS,
     Formula,
     IntOrTuple,
     KindStyle,
@@ -95,7 +96,7 @@ class TransposedConv(Layer):
     dilation: IntOrTuple = 1
     groups: int = 1
     bias: bool = True
-    style = KindStyle("conv", "#6baed6")
+    style = KindStyle("conv", KIND_COLORS["conv"])
 
     def geometry(self, x: Shape) -> TransposedGeometry:
         require_spatial(x, self.kind)
@@ -329,7 +330,7 @@ class Upsample(Layer):
     mode: Literal["nearest", "bilinear", "trilinear"] = "nearest"
     align_corners: bool = False
     arity = (1, 2)
-    style = KindStyle("movement", "#74c476")
+    style = KindStyle("movement", KIND_COLORS["movement"])
 
     def check(self) -> None:
         if self.align_corners and self.mode == "nearest":
@@ -463,7 +464,7 @@ class Crop(Layer):
     size: IntOrTuple | None = None
     arity = (1, 2)
     is_view = True
-    style = KindStyle("movement", "#a1d99b")
+    style = KindStyle("movement", KIND_COLORS["movement"])
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         x = ins[0]
@@ -538,7 +539,7 @@ class Pad(Layer):
     padding: Amounts
     mode: Literal["constant", "reflect", "replicate"] = "constant"
     value: float = 0.0
-    style = KindStyle("movement", "#c7e9c0")
+    style = KindStyle("movement", KIND_COLORS["movement"])
 
     def pads(self, x: Shape) -> tuple[tuple[int, int], ...]:
         require_spatial(x, self.kind)

@@ -187,11 +187,35 @@ def fig_hierarchy(df: pd.DataFrame, root_label: str) -> go.Figure:
         ]
 
     first = METRICS[0]
+    # Colour means layer kind on this page (no third palette): a layer's sector has its
+    # kind's colour, a stage's or block's the colour of the kind with most of its MACs
+    # (neutral where it has none).
+    at = {node_id: i for i, node_id in enumerate(ids)}
+    macs_by_kind: list[dict[str, int]] = [{} for _ in ids]
+    leaves = (i for i, node_id in enumerate(ids) if node_id.startswith("l"))
+    for leaf, kind, macs in zip(leaves, df[KIND], df[MACS], strict=True):
+        node = leaf
+        while True:
+            macs_by_kind[node][kind] = macs_by_kind[node].get(kind, 0) + int(macs)
+            if not parents[node]:
+                break
+            node = at[parents[node]]
+    colors = []
+    for i, node_id in enumerate(ids):
+        sums = macs_by_kind[i]
+        top = max(sums, key=lambda k: sums[k]) if sums else None
+        if node_id.startswith("l") or (top is not None and sums[top] > 0):
+            colors.append(kind_color(str(top)) if top is not None else "#f2f3f5")
+        else:
+            colors.append("#f2f3f5")
+    colors[0] = "#ffffff"  # the centre: the whole network
     fig = go.Figure(
         go.Sunburst(
             ids=ids,
             labels=labels,
             parents=parents,
+            marker=dict(colors=colors, line=dict(color="#ffffff", width=1)),
+            leaf=dict(opacity=1),
             values=values[first[0]],
             branchvalues="total",
             maxdepth=3,
@@ -256,9 +280,8 @@ def fig_cumulative(df: pd.DataFrame) -> go.Figure:
     fig = go.Figure()
     x = np.arange(len(df))
     names = [esc(n) for n in df[NAME]]
-    for (col, label, fmt), color in zip(
-        METRICS[:3], ("#1f77b4", "#d62728", "#2ca02c"), strict=True
-    ):
+    # Costs are told apart by line style, not colour: colours mean layer kinds here.
+    for (col, label, fmt), dash in zip(METRICS[:3], ("solid", "dash", "dot"), strict=True):
         cum = df[col].cumsum().to_numpy()
         total = int(cum[-1]) if len(cum) else 0
         pct = 100 * cum / total if total else np.zeros(len(cum))
@@ -272,7 +295,7 @@ def fig_cumulative(df: pd.DataFrame) -> go.Figure:
                 y=pct,
                 mode="lines",
                 name=label,
-                line=dict(color=color, width=2, shape="hv"),
+                line=dict(color="#333333", width=2, shape="hv", dash=dash),
                 hovertext=texts,
                 hoverinfo="text",
             )

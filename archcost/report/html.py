@@ -278,8 +278,9 @@ def render_model_report(
         ),
         _section(
             "Cost by hierarchy",
-            "Costs rolled up by the layer names (stage → block → layer). Click a sector "
-            "to zoom in, the centre to zoom out; the buttons switch the cost.",
+            "Costs rolled up by the layer names (stage → block → layer); each sector has "
+            "the colour of the layer kind with most of its MACs. Click a sector to zoom "
+            "in, the centre to zoom out; the buttons switch the cost.",
             _div(fig_hierarchy(df, model.name), SINGLE_CHARTS[1]),
             "hierarchy",
         ),

@@ -17,7 +17,7 @@ import plotly.io as pio
 from archcost.costs import COLUMNS
 from archcost.graph import INPUT
 from archcost.layers import REGISTRY
-from archcost.layers.base import INPUT_STYLE, KindStyle
+from archcost.layers.base import INPUT_STYLE, KIND_COLORS, KindStyle
 from archcost.report.units import human, human_bytes
 
 # Column names, shared with archcost.costs.COLUMNS.
@@ -66,31 +66,19 @@ METRICS = (
 )
 
 
-_SPARE_COLORS = (
-    "#393b79",
-    "#637939",
-    "#8c6d31",
-    "#843c39",
-    "#7b4173",
-    "#3182bd",
-    "#e6550d",
-    "#31a354",
-    "#756bb1",
-    "#636363",
-)
-
-
-# Models get their own palette, never a kind's colour: Okabe & Ito's colour-blind-safe
-# set (Color Universal Design, 2002), darkest first so before/after pairs contrast most.
+# Models get their own palette, never a kind's colour (kinds: archcost.layers.base.
+# KIND_COLORS, Paul Tol's schemes): Okabe & Ito's colour-blind-safe set (Color Universal
+# Design, 2002), darkest first so before/after pairs contrast most. Its sky blue (#56b4e9)
+# and yellow (#f0e442) are left out: they sit among the light kind colours (under 9
+# CIEDE2000 from them with simulated deuteranopia or protanopia; tests/test_palette.py),
+# and yellow is hard to see on white. A seventh model reuses the first colour.
 MODEL_COLORS = (
     "#000000",
     "#0072b2",
     "#d55e00",
     "#009e73",
     "#cc79a7",
-    "#56b4e9",
     "#e69f00",
-    "#f0e442",
 )
 
 
@@ -115,14 +103,11 @@ def kind_style(kind: str) -> KindStyle | None:
     return cls.style if cls is not None else None
 
 
-def kind_color(kind: str, _spare: dict[str, str] = {}) -> str:  # noqa: B006 (memo)
-    """The kind's fixed colour (from its class); unknown kinds get spare colours."""
+def kind_color(kind: str) -> str:
+    """The kind's fixed colour (from its class); a kind no class defines gets the
+    data-movement colour."""
     style = kind_style(kind)
-    if style is not None:
-        return style.color
-    if kind not in _spare:
-        _spare[kind] = _SPARE_COLORS[sum(map(ord, kind)) % len(_SPARE_COLORS)]
-    return _spare[kind]
+    return style.color if style is not None else KIND_COLORS["movement"]
 
 
 def model_color(i: int) -> str:
