@@ -97,3 +97,16 @@ def test_one_source_for_each_kind_colour():
                                      "grouped_conv", "linear")}
     assert len(convs) == 5
     assert kind_color("a_kind_nobody_defined") in KIND_COLORS.values()
+
+
+def test_kinds_sharing_a_colour_differ_by_pattern_in_the_bars():
+    """add, concat and channel_shuffle (all data movement) stack in one bar on a
+    ShuffleNet page: each has its own hatch."""
+    from archcost.report.style import kind_marker
+
+    markers = {k: kind_marker(k) for k in ("add", "concat", "channel_shuffle")}
+    assert len({m["color"] for m in markers.values()}) == 1
+    shapes = [m.get("pattern", {}).get("shape", "") for m in markers.values()]
+    assert len(set(shapes)) == 3
+    # kinds with a colour of their own stay plain
+    assert "pattern" not in kind_marker("pointwise_conv")

@@ -110,7 +110,8 @@ class KindStyle:
 #: deuteranopia and protanopia, and any two of these colours at least 8 apart
 #: (tests/test_palette.py). There are fewer colours than kinds: kinds share their
 #: family's colour (norm, activation, pool, merge and movement) and are told apart by
-#: name in legends and hovers and by glyph in the graph; the conv kinds the headline
+#: name in legends and hovers, by hatch pattern in bar charts (report.style.kind_marker)
+#: and by glyph in the graph; the conv kinds the headline
 #: compares (standard, 1×1, depthwise, grouped) and dense layers get one each.
 KIND_COLORS: dict[str, str] = {
     "conv": "#332288",  # indigo (muted): standard, transposed and composite convs

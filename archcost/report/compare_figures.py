@@ -25,7 +25,7 @@ from archcost.report.style import (
     _layout,
     _metric_menu,
     esc,
-    kind_color,
+    kind_marker,
     model_color,
 )
 from archcost.report.units import human, human_bytes
@@ -221,7 +221,7 @@ def fig_cmp_kinds(items: Sequence[Analysis]) -> go.Figure:
                 x=labels,
                 y=vals(kind, col0),
                 name=esc(kind),
-                marker=dict(color=kind_color(kind)),
+                marker=kind_marker(kind),
                 hovertext=texts(kind, col0, fmt0),
                 hoverinfo="text",
             )

@@ -27,6 +27,7 @@ from archcost.report.style import (
     _metric_menu,
     esc,
     kind_color,
+    kind_marker,
 )
 
 STEM, HEAD = "stem", "head"
@@ -110,7 +111,7 @@ def fig_layers(df: pd.DataFrame, hover: list[str]) -> go.Figure:
                     width=0.8,
                     legendgroup=esc(kind),
                     showlegend=row == 1,
-                    marker=dict(color=kind_color(kind), line=dict(width=0)),
+                    marker=kind_marker(kind),
                     hovertext=hover_arr[sel].tolist(),
                     hoverinfo="text",
                 ),
@@ -258,7 +259,7 @@ def fig_kinds(df: pd.DataFrame) -> go.Figure:
                 x=shares,
                 name=esc(kind),
                 orientation="h",
-                marker=dict(color=kind_color(kind)),
+                marker=kind_marker(kind),
                 hovertext=texts,
                 hoverinfo="text",
             )
@@ -338,7 +339,7 @@ def fig_intensity(df: pd.DataFrame, hover: list[str], totals: dict[str, int]) ->
                 y=intensity[sel],
                 name=esc(kind),
                 width=0.8,
-                marker=dict(color=kind_color(kind), line=dict(width=0)),
+                marker=kind_marker(kind),
                 hovertext=texts,
                 hoverinfo="text",
             )

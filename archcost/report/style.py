@@ -110,6 +110,38 @@ def kind_color(kind: str) -> str:
     return style.color if style is not None else KIND_COLORS["movement"]
 
 
+# Bar patterns for kinds that share their family's colour (Plotly's pattern shapes):
+# the first kind of a colour (by name) is plain, the others hatched, so add, concat and
+# channel_shuffle, all data-movement olive, differ in a stacked bar and its legend.
+_PATTERNS = ("", "/", "\\", "x", ".", "-", "|", "+")
+
+
+def kind_pattern(kind: str) -> str:
+    """The kind's bar pattern among the kinds of its colour ("" for the first)."""
+    color = kind_color(kind)
+    same = sorted(k for k, cls in REGISTRY.items() if cls.style.color == color)
+    return _PATTERNS[same.index(kind) % len(_PATTERNS)] if kind in same else ""
+
+
+def kind_marker(kind: str) -> dict[str, Any]:
+    """A bar's marker for ``kind``: its colour, and its pattern when it shares the colour
+    (drawn dark on light colours, light on dark ones)."""
+    color = kind_color(kind)
+    shape = kind_pattern(kind)
+    marker: dict[str, Any] = dict(color=color, line=dict(width=0))
+    if shape:
+        r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+        dark = 0.299 * r + 0.587 * g + 0.114 * b < 128
+        marker["pattern"] = dict(
+            shape=shape,
+            fillmode="overlay",
+            fgcolor="#ffffff" if dark else "#333333",
+            size=6,
+            solidity=0.25,
+        )
+    return marker
+
+
 def model_color(i: int) -> str:
     return MODEL_COLORS[i % len(MODEL_COLORS)]
 
