@@ -645,8 +645,14 @@ class _Builder:
                 return None, -1
             return None
 
+        before = set(self.failed)
+        try:  # the shapes go with the record (a pure function of the input's shape)
+            shapes = [self.output_shapes(node.name) for node in added]
+        except SpecError:
+            self.failed = before
+            return None
         nodes = []
-        for node in added:
+        for node, outs in zip(added, shapes, strict=True):
             inputs = [relative(r) for r in node.inputs]
             if not node.name.startswith(prefix) or any(r is None for r in inputs):
                 return None
@@ -655,16 +661,9 @@ class _Builder:
                 if not node.composite[0].startswith(prefix):
                     return None
                 composite = (node.composite[0][len(prefix) :], node.composite[1])
+            suffix = node.name[len(prefix) :]
             nodes.append(
-                (
-                    node.name[len(prefix) :],
-                    node.kind,
-                    node.layer,
-                    inputs,
-                    node.file,
-                    node.line,
-                    composite,
-                )
+                (suffix, node.kind, node.layer, inputs, node.file, node.line, composite, outs)
             )
         end = relative(out)
         if end is None:
@@ -690,8 +689,9 @@ class _Builder:
         def absolute(rel: tuple[str | None, int | None]) -> Ref:
             return start if rel[0] is None else Ref(prefix + rel[0], rel[1])
 
-        for suffix, kind, layer, inputs, file, line, composite in nodes:
+        for suffix, kind, layer, inputs, file, line, composite, outs in nodes:
             name = prefix + suffix
+            self.shapes[name] = outs
             self.nodes[name] = _Node(
                 name,
                 kind,

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 # a few seconds (benchmarks/sweep.py measures the break-even on this machine).
 AUTO_CLUSTER_THRESHOLD = 2_000
 CONNECT_TIMEOUT_S = 10
-MAX_CHUNK = 64
+MAX_CHUNK = 256
 
 
 def run(
