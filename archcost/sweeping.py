@@ -448,23 +448,25 @@ def evaluate_one(
 
     try:
         model = Model(spec, knobs)
-        # The rows only when a latency estimate needs them; the totals are the same sums.
         costs = compute(
-            model.nodes,
-            model.counts,
-            model.order,
-            batch=batch,
-            dtype=dtype,
-            rows=profile is not None,
+            model.nodes, model.counts, model.order, batch=batch, dtype=dtype, rows=False
         )
     except ArchcostError as exc:
         return {"error": _one_line(exc)}
     result: dict[str, Any] = dict(costs.totals)
     if profile is not None:
-        from archcost.roofline import estimate_rows, total_seconds
-
-        result["latency_s"] = total_seconds(estimate_rows(costs.rows, profile))
+        result["latency_s"] = latency_seconds(model, profile, batch=batch, dtype=dtype)
     return result
+
+
+def latency_seconds(model: Any, profile: Any, *, batch: int, dtype: str) -> float:
+    """The network's time on ``profile``, as ``archcost analyze --device`` reports it
+    (``totals.latency_s``): the per-layer estimates (a runtime profile's kernel models
+    and fusions, else the roofline) plus a runtime profile's fixed cost per run."""
+    from archcost.roofline import estimate
+    from archcost.runtime.predict import total_latency
+
+    return total_latency(estimate(model, profile, batch=batch, dtype=dtype), profile)
 
 
 _BUILDS: list[Any] = []

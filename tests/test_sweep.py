@@ -195,6 +195,37 @@ def test_cli_json_rows_equal_analyze(capsys):
         assert {k: r[k] for k in TOTALS} == json.loads(capsys.readouterr().out)["totals"]
 
 
+@pytest.mark.parametrize("kind", ["roofline", "runtime"])
+def test_latency_equals_analyze_device(tmp_path, capsys, kind):
+    """latency_s of a sweep row is analyze --device's totals.latency_s, for a plain
+    roofline profile and for a runtime-calibrated one (kernel models, fusions and the
+    fixed cost per run, which the sweep used to leave out)."""
+    if kind == "runtime":
+        pytest.importorskip("onnxruntime")
+        from archcost.runtime.calibrate import write_profile
+        from archcost.runtime.predict import predict
+        from tests.test_runtime import _profile
+
+        profile = _profile(run_overhead_s=3e-4)
+        device = str(write_profile(profile, tmp_path / "ort.yaml"))
+    else:
+        device = "epyc-2cpu-numpy"
+    argv = ["--set", "width=0.5", "--device", device, "--format", "json", "--batch", "2"]
+    assert main(["analyze", MNV2, *argv]) == 0
+    analyzed = json.loads(capsys.readouterr().out)["totals"]["latency_s"]
+    grid = ["--grid", "width=0.5", "--device", device, "--format", "json", "--batch", "2"]
+    assert main(["sweep", MNV2, *grid]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["latency_s"] == analyzed
+    if kind == "runtime":  # by hand: the layers' predicted times plus the run's fixed cost
+        from archcost.roofline import load_profile
+
+        loaded = load_profile(device)
+        layers = predict(archcost.load(MNV2, width=0.5), loaded, batch=2)
+        expected = math.fsum(e.seconds for e in layers) + 3e-4
+        assert row["latency_s"] == pytest.approx(expected, rel=1e-12)
+
+
 def test_refused_configurations_keep_their_row_and_message():
     df = sweep(SNV1, ["groups=1,5,8", "width=0.5,1.0"], scheduler="serial")
     assert list(zip(df["groups"], df["width"])) == [
