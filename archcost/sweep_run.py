@@ -149,17 +149,63 @@ def connect(scheduler: str, *, workers: int | None = None) -> tuple[Any, Any]:
             f"--scheduler: '{scheduler}' is not serial, local or an address.",
             hint="e.g. --scheduler tcp://10.0.0.5:8786 (a running dask scheduler).",
         )
-    try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
-    except (OSError, TimeoutError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpecError(
-            f"--scheduler: cannot reach the Dask scheduler at {scheduler} within "
-            f"{CONNECT_TIMEOUT_S} s ({reason}).",
-            hint="Start one with 'dask scheduler' and workers with 'dask worker "
-            "ADDRESS', or use --scheduler local.",
-        ) from None
-    return client, None
+    return _client_within_timeout(Client, scheduler), None
+
+
+def _unreachable(scheduler: str, reason: str) -> SpecError:
+    return SpecError(
+        f"--scheduler: cannot reach the Dask scheduler at {scheduler} within "
+        f"{CONNECT_TIMEOUT_S} s ({reason}).",
+        hint="Start one with 'dask scheduler' and workers with 'dask worker "
+        "ADDRESS', or use --scheduler local.",
+    )
+
+
+def _client_within_timeout(client_class: Any, scheduler: str) -> Any:
+    """A Client of ``scheduler``, or one error line within about CONNECT_TIMEOUT_S
+    seconds: the TCP address is tried first (a refused or silent port fails there);
+    then the Dask handshake runs in a thread given the same time, so that a port that
+    answers but is not a Dask scheduler (a proxy, another service) cannot hang the
+    sweep or end it in a traceback."""
+    import socket
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if parts.scheme in ("tcp", "tls"):
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            host, port = None, None
+        if not host or port is None:
+            raise SpecError(
+                f"--scheduler: '{scheduler}' is not HOST:PORT.",
+                hint="e.g. --scheduler tcp://10.0.0.5:8786 (a running dask scheduler).",
+            )
+        try:
+            socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S).close()
+        except OSError as exc:
+            raise _unreachable(scheduler, str(exc) or type(exc).__name__) from None
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = client_class(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except BaseException as exc:  # reported below, as one line
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="archcost-dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S + 2)
+    if "client" in box:
+        return box["client"]
+    failure = box.get("error")
+    if failure is None:
+        raise _unreachable(scheduler, "no Dask handshake")
+    reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+    if not isinstance(failure, OSError | TimeoutError | ValueError):
+        reason = f"it answered, but not as a Dask scheduler: {type(failure).__name__}"
+    raise _unreachable(scheduler, reason)
 
 
 def chunks(n: int, workers: int) -> list[range]:

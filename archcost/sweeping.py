@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import itertools
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
@@ -322,6 +323,29 @@ def compound_configurations(
         )
         labels.append({"phi": p})
     return configs, labels
+
+
+def sweep_title(spec: Spec, columns: Iterable[str]) -> str:
+    """The spec's name for a sweep over ``columns``: a ``${...}`` that mentions a swept
+    knob shows its expression, any other is filled in from the defaults.
+
+    >>> from archcost.spec import load_spec
+    >>> from archcost.zoo import locate
+    >>> sweep_title(load_spec(locate("shufflenet_v1")), ["groups"])
+    'ShuffleNetV1 1x (g=groups)'
+    """
+    from archcost.expressions import names_used, render
+
+    swept = set(columns)
+    shown = re.sub(
+        r"\$\{(.*?)\}",
+        lambda m: m.group(1).strip() if names_used(m.group(0)) & swept else m.group(0),
+        spec.name,
+    )
+    try:
+        return str(render(shown, spec.params))
+    except SpecError:
+        return shown
 
 
 # -- --where -------------------------------------------------------------------------------

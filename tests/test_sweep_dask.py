@@ -108,6 +108,39 @@ def test_unreachable_scheduler_is_one_line_within_the_timeout(monkeypatch, capsy
     assert elapsed < 30  # bounded by the connect timeout, not hanging
 
 
+def test_a_port_that_answers_but_is_not_dask_is_one_line(monkeypatch, capsys):
+    """A listener that accepts and sends garbage (a proxy, another service): Dask's
+    handshake reads a nonsense frame length; that is one error line, not a traceback."""
+    import threading
+
+    monkeypatch.setattr(sweep_run, "CONNECT_TIMEOUT_S", 2)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    held = []
+
+    def answer() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.sendall(b"\xff" * 64 + b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            held.append(conn)
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        code = main(["sweep", str(SNV1), "--grid", "groups=3", "--scheduler", f"127.0.0.1:{port}"])
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("archcost: error: --scheduler: cannot reach")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_local_scheduler_starts_its_own_cluster():
     grid = ["groups=3,5,8", "width=0.5,1.0"]
     _same(sweep(SNV1, grid, scheduler="local", workers=1), sweep(SNV1, grid, scheduler="serial"))

@@ -142,7 +142,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from archcost.spec import load_spec
-    from archcost.sweeping import MAX_CONFIGS, sweep
+    from archcost.sweeping import MAX_CONFIGS, sweep, sweep_title
 
     if not args.grid and not args.compound:
         raise SpecError(
@@ -181,13 +181,14 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
+    title = sweep_title(spec, frame.columns)
     outputs = []
     if out_path is not None:
         outputs.append(Output("-o", out_path, lambda tmp: _write(frame, args.format, tmp)))
     if args.html is not None:
         from archcost.report.sweep import write_sweep_report
 
-        path = Path(args.html) if args.html else default_report_path(f"{spec.name}_sweep")
+        path = Path(args.html) if args.html else default_report_path(f"{title}_sweep")
         outputs.append(
             Output(
                 "--html",
@@ -206,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.format == "csv":
             sys.stdout.write(to_csv(frame))
         else:
-            print_table(frame, spec.name, objectives)
+            print_table(frame, title, objectives)
     for path in written:
         wrote(path)
     return 0

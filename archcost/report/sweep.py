@@ -17,6 +17,7 @@ from archcost.costs import CONVENTIONS, TOTAL_KEYS
 from archcost.report.html import _check, _page, _section
 from archcost.report.style import _div, _layout, esc
 from archcost.report.units import exact, human, human_bytes
+from archcost.sweeping import sweep_title
 
 SWEEP_CHARTS = ("archcost-sweep-pareto", "archcost-sweep-heatmap", "archcost-sweep-parallel")
 LABELS = {
@@ -229,7 +230,7 @@ def render_sweep_report(
     knobs = knob_columns(frame)
     n_err = int(frame["error"].notna().sum())
     n_front = int(frame["pareto"].astype(bool).sum())
-    name = esc(spec.name)
+    name = esc(sweep_title(spec, knobs))
     header = (
         f"<header><h1>{name}: design-space sweep</h1>"
         f'<div class="meta"><span>configurations <b>{len(frame):,}</b></span>'
