@@ -96,6 +96,7 @@ def _flat_profile(block: int, align: int) -> RuntimeProfile:
         "specs/shufflenet_v2.yaml",  # 58-channel branches run plain NCHW
         "specs/mobilenet_v3_small.yaml",  # squeeze-excite: a broadcast mul runs plain
         "benchmarks/latency_nets/resnet18.yaml",  # residual adds fused into the convs
+        "specs/examples/sobel_separable.yaml",  # a 1-channel conv reads a blocked tensor
     ],
 )
 def test_predicted_layout_conversions_and_unfused_adds_match_onnxruntime(nchwc, spec):
@@ -189,3 +190,14 @@ def test_a_fused_activation_other_than_relu_costs_one_pass_over_the_output(nchwc
     assert extra
     for b, w in zip(base, with_act, strict=True):
         assert w.seconds == pytest.approx(b.seconds + extra.get(b.name, 0.0), rel=1e-9)
+
+
+@pytest.mark.parametrize("kind, params", [("gelu", 0), ("layernorm", 2)])
+def test_gelu_and_layernorm_are_calibrated_on_what_the_exporter_writes(kind, params):
+    # their micro-model is a one-layer spec through archcost's exporter; its traffic by
+    # hand: read and write 232·56·56 float32 values, plus γ and β (232 each) for LayerNorm
+    from archcost.runtime.calibrate import measure_sample
+
+    sample = measure_sample(kind, {"c": 232, "size": 56}, 1, 2)
+    assert sample.nbytes == 4 * (2 * 232 * 56 * 56 + params * 232)
+    assert sample.macs == 0 and sample.seconds > 0 and sample.rows == 232 * 56

@@ -103,7 +103,10 @@ SIZES = (7, 14, 28, 56, 112)
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "hsigmoid", "hswish", "swish")
 ELEMENTWISE = ("batchnorm", *ACTIVATIONS, "add", "mul", "lrn", "softmax")
 OTHER = ("maxpool", "avgpool", "global_avgpool", "concat", "channel_shuffle", "channel_split")
-TYPES = (*MAC_TYPES, *ELEMENTWISE, *OTHER, *LAYOUT_TYPES)
+#: kinds whose micro-model is a one-layer spec exported by archcost's own exporter
+#: (the ONNX nodes a network of them exports: GELU's erf form, LayerNorm's transposes).
+FROM_SPEC = ("gelu", "layernorm")
+TYPES = (*MAC_TYPES, *ELEMENTWISE, *FROM_SPEC, *OTHER, *LAYOUT_TYPES)
 CONV_KINDS = ("conv", "pointwise", "depthwise", "grouped", "stem")
 MAX_MACS = 120_000_000
 MAX_BYTES = 24 * 2**20
@@ -166,6 +169,8 @@ def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
             F32 * c * (size * size + 1),
         )
     n = c * size * size
+    if kind in FROM_SPEC:
+        return _spec_model(kind, c, size)
     if kind == "concat":
         return micro.concat_model(c=c, size=size), 0, F32 * 4 * n
     if kind == "channel_shuffle":
@@ -177,6 +182,26 @@ def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
     if kind == "batchnorm":
         return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * (2 * n + 4 * c)
     return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * 2 * n
+
+
+def _spec_model(kind: str, c: int, size: int) -> tuple[bytes, int, int]:
+    """A one-layer network of ``kind`` on a c×size×size input, exported as archcost
+    exports networks, and its MACs and memory traffic as archcost counts them."""
+    import tempfile
+
+    from archcost.model import load
+    from archcost.runtime.bench import export_bytes
+
+    text = (
+        f"archcost: 1\nname: {kind}\ninput: [{c}, {size}, {size}]\n"
+        f"layers:\n  - {{name: x, type: {kind}}}\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="archcost-cal-") as tmp:
+        path = Path(tmp) / f"{kind}.yaml"
+        path.write_text(text, encoding="utf-8")
+        model = load(path)
+        row = next(r for r in model.costs().rows if r.name == "x")
+        return export_bytes(model), row.macs, row.memory_access
 
 
 def rows_of(kind: str, cfg: dict[str, int]) -> int:
@@ -216,9 +241,10 @@ def draw(kind: str, rng: random.Random, block: int = 0, align: int = 0) -> dict[
             )
             s = rng.choice((1, 1, 2)) if kind != "pointwise" else 1
             g = 1
-            if kind == "stem":  # a network's first convolution, on an RGB input
-                c_in, c_out = 3, rng.choice((16, 24, 32, 48, 64))
-                size = rng.choice((112, 128, 160, 224))
+            if kind == "stem":  # a network's first convolution, on an RGB (or grey) input
+                c_in, c_out = rng.choice((1, 3, 3, 3)), rng.choice((1, 8, 16, 24, 32, 48, 64))
+                # small inputs too, so the fixed cost is measured, not extrapolated
+                size = rng.choice((8, 16, 32, 56, 112, 128, 160, 224))
             if kind == "depthwise":
                 c_out = g = c_in
             if kind == "grouped":

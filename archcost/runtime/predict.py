@@ -549,7 +549,9 @@ def layouts(
             if blocked_conv(r, g, block, align):
                 out.blocked.add(r.name)
                 origin[r.name] = spatial_origin(r)
-                if not (g is not None and g.groups == 1 and g.c_in_per_group < block):
+                if g is not None and g.groups == 1 and g.c_in_per_group < block:
+                    to_plain(r)  # reads its few input channels in NCHW
+                else:
                     to_blocked(r)
                 continue
         elif r.kind in NCHWC_POOLS and spatial2d and channels % block == 0:
