@@ -9,7 +9,9 @@ Two timings per report:
 * ``cli``: the command a user types, ``archcost analyze/compare ... --html``, in a fresh
   interpreter (imports, loading, building, writing; median of N runs).
 Plus the page size with Plotly inlined (the default) and with ``--plotlyjs cdn``-style
-output, and the number of points drawn, so growth in either shows up here.
+output, and the number of points drawn, so growth in either shows up here. The page's
+weight against the full-bundle page, and the time its first chart takes to draw in
+Chromium: benchmarks/report_pages.py.
 
 Then the graph view alone: the layered layout and the whole graph figure for ResNet-50
 and for a 10,000-layer residual spec, each as a ratio to loading that spec (shape
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -39,9 +42,9 @@ COMPARE = ["specs/mobilenet_v1.yaml", "specs/mobilenet_v2.yaml", "specs/shufflen
 def points(html_text: str) -> int:
     """Data points in the page's figures (x values of every trace, labels for sunbursts)."""
     total = 0
-    for chunk in html_text.split("Plotly.newPlot(")[1:]:
-        data = json.JSONDecoder().raw_decode(chunk.split(",", 1)[1].lstrip())[0]
-        for trace in data:
+    for body in re.findall(r'class="archcost-figure" data-div="[^"]+">(.*?)</script>',
+                           html_text, flags=re.S):
+        for trace in json.loads(body)["data"]:
             for key in ("x", "labels", "y"):
                 value = trace.get(key)
                 if isinstance(value, list):

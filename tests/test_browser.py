@@ -284,3 +284,55 @@ def test_compare_headline_is_consistent_with_the_totals(tiny, open_report, tmp_p
     macs = {m.label: m.totals["macs"] for m in tiny}
     cheap = min(macs, key=macs.get)
     assert f"MACs: {cheap} is cheapest ({human(macs[cheap])})" in text
+
+
+def test_every_chart_draws_as_it_is_scrolled_to(open_report, tmp_path):
+    """The page draws the charts on screen first and the rest later: scroll to each one,
+    top to bottom, and it is drawn (traces in the page) with no error on the way."""
+    from archcost.roofline import load_profile
+    m = archcost.load(ROOT / "specs" / "mobilenet_v2.yaml")
+    path = write_model_report(m, tmp_path / "scroll.html",
+                              profile=load_profile("jetson-nano-fp32"))
+    opened = open_report(path, 0)
+    page = opened.page
+    divs = page.evaluate("Array.from(document.querySelectorAll('script.archcost-figure'))"
+                         ".map(s => s.getAttribute('data-div'))")
+    # every chart of the page, + the roofline, time by kind, and MACs vs time
+    assert set(SINGLE_CHARTS) < set(divs) and len(divs) == len(SINGLE_CHARTS) + 3
+    for div in divs:
+        page.locator(f"#{div}").scroll_into_view_if_needed()
+        page.wait_for_function(
+            "id => { const d = document.getElementById(id); return d._fullData !== undefined"
+            " && d._fullData.length > 0 && d.querySelector('.main-svg') !== null; }",
+            arg=div, timeout=120_000)
+    assert_clean(opened, len(divs))
+
+
+def test_the_bundle_registers_exactly_the_trace_types_it_lists(tiny, open_report, tmp_path):
+    from archcost.report.bundle import TRACES
+    path = write_model_report(tiny[0], tmp_path / "traces.html")
+    page = open_report(path, len(SINGLE_CHARTS)).page
+    registered = page.evaluate("Object.keys(Plotly.PlotSchema.get().traces).sort()")
+    assert registered == sorted(TRACES)
+
+
+def test_a_browser_that_cannot_unpack_says_so(tiny, browser, tmp_path):
+    """No DecompressionStream (Firefox before 113, Safari before 16.4): every chart says
+    why it is missing; the rest of the page works and nothing throws."""
+    path = write_model_report(tiny[0], tmp_path / "old-browser.html")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.add_init_script("delete window.DecompressionStream;")
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        page.wait_for_function(
+            "document.querySelectorAll('.archcost-nochart').length > 0", timeout=60_000)
+        notes = page.locator(".archcost-nochart")
+        assert notes.count() == len(SINGLE_CHARTS)
+        assert "DecompressionStream" in notes.first.inner_text()
+        assert errors == []
+        assert page.locator("#archcost-table tbody tr").count() == len(tiny[0].analyze())
+    finally:
+        context.close()

@@ -12,12 +12,12 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from archcost.costs import COLUMNS
 from archcost.graph import INPUT
 from archcost.layers import REGISTRY
 from archcost.layers.base import INPUT_STYLE, KIND_COLORS, KindStyle
+from archcost.report.bundle import chart_div
 from archcost.report.units import human, human_bytes
 
 # Column names, shared with archcost.costs.COLUMNS.
@@ -254,14 +254,7 @@ def _div(
     config: dict[str, Any] | None = None,
     post_script: str | None = None,
 ) -> str:
-    """The chart's ``div``; ``config`` adds to :data:`PLOT_CONFIG`, ``post_script`` runs
-    once it is drawn (``{plot_id}`` is its div id)."""
-    return pio.to_html(
-        fig,
-        include_plotlyjs=False,
-        full_html=False,
-        div_id=div_id,
-        config={**PLOT_CONFIG, **(config or {})},
-        post_script=post_script,
-        validate=False,
-    )
+    """A chart on a page: its div and its figure, drawn by the page's script
+    (:func:`archcost.report.bundle.chart_div`); ``config`` adds to :data:`PLOT_CONFIG`,
+    ``post_script`` runs once it is drawn (``{plot_id}`` is its div id)."""
+    return chart_div(fig, div_id, {**PLOT_CONFIG, **(config or {})}, post_script)
