@@ -9,7 +9,9 @@ Loops over :data:`archcost.layers.REGISTRY`; a kind missing any part fails here:
 * each explain :class:`Formula`'s substituted text, evaluated here, equals its value,
   and params/MACs/FLOPs formulas equal the counts;
 * ``init_weights`` draws exactly the declared weight and buffer tensors;
-* a report style (category, colour, glyph) and the ONNX slot exist.
+* a report style (category, colour, glyph) and the ONNX slot exist;
+* a kind latency calibration times (``calibration``) draws layers of each kernel type
+  it names, which the predictor's kernel typing (from the weight shapes) agrees with.
 
 A new kind joins :data:`EXAMPLES` (fields and input shapes) and :data:`ORACLES` (its
 independent computation); the first two tests fail until it does. Nothing here needs
@@ -355,6 +357,50 @@ def test_formulas_evaluate_to_their_values(kind, fields, shapes):
         for axis, out in enumerate(row.out_shapes(row_ins)[0].spatial):
             if f"out[{axis}]" in quantities:
                 assert quantities[f"out[{axis}]"] == out
+
+
+# -- latency calibration --------------------------------------------------------------------
+CALIBRATED = sorted(kind for kind, cls in REGISTRY.items() if cls.calibration)
+
+
+@pytest.mark.parametrize("kind", CALIBRATED)
+def test_calibration_samples_are_the_kernel_types_they_calibrate(kind):
+    import random
+
+    from archcost.costs import CostRow
+    from archcost.layers.base import Draw
+    from archcost.runtime.calibrate import CHANNELS, SIZES, Config
+    from archcost.runtime.predict import kernel_type
+
+    cls = REGISTRY[kind]
+    assert cls.calibration.types, kind
+    if cls.calibration.after_conv:  # fusion detection builds it with default fields
+        assert isinstance(cls(), cls)
+    for wanted in cls.calibration.types:
+        drawn = 0
+        for seed in range(30):
+            sample = cls.calibration_sample(wanted, Draw(random.Random(seed), CHANNELS, SIZES))
+            if sample is None:
+                continue
+            layer, ins = sample
+            assert type(layer) is cls
+            outs = layer.out_shapes(ins)  # a layer that fits its inputs
+            row = CostRow(name="x", kind=kind, inputs=(), input_shapes=tuple(x.dims for x in ins),
+                          output_shape=outs[0].dims, params=layer.params(ins),
+                          macs=layer.macs(ins), flops=0, activations=0, buffers=0,
+                          memory_access=Config.of(layer, ins).nbytes)  # a view's copy too
+            # the predictor would price this layer with the model calibrated for `wanted`
+            assert kernel_type(row, layer) == wanted, (kind, layer, ins)
+            drawn += 1
+        assert drawn >= 10, f"{kind}: most draws of {wanted} are refused"
+
+
+def test_every_kernel_type_the_predictor_knows_is_calibrated():
+    from archcost.runtime.calibrate import TYPES
+    from archcost.runtime.predict import MAC_TYPES
+
+    assert set(MAC_TYPES) <= set(TYPES)
+    assert len(TYPES) == len(set(TYPES))  # one kind per kernel type
 
 
 def test_a_kind_without_parts_fails_the_checks():

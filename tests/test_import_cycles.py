@@ -15,8 +15,7 @@ import networkx as nx
 #: Cycles other work still has to break, as sorted module lists. Each is kept as it is
 #: (a new module joining one fails the test); remove an entry when its cycle is gone.
 KNOWN: list[list[str]] = [
-    ["archcost.report.latency", "archcost.report.tables"],
-    ["archcost.sweep", "archcost.sweep_run"],
+    ["archcost.sweep_run", "archcost.sweeping"],
 ]
 
 

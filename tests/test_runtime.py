@@ -20,8 +20,15 @@ pytest.importorskip("onnx")
 import archcost  # noqa: E402
 from archcost.errors import SpecError  # noqa: E402
 from archcost.roofline import load_profile, parse_profile  # noqa: E402
+from archcost.layers import REGISTRY  # noqa: E402
+from archcost.layers.act import BatchNorm, Relu  # noqa: E402
+from archcost.layers.base import Shape  # noqa: E402
+from archcost.layers.conv import Conv, DepthwiseConv, PointwiseConv  # noqa: E402
+from archcost.layers.merge import Add, ChannelSplit  # noqa: E402
+from archcost.layers.pool import MaxPool  # noqa: E402
 from archcost.runtime import micro, ort  # noqa: E402
-from archcost.runtime.calibrate import build, calibrate, profile_yaml, two_conv_model, write_profile  # noqa: E402
+from archcost.runtime.calibrate import Config, calibrate, profile_yaml, two_conv_model, write_profile  # noqa: E402
+from archcost.runtime.micro import Step  # noqa: E402
 from archcost.runtime.predict import (  # noqa: E402
     KernelModel,
     RuntimeProfile,
@@ -38,6 +45,19 @@ def _original_nodes(model: bytes) -> list[str]:
     return ort.node_names(onnx.load_from_string(model))
 
 
+def _layers(covers) -> tuple[str, ...]:
+    """The archcost layers a kernel covers (the exporter names nodes /<layer>/<Op>)."""
+    return tuple(dict.fromkeys(ort.layer_of(n) for n in covers))
+
+
+def _conv_then(followers, c=16, size=14) -> bytes:
+    """A 3x3 conv named 'conv', then each (name, layer) in turn."""
+    steps = [Step("conv", Conv(out=c, kernel=3, padding=1), ("x",))]
+    for name, layer in followers:
+        steps.append(Step(name, layer, (steps[-1].name,)))
+    return micro.network(steps, {"x": Shape((c, size, size))})
+
+
 @pytest.mark.parametrize(
     "followers",
     [
@@ -51,7 +71,7 @@ def _original_nodes(model: bytes) -> list[str]:
     ids=lambda f: "+".join(f) or "conv",
 )
 def test_every_original_node_is_covered_by_one_kernel_or_its_pieces(followers):
-    model = two_conv_model(followers)
+    model = two_conv_model([REGISTRY[kind] for kind in followers])
     kernels = ort.profile_kernels(model, 1, warmup=0, runs=1)
     covered = [n for k in kernels for n in k.covers]
     assert set(covered) == set(_original_nodes(model))
@@ -64,24 +84,24 @@ def test_every_original_node_is_covered_by_one_kernel_or_its_pieces(followers):
 def test_conv_batchnorm_add_relu_is_one_kernel_in_onnxruntime():
     # onnxruntime's NCHWc transformer folds BN into the conv and fuses the residual add
     # and the relu after it (its Conv "Sum" input): one kernel covers all four.
-    kernels = ort.profile_kernels(two_conv_model(("batchnorm", "add", "relu")), 1, warmup=0, runs=1)
-    fused = [k for k in kernels if "b" in k.covers]
+    kernels = ort.profile_kernels(two_conv_model((BatchNorm, Add, Relu)), 1, warmup=0, runs=1)
+    fused = [k for k in kernels if "b" in _layers(k.covers)]
     assert len(fused) == 1
-    assert fused[0].covers == ("b", "f0_batchnorm", "f1_add", "f2_relu")
+    assert _layers(fused[0].covers) == ("b", "f0_batchnorm", "f1_add", "f2_relu")
     # an add after an activation is not fused: it stays its own kernel
-    kernels = ort.profile_kernels(two_conv_model(("relu", "add")), 1, warmup=0, runs=1)
-    assert [k.covers for k in kernels if "f1_add" in k.covers] == [("f1_add",)]
+    kernels = ort.profile_kernels(two_conv_model((Relu, Add)), 1, warmup=0, runs=1)
+    assert [_layers(k.covers) for k in kernels if "f1_add" in _layers(k.covers)] == [("f1_add",)]
 
 
 def test_measure_reports_median_spread_probe_and_kernels():
-    model = micro.conv_model(c_in=16, c_out=16, size=14, kernel=3, followers=("relu",))
+    model = _conv_then([("relu0", Relu())])
     m = ort.measure(model, threads=1, warmup=1, runs=5, profile_runs=3)
     s = m.latency
     assert s.runs == 5 and s.min <= s.q1 <= s.median <= s.q3 <= s.max
     assert m.probe_s > 0 and m.version and m.runtime == "onnxruntime"
-    assert sorted(n for k in m.kernels for n in k.covers) == ["conv", "relu0"]
+    assert sorted(n for k in m.kernels for n in k.covers) == ["/conv/Conv", "/relu0/Relu"]
     times = m.layer_times()
-    assert times["relu0"] == 0.0 and times["conv"] > 0  # fused: the head carries it
+    assert times["/relu0/Relu"] == 0.0 and times["/conv/Conv"] > 0  # fused: the head carries it
 
 
 def test_a_model_onnxruntime_cannot_run_names_the_node():
@@ -89,12 +109,11 @@ def test_a_model_onnxruntime_cannot_run_names_the_node():
     import onnx
     from onnx import numpy_helper
 
-    bad = onnx.load_from_string(micro.conv_model(c_in=8, c_out=8, size=7, kernel=3))
+    bad = onnx.load_from_string(micro.single(Conv(out=8, kernel=3, padding=1), [Shape((8, 7, 7))]))
     bad.graph.node[0].name = "stage2.conv"
     # a weight for 4 input channels on an 8-channel input: the Conv cannot run
-    bad.graph.initializer[0].CopyFrom(
-        numpy_helper.from_array(np.zeros((8, 4, 3, 3), np.float32), "conv.w")
-    )
+    [weight] = [w for w in bad.graph.initializer if w.name == "layer.weight"]
+    weight.CopyFrom(numpy_helper.from_array(np.zeros((8, 4, 3, 3), np.float32), "layer.weight"))
     with pytest.raises(SpecError, match="onnxruntime cannot run") as info:
         ort.measure(bad.SerializeToString(), runs=1, warmup=0, kernels=False)
     assert info.value.layer == "stage2.conv"
@@ -239,18 +258,18 @@ def test_calibration_micro_models_count_as_archcost_does(tmp_path):
     path.write_text(yaml.safe_dump(spec, sort_keys=False))
     model = archcost.load(path)
     rows = {r.name: r for r in model.costs().rows}
-    _, macs, nbytes = build(
-        "depthwise", {"c_in": 24, "c_out": 24, "size": 28, "k": 3, "s": 2, "g": 24}
-    )
-    assert (macs, nbytes) == (rows["dw"].macs, rows["dw"].memory_access)
-    _, macs, nbytes = build(
-        "pointwise", {"c_in": 24, "c_out": 40, "size": 14, "k": 1, "s": 1, "g": 1}
-    )
-    assert (macs, nbytes) == (rows["pw"].macs, rows["pw"].memory_access)
-    _, _, nbytes = build("batchnorm", {"c": 40, "size": 14})
-    assert nbytes == rows["bn"].memory_access
-    _, _, nbytes = build("maxpool", {"c": 40, "size": 14, "k": 3, "s": 2})
-    assert nbytes == rows["pool"].memory_access
+    cases = {
+        "dw": Config.of(DepthwiseConv(kernel=3, stride=2, padding=1), (Shape((24, 28, 28)),)),
+        "pw": Config.of(PointwiseConv(out=40), (Shape((24, 14, 14)),)),
+        "bn": Config.of(BatchNorm(), (Shape((40, 14, 14)),)),
+        "pool": Config.of(MaxPool(kernel=3, stride=2, padding=1), (Shape((40, 14, 14)),)),
+    }
+    for name, config in cases.items():
+        assert (config.macs, config.nbytes) == (rows[name].macs, rows[name].memory_access), name
+    # a split is a view in archcost's counts; onnxruntime copies, and the calibration
+    # counts the copy: 40·7·7 floats read, the two halves written
+    split = Config.of(ChannelSplit(), (Shape((40, 7, 7)),))
+    assert split.nbytes == 4 * 2 * 40 * 7 * 7
 
 
 def test_a_tiny_calibration_fits_and_writes_a_loadable_profile(tmp_path):
@@ -269,9 +288,7 @@ def test_bench_an_onnx_file_reports_issue_13_json(tmp_path):
     from archcost.runtime.bench import bench as runtime_bench
 
     path = tmp_path / "m.onnx"
-    path.write_bytes(
-        micro.conv_model(c_in=8, c_out=8, size=14, kernel=3, followers=("batchnorm", "relu"))
-    )
+    path.write_bytes(_conv_then([("batchnorm0", BatchNorm()), ("relu1", Relu())], c=8))
     result = runtime_bench(path, threads=1, runs=3, warmup=1, profile_runs=2)
     doc = json.loads(runtime_bench_json(result))
     assert {"runtime", "threads", "measured_s", "probe_s", "layers"} <= set(doc)
@@ -361,25 +378,18 @@ def test_html_reports_show_latency_when_given_a_runtime_profile():
 def test_a_residual_add_joins_the_conv_before_it_not_the_one_after():
     # MobileNetV2's block boundary: conv b -> bn -> add(a) -> conv c. onnxruntime fuses
     # the add into b's kernel; c's kernel, which the add alone feeds, must not claim it.
-    from onnx import helper
-
-    inits = [
-        micro._weights("a.w", (16, 16, 1, 1), 0),
-        micro._weights("b.w", (16, 16, 3, 3), 1),
-        micro._weights("c.w", (16, 16, 1, 1), 2),
-    ]
-    nodes = [
-        helper.make_node("Conv", ["x", "a.w"], ["a"], name="a", kernel_shape=[1, 1]),
-        helper.make_node("Conv", ["a", "b.w"], ["b"], name="b", kernel_shape=[3, 3], pads=[1] * 4),
-    ]
-    nodes += micro.elementwise_nodes("batchnorm", "b", "bn", "bn", 16, inits, [])
-    nodes += micro.elementwise_nodes("add", "bn", "add", "add", 16, inits, ["a"])
-    nodes.append(helper.make_node("Conv", ["add", "c.w"], ["c"], name="c", kernel_shape=[1, 1]))
-    model = micro._model(
-        nodes, [micro._value("x", (16, 14, 14))], micro._value("c", (16, 14, 14)), inits
+    model = micro.network(
+        [
+            Step("a", PointwiseConv(out=16, bias=False), ("x",)),
+            Step("b", Conv(out=16, kernel=3, padding=1, bias=False), ("a",)),
+            Step("bn", BatchNorm(), ("b",)),
+            Step("add", Add(), ("bn", "a")),
+            Step("c", PointwiseConv(out=16, bias=False), ("add",)),
+        ],
+        {"x": Shape((16, 14, 14))},
     )
     kernels = ort.profile_kernels(model, 1, warmup=0, runs=1)
-    by_head = {k.covers[0]: k.covers for k in kernels if k.covers}
+    by_head = {ort.layer_of(k.covers[0]): _layers(k.covers) for k in kernels if k.covers}
     assert by_head["b"] == ("b", "bn", "add")
     assert by_head["c"] == ("c",)
 

@@ -15,10 +15,13 @@ pytest.importorskip("onnx")
 import archcost  # noqa: E402
 from archcost.runtime import micro, ort  # noqa: E402
 from archcost.runtime.bench import export_bytes  # noqa: E402
+from archcost.layers.base import Shape  # noqa: E402
+from archcost.layers.conv import Conv  # noqa: E402
 from archcost.runtime.calibrate import detect_nchwc, draw  # noqa: E402
 from archcost.runtime.predict import (  # noqa: E402
     KernelModel,
     RuntimeProfile,
+    conv_geometry,
     nchwc_conv,
     plan,
     predict,
@@ -34,7 +37,7 @@ def nchwc() -> tuple[int, int]:
 
 
 def _runs_blocked(c_in: int, c_out: int, groups: int) -> bool:
-    model = micro.conv_model(c_in=c_in, c_out=c_out, size=8, kernel=3, stride=1, groups=groups)
+    model = micro.single(Conv(out=c_out, kernel=3, padding=1, groups=groups), [Shape((c_in, 8, 8))])
     kernels = ort.profile_kernels(model, 1, warmup=0, runs=1)
     return any(k.op in ort.LAYOUT_OPS for k in kernels)
 
@@ -136,9 +139,9 @@ def test_calibration_draws_blocked_and_plain_twins(nchwc, kind):
     rng = random.Random(1)
     for _ in range(20):
         for name, blocked in ((kind, True), (f"{kind}_nchw", False)):
-            cfg = draw(name, rng, block, align)
-            g = cfg["g"]
-            assert nchwc_conv(cfg["c_out"], cfg["c_in"] // g, g, block, align) == blocked
+            config = draw(name, rng, block, align)
+            g = conv_geometry(config.row, config.layer)
+            assert nchwc_conv(g.c_out, g.c_in_per_group, g.groups, block, align) == blocked
 
 
 def test_fit_recovers_a_known_per_row_cost():
@@ -194,10 +197,12 @@ def test_a_fused_activation_other_than_relu_costs_one_pass_over_the_output(nchwc
 
 @pytest.mark.parametrize("kind, params", [("gelu", 0), ("layernorm", 2)])
 def test_gelu_and_layernorm_are_calibrated_on_what_the_exporter_writes(kind, params):
-    # their micro-model is a one-layer spec through archcost's exporter; its traffic by
+    # their micro-model is the layer through archcost's exporter; its traffic by
     # hand: read and write 232·56·56 float32 values, plus γ and β (232 each) for LayerNorm
-    from archcost.runtime.calibrate import measure_sample
+    from archcost.layers import REGISTRY
+    from archcost.runtime.calibrate import Config, measure_sample
 
-    sample = measure_sample(kind, {"c": 232, "size": 56}, 1, 2)
+    config = Config.of(REGISTRY[kind](), (Shape((232, 56, 56)),))
+    sample = measure_sample(kind, config, 1, 2)
     assert sample.nbytes == 4 * (2 * 232 * 56 * 56 + params * 232)
     assert sample.macs == 0 and sample.seconds > 0 and sample.rows == 232 * 56

@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 from archcost.errors import FieldError
 from archcost.layers.base import (
     KIND_COLORS,
+    Calibration,
+    Draw,
     KindStyle,
     Layer,
     Shape,
@@ -78,7 +80,10 @@ def _activation(
     kernel: Callable[[ModuleType], Callable[..., tuple[Any, int]]],
     torch_op: Callable[[ModuleType, ModuleType], Callable[..., Any]],
     inplace: bool = False,
+    after_conv: bool = True,
 ) -> type[Activation]:
+    """An activation kind; ``after_conv``: calibration tries it after a convolution
+    (every activation but softmax, which ends a classifier)."""
     cls: type[Activation] = dataclass(frozen=True, kw_only=True)(
         type(
             name,
@@ -90,6 +95,9 @@ def _activation(
                 "__module__": __name__,
                 "__qualname__": name,
                 "style": KindStyle("activation", KIND_COLORS["activation"]),
+                "calibration": Calibration(
+                    (kind,), after_conv="activation" if after_conv else None
+                ),
                 "kernel": staticmethod(kernel),
                 "torch_op": staticmethod(torch_op),
             },
@@ -146,6 +154,7 @@ Softmax = _activation(
     "exp(x) / Σ exp(x) over the channel (feature) axis.",
     lambda k: k.softmax,
     lambda t, F: lambda x: F.softmax(x, dim=1),
+    after_conv=False,
 )
 
 
@@ -195,6 +204,7 @@ class BatchNorm(Layer):
     flops_per_element = 2
     inplace = True
     style = KindStyle("norm", KIND_COLORS["norm"])
+    calibration = Calibration(("batchnorm",), after_conv="norm")
 
     def check(self) -> None:
         if self.eps <= 0:
@@ -346,6 +356,14 @@ class LocalResponseNorm(Layer):
     beta: float = 0.75
     k: float = 1.0
     style = KindStyle("norm", KIND_COLORS["norm"])
+    calibration = Calibration(("lrn",), generic=False)
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """AlexNet's LRN (n = 5, α = 1e-4, β = 0.75, k = 2) on a drawn feature map."""
+        return cls(size=5, alpha=1e-4, beta=0.75, k=2.0), (draw.feature_map(),)
 
     def flops(self, ins: Sequence[Shape]) -> int:
         return (2 * self.size + 3) * ins[0].numel

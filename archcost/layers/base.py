@@ -16,6 +16,9 @@ no other module dispatches on kind names:
   tally) and ``init_weights(ins, rng)`` (the weights ``validate`` draws);
 * ``style``: a :class:`KindStyle` (report category, colour, glyph);
 * ``rewrite_candidate(rule)``: which ``whatif`` rules apply to it;
+* ``calibration`` (a :class:`Calibration`) and ``calibration_sample(type, draw)``:
+  which kernel types latency calibration times it for, and a layer of it as CNNs use
+  it (optional: a kind without them is priced by the generic model);
 * ``to_torch(...)`` (optional PyTorch translation for the reference benchmark) and
   ``to_onnx(...)`` (the ONNX export slot);
 * composites: ``expand(name)`` into primitive rows.
@@ -39,6 +42,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NamedTuple, Union
 
 if TYPE_CHECKING:
+    import random
+
     import numpy as np
 
 from archcost.errors import FieldError, ShapeError, did_you_mean, shown
@@ -127,6 +132,59 @@ KIND_COLORS: dict[str, str] = {
 
 #: The network input is not a kind, but the graph draws it too.
 INPUT_STYLE = KindStyle("input", "#ffffff", "triangle-right")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How latency calibration (:mod:`archcost.runtime.calibrate`) measures a kind.
+
+    Attributes:
+        types: the predictor's kernel types this kind's micro-models are timed for
+            (:func:`archcost.runtime.predict.kernel_type`): the kind's own name for a
+            kind without MACs; for a convolution or linear layer the types its weight
+            shape gives (``conv``, ``stem``, ``pointwise``, ``depthwise``, ``grouped``,
+            ``linear``). :meth:`Layer.calibration_sample` draws a layer of each.
+        generic: its samples join the fit of the generic ``elementwise`` model, which
+            prices kinds never measured (cheap per-element work: not a convolution,
+            not LRN's windowed sums).
+        after_conv: its role when calibration finds which sequences after a
+            convolution the runtime runs inside the convolution's kernel: ``norm``,
+            ``activation`` or ``residual`` (its second input is the residual). None:
+            never tried. A kind with a role builds with its default fields.
+    """
+
+    types: tuple[str, ...]
+    generic: bool = True
+    after_conv: Literal["norm", "activation", "residual"] | None = None
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Random layer configurations as CNNs use them, for latency calibration: channel
+    counts and square resolutions drawn from the calibration's lists.
+
+    >>> import random
+    >>> Draw(random.Random(0), channels=(8,), sizes=(7,)).feature_map()
+    Shape(dims=(8, 7, 7))
+    """
+
+    rng: random.Random
+    channels: tuple[int, ...]
+    sizes: tuple[int, ...]
+
+    def choice(self, options: Sequence[Any]) -> Any:
+        """One of ``options``, uniformly (repeat an option to weight it)."""
+        return self.rng.choice(options)
+
+    def c(self) -> int:
+        """A channel count."""
+        return int(self.rng.choice(self.channels))
+
+    def feature_map(self, c: int | None = None, size: int | None = None) -> Shape:
+        """A ``c × size × size`` input (each drawn when not given)."""
+        size = self.rng.choice(self.sizes) if size is None else size
+        c = self.c() if c is None else c
+        return Shape((c, size, size))
 
 
 class Formula(NamedTuple):
@@ -252,6 +310,9 @@ class Layer:
     inplace: ClassVar[bool] = False
     #: How reports draw the kind; every registered kind sets one.
     style: ClassVar[KindStyle]
+    #: How latency calibration times the kind on a runtime; None: not timed on its own
+    #: (the predictor prices it with the generic model, a view with nothing).
+    calibration: ClassVar[Calibration | None] = None
 
     # -- construction ---------------------------------------------------------------
     @classmethod
@@ -369,6 +430,21 @@ class Layer:
         tensor from N(0, 0.1²); kinds override it where scale matters."""
         shapes = {**self.weight_shapes(ins), **self.buffer_shapes(ins)}
         return {name: small_normal(rng, shape) for name, shape in shapes.items()}
+
+    # -- latency calibration ----------------------------------------------------------
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """A layer of this kind computing ``kernel_type`` (one of
+        ``calibration.types``) as CNNs use it, and its input shapes, drawn with
+        ``draw``; None when the draw does not fit the kind (calibration draws again).
+
+        The default: the kind with its default fields on ``arity[0]`` copies of one
+        drawn feature map. Kinds with required fields or other inputs override it.
+        """
+        x = draw.feature_map()
+        return cls(), (x,) * cls.arity[0]
 
     # -- rewrites, other frameworks -----------------------------------------------------
     def rewrite_candidate(self, rule: str) -> bool:

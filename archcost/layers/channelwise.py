@@ -18,6 +18,7 @@ from typing import Any, Literal
 from archcost.errors import FieldError
 from archcost.layers.base import (
     KIND_COLORS,
+    Calibration,
     KindStyle,
     Layer,
     Shape,
@@ -35,6 +36,7 @@ class LayerNorm(Layer):
 
     eps: float = 1e-6
     style = KindStyle("norm", KIND_COLORS["norm"])
+    calibration = Calibration(("layernorm",))
 
     def check(self) -> None:
         if self.eps <= 0:
@@ -111,6 +113,7 @@ class Gelu(Layer):
 
     approximate: Literal["none", "tanh"] = "none"
     style = KindStyle("activation", KIND_COLORS["activation"])
+    calibration = Calibration(("gelu",))
 
     @property
     def flops_per_element(self) -> int:  # type: ignore[override]

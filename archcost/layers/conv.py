@@ -22,6 +22,8 @@ from typing import Any
 from archcost.errors import FieldError, ShapeError
 from archcost.layers.base import (
     KIND_COLORS,
+    Calibration,
+    Draw,
     Formula,
     IntOrTuple,
     KindStyle,
@@ -41,6 +43,9 @@ from archcost.layers.base import (
 
 #: The ``whatif`` rules that rewrite a standard convolution (see archcost.rewrite).
 STANDARD_CONV_RULES = frozenset({"separable", "spatial", "grouped", "shuffled"})
+#: Kernel sizes and strides latency calibration draws (3×3 most often).
+CALIBRATION_KERNELS = (3, 3, 3, 5, 7)
+CALIBRATION_STRIDES = (1, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -287,6 +292,7 @@ class Conv(ConvLike):
     """Standard convolution, 2D on [C,H,W] and 3D on [C,D,H,W]."""
 
     style = KindStyle("conv", KIND_COLORS["conv"])
+    calibration = Calibration(("conv", "stem"), generic=False)
 
     out: int
     kernel: IntOrTuple
@@ -314,6 +320,22 @@ class Conv(ConvLike):
     def fill(self) -> float:
         return self.pad_value
 
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """A k×k convolution, same padding; a ``stem`` is a network's first, up to 64
+        filters on an RGB (or grey) input of 8–224 pixels (small ones too, so its fixed
+        cost is measured, not extrapolated)."""
+        k, s = draw.choice(CALIBRATION_KERNELS), draw.choice(CALIBRATION_STRIDES)
+        if kernel_type == "stem":
+            size = draw.choice((8, 16, 32, 56, 112, 128, 160, 224))
+            x = draw.feature_map(draw.choice((1, 3, 3, 3)), size)
+            out = draw.choice((1, 8, 16, 24, 32, 48, 64))
+        else:
+            x, out = draw.feature_map(), draw.c()
+        return cls(out=out, kernel=k, stride=s, padding=(k - 1) // 2), (x,)
+
     def rewrite_candidate(self, rule: str) -> bool:
         """Every rule for standard convs; pointwise-grouped only for a 1×1 kernel."""
         if rule == "pointwise-grouped":
@@ -327,8 +349,23 @@ class GroupedConv(Conv):
     """Convolution split into ``groups`` independent groups (AlexNet, ResNeXt)."""
 
     style = KindStyle("conv", KIND_COLORS["grouped"])
+    calibration = Calibration(("grouped",), generic=False)
 
     groups: int
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """1×1 or 3×3 with 2–32 groups dividing both channel counts (ResNeXt,
+        ShuffleNet V1)."""
+        k, s = draw.choice((1, 3, 3)), draw.choice(CALIBRATION_STRIDES)
+        x, out = draw.feature_map(), draw.c()
+        groups = [g for g in (2, 3, 4, 8, 16, 32) if x.c % g == 0 and out % g == 0]
+        if not groups:
+            return None
+        layer = cls(out=out, kernel=k, stride=s, padding=(k - 1) // 2, groups=draw.choice(groups))
+        return layer, (x,)
 
 
 @register("pointwise_conv")
@@ -337,11 +374,19 @@ class PointwiseConv(ConvLike):
     """1x1 convolution; grouped when ``groups`` > 1 (ShuffleNet's pointwise GConv)."""
 
     style = KindStyle("conv", KIND_COLORS["pointwise"])
+    calibration = Calibration(("pointwise",), generic=False)
 
     out: int
     stride: IntOrTuple = 1
     groups: int = 1
     bias: bool = True
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """A 1×1 convolution, stride 1, between drawn channel counts."""
+        return cls(out=draw.c()), (draw.feature_map(),)
 
     def geometry(self, x: Shape) -> ConvGeometry:
         return conv_geometry(
@@ -366,6 +411,7 @@ class DepthwiseConv(ConvLike):
     """``multiplier`` k x k filters per input channel (groups = C_in)."""
 
     style = KindStyle("conv", KIND_COLORS["depthwise"])
+    calibration = Calibration(("depthwise",), generic=False)
 
     kernel: IntOrTuple
     stride: IntOrTuple = 1
@@ -374,6 +420,14 @@ class DepthwiseConv(ConvLike):
     dilation: IntOrTuple = 1
     multiplier: int = 1
     bias: bool = True
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """A k×k filter per channel, same padding (MobileNet)."""
+        k, s = draw.choice(CALIBRATION_KERNELS), draw.choice(CALIBRATION_STRIDES)
+        return cls(kernel=k, stride=s, padding=(k - 1) // 2), (draw.feature_map(),)
 
     def geometry(self, x: Shape) -> ConvGeometry:
         return conv_geometry(

@@ -12,6 +12,8 @@ from typing import Any
 from archcost.errors import ShapeError
 from archcost.layers.base import (
     KIND_COLORS,
+    Calibration,
+    Draw,
     Formula,
     KindStyle,
     Layer,
@@ -31,6 +33,15 @@ class Linear(Layer):
     out: int
     bias: bool = True
     style = KindStyle("dense", KIND_COLORS["dense"])
+    calibration = Calibration(("linear",), generic=False)
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """A classifier or bottleneck layer: 128–4096 features in, 10–4096 out."""
+        features = draw.choice((128, 256, 512, 1024, 1280, 2048, 4096))
+        return cls(out=draw.choice((10, 100, 256, 1000, 1024, 4096))), (Shape((features,)),)
 
     def features(self, x: Shape) -> int:
         if not x.is_flat:

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from archcost.errors import ShapeError
-from archcost.layers.base import KIND_COLORS, KindStyle, Layer, Sections, Shape, register
+from archcost.layers.base import (
+    KIND_COLORS,
+    Calibration,
+    Draw,
+    KindStyle,
+    Layer,
+    Sections,
+    Shape,
+    register,
+)
 
 
 def _shapes(ins: Sequence[Shape]) -> str:
@@ -26,6 +35,7 @@ class Add(Layer):
     arity = (2, None)
     inplace = True
     style = KindStyle("merge", KIND_COLORS["movement"], "diamond")
+    calibration = Calibration(("add",), after_conv="residual")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s != ins[0] for s in ins):
@@ -72,6 +82,7 @@ class Mul(Layer):
 
     arity = (2, None)
     style = KindStyle("merge", KIND_COLORS["movement"], "diamond")
+    calibration = Calibration(("mul",))
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         full = max(ins, key=lambda s: s.numel)
@@ -128,6 +139,15 @@ class Concat(Layer):
 
     arity = (1, None)
     style = KindStyle("movement", KIND_COLORS["movement"], "square")
+    calibration = Calibration(("concat",))
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """Two branches of the same drawn shape (an Inception or DenseNet join)."""
+        x = draw.feature_map()
+        return cls(), (x, x)
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if any(s.spatial != ins[0].spatial or len(s.dims) != len(ins[0].dims) for s in ins):
@@ -168,6 +188,16 @@ class ChannelSplit(Layer):
     sections: Sections = 2
     is_view = True
     style = KindStyle("movement", KIND_COLORS["movement"], "triangle-right")
+    #: a view in archcost's counts, but onnxruntime copies (calibration counts the copy)
+    calibration = Calibration(("channel_split",))
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """Halves of a drawn feature map with an even channel count (ShuffleNet V2)."""
+        x = draw.feature_map()
+        return (cls(), (x,)) if x.c % 2 == 0 else None
 
     def sizes(self, x: Shape) -> tuple[int, ...]:
         if isinstance(self.sections, int):
@@ -226,6 +256,16 @@ class ChannelShuffle(Layer):
 
     groups: int
     style = KindStyle("movement", KIND_COLORS["movement"], "star")
+    calibration = Calibration(("channel_shuffle",))
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """2, 3, 4 or 8 groups dividing a drawn feature map's channels."""
+        x = draw.feature_map()
+        groups = [g for g in (2, 3, 4, 8) if x.c % g == 0]
+        return (cls(groups=draw.choice(groups)), (x,)) if groups else None
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         if ins[0].c % self.groups:

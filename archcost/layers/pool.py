@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 from archcost.errors import ShapeError
 from archcost.layers.base import (
     KIND_COLORS,
+    Calibration,
+    Draw,
     Formula,
     IntOrTuple,
     KindStyle,
@@ -66,6 +68,14 @@ class Pool(Layer):
     stride: IntOrTuple | None = None
     padding: Padding = 0
     ceil_mode: bool = False
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """A 2×2 or 3×3 window, stride 2, padding ``(k − 1)/2`` on a drawn feature map."""
+        k = draw.choice((2, 3))
+        return cls(kernel=k, stride=2, padding=(k - 1) // 2), (draw.feature_map(),)
 
     def fields(self) -> dict[str, Any]:
         fields = super().fields()
@@ -184,6 +194,7 @@ class MaxPool(Pool):
     onnx_op: ClassVar[str] = "MaxPool"
 
     style = KindStyle("pool", KIND_COLORS["pool"])
+    calibration = Calibration(("maxpool",))
     fill = -math.inf
 
     @staticmethod
@@ -208,6 +219,7 @@ class AvgPool(Pool):
     onnx_op: ClassVar[str] = "AveragePool"
 
     style = KindStyle("pool", KIND_COLORS["pool"])
+    calibration = Calibration(("avgpool",))
     fill = 0.0
 
     @staticmethod
@@ -232,6 +244,14 @@ class GlobalAvgPool(Layer):
     """Mean over all spatial positions: [C, ...] -> [C, 1, 1] (or [C, 1, 1, 1])."""
 
     style = KindStyle("pool", KIND_COLORS["pool"])
+    calibration = Calibration(("global_avgpool",))
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """A classifier head's input: 7×7, 14×14 or 28×28."""
+        return cls(), (draw.feature_map(size=draw.choice((7, 14, 28))),)
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
         require_spatial(ins[0], self.kind)

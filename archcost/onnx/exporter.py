@@ -12,12 +12,14 @@ holds the :class:`OnnxBuilder` they write into and the driver.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from archcost.backend import prepare
 from archcost.errors import SpecError
 from archcost.onnx import require
 
@@ -137,24 +139,65 @@ def build(
         weights: the drawn weights, when the caller has them already (they must be
             :func:`archcost.backend.prepare`'s for ``seed``).
     """
+    check_opset(opset, model.path)
+    if weights is None:
+        _, weights = prepare(model, batch=1, seed=seed)
+    return graph_proto(
+        [model.nodes[name] for name in model.layers],
+        {"input": ["N", *model.input_shape]},
+        weights,
+        opset=opset,
+        expose=expose,
+        graph_name=_graph_name(model.name),
+        doc=f"{model.label}: exported by archcost with weights seed {seed}",
+        file=model.path,
+    )
+
+
+def check_opset(opset: int, file: str | None = None) -> ModuleType:
+    """The ``onnx`` module, once ``opset`` is one this export supports (else one error
+    line)."""
     onnx = require("onnx")
-    from onnx import TensorProto, helper
-
-    from archcost.backend import prepare
-
     newest = int(onnx.defs.onnx_opset_version())
     if not MIN_EXPORT_OPSET <= opset <= newest:
         raise SpecError(
             f"--opset {opset} is outside the supported range {MIN_EXPORT_OPSET}..{newest}.",
-            file=model.path,
+            file=file,
         )
-    if weights is None:
-        _, weights = prepare(model, batch=1, seed=seed)
-    b = OnnxBuilder(opset, weights)
-    tensors: dict[str, list[str]] = {"input": ["input"]}
+    return onnx
+
+
+def graph_proto(
+    nodes: Sequence[Node],
+    inputs: Mapping[str, Sequence[int | str]],
+    weights: Mapping[str, Mapping[str, np.ndarray]],
+    *,
+    opset: int = DEFAULT_OPSET,
+    expose: bool = False,
+    graph_name: str = "archcost",
+    doc: str = "",
+    producer: str = "archcost",
+    file: str | None = None,
+) -> onnx.ModelProto:
+    """The ModelProto of ``nodes`` (in an order where every input comes first), each
+    written by its kind's ``to_onnx``, checked by onnx's checker with full shape
+    inference.
+
+    Args:
+        inputs: graph input name -> its full shape, batch first (an int or a symbol).
+        weights: per layer name its drawn tensors by name.
+        expose: every layer's output is a graph output; otherwise the outputs no
+            layer reads.
+        file: the spec, for errors.
+    """
+    onnx = check_opset(opset, file)
+    from onnx import TensorProto, helper  # onnx is an optional extra: loaded by check_opset
+
+    b = OnnxBuilder(opset, {name: dict(tensors) for name, tensors in weights.items()})
+    tensors: dict[str, list[str]] = {name: [name] for name in inputs}
     consumed: set[str] = set()
-    for name in model.layers:
-        node = model.nodes[name]
+    for node in nodes:
+        name = node.name
         xs = []
         for src, port in zip(node.inputs, node.ports, strict=False):
             outs = tensors[src]
@@ -169,20 +212,20 @@ def build(
                 layer=name,
                 kind=node.kind,
             )
-    batch = "N"
-    inputs = [
-        helper.make_tensor_value_info("input", TensorProto.FLOAT, [batch, *model.input_shape])
+    graph_inputs = [
+        helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape))
+        for name, shape in inputs.items()
     ]
     outputs = []
-    for name in model.layers:
-        if expose or name not in consumed:
-            for t in tensors[name]:
+    for node in nodes:
+        if expose or node.name not in consumed:
+            for t in tensors[node.name]:
                 outputs.append(helper.make_tensor_value_info(t, TensorProto.FLOAT, None))
-    g = helper.make_graph(b.nodes, _graph_name(model.name), inputs, outputs, b.initializers)
+    g = helper.make_graph(b.nodes, graph_name, graph_inputs, outputs, b.initializers)
     proto = helper.make_model(
-        g, opset_imports=[helper.make_opsetid("", opset)], producer_name="archcost"
+        g, opset_imports=[helper.make_opsetid("", opset)], producer_name=producer
     )
-    proto.doc_string = f"{model.label}: exported by archcost with weights seed {seed}"
+    proto.doc_string = doc
     try:
         proto = onnx.shape_inference.infer_shapes(
             proto, check_type=True, strict_mode=True, data_prop=True
@@ -190,9 +233,7 @@ def build(
         onnx.checker.check_model(proto, full_check=True)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SpecError(
-            f"the exported model fails onnx's checker: {first}", file=model.path
-        ) from None
+        raise SpecError(f"the exported model fails onnx's checker: {first}", file=file) from None
     return proto
 
 

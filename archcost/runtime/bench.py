@@ -16,22 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError
-from archcost.runtime.ort import LAYOUT_OPS, Measurement, import_onnx, measure
+from archcost.runtime.ort import LAYOUT_OPS, Measurement, import_onnx, layer_of, measure
 
 if TYPE_CHECKING:
     from archcost.model import Model
-
-
-def layer_of(node: str) -> str:
-    """The archcost layer an ONNX node belongs to: the exporter names nodes
-    ``/<layer>/<Op><suffix>``; other names are kept as they are.
-
-    >>> layer_of("/stage2.unit1.pw1/Conv"), layer_of("/s.shuffle/Reshape_1"), layer_of("fc")
-    ('stage2.unit1.pw1', 's.shuffle', 'fc')
-    """
-    if node.startswith("/") and node.count("/") >= 2:
-        return node[1:].rsplit("/", 1)[0]
-    return node
 
 
 @dataclass(frozen=True)

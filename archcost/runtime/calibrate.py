@@ -5,25 +5,29 @@
 1. **Drift probe**: the fixed probe kernel (:data:`archcost.runtime.ort.PROBE_DESCRIPTION`)
    is timed at the start, middle and end; the profile keeps the median (``probe_s``),
    which ``bench`` re-measures so absolute times can be compared across moments.
-2. **Fusions**: for each candidate sequence after a convolution (batchnorm, each
-   activation, a residual add, and their combinations) a two-convolution micro-model is
-   run once with the profiler; the sequence is fused when the second convolution's
-   kernel covers every node of it.
-3. **Kernels**: single-kernel micro-models (:mod:`archcost.runtime.micro`) per kernel
-   type — dense, pointwise, depthwise and grouped convolutions, linear, max/average/
-   global pools, every elementwise kind, concat, channel shuffle, channel split — with
-   configurations drawn from the channel counts, resolutions, kernel sizes and strides
-   CNNs use. A sample is the profiler's median time of the kernel(s) computing it; with
-   one thread, a kernel longer than 200 µs is timed by its median on-CPU time per run
-   (the calling thread's CPU time: onnxruntime computes in the caller) less the fixed
-   cost of a run and the layout conversions the runtime adds around a lone kernel, so
-   waits for a CPU on a shared machine do not count.
+2. **Fusions**: for each candidate sequence after a convolution (every kind in the
+   roles :data:`FUSION_PATTERNS` lists: a norm, an activation, a residual add, as each
+   kind's ``calibration.after_conv`` says) a two-convolution micro-model is run once
+   with the profiler; the sequence is fused when the second convolution's kernel
+   covers every layer of it.
+3. **Kernels**: single-layer micro-models (:mod:`archcost.runtime.micro`) per kernel
+   type. The kinds say which types they are timed for (``calibration.types``: dense,
+   stem, pointwise, depthwise and grouped convolutions, linear, max/average/global
+   pools, the activations, batchnorm, LRN, add, mul, concat, channel shuffle and split)
+   and draw a layer of each as CNNs use it (``calibration_sample``, from the channel
+   counts and resolutions below); each kind's ``to_onnx`` writes it, so adding a kind
+   never touches this module. A sample is the profiler's median time of the kernel(s)
+   computing it; with one thread, a kernel longer than 200 µs is timed by its median
+   on-CPU time per run (the calling thread's CPU time: onnxruntime computes in the
+   caller) less the fixed cost of a run and the layout conversions the runtime adds
+   around a lone kernel, so waits for a CPU on a shared machine do not count.
 4. **Adaptive sampling**: after a few samples per type, each round refits every type
    on bootstrap resamples of its samples and measures, per type, the candidate
    configurations whose predictions the refits disagree on most, until the time
    budget is spent.
-5. **Fit**: :func:`archcost.runtime.predict.fit` per type, and over all zero-MAC
-   samples for kinds without their own model.
+5. **Fit**: :func:`archcost.runtime.predict.fit` per type, and, for kinds without a
+   model of their own, over the samples of the kinds whose ``calibration.generic`` is
+   set.
 
 Nothing is written until the calibration is complete (an interrupted run writes
 nothing).
@@ -32,19 +36,27 @@ nothing).
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import math
 import os
 import random
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from archcost.calibrate import cpu_model
+from archcost.costs import CostRow, memory_access
+from archcost.layers import REGISTRY
+from archcost.layers.act import Relu
+from archcost.layers.base import Draw, Layer, Shape
+from archcost.layers.conv import Conv, PointwiseConv
+from archcost.layers.pool import MaxPool
 from archcost.profiles import profile_yaml as roofline_yaml
 from archcost.runtime import micro
 from archcost.runtime.ort import (
@@ -53,6 +65,7 @@ from archcost.runtime.ort import (
     Probe,
     import_onnxruntime,
     input_feed,
+    layer_of,
     open_session,
     probe_model,
     profile_kernels,
@@ -62,12 +75,12 @@ from archcost.runtime.ort import (
 from archcost.runtime.predict import (
     GENERIC,
     LAYOUT_TYPES,
-    MAC_TYPES,
     NCHW_TYPES,
-    KernelModel,
     RuntimeProfile,
+    conv_geometry,
     fit,
     nchwc_conv,
+    output_rows,
 )
 
 F32 = 4
@@ -100,16 +113,27 @@ CHANNELS = (
 #: the plain-NCHW convolution types draw from these too.
 NCHW_CHANNELS = (6, 12, 20, 36, 58, 60, 68, 100, 116, 132, 180, 196, 244, 300, 388, 580, 732)
 SIZES = (7, 14, 28, 56, 112)
-ACTIVATIONS = ("relu", "relu6", "sigmoid", "tanh", "hsigmoid", "hswish", "swish")
-ELEMENTWISE = ("batchnorm", *ACTIVATIONS, "add", "mul", "lrn", "softmax")
-OTHER = ("maxpool", "avgpool", "global_avgpool", "concat", "channel_shuffle", "channel_split")
-#: kinds whose micro-model is a one-layer spec exported by archcost's own exporter
-#: (the ONNX nodes a network of them exports: GELU's erf form, LayerNorm's transposes).
-FROM_SPEC = ("gelu", "layernorm")
-TYPES = (*MAC_TYPES, *ELEMENTWISE, *FROM_SPEC, *OTHER, *LAYOUT_TYPES)
-CONV_KINDS = ("conv", "pointwise", "depthwise", "grouped", "stem")
 MAX_MACS = 120_000_000
 MAX_BYTES = 24 * 2**20
+
+
+def kernel_types() -> dict[str, type[Layer]]:
+    """Every kernel type calibration measures -> the kind whose micro-models measure it,
+    from the registry (each kind's ``calibration.types``), with the plain-NCHW twin of a
+    convolution type (``conv_nchw`` ...: the same kind, drawn where the runtime's NCHWc
+    rewrite leaves it plain) and the layout conversions (``reorder_input``/``_output``:
+    the ones around a 1×1 max pool, a no-op the runtime runs blocked)."""
+    owners: dict[str, type[Layer]] = {}
+    for cls in REGISTRY.values():
+        for kernel_type in cls.calibration.types if cls.calibration else ():
+            for t in (kernel_type, f"{kernel_type}_nchw"):
+                if t == kernel_type or t in NCHW_TYPES:
+                    assert t not in owners, f"two kinds calibrate {t!r}"
+                    owners[t] = cls
+    return {**owners, **dict.fromkeys(LAYOUT_TYPES, MaxPool)}
+
+
+TYPES = tuple(kernel_types())
 
 
 @dataclass(frozen=True)
@@ -117,7 +141,7 @@ class Sample:
     """One micro-model: its kernel type, configuration, counts and measured time."""
 
     type: str
-    config: tuple[tuple[str, int], ...]
+    config: tuple[tuple[str, Any], ...]
     macs: int
     nbytes: int
     seconds: float = math.nan
@@ -125,164 +149,88 @@ class Sample:
     rows: int = 0
 
 
-# -- configurations: (model builder, archcost's MACs and bytes) -----------------------------
-def _conv_counts(c_in: int, c_out: int, size: int, k: int, s: int, g: int) -> tuple[int, int, int]:
-    pad = (k - 1) // 2
-    out = (size + 2 * pad - k) // s + 1
-    params = c_out * (c_in // g) * k * k + c_out
-    macs = c_out * (c_in // g) * k * k * out * out
-    return macs, F32 * (c_in * size * size + c_out * out * out + params), out
+@dataclass(frozen=True)
+class Config:
+    """A drawn layer and its input shapes, with its MACs and the bytes it moves as
+    :mod:`archcost.costs` counts them (float32, batch 1; a view is counted as the copy
+    the runtime makes)."""
 
+    layer: Layer
+    ins: tuple[Shape, ...]
+    macs: int
+    nbytes: int
 
-def build(kind: str, cfg: dict[str, int]) -> tuple[bytes, int, int]:
-    """The micro-model of a configuration and its MACs and memory traffic as
-    :mod:`archcost.costs` counts them (float32, batch 1)."""
-    c, size = cfg.get("c", 0), cfg.get("size", 0)
-    kind = kind.removesuffix("_nchw")
-    if kind in LAYOUT_TYPES:  # the conversions around a 1×1 max pool (a no-op)
-        model = micro.pool_model(op="MaxPool", c=c, size=size, kernel=1, stride=1)
-        return model, 0, 2 * F32 * c * size * size
-    if kind in CONV_KINDS:
-        c_in, c_out, k, s, g = cfg["c_in"], cfg["c_out"], cfg["k"], cfg["s"], cfg["g"]
-        macs, nbytes, _ = _conv_counts(c_in, c_out, size, k, s, g)
-        return (
-            micro.conv_model(c_in=c_in, c_out=c_out, size=size, kernel=k, stride=s, groups=g),
-            macs,
-            nbytes,
+    @property
+    def rows(self) -> int:
+        """Its output rows, as :func:`archcost.runtime.predict.output_rows` counts them."""
+        return sum(output_rows(y.dims) for y in self.layer.out_shapes(self.ins))
+
+    @property
+    def row(self) -> CostRow:
+        """The cost row the predictor reads (kernel type, convolution geometry)."""
+        outs = self.layer.out_shapes(self.ins)
+        return CostRow(
+            name=self.layer.kind,
+            kind=self.layer.kind,
+            inputs=(),
+            input_shapes=tuple(x.dims for x in self.ins),
+            output_shape=outs[0].dims,
+            params=self.layer.params(self.ins),
+            macs=self.macs,
+            flops=self.layer.flops(self.ins),
+            memory_access=self.nbytes,
+            activations=sum(y.numel for y in outs),
+            buffers=self.layer.buffers(self.ins),
         )
-    if kind == "linear":
-        i, o = cfg["in"], cfg["out"]
-        return micro.linear_model(features_in=i, features_out=o), i * o, F32 * (i + o + i * o + o)
-    if kind in ("maxpool", "avgpool"):
-        k, s = cfg["k"], cfg["s"]
-        out = (size + 2 * ((k - 1) // 2) - k) // s + 1
-        op = "MaxPool" if kind == "maxpool" else "AveragePool"
-        return (
-            micro.pool_model(op=op, c=c, size=size, kernel=k, stride=s),
-            0,
-            F32 * c * (size * size + out * out),
+
+    @classmethod
+    def of(cls, layer: Layer, ins: tuple[Shape, ...]) -> Config:
+        nbytes = memory_access(
+            is_view=False,
+            nbytes=F32,
+            batch=1,
+            in_elements=sum(x.numel for x in ins),
+            out_elements=sum(y.numel for y in layer.out_shapes(ins)),
+            params=layer.params(ins),
+            buffers=layer.buffers(ins),
         )
-    if kind == "global_avgpool":
-        return (
-            micro.pool_model(op="GlobalAveragePool", c=c, size=size, kernel=0, stride=0),
-            0,
-            F32 * c * (size * size + 1),
-        )
-    n = c * size * size
-    if kind in FROM_SPEC:
-        return _spec_model(kind, c, size)
-    if kind == "concat":
-        return micro.concat_model(c=c, size=size), 0, F32 * 4 * n
-    if kind == "channel_shuffle":
-        return micro.shuffle_model(c=c, size=size, groups=cfg["g"]), 0, F32 * 2 * n
-    if kind == "channel_split":  # a view in archcost's counts; the runtime copies
-        return micro.split_model(c=c, size=size), 0, F32 * 2 * n
-    if kind in ("add", "mul"):
-        return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * 3 * n
-    if kind == "batchnorm":
-        return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * (2 * n + 4 * c)
-    return micro.elementwise_model(kind=kind, c=c, size=size), 0, F32 * 2 * n
+        return cls(layer, ins, layer.macs(ins), nbytes)
+
+    def described(self) -> tuple[tuple[str, Any], ...]:
+        return (*sorted(self.layer.fields().items()), ("input", [x.dims for x in self.ins]))
 
 
-def _spec_model(kind: str, c: int, size: int) -> tuple[bytes, int, int]:
-    """A one-layer network of ``kind`` on a c×size×size input, exported as archcost
-    exports networks, and its MACs and memory traffic as archcost counts them."""
-    import tempfile
-
-    from archcost.model import load
-    from archcost.runtime.bench import export_bytes
-
-    text = (
-        f"archcost: 1\nname: {kind}\ninput: [{c}, {size}, {size}]\n"
-        f"layers:\n  - {{name: x, type: {kind}}}\n"
-    )
-    with tempfile.TemporaryDirectory(prefix="archcost-cal-") as tmp:
-        path = Path(tmp) / f"{kind}.yaml"
-        path.write_text(text, encoding="utf-8")
-        model = load(path)
-        row = next(r for r in model.costs().rows if r.name == "x")
-        return export_bytes(model), row.macs, row.memory_access
-
-
-def rows_of(kind: str, cfg: dict[str, int]) -> int:
-    """The output rows of a configuration, as :func:`archcost.runtime.predict.output_rows`
-    counts them on the layer's output shape."""
-    kind = kind.removesuffix("_nchw")
-    size = cfg.get("size", 0)
-    if kind in CONV_KINDS:
-        _, _, out = _conv_counts(cfg["c_in"], cfg["c_out"], size, cfg["k"], cfg["s"], cfg["g"])
-        return cfg["c_out"] * out
-    if kind == "linear":
-        return 1
-    if kind in ("maxpool", "avgpool"):
-        k = cfg["k"]
-        return cfg["c"] * ((size + 2 * ((k - 1) // 2) - k) // cfg["s"] + 1)
-    if kind == "global_avgpool":
-        return cfg["c"]
-    if kind == "concat":
-        return 2 * cfg["c"] * size
-    return cfg["c"] * size
-
-
-def draw(kind: str, rng: random.Random, block: int = 0, align: int = 0) -> dict[str, int]:
-    """A random configuration of ``kind`` within the calibration's size limits; with an
-    NCHWc ``block``, a convolution type runs blocked and its ``_nchw`` twin does not."""
-    plain = kind.endswith("_nchw")
-    kind = kind.removesuffix("_nchw")
-    pool = CHANNELS + NCHW_CHANNELS if plain else CHANNELS
+def draw(kernel_type: str, rng: random.Random, block: int = 0, align: int = 0) -> Config:
+    """A random configuration of ``kernel_type`` (its kind's ``calibration_sample``)
+    within the calibration's size limits; with an NCHWc ``block``, a convolution type
+    runs blocked and its ``_nchw`` twin does not (``align``: see
+    :func:`archcost.runtime.predict.nchwc_conv`)."""
+    base = kernel_type.removesuffix("_nchw")
+    plain = base != kernel_type
+    space = Draw(rng, CHANNELS + NCHW_CHANNELS if plain else CHANNELS, SIZES)
     for _ in range(400):
-        size = rng.choice(SIZES)
-        if kind in CONV_KINDS:
-            c_in, c_out = rng.choice(pool), rng.choice(pool)
-            k = (
-                1
-                if kind == "pointwise"
-                else rng.choice((3, 3, 3, 5, 7) if kind != "grouped" else (1, 3, 3))
-            )
-            s = rng.choice((1, 1, 2)) if kind != "pointwise" else 1
-            g = 1
-            if kind == "stem":  # a network's first convolution, on an RGB (or grey) input
-                c_in, c_out = rng.choice((1, 3, 3, 3)), rng.choice((1, 8, 16, 24, 32, 48, 64))
-                # small inputs too, so the fixed cost is measured, not extrapolated
-                size = rng.choice((8, 16, 32, 56, 112, 128, 160, 224))
-            if kind == "depthwise":
-                c_out = g = c_in
-            if kind == "grouped":
-                g = rng.choice(
-                    [d for d in (2, 3, 4, 8, 16, 32) if c_in % d == 0 and c_out % d == 0] or [1]
-                )
-                if g == 1:
-                    continue
-            if block and nchwc_conv(c_out, c_in // g, g, block, align) == plain:
+        if kernel_type in LAYOUT_TYPES:  # the conversions around a 1×1 max pool
+            x = space.feature_map()
+            if block and x.c % block:
                 continue
-            macs, nbytes, _ = _conv_counts(c_in, c_out, size, k, s, g)
-            if macs <= MAX_MACS and nbytes <= MAX_BYTES:
-                return {"c_in": c_in, "c_out": c_out, "size": size, "k": k, "s": s, "g": g}
+            sample: tuple[Layer, tuple[Shape, ...]] | None = (MaxPool(kernel=1, stride=1), (x,))
+        else:
+            sample = kernel_types()[kernel_type].calibration_sample(base, space)
+        if sample is None:
             continue
-        if kind == "linear":
-            return {
-                "in": rng.choice((128, 256, 512, 1024, 1280, 2048, 4096)),
-                "out": rng.choice((10, 100, 256, 1000, 1024, 4096)),
-            }
-        c = rng.choice(CHANNELS)
-        if F32 * c * size * size * 3 > MAX_BYTES:
+        config = Config.of(*sample)
+        if config.macs > MAX_MACS or config.nbytes > MAX_BYTES:
             continue
-        cfg = {"c": c, "size": size}
-        if kind in ("maxpool", "avgpool"):
-            cfg.update(k=rng.choice((2, 3)), s=2)
-        if kind == "global_avgpool":
-            cfg["size"] = rng.choice((7, 14, 28))
-        if kind == "channel_shuffle":
-            g = rng.choice([d for d in (2, 3, 4, 8) if c % d == 0] or [2])
-            if c % g:
-                continue
-            cfg["g"] = g
-        if kind == "channel_split" and c % 2:
+        g = conv_geometry(config.row, config.layer) if block and config.macs else None
+        if g is not None and nchwc_conv(g.c_out, g.c_in_per_group, g.groups, block, align) == plain:
             continue
-        if kind in LAYOUT_TYPES and block and c % block:
-            continue
-        return cfg
-    raise RuntimeError(f"no configuration of {kind} within the limits")
+        return config
+    raise RuntimeError(f"no configuration of {kernel_type} within the limits")
+
+
+def build(config: Config) -> bytes:
+    """The micro-model of a configuration: its layer alone, exported by its kind."""
+    return micro.single(config.layer, config.ins, name=config.layer.kind)
 
 
 def on_cpu(model: bytes, runs: int) -> float:
@@ -296,7 +244,7 @@ def on_cpu(model: bytes, runs: int) -> float:
 
 def run_baseline(runs: int = 40) -> float:
     """The on-CPU cost of a run beyond its kernels: a run of a one-element ReLU model."""
-    return on_cpu(micro.elementwise_model(kind="relu", c=1, size=1), runs)
+    return on_cpu(micro.single(Relu(), [Shape((1, 1, 1))], name="relu"), runs)
 
 
 #: Kernels longer than this are timed by their on-CPU time (one thread): a scheduler
@@ -307,83 +255,103 @@ LONG_KERNEL_S = 200e-6
 
 
 def measure_sample(
-    kind: str, cfg: dict[str, int], threads: int, runs: int, baseline: float | None = None
+    kernel_type: str, config: Config, threads: int, runs: int, baseline: float | None = None
 ) -> Sample:
     """Time one micro-model: the profiler's median time of the kernels computing it; for a
     kernel longer than :data:`LONG_KERNEL_S` with one thread (and a ``baseline``), its
     on-CPU time per run less the run's fixed cost and the layout conversions the runtime
     adds around a lone kernel (their profiled time)."""
-    model, macs, nbytes = build(kind, cfg)
+    model = build(config)
     kernels = profile_kernels(model, threads, warmup=2, runs=runs)
     main = math.fsum(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
     seconds = main
-    if kind in LAYOUT_TYPES:
-        op = "ReorderInput" if kind == "reorder_input" else "ReorderOutput"
+    if kernel_type in LAYOUT_TYPES:
+        op = "ReorderInput" if kernel_type == "reorder_input" else "ReorderOutput"
         seconds = math.fsum(k.measured_s for k in kernels if k.op == op)
     elif threads == 1 and baseline is not None and main > LONG_KERNEL_S:
         layout = math.fsum(k.measured_s for k in kernels if k.op in LAYOUT_OPS)
         cpu = on_cpu(model, runs) - baseline
         seconds = max(cpu - layout, 0.25 * cpu)
     return Sample(
-        type=kind,
-        config=tuple(sorted(cfg.items())),
-        macs=macs,
-        nbytes=nbytes,
+        type=kernel_type,
+        config=config.described(),
+        macs=config.macs,
+        nbytes=config.nbytes,
         seconds=max(seconds, 1e-7),
-        rows=rows_of(kind, cfg),
+        rows=config.rows,
     )
 
 
 # -- fusions -----------------------------------------------------------------------------
-FUSION_CANDIDATES: tuple[tuple[str, ...], ...] = (
-    ("batchnorm",),
-    *((a,) for a in ACTIVATIONS),
-    ("add",),
-    *(("batchnorm", a) for a in ACTIVATIONS),
-    ("batchnorm", "add"),
-    ("add", "relu"),
-    ("add", "relu6"),
-    ("batchnorm", "add", "relu"),
-    ("batchnorm", "add", "relu6"),
-    ("relu", "add"),
-    ("batchnorm", "relu", "add"),
+#: The sequences after a convolution fusion detection tries, by the role each kind
+#: declares (``calibration.after_conv``): every kind of a role in every pattern.
+FUSION_PATTERNS: tuple[tuple[str, ...], ...] = (
+    ("norm",),
+    ("activation",),
+    ("residual",),
+    ("norm", "activation"),
+    ("norm", "residual"),
+    ("residual", "activation"),
+    ("norm", "residual", "activation"),
+    ("activation", "residual"),
+    ("norm", "activation", "residual"),
 )
 
 
-def two_conv_model(followers: tuple[str, ...], c: int = 32, size: int = 28) -> bytes:
-    """1×1 conv ``a`` → 3×3 conv ``b`` → ``followers`` → 1×1 conv ``c`` (an add adds
+def fusion_candidates() -> list[tuple[type[Layer], ...]]:
+    """The follower sequences to try, from the registry's roles and the patterns."""
+    by_role: dict[str, list[type[Layer]]] = defaultdict(list)
+    for cls in REGISTRY.values():
+        if cls.calibration and cls.calibration.after_conv:
+            by_role[cls.calibration.after_conv].append(cls)
+    return [
+        combo
+        for pattern in FUSION_PATTERNS
+        for combo in itertools.product(*(by_role[role] for role in pattern))
+    ]
+
+
+def follower_name(i: int, kind: type[Layer]) -> str:
+    return f"f{i}_{kind.kind}"
+
+
+def two_conv_model(followers: Sequence[type[Layer]], c: int = 32, size: int = 28) -> bytes:
+    """1×1 conv ``a`` → 3×3 conv ``b`` → ``followers`` → 1×1 conv ``c`` (each follower
+    with its default fields, named ``f0_<kind>``, ``f1_<kind>`` ...; a second input is
     ``a``'s output: the residual comes from a convolution, as in a network; ``c`` keeps
     the followers off the graph's output, which onnxruntime does not fuse into a conv)."""
-    from onnx import helper
-
-    inits = [micro._weights("a.w", (c, c, 1, 1), 0), micro._weights("b.w", (c, c, 3, 3), 1)]
-    nodes = [
-        helper.make_node("Conv", ["x", "a.w"], ["a"], name="a", kernel_shape=[1, 1]),
-        helper.make_node("Conv", ["a", "b.w"], ["b"], name="b", kernel_shape=[3, 3], pads=[1] * 4),
+    steps = [
+        micro.Step("a", PointwiseConv(out=c, bias=False), ("x",)),
+        micro.Step("b", Conv(out=c, kernel=3, padding=1, bias=False), ("a",)),
     ]
     last = "b"
     for i, kind in enumerate(followers):
-        name = f"f{i}_{kind}"
-        nodes += micro.elementwise_nodes(kind, last, name, name, c, inits, ["a"])
+        name = follower_name(i, kind)
+        steps.append(micro.Step(name, kind(), (last, *("a",) * (kind.arity[0] - 1))))
         last = name
-    inits.append(micro._weights("c.w", (c, c, 1, 1), 2))
-    nodes.append(helper.make_node("Conv", [last, "c.w"], ["c"], name="c", kernel_shape=[1, 1]))
-    last = "c"
-    return micro._model(
-        nodes, [micro._value("x", (c, size, size))], micro._value(last, (c, size, size)), inits
-    )
+    steps.append(micro.Step("c", PointwiseConv(out=c, bias=False), (last,)))
+    return micro.network(steps, {"x": Shape((c, size, size))})
 
 
 def detect_fusions(threads: int) -> list[list[str]]:
     """The sequences after a convolution that the runtime runs inside its kernel, as
-    ``[conv, kind, ...]``."""
+    ``[conv, kind, ...]``: every ONNX node of every follower is covered by the kernel of
+    convolution ``b`` (a follower exported as several nodes, such as swish's Sigmoid and
+    Mul, is fused only if all of them are)."""
     fused = []
-    for followers in FUSION_CANDIDATES:
+    for followers in fusion_candidates():
         kernels = profile_kernels(two_conv_model(followers), threads, warmup=0, runs=1)
-        covered = next((set(k.covers) for k in kernels if "b" in k.covers), set())
-        names = {f"f{i}_{kind}" for i, kind in enumerate(followers)}
-        if names <= covered:
-            fused.append(["conv", *followers])
+        covered: set[str] = set()
+        elsewhere: set[str] = set()
+        for k in kernels:
+            layers = {layer_of(n) for n in k.covers}
+            if "b" in layers:
+                covered |= layers
+            else:
+                elsewhere |= layers
+        names = {follower_name(i, kind) for i, kind in enumerate(followers)}
+        if names <= covered and not names & elsewhere:
+            fused.append(["conv", *(kind.kind for kind in followers)])
     return fused
 
 
@@ -394,7 +362,8 @@ def detect_nchwc(threads: int) -> tuple[int, int]:
     it converts; (0, 0) when it converts none."""
 
     def blocked(c_in: int, c_out: int, groups: int) -> bool:
-        model = micro.conv_model(c_in=c_in, c_out=c_out, size=8, kernel=3, stride=1, groups=groups)
+        conv = Conv(out=c_out, kernel=3, padding=1, groups=groups)
+        model = micro.single(conv, [Shape((c_in, 8, 8))], name="conv")
         return any(k.op in LAYOUT_OPS for k in profile_kernels(model, threads, warmup=0, runs=1))
 
     block = next((b for b in (4, 8, 16, 32) if blocked(2 * b, 2 * b, 2)), 0)
@@ -407,7 +376,7 @@ def detect_nchwc(threads: int) -> tuple[int, int]:
 # -- the calibration ----------------------------------------------------------------------
 def _uncertainty(
     samples: list[Sample],
-    candidates: list[tuple[dict[str, int], int, int]],
+    candidates: list[tuple[Any, int, int]],
     rng: random.Random,
     refits: int = 12,
 ) -> list[float]:
@@ -427,11 +396,10 @@ def _uncertainty(
             )
         except ValueError:
             continue
-        kind = samples[0].type
         preds.append(
             [
-                m.seconds(macs, nbytes, rows_of(kind, cfg) if cfg else 0)
-                for cfg, macs, nbytes in candidates
+                m.seconds(macs, nbytes, config.rows if config else 0)
+                for config, macs, nbytes in candidates
             ]
         )
     if len(preds) < 2:
@@ -492,14 +460,10 @@ def calibrate(
         for kind in types:
             if time.perf_counter() >= deadline:
                 break
-            pool = []
-            for _ in range(24):
-                cfg = draw(kind, rng, block, align)
-                _, macs, nbytes = build(kind, cfg)
-                pool.append((cfg, macs, nbytes))
-            spread = _uncertainty(samples[kind], pool, rng)
+            pool = [draw(kind, rng, block, align) for _ in range(24)]
+            spread = _uncertainty(samples[kind], [(c, c.macs, c.nbytes) for c in pool], rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
-            samples[kind].append(measure_sample(kind, pool[pick][0], threads, runs, baseline))
+            samples[kind].append(measure_sample(kind, pool[pick], threads, runs, baseline))
         say(f"round {rounds}: {sum(len(v) for v in samples.values())} samples")
     probes.append(probe.measure())
     if record is not None:
@@ -511,13 +475,14 @@ def calibrate(
         )
         for kind, v in samples.items()
     }
-    # the generic model is for kinds never measured: cheap elementwise work, not LRN
-    flat = [
-        s
-        for kind, v in samples.items()
-        if kind not in (*MAC_TYPES, *LAYOUT_TYPES, "lrn")
-        for s in v
-    ]
+    # the generic model is for kinds never measured: cheap elementwise work (the kinds
+    # whose calibration says so: not convolutions, linear layers or LRN; no conversions)
+    generic = {
+        t
+        for t, cls in kernel_types().items()
+        if t not in LAYOUT_TYPES and cls.calibration and cls.calibration.generic
+    }
+    flat = [s for kind, v in samples.items() if kind in generic for s in v]
     if flat:
         models[GENERIC] = fit(
             [0] * len(flat),
@@ -632,7 +597,3 @@ def write_profile(profile: RuntimeProfile, path: str | Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def kernel_model_table(profile: RuntimeProfile) -> list[tuple[str, KernelModel]]:
-    return sorted(profile.kernels.items())

@@ -17,8 +17,8 @@ What is measured, and how:
   (``optimized_model_filepath``); a kernel covers the original nodes whose outputs
   disappeared into it: walking back from its outputs through tensors the optimised
   graph no longer has, up to its inputs. A layout-conversion kernel the runtime inserts
-  covers nothing. Original node names are the layer names when the model was exported
-  by archcost.
+  covers nothing. archcost's exporter names nodes ``/<layer>/<Op>``: :func:`layer_of`
+  reads the layer back.
 * **Drift probe**: a fixed kernel (a 3×3 convolution, 32 → 32 channels, 56×56, in its
   own session) timed right after every measurement. On a shared machine the same
   session's latency drifts 10–50% over minutes; times divided by the probe's time at
@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError
-from archcost.runtime.micro import conv_model
+from archcost.layers.base import Shape
+from archcost.layers.conv import Conv
+from archcost.runtime.micro import single
 
 if TYPE_CHECKING:
     import onnx
@@ -276,10 +278,19 @@ LAYOUT_OPS = frozenset({"ReorderInput", "ReorderOutput"})  # onnxruntime's NCHWc
 def _own_node(name: str, nodes: dict[str, int], producers: dict[str, str]) -> str | None:
     """The original node an optimised node's name refers to: the same name; or
     ``<tensor>_nchwc`` (onnxruntime names an NCHWc kernel after the original tensor it
-    computes); or ``<node>/<Fusion>/`` (a fusion's new node)."""
+    computes); or ``<node>/<Fusion>/`` (a fusion's new node).
+
+    >>> _own_node("/f0_swish/Mul/QuickGeluFusion/", {"/f0_swish/Mul": 0}, {})
+    '/f0_swish/Mul'
+    >>> _own_node("conv/ConvFusion/", {"conv": 0}, {})
+    'conv'
+    """
     for candidate in (
         name,
         name[: -len("_nchwc")] if name.endswith("_nchwc") else None,
+        # <node>/<Fusion>/, where <node> may itself hold slashes (archcost's exporter
+        # names nodes /<layer>/<Op>)
+        name[:-1].rsplit("/", 1)[0] if name.endswith("/") and "/" in name[:-1] else None,
         name.split("/", 1)[0] if "/" in name else None,
     ):
         if not candidate:
@@ -398,6 +409,18 @@ def coverage(original: onnx.ModelProto, optimized: onnx.ModelProto) -> dict[str,
     }
 
 
+def layer_of(node: str) -> str:
+    """The archcost layer an ONNX node belongs to: the exporter names nodes
+    ``/<layer>/<Op><suffix>``; other names are kept as they are.
+
+    >>> layer_of("/stage2.unit1.pw1/Conv"), layer_of("/s.shuffle/Reshape_1"), layer_of("fc")
+    ('stage2.unit1.pw1', 's.shuffle', 'fc')
+    """
+    if node.startswith("/") and node.count("/") >= 2:
+        return node[1:].rsplit("/", 1)[0]
+    return node
+
+
 def node_names(model: onnx.ModelProto) -> list[str]:
     """Node names, ``<op>_<position>`` for nodes without one."""
     return [n.name or f"{n.op_type}_{i}" for i, n in enumerate(model.graph.node)]
@@ -472,7 +495,7 @@ PROBE_DESCRIPTION = "3x3 conv, 32 -> 32 channels, 56x56, float32, one session"
 
 def probe_model() -> bytes:
     """The drift probe's model: one fixed 3×3 convolution with seeded weights."""
-    return conv_model(c_in=32, c_out=32, size=56, kernel=3, stride=1, groups=1)
+    return single(Conv(out=32, kernel=3, padding=1), [Shape((32, 56, 56))], name="probe")
 
 
 class Probe:
