@@ -32,8 +32,11 @@ if TYPE_CHECKING:
     from archcost.spec import Spec
 
 # Below this many configurations a sweep runs in-process: starting a LocalCluster costs
-# a few seconds (benchmarks/sweep.py measures the break-even on this machine).
-AUTO_CLUSTER_THRESHOLD = 2_000
+# about 6 s, and an in-process configuration about 14 ms on the 2-core test machine.
+# benchmarks/sweep.py measured (docs/performance.md, 2026-12-01): with two worker
+# processes that get both cores, the cluster (start-up included) wins above ~3,700
+# configurations; a LocalCluster on the same machine under a load of 13 never won.
+AUTO_CLUSTER_THRESHOLD = 4_000
 CONNECT_TIMEOUT_S = 10
 MAX_CHUNK = 256
 

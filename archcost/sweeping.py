@@ -30,11 +30,10 @@ from typing import TYPE_CHECKING, Any
 from archcost.costs import TOTAL_KEYS
 from archcost.errors import ArchcostError, SpecError, did_you_mean
 from archcost.expressions import ExpressionError, evaluate
+from archcost.spec import Spec
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from archcost.spec import Spec
 
 MAX_CONFIGS = 20_000  # more needs yes=True (--yes): a typo should not run for hours
 MAX_GRID_AXIS = 100_000  # values on one axis, before the product is formed
@@ -522,7 +521,7 @@ def evaluate_chunk(
 
 
 def result_frame(
-    spec: Spec,
+    spec: Spec | OnnxFile,
     configs: Sequence[dict[str, Value]],
     results: Sequence[dict[str, Any]],
     *,
@@ -539,7 +538,7 @@ def result_frame(
     labels = labels or [{} for _ in configs]
     knob_names = (list(labels[0]) + list(configs[0])) if configs else []
     count_columns = list(TOTAL_KEYS) + (["latency_s"] if latency else [])
-    has_reported = bool(getattr(spec, "reported", None))
+    has_reported = isinstance(spec, Spec) and bool(spec.reported)
     columns = knob_names + count_columns + (["accuracy", "accuracy_source"] if has_reported else [])
     check_objectives(objectives, count_columns + ["accuracy"], has_reported)
     rows = []
@@ -547,7 +546,7 @@ def result_frame(
         row: dict[str, Any] = {**label, **knobs}
         for key in count_columns:
             row[key] = result.get(key)
-        if has_reported:
+        if isinstance(spec, Spec) and has_reported:
             full = dict(spec.params)
             full.update(knobs)
             row["accuracy"], row["accuracy_source"] = reported_accuracy(spec, full)
@@ -594,8 +593,80 @@ def check_objectives(objectives: Sequence[str], columns: Sequence[str], has_repo
             )
 
 
+@dataclass(frozen=True)
+class OnnxFile:
+    """An ONNX file as a sweep sees it: its knobs are ``load_onnx``'s, ``input``
+    (``3x224x224``: the input shape) and ``unsupported`` (``zero``)."""
+
+    file: str
+    params: dict[str, Any]
+    reported: None = None
+
+    @property
+    def name(self) -> str:
+        from pathlib import Path
+
+        return Path(self.file).name
+
+    @property
+    def files(self) -> list[str]:
+        return [self.file]
+
+
+def sweep_spec(spec: Any) -> Any:
+    """What a sweep costs: a parsed :class:`~archcost.spec.Spec` (from a spec file or a
+    bundled network's name, or given), or an :class:`OnnxFile`."""
+    from archcost.onnx import is_onnx_path
+    from archcost.spec import Spec, load_spec
+    from archcost.zoo import locate
+
+    if isinstance(spec, Spec | OnnxFile):
+        return spec
+    if is_onnx_path(spec):
+        from pathlib import Path
+
+        if not Path(spec).is_file():
+            raise SpecError(f"{spec}: no such ONNX file.")
+        return OnnxFile(str(spec), {"input": "", "unsupported": "error"})
+    return load_spec(locate(spec))
+
+
+def _run_onnx(
+    onnx: OnnxFile,
+    configs: Sequence[dict[str, Value]],
+    batch: int,
+    dtype: str,
+    profile: Any,
+    progress: Callable[[int, int], None] | None,
+) -> list[dict[str, Any]]:
+    """Each configuration imported anew (``archcost.load(FILE.onnx, input=...)``), in
+    this process."""
+    from archcost.costs import compute
+    from archcost.model import load_onnx
+
+    results: list[dict[str, Any]] = []
+    for knobs in configs:
+        set_knobs: dict[str, Any] = {
+            k: v for k, v in knobs.items() if not (k == "input" and v == "")
+        }
+        try:
+            model = load_onnx(onnx.file, **set_knobs)
+            costs = compute(
+                model.nodes, model.counts, model.order, batch=batch, dtype=dtype, rows=False
+            )
+            result: dict[str, Any] = dict(costs.totals)
+            if profile is not None:
+                result["latency_s"] = latency_seconds(model, profile, batch=batch, dtype=dtype)
+        except ArchcostError as exc:
+            result = {"error": _one_line(exc)}
+        results.append(result)
+        if progress is not None:
+            progress(len(results), len(configs))
+    return results
+
+
 def sweep(
-    spec: str | Spec,
+    spec: str | Spec | OnnxFile,
     grid: Sequence[str] | dict[str, Sequence[Value]] = (),
     *,
     sample: int | None = None,
@@ -617,8 +688,10 @@ def sweep(
     """Cost every configuration of ``grid``; one row each, in grid order.
 
     Args:
-        spec: a spec path, a bundled network's name (``"mobilenet_v2"``) or a parsed
-            :class:`~archcost.spec.Spec`.
+        spec: a spec path, a bundled network's name (``"mobilenet_v2"``), a parsed
+            :class:`~archcost.spec.Spec`, or an ONNX file (``model.onnx``: its knobs are
+            ``input``, e.g. ``grid=["input=3x160x160,3x224x224"]``, and ``unsupported``;
+            costed in this process).
         grid: ``["width=0.5,1.0", "resolution=96:224:32"]`` or ``{"width": [0.5, 1.0]}``.
         sample: draw this many configurations instead of the product (``sampler``
             "random" or "lhs", ``seed``); intervals ``LOW..HIGH`` need it.
@@ -635,10 +708,7 @@ def sweep(
             ``phi`` (values or START:STOP:STEP), see :func:`compound_configurations`;
             a ``phi`` column comes first, and ``grid`` may add other knobs.
     """
-    from archcost.spec import Spec, load_spec
-    from archcost.zoo import locate
-
-    parsed = spec if isinstance(spec, Spec) else load_spec(locate(spec))
+    parsed = sweep_spec(spec)
     if isinstance(grid, dict):
         axes = [Axis(k, values=tuple(v)) for k, v in grid.items()]
         for axis in axes:
@@ -680,6 +750,21 @@ def sweep(
     check_objectives(objectives, columns + ["accuracy"], has_reported)
     if where:  # refuse a bad expression before any work
         compile_where(where, columns + (["accuracy"] if has_reported else []))
+    if isinstance(parsed, OnnxFile):
+        if scheduler not in (None, "serial"):
+            raise SpecError(
+                "--scheduler: an ONNX file is swept in this process.",
+                hint="Leave out --scheduler, or export the network's spec for a cluster.",
+            )
+        results = _run_onnx(parsed, configs, batch, dtype, profile, progress)
+        return result_frame(
+            parsed,
+            configs,
+            results,
+            objectives=objectives,
+            where=where,
+            latency=profile is not None,
+        )
     from archcost.sweep_run import run
 
     results = run(

@@ -466,3 +466,25 @@ def test_bad_compound_walks(capsys, argv, words):
     assert main(["sweep", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("archcost: error: ") and all(w in err for w in words), err
+
+
+def test_an_onnx_file_sweeps_its_input_shape(tmp_path, capsys):
+    """archcost sweep MODEL.onnx: the knob is the input shape; each row equals
+    analyze MODEL.onnx --set input=..., and the MobileNetV2 spec at that resolution
+    (the file is its export)."""
+    pytest.importorskip("onnx")
+    path = tmp_path / "mnv2.onnx"
+    assert main(["export", MNV2, "-o", str(path)]) == 0
+    capsys.readouterr()
+    grid = ["--grid", "input=3x160x160,3x224x224,3x0x1", "--format", "json"]
+    assert main(["sweep", str(path), *grid]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["input"] for r in rows] == ["3x160x160", "3x224x224", "3x0x1"]
+    assert rows[2]["error"] and rows[2]["macs"] is None  # refused, kept
+    for row, resolution in zip(rows[:2], (160, 224), strict=True):
+        argv = ["analyze", str(path), "--set", f"input={row['input']}", "--format", "json"]
+        assert main(argv) == 0
+        assert {k: row[k] for k in TOTALS} == json.loads(capsys.readouterr().out)["totals"]
+        assert row["macs"] == archcost.load(MNV2, resolution=resolution).totals["macs"]
+    assert main(["sweep", str(path), "--grid", "input=3x96x96", "--scheduler", "local"]) == 2
+    assert "in this process" in capsys.readouterr().err

@@ -107,7 +107,7 @@ def register(sub: Any, parents: Parents) -> None:
         metavar="WHERE",
         help="serial (this process), local (a Dask LocalCluster, one worker "
         "process per core) or a Dask scheduler address tcp://HOST:8786; "
-        "default: serial below 2,000 configurations, else local",
+        "default: serial below 4,000 configurations, else local",
     )
     s.add_argument(
         "--workers",
@@ -141,8 +141,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archcost.spec import load_spec
-    from archcost.sweeping import MAX_CONFIGS, sweep, sweep_title
+    from archcost.sweeping import MAX_CONFIGS, sweep, sweep_spec, sweep_title
 
     if not args.grid and not args.compound:
         raise SpecError(
@@ -154,9 +153,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "parquet":
         _require_pyarrow()
     out_path = Path(args.output) if args.output else None
-    from archcost.zoo import locate
-
-    spec = load_spec(locate(args.spec))
+    spec = sweep_spec(args.spec)
     objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
     bar = LazyProgress(sys.stderr.isatty())
     try:
