@@ -128,7 +128,7 @@ class KernelModel:
     def seconds(self, macs: int, nbytes: int, rows: int = 0) -> float:
         """>>> KernelModel(1e-6, 1e9, 1e9).seconds(1000, 2000)
         4e-06
-        >>> KernelModel(1e-6, 1e9, 1e9, rows_per_s=1e8).seconds(1000, 2000, 300)
+        >>> round(KernelModel(1e-6, 1e9, 1e9, rows_per_s=1e8).seconds(1000, 2000, 300), 15)
         7e-06
         """
         compute, memory = self.terms(macs, nbytes)
