@@ -53,7 +53,7 @@ import yaml
 from archcost.calibrate import cpu_model
 from archcost.costs import CostRow, memory_access
 from archcost.layers import REGISTRY
-from archcost.layers.act import Relu
+from archcost.layers.act import Relu, Sigmoid
 from archcost.layers.base import Draw, Layer, Shape
 from archcost.layers.conv import Conv, PointwiseConv
 from archcost.layers.pool import MaxPool
@@ -247,6 +247,34 @@ def run_baseline(runs: int = 40) -> float:
     return on_cpu(micro.single(Relu(), [Shape((1, 1, 1))], name="relu"), runs)
 
 
+def trivial_chain(n: int) -> bytes:
+    """``n`` one-element kernels in a row (ReLU and sigmoid alternating: nothing to fuse)."""
+    steps = [
+        micro.Step(f"k{i}", Sigmoid() if i % 2 else Relu(), (f"k{i - 1}" if i else "x",))
+        for i in range(n)
+    ]
+    return micro.network(steps, {"x": Shape((1, 1, 1))})
+
+
+def run_costs(runs: int = 100, n: int = 16, repeats: int = 5) -> tuple[float, float, float]:
+    """One thread's fixed costs, as (run, kernel, profiler) seconds: the on-CPU cost of a
+    run beyond its kernels, of one trivial kernel (from runs of 1 and of ``n`` one-element
+    kernels), and what onnxruntime's profiler adds to each kernel's duration (a trivial
+    kernel's profiled median less its on-CPU cost: 3-5 µs here against well under 1 µs
+    of work, so short samples would otherwise carry the profiler into every fixed cost).
+    Each is the median of ``repeats`` measurements (they are noisy on a loaded machine)."""
+    out = []
+    for _ in range(repeats):
+        one = on_cpu(trivial_chain(1), runs)
+        many = on_cpu(trivial_chain(n), runs)
+        kernel = max((many - one) / (n - 1), 0.0)
+        kernels = profile_kernels(trivial_chain(n), 1, warmup=2, runs=runs // 4)
+        profiled = statistics.median(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
+        out.append((max(one - kernel, 0.0), kernel, max(profiled - kernel, 0.0)))
+    run, kernel, profiler = (statistics.median(x) for x in zip(*out, strict=True))
+    return run, kernel, profiler
+
+
 #: Kernels longer than this are timed by their on-CPU time (one thread): a scheduler
 #: slice is a few ms, so on a loaded machine the profiler's wall durations of long
 #: kernels include waits for a CPU, while short ones mostly run uninterrupted (and their
@@ -255,19 +283,29 @@ LONG_KERNEL_S = 200e-6
 
 
 def measure_sample(
-    kernel_type: str, config: Config, threads: int, runs: int, baseline: float | None = None
+    kernel_type: str,
+    config: Config,
+    threads: int,
+    runs: int,
+    baseline: float | None = None,
+    profiler_s: float = 0.0,
 ) -> Sample:
-    """Time one micro-model: the profiler's median time of the kernels computing it; for a
-    kernel longer than :data:`LONG_KERNEL_S` with one thread (and a ``baseline``), its
-    on-CPU time per run less the run's fixed cost and the layout conversions the runtime
-    adds around a lone kernel (their profiled time)."""
+    """Time one micro-model: the profiler's median time of the kernels computing it, each
+    less what the profiler adds (``profiler_s``); for a kernel longer than
+    :data:`LONG_KERNEL_S` with one thread (and a ``baseline``), its on-CPU time per run
+    less the run's fixed cost and the layout conversions the runtime adds around a lone
+    kernel (their profiled time)."""
     model = build(config)
     kernels = profile_kernels(model, threads, warmup=2, runs=runs)
-    main = math.fsum(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
+
+    def work(k: Any) -> float:
+        return max(k.measured_s - profiler_s, 0.1 * k.measured_s)
+
+    main = math.fsum(work(k) for k in kernels if k.op not in LAYOUT_OPS)
     seconds = main
     if kernel_type in LAYOUT_TYPES:
         op = "ReorderInput" if kernel_type == "reorder_input" else "ReorderOutput"
-        seconds = math.fsum(k.measured_s for k in kernels if k.op == op)
+        seconds = math.fsum(work(k) for k in kernels if k.op == op)
     elif threads == 1 and baseline is not None and main > LONG_KERNEL_S:
         layout = math.fsum(k.measured_s for k in kernels if k.op in LAYOUT_OPS)
         cpu = on_cpu(model, runs) - baseline
@@ -445,13 +483,15 @@ def calibrate(
     if not block:  # no blocked layouts: one convolution model per type, no conversions
         types = tuple(t for t in types if t not in (*NCHW_TYPES, *LAYOUT_TYPES))
     samples: dict[str, list[Sample]] = defaultdict(list)
-    baseline = run_baseline() if threads == 1 else None
+    baseline, profiler_s, run_s = None, 0.0, None
+    if threads == 1:
+        run_s, kernel_s, profiler_s = run_costs()
+        baseline = run_s + kernel_s
     say("sampling kernels")
     for kind in types:
         for _ in range(initial):
-            samples[kind].append(
-                measure_sample(kind, draw(kind, rng, block, align), threads, runs, baseline)
-            )
+            cfg = draw(kind, rng, block, align)
+            samples[kind].append(measure_sample(kind, cfg, threads, runs, baseline, profiler_s))
     probes.append(probe.measure())
     deadline = started + budget_s
     rounds = 0
@@ -463,12 +503,14 @@ def calibrate(
             pool = [draw(kind, rng, block, align) for _ in range(24)]
             spread = _uncertainty(samples[kind], [(c, c.macs, c.nbytes) for c in pool], rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
-            samples[kind].append(measure_sample(kind, pool[pick], threads, runs, baseline))
+            samples[kind].append(
+                measure_sample(kind, pool[pick], threads, runs, baseline, profiler_s)
+            )
         say(f"round {rounds}: {sum(len(v) for v in samples.values())} samples")
     probes.append(probe.measure())
     if record is not None:
         record.extend(s for v in samples.values() for s in v)
-    overhead = run_overhead(threads, baseline)
+    overhead = run_s if run_s is not None else run_overhead(threads, baseline)
     models = {
         kind: fit(
             [s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v], [s.rows for s in v]
@@ -513,6 +555,7 @@ def calibrate(
         "rounds": rounds,
         "probe": PROBE_DESCRIPTION,
         "probe_spread": round(max(probes) / min(probes), 3),
+        "profiler_overhead_s": float(f"{profiler_s:.3e}"),
     }
     return RuntimeProfile(
         name=name,
