@@ -206,3 +206,22 @@ def test_gelu_and_layernorm_are_calibrated_on_what_the_exporter_writes(kind, par
     sample = measure_sample(kind, config, 1, 2)
     assert sample.nbytes == 4 * (2 * 232 * 56 * 56 + params * 232)
     assert sample.macs == 0 and sample.seconds > 0 and sample.rows == 232 * 56
+
+
+def test_short_samples_are_timed_without_the_profilers_share(monkeypatch):
+    # kernels as the profiler reports them (durations in seconds); the profiler's share
+    # of 4 µs comes off each computing kernel, never below a tenth of its duration
+    from archcost.runtime import calibrate
+
+    fake = [
+        ort.Kernel("ri", "ReorderInput", 9e-6, ()),
+        ort.Kernel("conv", "Conv", 30e-6, ("conv",)),
+        ort.Kernel("relu", "Relu", 3e-6, ("relu",)),
+        ort.Kernel("ro", "ReorderOutput", 8e-6, ()),
+    ]
+    monkeypatch.setattr(calibrate, "profile_kernels", lambda *a, **k: fake)
+    cfg = {"c_in": 16, "c_out": 16, "size": 8, "k": 3, "s": 1, "g": 1}
+    sample = calibrate.measure_sample("conv", cfg, 1, 3, profiler_s=4e-6)
+    assert sample.seconds == pytest.approx((30e-6 - 4e-6) + 0.3e-6)
+    ri = calibrate.measure_sample("reorder_input", {"c": 16, "size": 8}, 1, 3, profiler_s=4e-6)
+    assert ri.seconds == pytest.approx(5e-6)
