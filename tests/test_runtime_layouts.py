@@ -219,9 +219,13 @@ def test_short_samples_are_timed_without_the_profilers_share(monkeypatch):
         ort.Kernel("relu", "Relu", 3e-6, ("relu",)),
         ort.Kernel("ro", "ReorderOutput", 8e-6, ()),
     ]
+    import random
+
     monkeypatch.setattr(calibrate, "profile_kernels", lambda *a, **k: fake)
-    cfg = {"c_in": 16, "c_out": 16, "size": 8, "k": 3, "s": 1, "g": 1}
-    sample = calibrate.measure_sample("conv", cfg, 1, 3, profiler_s=4e-6)
+    rng = random.Random(0)
+    conv = calibrate.draw("conv", rng, 8, 4)
+    sample = calibrate.measure_sample("conv", conv, 1, 3, profiler_s=4e-6)
     assert sample.seconds == pytest.approx((30e-6 - 4e-6) + 0.3e-6)
-    ri = calibrate.measure_sample("reorder_input", {"c": 16, "size": 8}, 1, 3, profiler_s=4e-6)
+    reorder = calibrate.draw("reorder_input", rng, 8, 4)
+    ri = calibrate.measure_sample("reorder_input", reorder, 1, 3, profiler_s=4e-6)
     assert ri.seconds == pytest.approx(5e-6)
