@@ -220,14 +220,24 @@ def test_every_layer_has_a_label_with_name_kind_and_output_shape(tiny):
     assert split.endswith("2 × 12×16×16")  # channel_split: 24 channels into two halves
 
 
+def _rgb(color: str) -> tuple[int, ...]:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
 def test_boxes_use_the_same_kind_colours_as_the_layers_chart(tiny):
-    m = tiny[0]
-    df = m.analyze()
-    bars = {t.name: t.marker.color for t in fig_layers(df, _layer_hover(df, m.graph)).data}
-    boxes = {t.name: t.line.color for t in fig_graph(m.network).data
-             if t.fill == "toself"}
-    assert set(bars) <= set(boxes)
-    assert all(boxes[k] == bars[k] for k in bars)
+    """Each box is its kind's bar colour lightened towards white (one mixing factor for
+    all three channels), with a darker edge of the same hue."""
+    for m in tiny:
+        df = m.analyze()
+        bars = {t.name: t.marker.color for t in fig_layers(df, _layer_hover(df, m.graph)).data}
+        boxes = {t.name: t for t in fig_graph(m.network).data if t.fill == "toself"}
+        assert set(bars) <= set(boxes)
+        for kind, color in bars.items():
+            c, f = _rgb(color), _rgb(boxes[kind].fillcolor)
+            alphas = [(255 - fv) / (255 - cv) for cv, fv in zip(c, f) if cv < 250]
+            assert all(abs(a - alphas[0]) < 0.03 for a in alphas), (kind, color, alphas)
+            edge = _rgb(boxes[kind].line.color)
+            assert all(abs(e - 0.7 * cv) <= 1 for cv, e in zip(c, edge)), (kind, color)
 
 
 def test_hover_shows_the_formulas(tiny):

@@ -488,24 +488,41 @@ def _gy(rank: int) -> int:
     return rank * GRAPH_Y_UNITS
 
 
-def _tint(color: str, alpha: float) -> str:
-    """A ``#rrggbb`` (or ``#rgb``) colour mixed with white; other CSS colours as they are."""
+def _rgb(color: str) -> tuple[int, int, int] | None:
+    """``#rrggbb`` or ``#rgb`` as numbers; None for any other CSS colour."""
     c = color.lstrip("#")
-    if color.startswith("#") and len(c) in (3, 6):
-        if len(c) == 3:
-            c = "".join(ch * 2 for ch in c)
-        try:
-            r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
-        except ValueError:
-            return color
-        mix = (round(255 - alpha * (255 - v)) for v in (r, g, b))
-        return "#" + "".join(f"{v:02x}" for v in mix)
-    return color
+    if not color.startswith("#") or len(c) not in (3, 6):
+        return None
+    if len(c) == 3:
+        c = "".join(ch * 2 for ch in c)
+    try:
+        r, g, b = (int(c[i : i + 2], 16) for i in (0, 2, 4))
+    except ValueError:
+        return None
+    return r, g, b
 
 
-def _outline(color: str) -> str:
-    """The box outline: the kind's colour, or grey for a white one (the input)."""
-    return "#8a8a8a" if _tint(color, 1.0).lower() in ("#ffffff", "white") else color
+def _hex(rgb: Any) -> str:
+    return "#" + "".join(f"{round(v):02x}" for v in rgb)
+
+
+def _box_colors(color: str) -> tuple[str, str]:
+    """A box's fill and outline from its kind's colour: the fill is the colour itself
+    when it is light, else the colour mixed with white until dark text reads on it; the
+    outline is the colour darkened, so that pale kinds keep a visible edge.
+
+    >>> _box_colors("#332288")  # indigo: lightened fill, darker edge
+    ('#bfbada', '#24185f')
+    >>> _box_colors("#dddddd")  # pale grey: as it is, with a grey edge
+    ('#dddddd', '#9b9b9b')
+    """
+    rgb = _rgb(color)
+    if rgb is None:
+        return color, "#666666"
+    luma = (0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]) / 255
+    alpha = 1.0 if luma >= 0.75 else max(0.25, 0.25 / (1 - luma))
+    fill = _hex(255 - alpha * (255 - v) for v in rgb)
+    return fill, _hex(0.7 * v for v in rgb)
 
 
 def fig_graph(network: Network, batch: int = 1) -> go.Figure:
@@ -543,7 +560,7 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
         by_kind.setdefault(nodes[n].kind, []).append(n)
     widest = 0
     for kind, names in by_kind.items():
-        color = kind_color(kind)
+        fill, edge = _box_colors(kind_color(kind))
         bx: list[float | None] = []
         by: list[float | None] = []
         labels, hovers = [], []
@@ -564,8 +581,8 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
                 y=by,
                 mode="lines",
                 fill="toself",
-                fillcolor=_tint(color, 0.35),
-                line=dict(color=_outline(color), width=1.2),
+                fillcolor=fill,
+                line=dict(color=edge, width=1.2),
                 name=group,
                 legendgroup=group,
                 hoverinfo="skip",
