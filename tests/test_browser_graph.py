@@ -49,9 +49,16 @@ def test_graph_labels_hover_and_zoom(write_spec, open_report, tmp_path):  # noqa
     page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [{400 * GRAPH_Y_UNITS}, 0],"
                   f" 'xaxis.range': [{-200 * GRAPH_X_UNITS}, {200 * GRAPH_X_UNITS}]}})")
     page.wait_for_function(f"{LABELS}.length === 0", timeout=60_000)
+    # ... and each kind's glyph shows in their place
+    shown = page.evaluate(f"document.querySelector('{GRAPH}').data"
+                          ".filter(t => t.mode === 'markers').map(t => t.marker.opacity)")
+    assert shown and all(o == 1 for o in shown)
     page.evaluate(f"Plotly.relayout('{GRAPH[1:]}', {{'yaxis.range': [{5 * GRAPH_Y_UNITS}, 0],"
                   f" 'xaxis.range': [{-1 * GRAPH_X_UNITS}, {3 * GRAPH_X_UNITS}]}})")
     page.wait_for_function(f"{LABELS}.length > 0", timeout=60_000)
+    assert page.evaluate(f"document.querySelector('{GRAPH}').data"
+                         ".filter(t => t.mode === 'markers+text')"
+                         ".every(t => t.marker.opacity === 0)")
     assert opened.errors == []
 
 

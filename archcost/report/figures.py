@@ -28,6 +28,7 @@ from archcost.report.style import (
     esc,
     kind_color,
     kind_marker,
+    kind_style,
 )
 
 STEM, HEAD = "stem", "head"
@@ -402,7 +403,8 @@ _HALF_W, _HALF_H = 43, 7  # half a box: 0.86 of a column wide, 0.7 of a rank tal
 GRAPH_CONFIG = {"scrollZoom": True}
 
 #: Run after the graph is drawn (``{plot_id}`` is its div): hide the labels while
-#: a rank is shorter than GRAPH_LABEL_MIN_PX on screen, show them again when zoomed in.
+#: a rank is shorter than GRAPH_LABEL_MIN_PX on screen, showing each kind's glyph in
+#: their place (kinds of one colour stay apart), and the labels again when zoomed in.
 GRAPH_SCRIPT = (
     "var gd=document.getElementById('{plot_id}');"
     "var ts=gd.data.map(function(t,i){return t.mode==='markers+text'?i:-1})"
@@ -411,7 +413,7 @@ GRAPH_SCRIPT = (
     f"m=ya._length*{GRAPH_Y_UNITS}/Math.abs(r[0]-r[1])>={GRAPH_LABEL_MIN_PX}"
     "?'markers+text':'markers';"
     "if(ts.length&&gd._archcostMode!==m){gd._archcostMode=m;"
-    "Plotly.restyle(gd,{mode:m},ts);}}"
+    "Plotly.restyle(gd,{mode:m,'marker.opacity':m==='markers'?1:0},ts);}}"
     "gd.on('plotly_relayout',lod);lod();"
 )
 
@@ -561,6 +563,8 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
     widest = 0
     for kind, names in by_kind.items():
         fill, edge = _box_colors(kind_color(kind))
+        style = kind_style(kind)
+        glyph = style.glyph if style is not None else "circle"
         bx: list[float | None] = []
         by: list[float | None] = []
         labels, hovers = [], []
@@ -596,7 +600,7 @@ def fig_graph(network: Network, batch: int = 1) -> go.Figure:
                 text=labels,
                 textposition="middle center",
                 textfont=dict(size=GRAPH_FONT_PX, color="#1a1a1a"),
-                marker=dict(size=28, symbol="square", opacity=0),
+                marker=dict(size=9, symbol=glyph, color=edge, opacity=0, line=dict(width=0)),
                 hovertext=hovers,
                 hoverinfo="text",
                 name=group,
