@@ -231,7 +231,7 @@ def configurations(
                 hint="Add --sample 100 (and --seed S), or give a list or a START:STOP:STEP range.",
             )
         return [
-            dict(zip([a.name for a in axes], combo, strict=False))
+            dict(zip([a.name for a in axes], combo, strict=True))
             for combo in itertools.product(*(a.values for a in axes))
         ]
     if sample < 1:
@@ -249,7 +249,7 @@ def configurations(
             u = rng.random(sample)
         columns.append([_pick(axis, float(x)) for x in u])
     return [
-        dict(zip([a.name for a in axes], row, strict=False)) for row in zip(*columns, strict=False)
+        dict(zip([a.name for a in axes], row, strict=True)) for row in zip(*columns, strict=True)
     ]
 
 
@@ -417,15 +417,14 @@ def pareto_mask(
         if p is None:
             continue
         flip = maximise or [False] * len(p)
-        keyed.append((tuple(-v if m else v for v, m in zip(p, flip, strict=False)), i))
+        keyed.append((tuple(-v if m else v for v, m in zip(p, flip, strict=True)), i))
     keyed.sort()
     front: list[tuple[Any, ...]] = []
     mask = [False] * len(points)
     for key, i in keyed:
         # Lexicographic order: only an earlier point can dominate this one.
         if any(
-            all(f <= k for f, k in zip(other, key, strict=False)) and other != key
-            for other in front
+            all(f <= k for f, k in zip(other, key, strict=True)) and other != key for other in front
         ):
             continue
         front.append(key)

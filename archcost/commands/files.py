@@ -69,6 +69,7 @@ def check_outputs(outputs: Sequence[Output], inputs: Iterable[str | Path] = ()) 
                     f"({quoted(inp)}); archcost never overwrites its inputs.",
                     hint="Write to another file.",
                 )
+        # targets holds the outputs before this one: the zip stops there on purpose
         for other, earlier in zip(outputs, targets, strict=False):
             if target == earlier:
                 raise SpecError(

@@ -199,7 +199,7 @@ def graph_proto(
     for node in nodes:
         name = node.name
         xs = []
-        for src, port in zip(node.inputs, node.ports, strict=False):
+        for src, port in zip(node.inputs, node.ports, strict=True):
             outs = tensors[src]
             xs.append(outs[port or 0])
             consumed.add(src)

@@ -389,7 +389,7 @@ class Importer:
         if node.domain not in ("", "ai.onnx") or not node.input:
             return False
         inputs = [self.consts.get(i) if i else None for i in node.input]
-        if any(i and v is None for i, v in zip(node.input, inputs, strict=False)):
+        if any(i and v is None for i, v in zip(node.input, inputs, strict=True)):
             return False
         if sum(v.size for v in inputs if v is not None) > FOLD_LIMIT or not self.small_result(
             node, inputs
@@ -402,10 +402,11 @@ class Importer:
 
         try:
             evaluator = ReferenceEvaluator(node)
-            feeds = {n: v for n, v in zip(node.input, inputs, strict=False) if n}
+            feeds = {n: v for n, v in zip(node.input, inputs, strict=True) if n}
             results = evaluator.run(None, feeds)
         except Exception:
             return False
+        # the evaluator's results may leave out trailing optional outputs
         for name, result in zip(node.output, results, strict=False):
             if name:
                 self.consts[name] = np.asarray(result)
@@ -625,7 +626,7 @@ def spec_padding(pads: list[int], ndim: int) -> int | list[int]:
     begins, ends = list(pads[:ndim]), list(pads[ndim:])
     if begins == ends:
         return _compact(begins)
-    return [int(v) for pair in zip(begins, ends, strict=False) for v in pair]
+    return [int(v) for pair in zip(begins, ends, strict=True) for v in pair]
 
 
 def window_padding(
@@ -644,6 +645,7 @@ def window_padding(
         return 0
     if auto in ("SAME_UPPER", "SAME_LOWER"):
         pads_b, pads_e = [], []
+        # attribute lengths come from the (untrusted) file; shape inference checked them
         for n, k, s, d in zip(spatial, kernel, strides, dilations, strict=False):
             out = -(-n // s)
             total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
@@ -999,8 +1001,8 @@ def map_resize(imp: Importer, node: Any) -> None:
         if text.get("coordinate_transformation_mode") == "align_corners":
             fields["align_corners"] = True
     spatial_in, spatial_out = x.shape[2:], out[2:]
-    if all(o % n == 0 for n, o in zip(spatial_in, spatial_out, strict=False)):
-        fields["scale"] = _compact([o // n for n, o in zip(spatial_in, spatial_out, strict=False)])
+    if all(o % n == 0 for n, o in zip(spatial_in, spatial_out, strict=True)):
+        fields["scale"] = _compact([o // n for n, o in zip(spatial_in, spatial_out, strict=True)])
     else:
         fields["size"] = _compact(list(spatial_out))
     imp.emit(node, "upsample", fields, [x])
@@ -1312,7 +1314,7 @@ def _centre_crop(imp: Importer, node: Any, x: Value) -> list[int] | None:
     if imp.opset < 10:
         return None
     vals = [imp.const(i) if i else None for i in node.input[1:]]
-    if any(i and v is None for i, v in zip(node.input[1:], vals, strict=False)) or len(vals) < 2:
+    if any(i and v is None for i, v in zip(node.input[1:], vals, strict=True)) or len(vals) < 2:
         return None
     rank = len(x.shape)
     if vals[0] is None:
@@ -1330,6 +1332,7 @@ def _centre_crop(imp: Importer, node: Any, x: Value) -> list[int] | None:
     )
     if any(a < 2 for a in axes) or any(s != 1 for s in steps):
         return None
+    # axes and starts are inputs of the (untrusted) file, not equal-length by construction
     for axis, start in zip(axes, starts, strict=False):
         n, t = x.shape[axis], out[axis]
         if (start + n if start < 0 else start) != (n - t) // 2:
@@ -1576,7 +1579,7 @@ def _assign_names(layers: list[Emitted]) -> None:
     prefixes = {p[:i] for p in paths for i, ch in enumerate(p) if ch == "."}
     taken: set[str] = {"input"}
     suffixes: dict[tuple[str, str], int] = {}
-    for layer, path in zip(layers, paths, strict=False):
+    for layer, path in zip(layers, paths, strict=True):
         if path and groups[path] == 1 and path not in prefixes and path not in taken:
             name = path
         else:

@@ -93,7 +93,7 @@ def compare(
             proto.SerializeToString(), options, providers=["CPUExecutionProvider"]
         )
         names = [t for ts in outputs.values() for t in ts]
-        results = dict(zip(names, session.run(names, {"input": x}), strict=False))
+        results = dict(zip(names, session.run(names, {"input": x}), strict=True))
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SpecError(
@@ -110,11 +110,12 @@ def compare(
         magnitude[name] = max((float(np.max(np.abs(r))) if r.size else 0.0) for r in ref)
         xs = [
             results["input" if src == "input" else outputs[src][port or 0]]
-            for src, port in zip(node.inputs, node.ports, strict=False)
+            for src, port in zip(node.inputs, node.ports, strict=True)
         ]
         y, _ = node.layer.forward([np.ascontiguousarray(v) for v in xs], weights[name])
         ys = y if isinstance(y, list) else [y]
         error = 0.0 if len(ys) == len(ref) else math.inf
+        # unequal counts are an error already (inf); compare what both have
         for a, b in zip(ys, ref, strict=False):
             if a.shape != b.shape:
                 error = math.inf

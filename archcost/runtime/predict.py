@@ -496,7 +496,7 @@ def layouts(
         return alias.get(name, name)
 
     def to_plain(r: CostRow) -> None:
-        for name, shape in zip(r.inputs, r.input_shapes, strict=False):
+        for name, shape in zip(r.inputs, r.input_shapes, strict=True):
             t = tensor(name)
             if t in out.blocked and t not in reordered_out:
                 reordered_out.add(t)
