@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 MAX_CONFIGS = 20_000  # more needs yes=True (--yes): a typo should not run for hours
 MAX_GRID_AXIS = 100_000  # values on one axis, before the product is formed
+#: Short names ``--objectives`` also takes.
+OBJECTIVE_ALIASES = {"latency": "latency_s", "memory": "memory_access", "top1": "accuracy"}
 MAXIMISED = ("accuracy",)  # objectives where more is better; every other is minimised
 
 Value = int | float | bool | str
@@ -573,6 +575,18 @@ def result_frame(
     return frame
 
 
+def objective_names(text: str | Sequence[str]) -> list[str]:
+    """``"macs, latency"`` -> ``["macs", "latency_s"]``: the column names, short names
+    (:data:`OBJECTIVE_ALIASES`) resolved.
+
+    >>> objective_names("macs,latency")
+    ['macs', 'latency_s']
+    """
+    items = text.split(",") if isinstance(text, str) else list(text)
+    names = [o.strip() for o in items if o.strip()]
+    return [OBJECTIVE_ALIASES.get(o, o) for o in names]
+
+
 def check_objectives(objectives: Sequence[str], columns: Sequence[str], has_reported: bool) -> None:
     if not objectives:
         raise SpecError("--objectives: name at least one column, e.g. macs,params.")
@@ -708,6 +722,7 @@ def sweep(
             a ``phi`` column comes first, and ``grid`` may add other knobs.
     """
     parsed = sweep_spec(spec)
+    objectives = objective_names(objectives)
     if isinstance(grid, dict):
         axes = [Axis(k, values=tuple(v)) for k, v in grid.items()]
         for axis in axes:

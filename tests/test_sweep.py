@@ -488,3 +488,13 @@ def test_an_onnx_file_sweeps_its_input_shape(tmp_path, capsys):
         assert row["macs"] == archcost.load(MNV2, resolution=resolution).totals["macs"]
     assert main(["sweep", str(path), "--grid", "input=3x96x96", "--scheduler", "local"]) == 2
     assert "in this process" in capsys.readouterr().err
+
+
+def test_objective_short_names_are_the_columns():
+    grid = ["width=0.35,0.5,1.0", "resolution=96,224"]
+    short = sweep(MNV2, grid, objectives="latency,memory", device="epyc-2cpu-numpy")
+    full = sweep(MNV2, grid, objectives=["latency_s", "memory_access"], device="epyc-2cpu-numpy")
+    assert short["pareto"].tolist() == full["pareto"].tolist()
+    assert 0 < int(short["pareto"].sum()) < len(short)
+    with pytest.raises(SpecError, match="unknown column 'latncy'"):
+        sweep(MNV2, grid, objectives="latncy", device="epyc-2cpu-numpy")

@@ -94,8 +94,9 @@ def register(sub: Any, parents: Parents) -> None:
         "--objectives",
         default="macs,params",
         metavar="COLS",
-        help="columns of the Pareto front, comma-separated (default macs,params); "
-        "minimised, except accuracy (maximised)",
+        help="columns of the Pareto front, comma-separated (default macs,params; "
+        "latency for latency_s, memory for memory_access); minimised, except "
+        "accuracy (maximised)",
     )
     s.add_argument(
         "--device",
@@ -141,7 +142,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from archcost.sweeping import MAX_CONFIGS, sweep, sweep_spec, sweep_title
+    from archcost.sweeping import MAX_CONFIGS, objective_names, sweep, sweep_spec, sweep_title
 
     if not args.grid and not args.compound:
         raise SpecError(
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         _require_pyarrow()
     out_path = Path(args.output) if args.output else None
     spec = sweep_spec(args.spec)
-    objectives = [o.strip() for o in args.objectives.split(",") if o.strip()]
+    objectives = objective_names(args.objectives)
     bar = LazyProgress(sys.stderr.isatty())
     try:
         frame = sweep(
