@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from archcost.costs import TOTAL_KEYS
-from archcost.errors import ArchcostError, SpecError, did_you_mean
+from archcost.errors import SpecError, did_you_mean
 from archcost.expressions import ExpressionError, evaluate
 from archcost.spec import Spec
 
@@ -453,74 +453,6 @@ def _equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _one_line(exc: ArchcostError) -> str:
-    return " ".join(part.strip() for part in str(exc).splitlines())
-
-
-def evaluate_one(
-    spec: Spec,
-    knobs: dict[str, Value],
-    *,
-    batch: int = 1,
-    dtype: str = "float32",
-    profile: Any = None,
-) -> dict[str, Any]:
-    """One configuration's result: the totals (and ``latency_s`` with a profile), or
-    ``{"error": message}`` when the spec refuses the knobs."""
-    from archcost.costs import compute
-    from archcost.model import Model
-
-    try:
-        model = Model(spec, knobs)
-        costs = compute(
-            model.nodes, model.counts, model.order, batch=batch, dtype=dtype, rows=False
-        )
-    except ArchcostError as exc:
-        return {"error": _one_line(exc)}
-    result: dict[str, Any] = dict(costs.totals)
-    if profile is not None:
-        result["latency_s"] = latency_seconds(model, profile, batch=batch, dtype=dtype)
-    return result
-
-
-def latency_seconds(model: Any, profile: Any, *, batch: int, dtype: str) -> float:
-    """The network's time on ``profile``, as ``archcost analyze --device`` reports it
-    (``totals.latency_s``): the per-layer estimates (a runtime profile's kernel models
-    and fusions, else the roofline) plus a runtime profile's fixed cost per run."""
-    from archcost.roofline import estimate
-    from archcost.runtime.predict import total_latency
-
-    return total_latency(estimate(model, profile, batch=batch, dtype=dtype), profile)
-
-
-_BUILDS: list[Any] = []
-
-
-def _shared_builds() -> Any:
-    """This process's :class:`archcost.graph.BuildCache` (a Dask worker keeps its own
-    across the chunks it runs; bounded, see ``BuildCache.limit``)."""
-    if not _BUILDS:
-        from archcost.graph import BuildCache
-
-        _BUILDS.append(BuildCache())
-    return _BUILDS[0]
-
-
-def evaluate_chunk(
-    spec: Spec, chunk: Sequence[dict[str, Value]], batch: int, dtype: str, profile: Any
-) -> list[dict[str, Any]]:
-    """Several configurations in one call (a Dask task evaluates a chunk), sharing the
-    layers, shapes and counts they have in common with every configuration this process
-    has costed before (:class:`archcost.graph.BuildCache`)."""
-    from archcost.graph import sharing
-    from archcost.model import _gc_paused
-
-    with _gc_paused(), sharing(_shared_builds()):
-        return [
-            evaluate_one(spec, knobs, batch=batch, dtype=dtype, profile=profile) for knobs in chunk
-        ]
-
-
 def result_frame(
     spec: Spec | OnnxFile,
     configs: Sequence[dict[str, Value]],
@@ -644,40 +576,6 @@ def sweep_spec(spec: Any) -> Any:
     return load_spec(locate(spec))
 
 
-def _run_onnx(
-    onnx: OnnxFile,
-    configs: Sequence[dict[str, Value]],
-    batch: int,
-    dtype: str,
-    profile: Any,
-    progress: Callable[[int, int], None] | None,
-) -> list[dict[str, Any]]:
-    """Each configuration imported anew (``archcost.load(FILE.onnx, input=...)``), in
-    this process."""
-    from archcost.costs import compute
-    from archcost.model import load_onnx
-
-    results: list[dict[str, Any]] = []
-    for knobs in configs:
-        set_knobs: dict[str, Any] = {
-            k: v for k, v in knobs.items() if not (k == "input" and v == "")
-        }
-        try:
-            model = load_onnx(onnx.file, **set_knobs)
-            costs = compute(
-                model.nodes, model.counts, model.order, batch=batch, dtype=dtype, rows=False
-            )
-            result: dict[str, Any] = dict(costs.totals)
-            if profile is not None:
-                result["latency_s"] = latency_seconds(model, profile, batch=batch, dtype=dtype)
-        except ArchcostError as exc:
-            result = {"error": _one_line(exc)}
-        results.append(result)
-        if progress is not None:
-            progress(len(results), len(configs))
-    return results
-
-
 def sweep(
     spec: str | Spec | OnnxFile,
     grid: Sequence[str] | dict[str, Sequence[Value]] = (),
@@ -770,7 +668,9 @@ def sweep(
                 "--scheduler: an ONNX file is swept in this process.",
                 hint="Leave out --scheduler, or export the network's spec for a cluster.",
             )
-        results = _run_onnx(parsed, configs, batch, dtype, profile, progress)
+        from archcost.sweep_run import run_onnx
+
+        results = run_onnx(parsed.file, configs, batch, dtype, profile, progress)
         return result_frame(
             parsed,
             configs,
