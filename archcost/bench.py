@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from archcost.backend import check_memory, estimate_peak_bytes, prepare
 from archcost.backend import run as execute
 from archcost.errors import SpecError
-from archcost.roofline import Profile, estimate
+from archcost.model import Model, load
+from archcost.roofline import THIS_MACHINE, Profile, estimate, load_profile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,7 +121,7 @@ class BenchResult:
 
     def frame(self) -> pd.DataFrame:
         """One row per layer; ``.attrs`` holds :meth:`summary`."""
-        import pandas as pd
+        import pandas as pd  # pandas loads only where a DataFrame is asked for
 
         df = pd.DataFrame(
             [asdict(t) for t in self.layers], columns=[f for f in LayerTiming.__dataclass_fields__]
@@ -202,9 +203,6 @@ def run(
     Raises:
         SpecError: repeats < 1, or the estimate exceeds ``max_memory``.
     """
-    from archcost.model import Model, load
-    from archcost.roofline import THIS_MACHINE, load_profile
-
     if not isinstance(model, Model):
         model = load(model)
     if repeats < 1 or warmup < 0:

@@ -14,6 +14,7 @@ from archcost.errors import SpecError, did_you_mean, quoted, shown
 from archcost.expressions import MAX_INT_BITS, names_used, render
 from archcost.graph import INPUT, Network, Node, build_network
 from archcost.layers.base import Shape, to_int
+from archcost.onnx import is_onnx_path
 from archcost.spec import Spec, load_spec, number_in_range
 from archcost.zoo import locate
 
@@ -127,8 +128,6 @@ def load(spec: str | Path, *, include_path: Sequence[str | Path] = (), **knobs: 
     >>> load("mobilenet_v2", width=0.5).label
     'MobileNetV2 (width=0.5)'
     """
-    from archcost.onnx import is_onnx_path
-
     if is_onnx_path(spec):
         return load_onnx(spec, **knobs)
     with _gc_paused():
@@ -146,6 +145,7 @@ def load_onnx(
         unsupported: ``"zero"`` counts the ops archcost cannot map as 0 ('unsupported'
             rows, listed in the description) instead of refusing the file.
     """
+    # lazy: the ONNX importer (1,700 lines) loads only for .onnx files (start-up time)
     from archcost.onnx.importer import check_against_file, load_onnx_spec
 
     if knobs:

@@ -372,7 +372,7 @@ class LocalResponseNorm(Layer):
         return "(2n + 3)/element", f"(2·{self.size} + 3)·{ins[0].numel:,}"
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        import numpy as np
+        import numpy as np  # lazy: numpy loads only on the paths that execute
 
         x = xs[0]
         sq = np.square(x, dtype=np.float64)

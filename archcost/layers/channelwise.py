@@ -64,7 +64,7 @@ class LayerNorm(Layer):
         return y.movedim(-1, 1)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels_dense
+        from archcost import kernels_dense  # lazy: numpy loads only on the paths that execute
 
         return kernels_dense.layernorm(xs[0], weights["gamma"], weights["beta"], self.eps)
 
@@ -127,7 +127,7 @@ class Gelu(Layer):
         return F.gelu(xs[0], approximate=self.approximate)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels_dense
+        from archcost import kernels_dense  # lazy: numpy loads only on the paths that execute
 
         return kernels_dense.gelu(xs[0], self.approximate)
 
@@ -187,7 +187,7 @@ class Scale(Layer):
         return xs[0] * gamma
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels_dense
+        from archcost import kernels_dense  # lazy: numpy loads only on the paths that execute
 
         return kernels_dense.scale(xs[0], weights["gamma"])
 

@@ -15,6 +15,7 @@ from typing import Any, Literal, Union
 
 from archcost.layers import REGISTRY
 from archcost.layers.base import AtLeast, Layer
+from archcost.layers.names import ALIASES
 
 HEADER = """\
 # Layer kinds
@@ -101,8 +102,6 @@ def render() -> str:
 
 def _aliases() -> str:
     """The accepted spellings of kinds (:data:`archcost.layers.names.ALIASES`)."""
-    from archcost.layers.names import ALIASES
-
     lines = ", ".join(f"`{alias}` → `{kind}`" for alias, kind in sorted(ALIASES.items()))
     return (
         "\nAliases (PyTorch's names; a layer written with one is built as its kind): "

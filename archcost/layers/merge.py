@@ -53,7 +53,7 @@ class Add(Layer):
         return "(n − 1)·elements", f"({len(ins)} − 1)·{ins[0].numel:,}"
 
     def forward(self, xs: list[Any], weights: dict[str, Any], out: Any = None) -> tuple[Any, int]:
-        import numpy as np
+        import numpy as np  # lazy: numpy loads only on the paths that execute
 
         out = np.add(xs[0], xs[1], out=out)  # out may be xs[0] itself
         for x in xs[2:]:
@@ -158,7 +158,7 @@ class Concat(Layer):
         return ins[0].with_c(sum(s.c for s in ins))
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        import numpy as np
+        import numpy as np  # lazy: numpy loads only on the paths that execute
 
         return np.concatenate(xs, axis=1), 0
 
@@ -222,7 +222,7 @@ class ChannelSplit(Layer):
         return self.out_shapes(ins)[0]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        import numpy as np
+        import numpy as np  # lazy: numpy loads only on the paths that execute
 
         bounds = np.cumsum(self.sizes(Shape(tuple(xs[0].shape[1:]))))[:-1]
         # Views, as in the frameworks (and as the zero-traffic convention counts it).

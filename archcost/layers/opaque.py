@@ -44,7 +44,7 @@ class Unsupported(Layer):
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         """Zeros of the output shape: a stand-in, not the op's numbers."""
-        import numpy as np
+        import numpy as np  # lazy: numpy loads only on the paths that execute
 
         return np.zeros((len(xs[0]), *self.shape), dtype=np.float32), 0
 

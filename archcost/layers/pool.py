@@ -322,7 +322,7 @@ class AdaptiveAvgPool(Layer):
         return "C·Σ window sizes", f"{x.c}·" + "·".join(parts)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        import numpy as np
+        import numpy as np  # lazy: numpy loads only on the paths that execute
 
         y = xs[0]
         # Averages over a box of intervals are separable: one axis at a time.

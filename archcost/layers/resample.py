@@ -282,7 +282,7 @@ class TransposedConv(Layer):
         return y[(slice(None), slice(None), *window)]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels_dense
+        from archcost import kernels_dense  # lazy: numpy loads only on the paths that execute
 
         g = self.geometry(Shape(tuple(xs[0].shape[1:])))
         return kernels_dense.transposed_conv(
@@ -414,7 +414,7 @@ class Upsample(Layer):
         return F.interpolate(xs[0], size=list(self.target(ins)), mode=self.mode, **extra)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels_dense
+        from archcost import kernels_dense  # lazy: numpy loads only on the paths that execute
 
         ins = [Shape(tuple(x.shape[1:])) for x in xs]
         size = self.target(ins)
@@ -503,7 +503,7 @@ class Crop(Layer):
         return xs[0][(slice(None), slice(None), *window)]
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels_dense
+        from archcost import kernels_dense  # lazy: numpy loads only on the paths that execute
 
         target = self.out_shape([Shape(tuple(x.shape[1:])) for x in xs]).spatial
         return kernels_dense.crop(xs[0], target)
@@ -578,7 +578,7 @@ class Pad(Layer):
         return F.pad(xs[0], pads, mode=self.mode)
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
-        from archcost import kernels_dense
+        from archcost import kernels_dense  # lazy: numpy loads only on the paths that execute
 
         pads = self.pads(Shape(tuple(xs[0].shape[1:])))
         return kernels_dense.pad(xs[0], pads, self.mode, self.value)

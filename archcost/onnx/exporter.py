@@ -79,14 +79,14 @@ class OnnxBuilder:
 
     def const(self, name: str, array: np.ndarray) -> str:
         """A float32 initializer; returns its name."""
-        from onnx import numpy_helper
+        from onnx import numpy_helper  # onnx is an optional extra: loaded on export only
 
         self.initializers.append(numpy_helper.from_array(np.asarray(array, np.float32), name))
         return name
 
     def ints(self, name: str, values: Sequence[int]) -> str:
         """An int64 initializer (shapes, sizes); returns its name."""
-        from onnx import numpy_helper
+        from onnx import numpy_helper  # onnx is an optional extra: loaded on export only
 
         self.initializers.append(numpy_helper.from_array(np.array(list(values), np.int64), name))
         return name
@@ -96,7 +96,7 @@ class OnnxBuilder:
         return self.const(name, np.array(list(values), np.float32))
 
     def scalar(self, name: str, value: float) -> str:
-        from onnx import numpy_helper
+        from onnx import numpy_helper  # onnx is an optional extra: loaded on export only
 
         self.initializers.append(numpy_helper.from_array(np.array(value, np.float32), name))
         return name

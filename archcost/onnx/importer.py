@@ -19,6 +19,7 @@ Layer names come from node names: ``/layer1/layer1.0/conv1/Conv`` becomes
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Callable
@@ -27,9 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import yaml
 
 from archcost.errors import SpecError
 from archcost.onnx import require
+from archcost.spec import Spec, YMap
 
 if TYPE_CHECKING:
     import onnx
@@ -373,7 +376,7 @@ class Importer:
                 self.consts[node.output[0]] = shape[start:end]
                 return True
         if node.op_type == "Constant":
-            from onnx import numpy_helper
+            from onnx import numpy_helper  # optional extra: loaded on import only
 
             attr = node.attribute[0]
             value = onnx.helper.get_attribute_value(attr)
@@ -398,7 +401,7 @@ class Importer:
         if node.op_type in ("Identity", "Dropout") and inputs[0] is not None:
             self.consts[node.output[0]] = inputs[0]
             return True
-        from onnx.reference import ReferenceEvaluator
+        from onnx.reference import ReferenceEvaluator  # optional extra: loaded on import only
 
         try:
             evaluator = ReferenceEvaluator(node)
@@ -543,7 +546,7 @@ class Importer:
         replace the folded nodes by initializers, and say whether any folded: their
         values let onnx's next shape inference resolve what reads them (a Slice whose
         bounds came from Shape -> Gather -> Div)."""
-        from onnx import numpy_helper
+        from onnx import numpy_helper  # optional extra: loaded on import only
 
         graph = self.model.graph
         keep, folded = [], False
@@ -572,7 +575,7 @@ def tensor_value(t: Any, base: Path) -> np.ndarray:
     """An initializer's value; for a large one (stored externally or inline) only an
     array of the right shape and dtype: the importer reads weights' sizes, never their
     numbers, so their bytes are not decoded."""
-    from onnx import helper, numpy_helper
+    from onnx import helper, numpy_helper  # optional extra: loaded on import only
 
     n = math.prod(t.dims)
     if n > 1024 or t.data_location == 1 and n > 64:
@@ -585,7 +588,7 @@ def tensor_value(t: Any, base: Path) -> np.ndarray:
 
 def placeholder(name: str, value: np.ndarray) -> Any:
     """An initializer with a name, type and dims but no data (for shape inference)."""
-    from onnx import TensorProto, helper
+    from onnx import TensorProto, helper  # optional extra: loaded on import only
 
     t = TensorProto()
     t.name = name
@@ -1559,8 +1562,6 @@ def node_path(node: Any) -> str:
     the scopes are qualified; the last is the op's own name)."""
     for prop in node.metadata_props:
         if prop.key == "pkg.torch.onnx.name_scopes":
-            import ast
-
             try:
                 scopes = [str(s) for s in ast.literal_eval(prop.value) if s]
             except (ValueError, SyntaxError, TypeError):
@@ -1692,7 +1693,6 @@ def import_model(path: str | Path, *, input: Any = None, unsupported: str = "err
 
 def to_yaml(doc: dict[str, Any]) -> str:
     """The document as a spec file: one flow mapping per layer, as the zoo writes them."""
-    import yaml
 
     def flow(value: Any) -> str:
         # Dumped inside a list so that a plain scalar gets no document-end marker.
@@ -1711,7 +1711,6 @@ def to_yaml(doc: dict[str, Any]) -> str:
 
 def spec_from_doc(doc: dict[str, Any], file: str) -> Spec:
     """The :class:`~archcost.spec.Spec` the YAML loader would give for ``doc``."""
-    from archcost.spec import Spec, YMap
 
     def ymap(d: dict[str, Any]) -> YMap:
         m = YMap(d)

@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from archcost.backend import prepare
 from archcost.errors import SpecError
 from archcost.onnx import require
+from archcost.onnx.exporter import build, layer_outputs
 
 if TYPE_CHECKING:
     from archcost.model import Model
@@ -78,8 +80,6 @@ def compare(
     """Run ``model`` in NumPy and in onnxruntime on the same input and weights and
     compare every layer's output (see the module docstring)."""
     ort = require("onnxruntime", file=model.path)
-    from archcost.backend import prepare
-    from archcost.onnx.exporter import build, layer_outputs
 
     x, weights = prepare(model, batch=batch, seed=seed)
     proto = build(model, opset=opset, seed=seed, expose=True, weights=weights)

@@ -13,13 +13,12 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from archcost.errors import SpecError
+from archcost.model import Model
+from archcost.onnx.exporter import build
 from archcost.runtime.ort import LAYOUT_OPS, Measurement, import_onnx, layer_of, measure
-
-if TYPE_CHECKING:
-    from archcost.model import Model
 
 
 @dataclass(frozen=True)
@@ -67,16 +66,7 @@ class RuntimeBench:
 
 def export_bytes(model: Model) -> bytes:
     """The spec as a serialized ONNX model (archcost's exporter, validate's weights)."""
-    try:
-        from archcost.onnx.exporter import build
-    except ImportError as exc:
-        if "onnx" in str(exc) and "archcost" not in str(exc):
-            import_onnx()  # the one-line install hint
-        raise SpecError(
-            "this archcost has no ONNX export yet: bench a spec on onnxruntime "
-            "needs 'archcost export'.",
-            hint="Export the model with another tool and bench the .onnx file.",
-        ) from None
+    import_onnx()  # without onnx: the runtime's one-line install hint
     return bytes(build(model).SerializeToString())
 
 
@@ -104,8 +94,6 @@ def bench(
     profile_runs: int = 10,
 ) -> RuntimeBench:
     """Measure ``source`` (a loaded model, or an ``.onnx`` path) in onnxruntime."""
-    from archcost.model import Model
-
     if isinstance(source, Model):
         data, label = export_bytes(source), source.label
     else:

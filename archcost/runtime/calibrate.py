@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from archcost.calibrate import cpu_model
@@ -420,8 +421,6 @@ def _uncertainty(
 ) -> list[float]:
     """Relative spread (std / mean) of each candidate's prediction over refits on
     bootstrap resamples."""
-    import numpy as np
-
     preds = []
     for _ in range(refits):
         pick = [samples[rng.randrange(len(samples))] for _ in samples]

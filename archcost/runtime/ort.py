@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from archcost.errors import SpecError
 from archcost.layers.base import Shape
 from archcost.layers.conv import Conv
@@ -58,7 +60,7 @@ class RuntimeMissing(SpecError):
 def import_onnxruntime() -> Any:
     """The ``onnxruntime`` module, or :class:`RuntimeMissing` with the install hint."""
     try:
-        import onnxruntime
+        import onnxruntime  # an optional extra, loaded only when a runtime is used
     except ImportError:
         raise RuntimeMissing("onnxruntime is not installed.", hint=INSTALL_HINT) from None
     return onnxruntime
@@ -67,7 +69,7 @@ def import_onnxruntime() -> Any:
 def import_onnx() -> Any:
     """The ``onnx`` module, or :class:`RuntimeMissing` with the install hint."""
     try:
-        import onnx
+        import onnx  # an optional extra, loaded only when a model is read or built
     except ImportError:
         raise RuntimeMissing("the onnx package is not installed.", hint=INSTALL_HINT) from None
     return onnx
@@ -216,7 +218,6 @@ def runtime_error(exc: Exception, model: bytes | None = None) -> SpecError:
 
 def input_feed(session: Any, seed: int = 0) -> dict[str, Any]:
     """Seeded random float32 inputs; symbolic dimensions (a batch axis) become 1."""
-    import numpy as np
 
     rng = np.random.default_rng(seed)
     feed = {}
