@@ -724,7 +724,8 @@ class BuildCache:
         self.block_names: dict[int, tuple[Any, tuple[str, ...]]] = {}
 
     def remember(self, table: dict[Any, Any], key: Any, value: Any) -> None:
-        if len(table) >= self.limit:
+        # A block record holds a whole expansion: a tenth as many of them.
+        if len(table) >= (self.limit // 10 if table is self.blocks else self.limit):
             table.clear()
         table[key] = value
 
