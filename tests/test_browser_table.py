@@ -216,3 +216,14 @@ def test_colours_are_distinct_across_roles_on_a_compare_page(open_report, tmp_pa
     closest = min(distance(k, m, v) for k in kind_colours.values() for m in model_colours
                   for v in (None, "deuteranopia", "protanopia"))
     assert closest >= 9
+
+
+def test_spec_strings_in_the_table_are_escaped():
+    """Layer names, kinds and inputs reach the table only as text (no browser needed)."""
+    evil = "<script>alert(1)</script>"
+    df = pd.DataFrame({
+        "name": [evil], "kind": [evil], "inputs": [evil], "input_shapes": "1x1x1",
+        "output_shape": "1x1x1", "params": [1], "macs": [2], "flops": 0,
+        "memory_access": 0, "activations": 0, "buffers": 0})
+    html = layer_table(df)
+    assert "<script>" not in html and html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 3
