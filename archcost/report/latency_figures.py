@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from archcost.report.latency import human_seconds, network_seconds
 from archcost.report.units import human
-from archcost.roofline import LayerEstimate, Profile
+from archcost.roofline import LayerEstimate, Profile, estimate
 
 if TYPE_CHECKING:
     from archcost.model import Model
@@ -169,7 +169,5 @@ def model_sections(
     model: Model, profile: Profile, *, batch: int = 1, dtype: str = "float32"
 ) -> tuple[list[LayerEstimate], float]:
     """The estimates a model report shows, and the network's predicted time."""
-    from archcost.roofline import estimate
-
     est = estimate(model, profile, batch=batch, dtype=dtype)
     return est, network_seconds(est, profile)

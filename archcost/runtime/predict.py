@@ -48,6 +48,7 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -55,6 +56,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError
+from archcost.layers.base import Shape
 from archcost.profiles import LayerEstimate, Profile
 
 if TYPE_CHECKING:
@@ -166,9 +168,7 @@ def _rate(x: float) -> float | str:
 def _nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Non-negative least squares for a handful of columns: the best of the
     unconstrained fits over every subset of columns whose solution is non-negative."""
-    import itertools
-
-    import numpy as np
+    import numpy as np  # lazy: numpy loads only when a model is fitted (start-up time)
 
     n = a.shape[1]
     best, best_err = np.zeros(n), float(np.sum(b * b))
@@ -198,7 +198,7 @@ def fit(
     >>> round(m.fixed_s * 1e6, 3), round(m.bytes_per_s / 1e9, 3)
     (1.0, 1.0)
     """
-    import numpy as np
+    import numpy as np  # lazy: numpy loads only when a model is fitted (start-up time)
 
     t = np.asarray(seconds, float)
     if len(t) == 0 or np.any(t <= 0):
@@ -279,7 +279,7 @@ def mismatch_warning(profile: Profile) -> str | None:
             "onnxruntime: its predictions describe that runtime."
         )
     try:
-        import onnxruntime
+        import onnxruntime  # an optional extra: only its version is read here
     except ImportError:
         return None
     if onnxruntime.__version__ != profile.runtime_version:
@@ -372,8 +372,6 @@ class ConvGeometry:
 def conv_geometry(row: CostRow, layer: Any) -> ConvGeometry | None:
     """The geometry of a layer with MACs and a convolution weight (None for a linear
     layer or a layer whose weights cannot be read)."""
-    from archcost.layers.base import Shape
-
     try:
         shapes = [
             s
@@ -410,8 +408,6 @@ def kernel_type(row: CostRow, layer: Any) -> str:
 
 
 def _is_linear(row: CostRow, layer: Any) -> bool:
-    from archcost.layers.base import Shape
-
     try:
         shapes = layer.weight_shapes([Shape(tuple(s)) for s in row.input_shapes]).values()
     except Exception:
