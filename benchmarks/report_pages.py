@@ -6,8 +6,9 @@ Run: .venv/bin/python benchmarks/report_pages.py [--repeats N]
 For the ResNet-50 page and the README's four-model comparison it writes, in one run:
 
 * ``before``: the page as archcost wrote it until the partial bundle: Plotly's full
-  ``plotly.min.js`` (from the installed plotly package) inlined in ``<head>``, and every
-  chart drawn by its own ``Plotly.newPlot`` script right after its ``div``. It is built
+  ``plotly.min.js`` (from the installed plotly package) inlined in ``<head>``, every
+  chart drawn by its own ``Plotly.newPlot`` script right after its ``div``, and no
+  ``content-visibility`` rule. It is built
   here from today's page (same figures, same JSON), so both pages differ only in how
   Plotly gets in and when the charts are drawn.
 * ``now``: the page ``archcost analyze/compare --html`` writes (archcost.report.bundle:
@@ -91,6 +92,9 @@ def before_page(now: str) -> str:
 
     page, n = _FIGURE.subn(inline, page)
     assert n > 0 and bundle.draw_script() in page
+    # nor did it skip off-screen charts and tables (content-visibility)
+    page, rules = re.subn(r"\n[^\n{}]*\{content-visibility:auto;[^}]*\}", "", page)
+    assert rules == 1
     return page.replace(bundle.draw_script(), "")
 
 
