@@ -182,6 +182,12 @@ def _onnx_swish(graph: Any, name: str, x: str) -> list[str]:
     return graph.node("Mul", [x, graph.node("Sigmoid", [x], name)[0]], name, outputs=[name])
 
 
+# onnxruntime's NCHWc kernels take these activations as they come (and ReLU for free
+# inside a convolution's kernel); the others run plain NCHW.
+for _cls in (Relu, Sigmoid, Tanh, Swish):
+    _cls.nchwc = "follow"
+Relu.free_in_conv_kernel = True
+
 for _cls, _export in (
     (Relu, _onnx("Relu")),
     (Relu6, _onnx_relu6),
@@ -204,6 +210,8 @@ class BatchNorm(Layer):
     flops_per_element = 2
     inplace = True
     style = KindStyle("norm", KIND_COLORS["norm"])
+    nchwc = "follow"
+    free_in_conv_kernel = True
     calibration = Calibration(("batchnorm",), after_conv="norm")
 
     def check(self) -> None:
@@ -270,6 +278,7 @@ class Dropout(Layer):
     p: float = 0.5
     is_view = True
     style = KindStyle("movement", KIND_COLORS["movement"])
+    nchwc = "transparent"
 
     def check(self) -> None:
         if not 0 <= self.p < 1:
@@ -298,6 +307,7 @@ class Identity(Layer):
 
     is_view = True
     style = KindStyle("movement", KIND_COLORS["movement"])
+    nchwc = "transparent"
 
     def forward(self, xs: list[Any], weights: dict[str, Any]) -> tuple[Any, int]:
         return xs[0].copy(), 0

@@ -313,6 +313,15 @@ class Layer:
     #: How latency calibration times the kind on a runtime; None: not timed on its own
     #: (the predictor prices it with the generic model, a view with nothing).
     calibration: ClassVar[Calibration | None] = None
+    #: How onnxruntime's NCHWc layout rewrite treats the ONNX nodes the kind exports
+    #: (:func:`archcost.runtime.predict.layouts`): ``follow`` runs blocked when its input
+    #: is; ``global`` too, its output starting a new spatial origin; ``all_inputs`` when
+    #: every input is; ``pool`` when its channels are whole blocks; ``transparent``
+    #: vanishes from the graph (its output is its input's tensor). None: plain NCHW.
+    nchwc: ClassVar[Literal["follow", "global", "all_inputs", "pool", "transparent"] | None] = None
+    #: True when a convolution's kernel absorbs the kind at no extra cost once fused
+    #: (batchnorm folded into the weights, a residual add accumulated, ReLU a flag).
+    free_in_conv_kernel: ClassVar[bool] = False
 
     # -- construction ---------------------------------------------------------------
     @classmethod

@@ -113,6 +113,7 @@ class Gelu(Layer):
 
     approximate: Literal["none", "tanh"] = "none"
     style = KindStyle("activation", KIND_COLORS["activation"])
+    nchwc = "follow"
     calibration = Calibration(("gelu",))
 
     @property

@@ -35,6 +35,8 @@ class Add(Layer):
     arity = (2, None)
     inplace = True
     style = KindStyle("merge", KIND_COLORS["movement"], "diamond")
+    nchwc = "all_inputs"
+    free_in_conv_kernel = True
     calibration = Calibration(("add",), after_conv="residual")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
@@ -82,6 +84,7 @@ class Mul(Layer):
 
     arity = (2, None)
     style = KindStyle("merge", KIND_COLORS["movement"], "diamond")
+    nchwc = "all_inputs"
     calibration = Calibration(("mul",))
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
@@ -139,6 +142,7 @@ class Concat(Layer):
 
     arity = (1, None)
     style = KindStyle("movement", KIND_COLORS["movement"], "square")
+    nchwc = "all_inputs"
     calibration = Calibration(("concat",))
 
     @classmethod

@@ -194,6 +194,7 @@ class MaxPool(Pool):
     onnx_op: ClassVar[str] = "MaxPool"
 
     style = KindStyle("pool", KIND_COLORS["pool"])
+    nchwc = "pool"
     calibration = Calibration(("maxpool",))
     fill = -math.inf
 
@@ -219,6 +220,7 @@ class AvgPool(Pool):
     onnx_op: ClassVar[str] = "AveragePool"
 
     style = KindStyle("pool", KIND_COLORS["pool"])
+    nchwc = "pool"
     calibration = Calibration(("avgpool",))
     fill = 0.0
 
@@ -244,6 +246,7 @@ class GlobalAvgPool(Layer):
     """Mean over all spatial positions: [C, ...] -> [C, 1, 1] (or [C, 1, 1, 1])."""
 
     style = KindStyle("pool", KIND_COLORS["pool"])
+    nchwc = "global"
     calibration = Calibration(("global_avgpool",))
 
     @classmethod
@@ -298,6 +301,7 @@ class AdaptiveAvgPool(Layer):
 
     out: IntOrTuple
     style = KindStyle("pool", KIND_COLORS["pool"])
+    nchwc = "global"
 
     def sizes(self, x: Shape) -> tuple[int, ...]:
         require_spatial(x, self.kind)

@@ -331,6 +331,7 @@ class Upsample(Layer):
     align_corners: bool = False
     arity = (1, 2)
     style = KindStyle("movement", KIND_COLORS["movement"])
+    nchwc = "follow"
 
     def check(self) -> None:
         if self.align_corners and self.mode == "nearest":

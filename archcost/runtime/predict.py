@@ -51,12 +51,13 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError
-from archcost.layers.base import Shape
+from archcost.layers import REGISTRY
+from archcost.layers.base import Layer, Shape
 from archcost.profiles import LayerEstimate, Profile
 
 if TYPE_CHECKING:
@@ -70,28 +71,24 @@ CONV_TYPES = ("conv", "pointwise", "depthwise", "grouped", "stem")
 NCHW_TYPES = tuple(f"{t}_nchw" for t in CONV_TYPES if t != "stem")
 MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, "linear")
 LAYOUT_TYPES = ("reorder_input", "reorder_output")
-#: how onnxruntime's NCHWc rewrite treats the ONNX operators each kind exports to:
-#: kinds that run blocked when their input is, kinds that do when all inputs are (same
-#: shape), kinds that vanish from the graph (their output is their input's tensor).
-NCHWC_FOLLOW = frozenset(
-    {
-        "global_avgpool",
-        "adaptive_avgpool",
-        "batchnorm",
-        "relu",
-        "sigmoid",
-        "tanh",
-        "swish",
-        "gelu",
-        "upsample",
-    }
-)
-NCHWC_ALL_INPUTS = frozenset({"add", "mul", "concat"})
-NCHWC_GLOBAL = frozenset({"global_avgpool", "adaptive_avgpool"})
-#: kinds a convolution's kernel absorbs at no extra cost when fused into it.
-FREE_IN_KERNEL = frozenset({"batchnorm", "add", "relu"})
-NCHWC_POOLS = frozenset({"maxpool", "avgpool"})
-TRANSPARENT = frozenset({"dropout", "identity"})
+
+
+def _kinds(has: Callable[[type[Layer]], bool]) -> frozenset[str]:
+    return frozenset(kind for kind, cls in REGISTRY.items() if has(cls))
+
+
+#: how onnxruntime's NCHWc rewrite treats the ONNX operators each kind exports to, as
+#: each kind class says (``Layer.nchwc``): kinds that run blocked when their input is,
+#: kinds that do when all inputs are (same shape), kinds that vanish from the graph
+#: (their output is their input's tensor).
+NCHWC_FOLLOW = _kinds(lambda cls: cls.nchwc in ("follow", "global"))
+NCHWC_ALL_INPUTS = _kinds(lambda cls: cls.nchwc == "all_inputs")
+NCHWC_GLOBAL = _kinds(lambda cls: cls.nchwc == "global")
+#: kinds a convolution's kernel absorbs at no extra cost when fused into it
+#: (``Layer.free_in_conv_kernel``).
+FREE_IN_KERNEL = _kinds(lambda cls: cls.free_in_conv_kernel)
+NCHWC_POOLS = _kinds(lambda cls: cls.nchwc == "pool")
+TRANSPARENT = _kinds(lambda cls: cls.nchwc == "transparent")
 #: a dense k×k convolution of at most this many input channels (an RGB stem) is its own
 #: kernel type: onnxruntime runs it without the channel blocking of the others.
 STEM_CHANNELS = 4
