@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import gzip
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -145,15 +143,6 @@ CSS = ".archcost-nochart{color:#a33;padding:12px;border:1px dashed #e3b4b4;borde
 def bundle_gzip() -> bytes:
     """The stored bundle's bytes, gzip-compressed as they go into a page."""
     return BUNDLE.read_bytes()
-
-
-def bundle_js() -> str:
-    """The bundle's JavaScript (what the page unpacks)."""
-    return gzip.decompress(bundle_gzip()).decode("utf-8")
-
-
-def bundle_sha256() -> str:
-    return hashlib.sha256(gzip.decompress(bundle_gzip())).hexdigest()
 
 
 def head_scripts(plotlyjs: str) -> str:
