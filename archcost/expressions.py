@@ -31,8 +31,8 @@ MAX_EXPONENT = 256
 _TEMPLATE = re.compile(r"\$\{(.*?)\}")
 
 
-_INT_TEXT = re.compile(r"[+-]?\d+")
-_FLOAT_TEXT = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?")
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 def parse_value(text: str) -> int | float | bool | str:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from archcost.costs import TOTAL_KEYS
 from archcost.errors import SpecError, did_you_mean
-from archcost.expressions import ExpressionError, evaluate
+from archcost.expressions import ExpressionError, evaluate, parse_value
 from archcost.spec import Spec
 
 if TYPE_CHECKING:
@@ -57,26 +57,6 @@ class Axis:
     @property
     def interval(self) -> bool:
         return self.low is not None
-
-
-def parse_value(text: str) -> Value:
-    """A typed value, as ``--set`` types it: int, float, true/false, else the string.
-
-    >>> parse_value("0.75"), parse_value("224"), parse_value("true"), parse_value("x")
-    (0.75, 224, True, 'x')
-    """
-    low = text.strip().lower()
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            value = cast(text)
-        except ValueError:
-            continue
-        if isinstance(value, float) and not math.isfinite(value):
-            break
-        return value
-    return text.strip()
 
 
 def _decimal(text: str, where: str) -> Decimal:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import archcost
 from archcost.cli import main
 from archcost.errors import SpecError
+from archcost.expressions import parse_knob
 from archcost.spec import load_spec
 from archcost.sweeping import (
     compile_where,
@@ -44,6 +45,17 @@ def test_ranges_are_inclusive_and_exact_in_decimal():
     assert parse_axis("width=0.1:0.5:0.1").values == (0.1, 0.2, 0.3, 0.4, 0.5)
     assert parse_axis("resolution=96:100:32").values == (96,)  # STOP not on a step
     assert parse_axis("width=1.0,0.5,1.0").values == (1.0, 0.5)  # duplicates once
+
+
+def test_grid_values_are_typed_as_set_types_them():
+    # One parser for knob values (--set, SPEC@k=v, --grid): the same text gives the same
+    # value on every path, so a sweep row equals `analyze --set` for its knobs.
+    texts = ["160", "0.5", "1e-3", "True", "nan", "inf", "1_000", "\u0661\u0662", " relu6 "]
+    swept = parse_axis("k=" + ",".join(texts)).values
+    assert swept == tuple(parse_knob("--set", "k", t) for t in texts)
+    # Plain decimal notation only: underscores and non-ASCII digits stay text (int() would
+    # read both as numbers).
+    assert swept[6:8] == ("1_000", "\u0661\u0662")
 
 
 def test_grid_order_is_the_product_first_axis_slowest():
