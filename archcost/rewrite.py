@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -38,7 +36,8 @@ from archcost.layers.conv import (
 )
 from archcost.layers.merge import ChannelShuffle
 from archcost.layers.resample import Upsample
-from archcost.model import load
+from archcost.model import Model
+from archcost.spec import load_spec
 
 if TYPE_CHECKING:
     from archcost.model import Model
@@ -284,11 +283,7 @@ def rewrite(model: Model, rule_text: str, only: str | None = None) -> Rewrite:
         for item in items
     ]
     text = "\n".join(lines) + "\n"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "rewritten.yaml"
-        path.write_text(text, encoding="utf-8")
-        after = load(path)
-    after.spec.file = "(rewritten)"
+    after = Model(load_spec("(rewritten)", text=text), {})
     before_rows = {r.name: r for r in model.costs().rows}
     after_rows = after.costs().rows
     for name, _ in pending:

@@ -390,16 +390,25 @@ class Spec:
     """Published ImageNet top-1 (%) per knob setting: {"knobs", "top1", "source"} each."""
 
 
-def load_spec(path: str | Path, include_path: Iterable[str | Path] = ()) -> Spec:
+def load_spec(
+    path: str | Path, include_path: Iterable[str | Path] = (), *, text: str | None = None
+) -> Spec:
     """Read and check the structure of a spec file (and the files it includes).
 
     Args:
         path: the spec file.
         include_path: more directories whose files ``include`` may read, besides the
             spec's own directory tree and the bundled specs.
+        text: the spec's text, already in memory (a spec archcost generated, such as a
+            whatif's rewrite); ``path`` then only names it and anchors its includes.
     """
     path = Path(path)
-    doc = read_yaml(path)
+    if text is None:
+        doc = read_yaml(path)
+    else:
+        doc = parse_yaml(text, str(path))
+        if doc is None:
+            raise SpecError("the document is empty.", file=str(path))
     file = str(path)
     _check_mapping(doc, file, what="a spec")
     unknown = [k for k in doc if k not in TOP_LEVEL_KEYS]
