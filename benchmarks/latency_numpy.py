@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 import archcost  # noqa: E402
 from archcost.bench import run  # noqa: E402
 from archcost.calibrate import calibrate, calibration_comment, cpu_model, machine_info  # noqa: E402
-from archcost.commands.output import write_text  # noqa: E402
+from archcost.commands.files import Output, write_output  # noqa: E402
+from archcost.commands.output import text_writer  # noqa: E402
 from archcost.roofline import load_profile, profile_yaml  # noqa: E402
 
 SPECS = ["mobilenet_v1", "mobilenet_v2", "shufflenet_v1", "shufflenet_v2"]
@@ -47,7 +48,8 @@ def main() -> int:
     else:
         profile = calibrate()
         if args.write_profile:
-            write_text(Path(args.write_profile), profile_yaml(profile, calibration_comment(profile)))
+            text = profile_yaml(profile, calibration_comment(profile))
+            write_output(Output("--write-profile", Path(args.write_profile), text_writer(text)))
     info = machine_info()
     print(f"Machine: {cpu_model()}, nproc {os.cpu_count()}, numpy {np.__version__} "
           f"({info['blas']}), python {info['python']}, {dt.date.today().isoformat()}, "
