@@ -15,6 +15,10 @@ CASES = [
      ["unknown field 'kernal'", "Did you mean 'kernel'"]),
     ("missing-field", HEAD + "layers:\n  - {type: conv, out: 8}\n",
      ["missing required field 'kernel'", "layer 'conv1'"]),
+    # grouped_conv requires groups (no default: a grouped
+    # conv of one group is a plain conv, so leaving groups out is a mistake, not a choice).
+    ("grouped-without-groups", HEAD + "layers:\n  - {type: grouped_conv, out: 8, kernel: 3}\n",
+     ["missing required field 'groups'", "grouped_conv"]),
     ("groups-divide", HEAD + "layers:\n  - {type: conv, out: 30, kernel: 1}\n"
                              "  - {name: g3, type: grouped_conv, out: 32, kernel: 3, groups: 4}\n",
      ["layer 'g3' (grouped_conv)", "in_channels=30 is not divisible by groups=4", "1, 2, 3, 5"]),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -351,7 +351,7 @@ class GroupedConv(Conv):
     style = KindStyle("conv", KIND_COLORS["grouped"])
     calibration = Calibration(("grouped",), generic=False)
 
-    groups: int
+    groups: int = field()  # required: a bare annotation would inherit Conv's default of 1
 
     @classmethod
     def calibration_sample(
