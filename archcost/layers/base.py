@@ -318,7 +318,24 @@ class Layer:
     #: is; ``global`` too, its output starting a new spatial origin; ``all_inputs`` when
     #: every input is; ``pool`` when its channels are whole blocks; ``transparent``
     #: vanishes from the graph (its output is its input's tensor). None: plain NCHW.
-    nchwc: ClassVar[Literal["follow", "global", "all_inputs", "pool", "transparent"] | None] = None
+    #: ``channel_blocks`` like ``all_inputs`` but for inputs of equal spatial shape whose
+    #: channels are each whole blocks (Concat along the channels).
+    nchwc: ClassVar[
+        Literal["follow", "global", "all_inputs", "channel_blocks", "pool", "transparent"] | None
+    ] = None
+    #: False for a convolution onnxruntime has no NCHWc kernel for (ConvTranspose): it
+    #: stays NCHW whatever its channels.
+    nchwc_conv: ClassVar[bool] = True
+    #: True when the kind's ONNX export computes a Reshape target at run time (channel
+    #: shuffle): the NCHWc rewrite no longer knows the shapes of tensors derived from it.
+    dynamic_reshape: ClassVar[bool] = False
+    #: True when the kind fuses into a preceding convolution as the convolution's Sum
+    #: input (a residual add): only into an NCHWc convolution, both inputs blocked and of
+    #: a shape the rewrite can prove equal.
+    conv_sum: ClassVar[bool] = False
+    #: True for a view in archcost's counts that the runtime copies (onnxruntime's Split):
+    #: priced as a read and a write with the kind's own calibrated kernel.
+    runtime_copy: ClassVar[bool] = False
     #: True when a convolution's kernel absorbs the kind at no extra cost once fused
     #: (batchnorm folded into the weights, a residual add accumulated, ReLU a flag).
     free_in_conv_kernel: ClassVar[bool] = False

@@ -37,6 +37,7 @@ class Add(Layer):
     style = KindStyle("merge", KIND_COLORS["movement"], "diamond")
     nchwc = "all_inputs"
     free_in_conv_kernel = True
+    conv_sum = True
     calibration = Calibration(("add",), after_conv="residual")
 
     def out_shape(self, ins: Sequence[Shape]) -> Shape:
@@ -142,7 +143,7 @@ class Concat(Layer):
 
     arity = (1, None)
     style = KindStyle("movement", KIND_COLORS["movement"], "square")
-    nchwc = "all_inputs"
+    nchwc = "channel_blocks"
     calibration = Calibration(("concat",))
 
     @classmethod
@@ -193,6 +194,7 @@ class ChannelSplit(Layer):
     is_view = True
     style = KindStyle("movement", KIND_COLORS["movement"], "triangle-right")
     #: a view in archcost's counts, but onnxruntime copies (calibration counts the copy)
+    runtime_copy = True
     calibration = Calibration(("channel_split",))
 
     @classmethod
@@ -260,6 +262,7 @@ class ChannelShuffle(Layer):
 
     groups: int
     style = KindStyle("movement", KIND_COLORS["movement"], "star")
+    dynamic_reshape = True
     calibration = Calibration(("channel_shuffle",))
 
     @classmethod

@@ -97,6 +97,7 @@ class TransposedConv(Layer):
     groups: int = 1
     bias: bool = True
     style = KindStyle("conv", KIND_COLORS["conv"])
+    nchwc_conv = False  # onnxruntime has no NCHWc ConvTranspose
 
     def geometry(self, x: Shape) -> TransposedGeometry:
         require_spatial(x, self.kind)

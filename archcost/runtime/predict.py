@@ -82,7 +82,17 @@ def _kinds(has: Callable[[type[Layer]], bool]) -> frozenset[str]:
 #: kinds that do when all inputs are (same shape), kinds that vanish from the graph
 #: (their output is their input's tensor).
 NCHWC_FOLLOW = _kinds(lambda cls: cls.nchwc in ("follow", "global"))
-NCHWC_ALL_INPUTS = _kinds(lambda cls: cls.nchwc == "all_inputs")
+NCHWC_ALL_INPUTS = _kinds(lambda cls: cls.nchwc in ("all_inputs", "channel_blocks"))
+#: of those, kinds whose inputs' channels must each be whole blocks (Concat).
+NCHWC_CHANNEL_BLOCKS = _kinds(lambda cls: cls.nchwc == "channel_blocks")
+#: convolution kinds onnxruntime has no NCHWc kernel for (``Layer.nchwc_conv``).
+NCHW_ONLY_CONVS = _kinds(lambda cls: not cls.nchwc_conv)
+#: kinds after which the rewrite no longer knows shapes (``Layer.dynamic_reshape``).
+DYNAMIC_RESHAPE = _kinds(lambda cls: cls.dynamic_reshape)
+#: kinds fused into a convolution as its Sum input (``Layer.conv_sum``).
+CONV_SUM = _kinds(lambda cls: cls.conv_sum)
+#: views the runtime copies, priced with their own kernel (``Layer.runtime_copy``).
+RUNTIME_COPIES = _kinds(lambda cls: cls.runtime_copy)
 NCHWC_GLOBAL = _kinds(lambda cls: cls.nchwc == "global")
 #: kinds a convolution's kernel absorbs at no extra cost when fused into it
 #: (``Layer.free_in_conv_kernel``).
@@ -440,7 +450,7 @@ def nchwc_conv(c_out: int, c_in_per_group: int, groups: int, block: int, align: 
 def blocked_conv(row: CostRow, geometry: ConvGeometry | None, block: int, align: int) -> bool:
     """Whether onnxruntime runs this layer as an NCHWc convolution (``block``: the
     channel block)."""
-    if geometry is None or len(geometry.kernel) != 2 or row.kind == "transposed_conv":
+    if geometry is None or len(geometry.kernel) != 2 or row.kind in NCHW_ONLY_CONVS:
         return False
     g = geometry
     return nchwc_conv(g.c_out, g.c_in_per_group, g.groups, block, align)
@@ -516,12 +526,12 @@ def layouts(
 
     for r in rows:
         consumed.update(tensor(i) for i in r.inputs)
-        if r.kind == "channel_shuffle" or any(tensor(i) in dynamic for i in r.inputs):
+        if r.kind in DYNAMIC_RESHAPE or any(tensor(i) in dynamic for i in r.inputs):
             dynamic.add(r.name)
         head = chains.get(r.name)
         if head is not None and head != r.name and head not in cut:
-            ok = head in out.blocked or r.kind != "add"
-            if r.kind == "add":  # fused only into an NCHWc conv, inputs of equal shape
+            ok = head in out.blocked or r.kind not in CONV_SUM
+            if r.kind in CONV_SUM:  # fused only into an NCHWc conv, inputs of equal shape
                 ok = ok and len({origin.get(tensor(i)) for i in r.inputs} - {None}) == 1
                 ok = ok and all(tensor(i) in out.blocked for i in r.inputs)
             if ok:
@@ -558,7 +568,7 @@ def layouts(
             continue
         elif r.kind in NCHWC_ALL_INPUTS and ins and all(i in out.blocked for i in ins):
             shapes = {tuple(s) for s in r.input_shapes}
-            if r.kind == "concat":
+            if r.kind in NCHWC_CHANNEL_BLOCKS:
                 same = len({tuple(s[1:]) for s in r.input_shapes}) == 1
                 ok = same and all(s[0] % block == 0 for s in r.input_shapes)
             else:
@@ -656,8 +666,8 @@ def predict_rows(
             )
             for shape in shapes
         )
-        split = profile.kernels.get("channel_split")
-        if t == "view" and r.kind == "channel_split" and split is not None:
+        split = profile.kernels.get(r.kind) if r.kind in RUNTIME_COPIES else None
+        if t == "view" and split is not None:
             # a view in archcost's counts, a copy in the runtime (Split): read + write
             nbytes = 8 * math.prod(r.input_shapes[0])
             seconds = split.seconds(0, nbytes) + layout
