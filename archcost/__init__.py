@@ -40,7 +40,7 @@ def __getattr__(name: str) -> object:
     :mod:`archcost.report.html`; ``archcost.sweep``, from :mod:`archcost.sweeping`
     (both loaded on first use: ``import archcost`` stays light)."""
     if name == "sweep":
-        from archcost.sweeping import sweep
+        from archcost.sweeping import sweep  # on first use: `import archcost` stays light
 
         return sweep
     if name in _WRITERS:

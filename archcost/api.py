@@ -105,7 +105,7 @@ class Model(core.Model):
         profile: Profile | None = None,
     ) -> str:
         """This model's self-contained HTML page (``archcost analyze --html``)."""
-        from archcost.report.html import render_model_report
+        from archcost.report.html import render_model_report  # plotly: only for a page
 
         return render_model_report(
             self, batch=batch, dtype=dtype, plotlyjs=plotlyjs, profile=profile
@@ -152,14 +152,14 @@ class Comparison:
     def totals(self) -> pd.DataFrame:
         """One row per model: ``model``, the totals (exact ints) and ``<total>_ratio`` to
         the first model (see :func:`archcost.report.compare.compare_totals`)."""
-        from archcost.report.compare import totals_frame
+        from archcost.report.compare import totals_frame  # pandas: only when asked
 
         return totals_frame(self._items)
 
     @property
     def layers(self) -> pd.DataFrame:
         """Every model's per-layer rows in one tidy DataFrame, ``model`` first."""
-        from archcost.report.compare import tidy
+        from archcost.report.compare import tidy  # pandas: only when asked
 
         return tidy(self._items)
 
@@ -167,20 +167,20 @@ class Comparison:
     def headline(self) -> list[str]:
         """The sentences at the top of the compare page, computed from the numbers: the
         cheapest model per cost, and which layer kinds make each model's MAC gap."""
-        from archcost.report.compare import headline
+        from archcost.report.compare import headline  # pandas: only when asked
 
         return headline(self._items)
 
     def figures(self) -> dict[str, go.Figure]:
         """The compare page's charts as Plotly figures, by section (``scatter``,
         ``stages``, ``kinds``, ``cumulative``, ``distributions``)."""
-        from archcost.report.figure_sets import compare_figures
+        from archcost.report.figure_sets import compare_figures  # plotly: only when asked
 
         return compare_figures(self._items)
 
     def html(self, *, plotlyjs: str = PLOTLYJS, profile: Profile | None = None) -> str:
         """The compare page (``archcost compare --html``) as a string."""
-        from archcost.report.html import render_compare_report
+        from archcost.report.html import render_compare_report  # plotly: only for a page
 
         return render_compare_report(
             self.models, batch=self.batch, dtype=self.dtype, plotlyjs=plotlyjs, profile=profile
@@ -230,7 +230,7 @@ class WhatIf(Rewrite):
 
     def html(self, *, plotlyjs: str = PLOTLYJS) -> str:
         """The whatif page (``archcost whatif --html``) as a string."""
-        from archcost.report.html import render_whatif_report
+        from archcost.report.html import render_whatif_report  # plotly: only for a page
 
         return render_whatif_report(self, plotlyjs=plotlyjs)
 

@@ -73,7 +73,7 @@ class Validation:
         return [c for c in self.checks if not c.ok]
 
     def frame(self) -> pd.DataFrame:
-        import pandas as pd
+        import pandas as pd  # only when a table is built (start-up time)
 
         rows = [{**asdict(c), "ok": c.ok} for c in self.checks]
         return pd.DataFrame(rows).astype({"macs": "int64", "executed_macs": "int64"})

@@ -11,6 +11,9 @@ from archcost.commands.options import SPEC_HELP, Parents, add_command
 from archcost.commands.output import default_report_path, show, wrote
 from archcost.errors import SpecError
 from archcost.model import load
+from archcost.report.latency import network_seconds
+from archcost.report.tables import COMPARE_FORMATS
+from archcost.roofline import estimate, load_profile
 
 EPILOG = """examples:
   archcost compare mobilenet_v1 shufflenet_v2
@@ -52,7 +55,6 @@ def register(sub: Any, parents: Parents) -> None:
 def run(args: argparse.Namespace) -> int:
     # pandas (and plotly for --html) load only for this command (start-up time)
     from archcost.report.compare import compare_totals, parse_model_arg
-    from archcost.report.tables import COMPARE_FORMATS
 
     models = []
     for text in args.specs:
@@ -64,9 +66,6 @@ def run(args: argparse.Namespace) -> int:
     totals = compare_totals(models, batch=args.batch, dtype=args.dtype)
     profile = None
     if args.device:  # predicted latency beside MACs
-        from archcost.report.latency import network_seconds
-        from archcost.roofline import estimate, load_profile
-
         profile = load_profile(args.device)
         seconds = [
             network_seconds(estimate(m, profile, batch=args.batch, dtype=args.dtype), profile)
@@ -78,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         ]
     report = None
     if args.html is not None:
-        from archcost.report.html import write_compare_report
+        from archcost.report.html import write_compare_report  # plotly: only for --html
 
         report = Path(args.html) if args.html else default_report_path("compare")
         html = Output(

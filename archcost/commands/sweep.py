@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import sys
@@ -12,7 +13,10 @@ from typing import TYPE_CHECKING, Any
 from archcost.commands.files import Output, input_files, write_outputs
 from archcost.commands.options import Parents, add_command, positive_int
 from archcost.commands.output import LazyProgress, console, default_report_path, wrote
+from archcost.costs import TOTAL_KEYS
 from archcost.errors import SpecError
+from archcost.report.tables import plain_table
+from archcost.report.units import human, human_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -142,6 +146,7 @@ def register(sub: Any, parents: Parents) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # sweeping loads only for this command (start-up time)
     from archcost.sweeping import MAX_CONFIGS, objective_names, sweep, sweep_spec, sweep_title
 
     if not args.grid and not args.compound:
@@ -184,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     if out_path is not None:
         outputs.append(Output("-o", out_path, lambda tmp: _write(frame, args.format, tmp)))
     if args.html is not None:
-        from archcost.report.sweep import write_sweep_report
+        from archcost.report.sweep import write_sweep_report  # plotly: only for --html
 
         path = Path(args.html) if args.html else default_report_path(f"{title}_sweep")
         outputs.append(
@@ -257,8 +262,6 @@ def _write(frame: pd.DataFrame, fmt: str, path: Path) -> None:
     elif fmt == "csv":
         path.write_text(to_csv(frame), encoding="utf-8")
     else:
-        import io
-
         buffer = io.StringIO()
         print_table(frame, "", [], file=buffer)
         path.write_text(buffer.getvalue(), encoding="utf-8")
@@ -266,11 +269,7 @@ def _write(frame: pd.DataFrame, fmt: str, path: Path) -> None:
 
 def print_table(frame: pd.DataFrame, name: str, objectives: list[str], file: Any = None) -> None:
     """A terminal table: knobs, counts in human units, accuracy, the front marked ★."""
-    from rich.markup import escape
-
-    from archcost.costs import TOTAL_KEYS
-    from archcost.report.tables import plain_table
-    from archcost.report.units import human, human_bytes
+    from rich.markup import escape  # rich: only when a table prints (start-up time)
 
     out = file or sys.stdout
     rows = records(frame)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from archcost.commands.options import SPEC_HELP, Parents, add_command, parse_sets, parse_size
 from archcost.commands.output import LazyProgress, console, keep_freed_memory
 from archcost.model import load
+from archcost.onnx import require
 from archcost.report.tables import plain_table
 from archcost.report.units import human, human_bytes
 
@@ -53,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
     from archcost.backend import validate  # numpy loads only for the commands that run it
 
     if args.oracle == "onnxruntime":  # before running anything: the extra is there
-        from archcost.onnx import require
-
         require("onnx", file=args.spec)
         require("onnxruntime", file=args.spec)
     model = load(args.spec, include_path=args.include_path, **parse_sets(args.set))
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     code = print_validation(result, model.label)
     if args.oracle == "onnxruntime":
-        from archcost.onnx.oracle import compare
+        from archcost.onnx.oracle import compare  # onnx: optional extra, loads only here
 
         oracle = compare(model, batch=args.batch, seed=args.seed)
         code = code or (0 if print_oracle(oracle) else 1)
@@ -77,9 +76,9 @@ def run(args: argparse.Namespace) -> int:
 def print_oracle(result: Any) -> bool:
     """Print the onnxruntime comparison (an :class:`archcost.onnx.oracle.OracleResult`);
     True when every layer agrees."""
-    from rich.markup import escape
+    from rich.markup import escape  # rich: only when a table prints (start-up time)
 
-    from archcost.onnx.oracle import RTOL
+    from archcost.onnx.oracle import RTOL  # onnx: optional extra, loads only here
 
     out = console(width=160)
     table = plain_table(

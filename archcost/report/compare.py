@@ -22,6 +22,7 @@ from archcost.expressions import parse_knob
 from archcost.model import load
 from archcost.report.tables import count_dtype, frame
 from archcost.report.units import human, human_bytes
+from archcost.sweeping import reported_accuracy
 
 MODEL = "model"
 """Name of the column that says which model a row belongs to (the model's label)."""
@@ -147,8 +148,6 @@ def totals_frame(items: Sequence[Analysis]) -> pd.DataFrame:
         for c in TOTAL_COLUMNS:
             row[f"{c}_ratio"] = _ratio(a.totals[c], ref[c])
         rows.append(row)
-    from archcost.sweeping import reported_accuracy
-
     found = [
         reported_accuracy(a.model.spec, a.model.knobs) if hasattr(a.model, "spec") else (None, "")
         for a in items
