@@ -45,10 +45,12 @@ sys.path.insert(0, str(ROOT))
 import archcost  # noqa: E402
 from archcost.bench import spearman  # noqa: E402
 from archcost.calibrate import cpu_model  # noqa: E402
+from archcost.commands.files import Output, write_output  # noqa: E402
+from archcost.commands.output import text_writer  # noqa: E402
 from archcost.roofline import Profile, estimate_rows, load_profile, total_seconds  # noqa: E402
 from archcost.runtime import ort  # noqa: E402
 from archcost.runtime.bench import export_bytes, layer_of  # noqa: E402
-from archcost.runtime.calibrate import calibrate, write_profile  # noqa: E402
+from archcost.runtime.calibrate import calibrate, profile_yaml  # noqa: E402
 from archcost.runtime.predict import predict, total_latency  # noqa: E402
 
 REFERENCE = "MobileNetV2"
@@ -170,7 +172,8 @@ def main() -> int:
             )
         print(f"  calibrated in {time.time() - started:.0f} s (load {load:.1f})", file=sys.stderr)
         if args.write_profile:
-            write_profile(profile, args.write_profile)
+            text = profile_yaml(profile)
+            write_output(Output("--write-profile", Path(args.write_profile), text_writer(text)))
     threads = getattr(profile, "threads", args.threads)
     if args.replay:
         raw = json.loads(Path(args.replay).read_text(encoding="utf-8"))

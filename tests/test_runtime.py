@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +28,7 @@ from archcost.layers.conv import Conv, DepthwiseConv, PointwiseConv  # noqa: E40
 from archcost.layers.merge import Add, ChannelSplit  # noqa: E402
 from archcost.layers.pool import MaxPool  # noqa: E402
 from archcost.runtime import micro, ort  # noqa: E402
-from archcost.runtime.calibrate import Config, calibrate, profile_yaml, two_conv_model, write_profile  # noqa: E402
+from archcost.runtime.calibrate import Config, calibrate, profile_yaml, two_conv_model  # noqa: E402
 from archcost.runtime.micro import Step  # noqa: E402
 from archcost.runtime.predict import (  # noqa: E402
     KernelModel,
@@ -191,6 +192,12 @@ def _profile(**kw) -> RuntimeProfile:
     )
     defaults.update(kw)
     return RuntimeProfile(**defaults)
+
+
+def write_profile(profile: RuntimeProfile, path: Path) -> Path:
+    """The profile as its YAML file (the CLI writes it through commands.files)."""
+    path.write_text(profile_yaml(profile), encoding="utf-8")
+    return path
 
 
 def test_fused_layers_take_no_time_and_name_their_kernel():

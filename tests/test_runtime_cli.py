@@ -11,8 +11,7 @@ import pytest
 pytest.importorskip("onnxruntime")
 
 from archcost.cli import main  # noqa: E402
-from archcost.runtime.calibrate import write_profile  # noqa: E402
-from tests.test_runtime import _profile  # noqa: E402
+from tests.test_runtime import _profile, write_profile  # noqa: E402
 
 
 def test_bench_a_spec_on_onnxruntime_prints_issue_13_json(capsys):

@@ -214,9 +214,8 @@ def test_latency_equals_analyze_device(tmp_path, capsys, kind):
     fixed cost per run, which the sweep used to leave out)."""
     if kind == "runtime":
         pytest.importorskip("onnxruntime")
-        from archcost.runtime.calibrate import write_profile
         from archcost.runtime.predict import predict
-        from tests.test_runtime import _profile
+        from tests.test_runtime import _profile, write_profile
 
         profile = _profile(run_overhead_s=3e-4)
         device = str(write_profile(profile, tmp_path / "ort.yaml"))

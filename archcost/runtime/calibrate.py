@@ -45,7 +45,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -633,16 +632,3 @@ def profile_yaml(profile: RuntimeProfile) -> str:
         "kernels": {k: m.as_yaml() for k, m in sorted(profile.kernels.items())},
     }
     return text + yaml.safe_dump(doc, sort_keys=False, width=10_000, default_flow_style=None)
-
-
-def write_profile(profile: RuntimeProfile, path: str | Path) -> Path:
-    """Write atomically: a temporary file moved into place, never a half-written one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(profile_yaml(profile), encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
