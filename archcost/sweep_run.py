@@ -20,12 +20,21 @@ dask is imported only here, only when a cluster is used.
 
 from __future__ import annotations
 
+import logging
 import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
+from archcost.costs import compute
 from archcost.errors import ArchcostError, SpecError
+from archcost.graph import BuildCache, sharing
+from archcost.model import Model, _gc_paused, load_onnx
+from archcost.roofline import estimate
+from archcost.runtime.predict import total_latency
 
 if TYPE_CHECKING:
     from archcost.spec import Spec
@@ -130,8 +139,7 @@ def connect(scheduler: str, *, workers: int | None = None) -> tuple[Any, Any]:
             :data:`CONNECT_TIMEOUT_S` seconds.
     """
     try:
-        import logging
-
+        # dask: an optional extra, loaded only for a cluster sweep
         from distributed import Client, LocalCluster
     except ImportError:
         raise SpecError(
@@ -171,10 +179,6 @@ def _client_within_timeout(client_class: Any, scheduler: str) -> Any:
     then the Dask handshake runs in a thread given the same time, so that a port that
     answers but is not a Dask scheduler (a proxy, another service) cannot hang the
     sweep or end it in a traceback."""
-    import socket
-    import threading
-    from urllib.parse import urlsplit
-
     parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
     if parts.scheme in ("tcp", "tls"):
         try:
@@ -229,7 +233,7 @@ def run_on(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Cost ``configs`` on a connected Dask client; results in order."""
-    from distributed import as_completed
+    from distributed import as_completed  # dask: optional extra, only for a cluster sweep
 
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     parts = chunks(len(configs), workers)
@@ -275,9 +279,6 @@ def evaluate_one(
 ) -> dict[str, Any]:
     """One configuration's result: the totals (and ``latency_s`` with a profile), or
     ``{"error": message}`` when the spec refuses the knobs."""
-    from archcost.costs import compute
-    from archcost.model import Model
-
     try:
         model = Model(spec, knobs)
         costs = compute(
@@ -295,9 +296,6 @@ def latency_seconds(model: Any, profile: Any, *, batch: int, dtype: str) -> floa
     """The network's time on ``profile``, as ``archcost analyze --device`` reports it
     (``totals.latency_s``): the per-layer estimates (a runtime profile's kernel models
     and fusions, else the roofline) plus a runtime profile's fixed cost per run."""
-    from archcost.roofline import estimate
-    from archcost.runtime.predict import total_latency
-
     return total_latency(estimate(model, profile, batch=batch, dtype=dtype), profile)
 
 
@@ -308,8 +306,6 @@ def _shared_builds() -> Any:
     """This process's :class:`archcost.graph.BuildCache` (a Dask worker keeps its own
     across the chunks it runs; bounded, see ``BuildCache.limit``)."""
     if not _BUILDS:
-        from archcost.graph import BuildCache
-
         _BUILDS.append(BuildCache())
     return _BUILDS[0]
 
@@ -320,9 +316,6 @@ def evaluate_chunk(
     """Several configurations in one call (a Dask task evaluates a chunk), sharing the
     layers, shapes and counts they have in common with every configuration this process
     has costed before (:class:`archcost.graph.BuildCache`)."""
-    from archcost.graph import sharing
-    from archcost.model import _gc_paused
-
     with _gc_paused(), sharing(_shared_builds()):
         return [
             evaluate_one(spec, knobs, batch=batch, dtype=dtype, profile=profile) for knobs in chunk
@@ -339,9 +332,6 @@ def run_onnx(
 ) -> list[dict[str, Any]]:
     """Each configuration imported anew (``archcost.load(FILE.onnx, input=...)``), in
     this process."""
-    from archcost.costs import compute
-    from archcost.model import load_onnx
-
     results: list[dict[str, Any]] = []
     for knobs in configs:
         set_knobs: dict[str, Any] = {

@@ -25,12 +25,17 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archcost.costs import TOTAL_KEYS
 from archcost.errors import SpecError, did_you_mean
-from archcost.expressions import ExpressionError, evaluate, parse_value
-from archcost.spec import Spec
+from archcost.expressions import ExpressionError, evaluate, names_used, parse_value, render
+from archcost.onnx import is_onnx_path
+from archcost.roofline import Profile, load_profile
+from archcost.spec import Spec, load_spec
+from archcost.sweep_run import run, run_onnx
+from archcost.zoo import locate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -220,7 +225,7 @@ def configurations(
         raise SpecError(f"--sample expects a positive number, got {sample}.")
     if method not in ("random", "lhs"):
         raise SpecError(f"--sampler: unknown method '{method}'.", hint="Use random or lhs.")
-    import numpy as np
+    import numpy as np  # only for --sample (start-up time of the other sweeps)
 
     rng = np.random.default_rng(seed)
     columns: list[list[Value]] = []
@@ -315,8 +320,6 @@ def sweep_title(spec: Spec, columns: Iterable[str]) -> str:
     >>> sweep_title(load_spec(locate("shufflenet_v1")), ["groups"])
     'ShuffleNetV1 1x (g=groups)'
     """
-    from archcost.expressions import names_used, render
-
     swept = set(columns)
     shown = re.sub(
         r"\$\{(.*?)\}",
@@ -446,7 +449,7 @@ def result_frame(
     """Rows in ``configs`` order: ``labels`` (e.g. ``phi``), knobs, totals,
     ``latency_s``, ``accuracy`` and its source, ``pareto``, ``error``; ``where`` keeps
     matching rows (and every error row)."""
-    import pandas as pd
+    import pandas as pd  # only when the frame is built (start-up time)
 
     labels = labels or [{} for _ in configs]
     knob_names = (list(labels[0]) + list(configs[0])) if configs else []
@@ -529,8 +532,6 @@ class OnnxFile:
 
     @property
     def name(self) -> str:
-        from pathlib import Path
-
         return Path(self.file).name
 
     @property
@@ -541,15 +542,9 @@ class OnnxFile:
 def sweep_spec(spec: Any) -> Any:
     """What a sweep costs: a parsed :class:`~archcost.spec.Spec` (from a spec file or a
     bundled network's name, or given), or an :class:`OnnxFile`."""
-    from archcost.onnx import is_onnx_path
-    from archcost.spec import Spec, load_spec
-    from archcost.zoo import locate
-
     if isinstance(spec, Spec | OnnxFile):
         return spec
     if is_onnx_path(spec):
-        from pathlib import Path
-
         if not Path(spec).is_file():
             raise SpecError(f"{spec}: no such ONNX file.")
         return OnnxFile(str(spec), {"input": "", "unsupported": "error"})
@@ -631,8 +626,6 @@ def sweep(
         configs = [{**w, **c} for w in walk for c in configs]
     profile = None
     if device is not None:
-        from archcost.roofline import Profile, load_profile
-
         profile = device if isinstance(device, Profile) else load_profile(device)
     knob_columns = (["phi", *COMPOUND_KNOBS] if compound is not None else []) + [
         a.name for a in axes
@@ -648,8 +641,6 @@ def sweep(
                 "--scheduler: an ONNX file is swept in this process.",
                 hint="Leave out --scheduler, or export the network's spec for a cluster.",
             )
-        from archcost.sweep_run import run_onnx
-
         results = run_onnx(parsed.file, configs, batch, dtype, profile, progress)
         return result_frame(
             parsed,
@@ -659,8 +650,6 @@ def sweep(
             where=where,
             latency=profile is not None,
         )
-    from archcost.sweep_run import run
-
     results = run(
         parsed,
         configs,
