@@ -89,12 +89,23 @@ def test_compare_rows_equal_each_models_totals(capsys, fmt):
         assert "MobileNetV1 (width=0.5)" in out and "ShuffleNetV2" in out
 
 
+#: Optional or heavy packages that load lazily, only on the paths that need them (start-up time).
+HEAVY = ("pandas", "plotly", "dask", "distributed", "onnx", "onnxruntime", "torch")
+
+
+def test_import_archcost_loads_no_heavy_package():
+    # The lazy imports (each commented in archcost/) keep these off `import archcost`.
+    code = f"import sys, archcost\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
 def test_python_dash_m_and_json_path_imports_neither_pandas_nor_plotly():
     code = ("import sys, io, contextlib\n"
             "from archcost.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             f"    assert main(['analyze', {MOBILENET!r}, '--format', 'json']) == 0\n"
-            "print(','.join(m for m in ('pandas', 'plotly', 'rich') if m in sys.modules))")
+            f"print(','.join(m for m in {HEAVY + ('rich',)!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
     ran = subprocess.run([sys.executable, "-m", "archcost", "analyze", MOBILENET, "--format", "json"],

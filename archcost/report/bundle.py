@@ -150,7 +150,7 @@ def head_scripts(plotlyjs: str) -> str:
     or a script tag for Plotly's CDN (``cdn``)."""
     config = "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>"
     if plotlyjs == "cdn":
-        from plotly.io._utils import plotly_cdn_url
+        from plotly.io._utils import plotly_cdn_url  # only for plotlyjs="cdn" (private module)
 
         url = plotly_cdn_url().replace("&", "&amp;").replace('"', "&quot;")
         return f'{config}\n<script charset="utf-8" src="{url}"></script>'
