@@ -118,6 +118,8 @@ def test_header_and_names_stay_visible_while_scrolling(mnv2_page, open_report):
     m, path = mnv2_page
     page = open_report(path, 0).page
     page.locator("#archcost-table").scroll_into_view_if_needed()
+    # Near the screen the box turns ordinary (it skips layout while off the screen).
+    page.wait_for_selector("#table .tablewrap[data-live]", state="attached")
     page.evaluate("(() => { const w = document.querySelector('#table .tablewrap');"
                   " w.scrollTop = 2000; w.scrollLeft = 2000; })()")
     boxes = page.evaluate("""(() => {

@@ -107,7 +107,8 @@ section>p.note{color:var(--muted);margin:0 0 6px;font-size:13px}
 .ratio{color:var(--muted);font-size:12px;margin-left:4px}
 footer{color:var(--muted);font-size:12px;margin-top:24px}
 /* Charts and the per-layer table off the screen skip layout and paint until they come
-   near it, so the first chart draws sooner (docs/reports.md, "Page weight"). */
+   near it, so the first chart draws sooner (docs/reports.md, "Page weight"); the table
+   turns ordinary once near the screen (TABLE_JS). */
 .plotly-graph-div,#table .tablewrap{content-visibility:auto;contain-intrinsic-size:auto 600px}
 """
     + TABLE_CSS

@@ -59,6 +59,16 @@ input.filter{font:inherit;padding:4px 8px;margin:2px 0 8px;width:22em;max-width:
 """
 
 TABLE_JS = """
+// A table box may skip layout while off the screen (content-visibility: auto, for a
+// faster first chart); near the screen it turns ordinary for good, because inside such
+// a box Chromium's hit test misses the sticky header (a click to sort hit the scroller).
+document.querySelectorAll('.tablewrap').forEach(function(w){
+  function live(){w.style.contentVisibility='visible';w.setAttribute('data-live','');}
+  if(!('IntersectionObserver' in window)){live();return;}
+  new IntersectionObserver(function(es,o){
+    if(es.some(function(e){return e.isIntersecting;})){live();o.disconnect();}
+  },{rootMargin:'200px'}).observe(w);
+});
 // Type in a filter box to show only the rows whose text contains it.
 document.querySelectorAll('input.filter').forEach(function(box){
   var t=document.getElementById(box.getAttribute('data-table'));
