@@ -642,24 +642,17 @@ def sweep(
                 hint="Leave out --scheduler, or export the network's spec for a cluster.",
             )
         results = run_onnx(parsed.file, configs, batch, dtype, profile, progress)
-        return result_frame(
+    else:
+        results = run(
             parsed,
             configs,
-            results,
-            objectives=objectives,
-            where=where,
-            latency=profile is not None,
+            batch=batch,
+            dtype=dtype,
+            profile=profile,
+            scheduler=scheduler,
+            workers=workers,
+            progress=progress,
         )
-    results = run(
-        parsed,
-        configs,
-        batch=batch,
-        dtype=dtype,
-        profile=profile,
-        scheduler=scheduler,
-        workers=workers,
-        progress=progress,
-    )
     return result_frame(
         parsed,
         configs,
