@@ -139,6 +139,29 @@ def test_fit_recovers_known_coefficients():
     assert model.error < 1e-9
 
 
+def test_fit_with_a_floor_still_recovers_exact_data():
+    # the floor only reweights the samples: exact data gives the same coefficients
+    macs = [0, 10**6, 5 * 10**6, 2 * 10**7]
+    nbytes = [10**4, 2 * 10**5, 10**6, 4 * 10**5]
+    t = [1e-6 + m / 2e10 + b / 4e9 for m, b in zip(macs, nbytes, strict=True)]
+    model = fit(macs, nbytes, t, floor_s=2e-6)
+    assert model.fixed_s == pytest.approx(1e-6, rel=1e-6)
+    assert model.macs_per_s == pytest.approx(2e10, rel=1e-6)
+
+
+def test_a_sub_microsecond_outlier_weighs_no_more_than_the_floor():
+    # nine samples on 1 µs + bytes / 1 GB/s and one at 0.01 µs (a difference of two
+    # medians gone to nothing): without a floor its relative error dominates the fit
+    nbytes = [1000 * i for i in range(1, 10)] + [1000]
+    t = [1e-6 + b / 1e9 for b in nbytes[:-1]] + [1e-8]
+    floored = fit([0] * 10, nbytes, t, floor_s=2e-6)
+    plain = fit([0] * 10, nbytes, t)
+    truth = [1e-6 + b / 1e9 for b in nbytes[:-1]]
+    err = [abs(floored.seconds(0, b) / x - 1) for b, x in zip(nbytes, truth, strict=False)]
+    err_plain = [abs(plain.seconds(0, b) / x - 1) for b, x in zip(nbytes, truth, strict=False)]
+    assert max(err) < max(err_plain)
+
+
 def test_fit_never_gives_negative_coefficients():
     # time falls as bytes grow: an unconstrained fit would give a negative byte rate
     model = fit([0, 0, 0], [1000, 2000, 3000], [3e-6, 2e-6, 1e-6])
@@ -280,7 +303,7 @@ def test_calibration_micro_models_count_as_archcost_does(tmp_path):
 
 
 def test_a_tiny_calibration_fits_and_writes_a_loadable_profile(tmp_path):
-    p = calibrate(threads=1, budget_s=0.5, initial=3, runs=2, types=("relu", "pointwise"))
+    p = calibrate(threads=1, budget_s=0.5, initial=3, types=("relu", "pointwise"))
     assert set(p.kernels) == {"relu", "pointwise", "elementwise"}
     assert ("conv", "batchnorm") in p.fusions  # onnxruntime folds BN into Conv
     assert p.probe_s > 0 and p.threads == 1

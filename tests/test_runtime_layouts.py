@@ -200,32 +200,70 @@ def test_gelu_and_layernorm_are_calibrated_on_what_the_exporter_writes(kind, par
     # their micro-model is the layer through archcost's exporter; its traffic by
     # hand: read and write 232·56·56 float32 values, plus γ and β (232 each) for LayerNorm
     from archcost.layers import REGISTRY
-    from archcost.runtime.calibrate import Config, measure_sample
+    from archcost.runtime.calibrate import Config, Timer, measure_sample
 
     config = Config.of(REGISTRY[kind](), (Shape((232, 56, 56)),))
-    sample = measure_sample(kind, config, 1, 2)
+    sample = measure_sample(kind, config, Timer(1))
     assert sample.nbytes == 4 * (2 * 232 * 56 * 56 + params * 232)
     assert sample.macs == 0 and sample.seconds > 0 and sample.rows == 232 * 56
 
 
-def test_short_samples_are_timed_without_the_profilers_share(monkeypatch):
-    # kernels as the profiler reports them (durations in seconds); the profiler's share
-    # of 4 µs comes off each computing kernel, never below a tenth of its duration
-    from archcost.runtime import calibrate
-
-    fake = [
-        ort.Kernel("ri", "ReorderInput", 9e-6, ()),
-        ort.Kernel("conv", "Conv", 30e-6, ("conv",)),
-        ort.Kernel("relu", "Relu", 3e-6, ("relu",)),
-        ort.Kernel("ro", "ReorderOutput", 8e-6, ()),
-    ]
+def test_samples_take_the_conversions_off_and_time_them_by_a_pool_chain(monkeypatch):
+    # a blocked convolution's micro-model runs ReorderInput, Conv, ReorderOutput (read
+    # from the graph the runtime runs); the sample is the timed total less both
+    # conversions' cost. A conversion is timed by 1×1 max pools: one pool with its two
+    # conversions took 30 µs, three pools 40 µs, so a pool is 5 µs and each conversion
+    # (30 - 5) / 2 = 12.5 µs.
     import random
 
-    monkeypatch.setattr(calibrate, "profile_kernels", lambda *a, **k: fake)
+    from archcost.runtime import calibrate
+
+    class FakeSession:
+        def __init__(self, model, threads):
+            self.model = model
+            self.ops = ("ReorderInput", "Conv", "ReorderOutput") if model == b"conv" else ()
+
+    class FakeTimer:
+        threads = 1
+        cold: list[bool] = []
+
+        def seconds(self, session, cold=False):
+            self.cold.append(cold)
+            return {b"conv": 100e-6, b"pools1": 30e-6, b"pools3": 40e-6}[session.model]
+
+    monkeypatch.setattr(calibrate, "BoundSession", FakeSession)
+    monkeypatch.setattr(calibrate, "build", lambda config: b"conv")
+    monkeypatch.setattr(calibrate, "pool_chain", lambda x, n: f"pools{n}".encode())
     rng = random.Random(0)
     conv = calibrate.draw("conv", rng, 8, 4)
-    sample = calibrate.measure_sample("conv", conv, 1, 3, profiler_s=4e-6)
-    assert sample.seconds == pytest.approx((30e-6 - 4e-6) + 0.3e-6)
+    out = conv.layer.out_shapes(conv.ins)[0].dims
+    costs = {"ReorderInput": 7e-6, "ReorderOutput": 2e-6}
+    seen = []
+
+    def layout_cost(op, dims):
+        seen.append((op, dims))
+        return costs[op]
+
+    sample = calibrate.measure_sample("conv", conv, FakeTimer(), layout_cost)
+    assert sample.seconds == pytest.approx(100e-6 - 7e-6 - 2e-6)
+    assert seen == [("ReorderInput", conv.ins[0].dims), ("ReorderOutput", out)]
     reorder = calibrate.draw("reorder_input", rng, 8, 4)
-    ri = calibrate.measure_sample("reorder_input", reorder, 1, 3, profiler_s=4e-6)
-    assert ri.seconds == pytest.approx(5e-6)
+    ri = calibrate.measure_sample("reorder_input", reorder, FakeTimer())
+    assert ri.seconds == pytest.approx(12.5e-6)
+    # a linear layer's weights come cold from memory in a network: timed so
+    FakeTimer.cold.clear()
+    calibrate.measure_sample("linear", calibrate.draw("linear", rng, 8, 4), FakeTimer())
+    calibrate.measure_sample("conv", conv, FakeTimer(), layout_cost)
+    assert FakeTimer.cold == [True, False]
+
+
+def test_a_bound_session_lists_the_conversions_onnxruntime_adds():
+    # onnxruntime runs a 3x3 convolution of 16 channels as an NCHWc kernel between two
+    # layout conversions, and a lone ReLU as it is
+    from archcost.layers.act import Relu
+
+    conv = micro.single(Conv(out=16, kernel=3, padding=1), [Shape((16, 14, 14))], name="c")
+    relu = micro.single(Relu(), [Shape((16, 14, 14))], name="r")
+    ops = ort.BoundSession(conv, 1).ops
+    assert ops[0] == "ReorderInput" and ops[-1] == "ReorderOutput" and len(ops) == 3
+    assert ort.BoundSession(relu, 1).ops == ("Relu",)

@@ -151,11 +151,20 @@ class Calibration:
             convolution the runtime runs inside the convolution's kernel: ``norm``,
             ``activation`` or ``residual`` (its second input is the residual). None:
             never tried. A kind with a role builds with its default fields.
+        cold_weights: in a network its weights come from memory, not a cache (a
+            classifier's matrix is read once per run, after the rest of the network has
+            passed through the caches): it is timed with the caches flushed before each
+            run, its input read back in.
     """
 
     types: tuple[str, ...]
     generic: bool = True
     after_conv: Literal["norm", "activation", "residual"] | None = None
+    cold_weights: bool = False
+
+
+#: the largest channels × size :meth:`Draw.feature_map` draws.
+MAX_CHANNELS_TIMES_SIZE = 16_384
 
 
 @dataclass(frozen=True)
@@ -180,11 +189,31 @@ class Draw:
         """A channel count."""
         return int(self.rng.choice(self.channels))
 
+    def c_out(self, c_in: int) -> int:
+        """An output channel count for ``c_in`` input channels, as CNNs pair them: from a
+        quarter to six times as many (a bottleneck's reduction to MobileNet V2's
+        expansion).
+
+        >>> import random
+        >>> draw = Draw(random.Random(0), channels=(2, 8, 16, 64, 96, 512), sizes=(7,))
+        >>> sorted({draw.c_out(16) for _ in range(100)})
+        [8, 16, 64, 96]
+        """
+        options = [c for c in self.channels if 4 * c >= c_in and c <= 6 * c_in]
+        return int(self.rng.choice(options or self.channels))
+
     def feature_map(self, c: int | None = None, size: int | None = None) -> Shape:
-        """A ``c × size × size`` input (each drawn when not given)."""
-        size = self.rng.choice(self.sizes) if size is None else size
-        c = self.c() if c is None else c
-        return Shape((c, size, size))
+        """A ``c × size × size`` input (each drawn when not given), as CNNs have them:
+        channels grow as the resolution falls, so a drawn pair keeps channels × size at
+        most :data:`MAX_CHANNELS_TIMES_SIZE` (96 channels at 112×112, 1,024 at 14×14;
+        those of every network in archcost's zoo but VGG's and U-Net's full-resolution
+        layers are within it)."""
+        for _ in range(100):
+            s = self.rng.choice(self.sizes) if size is None else size
+            k = self.c() if c is None else c
+            if c is not None or size is not None or k * s <= MAX_CHANNELS_TIMES_SIZE:
+                break
+        return Shape((k, s, s))
 
 
 class Formula(NamedTuple):

@@ -45,7 +45,7 @@ from archcost.layers.base import (
 STANDARD_CONV_RULES = frozenset({"separable", "spatial", "grouped", "shuffled"})
 #: Kernel sizes and strides latency calibration draws (3×3 most often).
 CALIBRATION_KERNELS = (3, 3, 3, 5, 7)
-CALIBRATION_STRIDES = (1, 1, 2)
+CALIBRATION_STRIDES = (1, 1, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -333,7 +333,10 @@ class Conv(ConvLike):
             x = draw.feature_map(draw.choice((1, 3, 3, 3)), size)
             out = draw.choice((1, 8, 16, 24, 32, 48, 64))
         else:
-            x, out = draw.feature_map(), draw.c()
+            x = draw.feature_map()
+            out = draw.c_out(x.c)
+            if k > x.spatial[0]:
+                return None
         return cls(out=out, kernel=k, stride=s, padding=(k - 1) // 2), (x,)
 
     def rewrite_candidate(self, rule: str) -> bool:
@@ -360,7 +363,8 @@ class GroupedConv(Conv):
         """1×1 or 3×3 with 2–32 groups dividing both channel counts (ResNeXt,
         ShuffleNet V1)."""
         k, s = draw.choice((1, 3, 3)), draw.choice(CALIBRATION_STRIDES)
-        x, out = draw.feature_map(), draw.c()
+        x = draw.feature_map()
+        out = draw.c_out(x.c)
         groups = [g for g in (2, 3, 4, 8, 16, 32) if x.c % g == 0 and out % g == 0]
         if not groups:
             return None
@@ -386,7 +390,8 @@ class PointwiseConv(ConvLike):
         cls, kernel_type: str, draw: Draw
     ) -> tuple[Layer, tuple[Shape, ...]] | None:
         """A 1×1 convolution, stride 1, between drawn channel counts."""
-        return cls(out=draw.c()), (draw.feature_map(),)
+        x = draw.feature_map()
+        return cls(out=draw.c_out(x.c)), (x,)
 
     def geometry(self, x: Shape) -> ConvGeometry:
         return conv_geometry(
@@ -427,7 +432,10 @@ class DepthwiseConv(ConvLike):
     ) -> tuple[Layer, tuple[Shape, ...]] | None:
         """A k×k filter per channel, same padding (MobileNet)."""
         k, s = draw.choice(CALIBRATION_KERNELS), draw.choice(CALIBRATION_STRIDES)
-        return cls(kernel=k, stride=s, padding=(k - 1) // 2), (draw.feature_map(),)
+        x = draw.feature_map()
+        if k > x.spatial[0]:
+            return None
+        return cls(kernel=k, stride=s, padding=(k - 1) // 2), (x,)
 
     def geometry(self, x: Shape) -> ConvGeometry:
         return conv_geometry(

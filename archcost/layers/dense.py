@@ -33,7 +33,7 @@ class Linear(Layer):
     out: int
     bias: bool = True
     style = KindStyle("dense", KIND_COLORS["dense"])
-    calibration = Calibration(("linear",), generic=False)
+    calibration = Calibration(("linear",), generic=False, cold_weights=True)
 
     @classmethod
     def calibration_sample(

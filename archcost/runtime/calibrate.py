@@ -15,19 +15,23 @@
    stem, pointwise, depthwise and grouped convolutions, linear, max/average/global
    pools, the activations, batchnorm, LRN, add, mul, concat, channel shuffle and split)
    and draw a layer of each as CNNs use it (``calibration_sample``, from the channel
-   counts and resolutions below); each kind's ``to_onnx`` writes it, so adding a kind
-   never touches this module. A sample is the profiler's median time of the kernel(s)
-   computing it; with one thread, a kernel longer than 200 µs is timed by its median
-   on-CPU time per run (the calling thread's CPU time: onnxruntime computes in the
-   caller) less the fixed cost of a run and the layout conversions the runtime adds
-   around a lone kernel, so waits for a CPU on a shared machine do not count.
+   counts and resolutions below, channels growing as the resolution falls); each
+   kind's ``to_onnx`` writes it, so adding a kind never touches this module. A sample
+   is timed on a bound session (:class:`Timer`: inputs and outputs bound once, as
+   ``bench`` measures): the median run (on-CPU time with one thread, so waits for a CPU
+   on a shared machine do not count) less that of a one-element ReLU model timed right
+   after it (the runtime's fixed cost per run), less the layout conversions the runtime
+   adds around a lone blocked convolution (the conversions' own models, fitted first
+   from chains of 1×1 max pools). A kind whose weights a network reads cold
+   (``calibration.cold_weights``: linear layers) is timed with the caches flushed
+   before each run.
 4. **Adaptive sampling**: after a few samples per type, each round refits every type
    on bootstrap resamples of its samples and measures, per type, the candidate
-   configurations whose predictions the refits disagree on most, until the time
-   budget is spent.
-5. **Fit**: :func:`archcost.runtime.predict.fit` per type, and, for kinds without a
-   model of their own, over the samples of the kinds whose ``calibration.generic`` is
-   set.
+   configuration (not measured before) whose predictions the refits disagree on most,
+   until the time budget is spent.
+5. **Fit**: :func:`archcost.runtime.predict.fit` per type (relative error, with a
+   2 µs floor: :data:`FIT_FLOOR_S`), and, for kinds without a model of their own, over
+   the samples of the kinds whose ``calibration.generic`` is set.
 
 Nothing is written until the calibration is complete (an interrupted run writes
 nothing).
@@ -62,12 +66,12 @@ from archcost.runtime import micro
 from archcost.runtime.ort import (
     LAYOUT_OPS,
     PROBE_DESCRIPTION,
+    BoundSession,
     Probe,
     import_onnxruntime,
     input_feed,
     layer_of,
     open_session,
-    probe_model,
     profile_kernels,
     runtime_version,
     time_runs,
@@ -76,6 +80,7 @@ from archcost.runtime.predict import (
     GENERIC,
     LAYOUT_TYPES,
     NCHW_TYPES,
+    KernelModel,
     RuntimeProfile,
     conv_geometry,
     fit,
@@ -199,6 +204,10 @@ class Config:
     def described(self) -> tuple[tuple[str, Any], ...]:
         return (*sorted(self.layer.fields().items()), ("input", [x.dims for x in self.ins]))
 
+    def described_key(self) -> str:
+        """:meth:`described` as one hashable string (adaptive sampling skips repeats)."""
+        return repr(self.described())
+
 
 def draw(kernel_type: str, rng: random.Random, block: int = 0, align: int = 0) -> Config:
     """A random configuration of ``kernel_type`` (its kind's ``calibration_sample``)
@@ -233,18 +242,15 @@ def build(config: Config) -> bytes:
     return micro.single(config.layer, config.ins, name=config.layer.kind)
 
 
-def on_cpu(model: bytes, runs: int) -> float:
-    """Median on-CPU time of one run of ``model`` with one thread (the caller computes)."""
-    session = open_session(model, 1)
+def run_time(model: bytes, runs: int, threads: int = 1) -> float:
+    """Median time of one plain ``session.run`` of ``model`` (inputs wrapped, outputs
+    copied into new arrays), fixed costs included: on-CPU with one thread (the caller
+    computes), else wall time."""
+    session = open_session(model, threads)
     feed = input_feed(session)
     cpu: list[float] = []
-    time_runs(session, feed, warmup=2, runs=runs, cpu=cpu)
-    return statistics.median(cpu)
-
-
-def run_baseline(runs: int = 40) -> float:
-    """The on-CPU cost of a run beyond its kernels: a run of a one-element ReLU model."""
-    return on_cpu(micro.single(Relu(), [Shape((1, 1, 1))], name="relu"), runs)
+    wall = time_runs(session, feed, warmup=2, runs=runs, cpu=cpu)
+    return statistics.median(cpu if threads == 1 else wall)
 
 
 def trivial_chain(n: int) -> bytes:
@@ -256,68 +262,153 @@ def trivial_chain(n: int) -> bytes:
     return micro.network(steps, {"x": Shape((1, 1, 1))})
 
 
-def run_costs(runs: int = 100, n: int = 16, repeats: int = 5) -> tuple[float, float, float]:
-    """One thread's fixed costs, as (run, kernel, profiler) seconds: the on-CPU cost of a
-    run beyond its kernels, of one trivial kernel (from runs of 1 and of ``n`` one-element
-    kernels), and what onnxruntime's profiler adds to each kernel's duration (a trivial
-    kernel's profiled median less its on-CPU cost: 3-5 µs here against well under 1 µs
-    of work, so short samples would otherwise carry the profiler into every fixed cost).
-    Each is the median of ``repeats`` measurements (they are noisy on a loaded machine)."""
+def run_costs(
+    threads: int = 1, runs: int = 100, n: int = 16, repeats: int = 5
+) -> tuple[float, float, float]:
+    """The runtime's fixed costs, as (run, kernel, profiler) seconds: the cost of a plain
+    ``session.run`` beyond its kernels (:func:`run_time`; recorded in the profile), of
+    one trivial kernel (from runs of 1 and of ``n`` one-element kernels), and what
+    onnxruntime's profiler adds to each kernel's duration (a trivial kernel's profiled
+    median less its on-CPU cost; recorded, not used). Each is the median of
+    ``repeats`` measurements."""
     out = []
     for _ in range(repeats):
-        one = on_cpu(trivial_chain(1), runs)
-        many = on_cpu(trivial_chain(n), runs)
+        one = run_time(trivial_chain(1), runs, threads)
+        many = run_time(trivial_chain(n), runs, threads)
         kernel = max((many - one) / (n - 1), 0.0)
-        kernels = profile_kernels(trivial_chain(n), 1, warmup=2, runs=runs // 4)
+        kernels = profile_kernels(trivial_chain(n), threads, warmup=2, runs=runs // 4)
         profiled = statistics.median(k.measured_s for k in kernels if k.op not in LAYOUT_OPS)
         out.append((max(one - kernel, 0.0), kernel, max(profiled - kernel, 0.0)))
     run, kernel, profiler = (statistics.median(x) for x in zip(*out, strict=True))
     return run, kernel, profiler
 
 
-#: Kernels longer than this are timed by their on-CPU time (one thread): a scheduler
-#: slice is a few ms, so on a loaded machine the profiler's wall durations of long
-#: kernels include waits for a CPU, while short ones mostly run uninterrupted (and their
-#: on-CPU time, less a run's fixed cost, is too small to measure that way).
-LONG_KERNEL_S = 200e-6
+class Timer:
+    """Times micro-models' kernels: a bound session's median run (on-CPU with one
+    thread: onnxruntime computes in the caller, and a wait for a CPU on a shared machine
+    does not count; wall time with more) less the same of a one-element ReLU model timed
+    right after it (the runtime's fixed cost per run and that trivial kernel,
+    ``trivial_s``, added back)."""
+
+    def __init__(self, threads: int, trivial_s: float = 0.0, target_s: float = 0.03):
+        self.threads = threads
+        self.trivial_s = trivial_s
+        self.target_s = target_s
+        self.base = BoundSession(trivial_chain(1), threads)
+
+    def _median(self, session: BoundSession, runs: int, cold: bool = False) -> float:
+        before = None
+        if cold:
+
+            def before() -> None:  # evict the weights; the input is back in cache
+                flush_caches()
+                for x in session.inputs:
+                    float(x.sum())
+
+        wall, cpu = session.times(runs, before=before)
+        return statistics.median(cpu if self.threads == 1 else wall)
+
+    def _runs(self, session: BoundSession, cold: bool = False) -> int:
+        first = self._median(session, 3, cold)
+        return int(min(max(self.target_s / max(first, 1e-7), 7), 15 if cold else 101))
+
+    def fixed(self) -> float:
+        """The runtime's fixed cost of a bound run."""
+        return max(self._median(self.base, 31) - self.trivial_s, 0.0)
+
+    def seconds(self, session: BoundSession, cold: bool = False) -> float:
+        """The kernels' seconds per run of ``session`` (about ``target_s`` of runs);
+        ``cold``: with the caches flushed before each run (:func:`flush_caches`)."""
+        total = self._median(session, self._runs(session, cold), cold)
+        return total - self.fixed()
+
+
+#: bytes written to push everything else out of the caches: twice the largest
+#: last-level cache of current x86 server parts per core complex (32 MiB).
+FLUSH_BYTES = 64 * 2**20
+_FLUSH: list[np.ndarray] = []
+
+
+def flush_caches() -> None:
+    """Evict the caches' contents by writing :data:`FLUSH_BYTES` of memory."""
+    if not _FLUSH:
+        _FLUSH.append(np.zeros(FLUSH_BYTES // 8))
+    _FLUSH[0] += 1.0
+
+
+def pool_chain(x: Shape, n: int) -> bytes:
+    """``n`` 1×1 max pools in a row: blocked kernels between two layout conversions."""
+    steps = [
+        micro.Step(f"p{i}", MaxPool(kernel=1, stride=1), (f"p{i - 1}" if i else "x",))
+        for i in range(n)
+    ]
+    return micro.network(steps, {"x": x})
+
+
+#: seconds of one conversion of a tensor (its per-sample dims), by ONNX op type.
+LayoutCost = Callable[[str, tuple[int, ...]], float]
 
 
 def measure_sample(
-    kernel_type: str,
-    config: Config,
-    threads: int,
-    runs: int,
-    baseline: float | None = None,
-    profiler_s: float = 0.0,
+    kernel_type: str, config: Config, timer: Timer, layout_cost: LayoutCost | None = None
 ) -> Sample:
-    """Time one micro-model: the profiler's median time of the kernels computing it, each
-    less what the profiler adds (``profiler_s``); for a kernel longer than
-    :data:`LONG_KERNEL_S` with one thread (and a ``baseline``), its on-CPU time per run
-    less the run's fixed cost and the layout conversions the runtime adds around a lone
-    kernel (their profiled time)."""
-    model = build(config)
-    kernels = profile_kernels(model, threads, warmup=2, runs=runs)
+    """Time one micro-model's kernels on a bound session (:class:`Timer`).
 
-    def work(k: Any) -> float:
-        return max(k.measured_s - profiler_s, 0.1 * k.measured_s)
-
-    main = math.fsum(work(k) for k in kernels if k.op not in LAYOUT_OPS)
-    seconds = main
+    A convolution the runtime runs blocked is converted to NCHWc before it and back after
+    it (onnxruntime's ``ReorderInput``/``ReorderOutput``, read from the graph it runs):
+    their cost (``layout_cost``) is taken off. A layout conversion is timed as the
+    difference of a chain of three 1×1 max pools (which run blocked) and a lone one:
+    the pool's own time is half that difference, and the two conversions share the rest
+    equally."""
     if kernel_type in LAYOUT_TYPES:
-        op = "ReorderInput" if kernel_type == "reorder_input" else "ReorderOutput"
-        seconds = math.fsum(work(k) for k in kernels if k.op == op)
-    elif threads == 1 and baseline is not None and main > LONG_KERNEL_S:
-        layout = math.fsum(k.measured_s for k in kernels if k.op in LAYOUT_OPS)
-        cpu = on_cpu(model, runs) - baseline
-        seconds = max(cpu - layout, 0.25 * cpu)
+        (x,) = config.ins
+        one = timer.seconds(BoundSession(pool_chain(x, 1), timer.threads))
+        three = timer.seconds(BoundSession(pool_chain(x, 3), timer.threads))
+        seconds = (one - (three - one) / 2) / 2
+    else:
+        session = BoundSession(build(config), timer.threads)
+        calibration = kernel_types()[kernel_type].calibration
+        seconds = timer.seconds(session, cold=bool(calibration and calibration.cold_weights))
+        if layout_cost is not None:
+            out = config.layer.out_shapes(config.ins)[0].dims
+            for op in session.ops:
+                if op == "ReorderInput":
+                    seconds -= layout_cost(op, config.ins[0].dims)
+                elif op == "ReorderOutput":
+                    seconds -= layout_cost(op, out)
     return Sample(
         type=kernel_type,
         config=config.described(),
         macs=config.macs,
         nbytes=config.nbytes,
-        seconds=max(seconds, 1e-7),
+        seconds=max(seconds, MIN_SAMPLE_S),
         rows=config.rows,
     )
+
+
+#: samples of each layout conversion measured before any convolution (whose samples
+#: take the conversions' fitted cost off).
+LAYOUT_INITIAL = 12
+
+
+#: the fit's floor (:func:`archcost.runtime.predict.fit`): a sample's time is the
+#: difference of two medians, a few tenths of a µs apart from run to run.
+FIT_FLOOR_S = 2e-6
+
+
+def _fit_samples(samples: Sequence[Sample]) -> KernelModel:
+    return fit(
+        [s.macs for s in samples],
+        [s.nbytes for s in samples],
+        [s.seconds for s in samples],
+        [s.rows for s in samples],
+        floor_s=FIT_FLOOR_S,
+    )
+
+
+#: the smallest time a sample keeps (a difference of two medians can come out at or
+#: below zero for a trivial kernel).
+MIN_SAMPLE_S = 1e-7
 
 
 # -- fusions -----------------------------------------------------------------------------
@@ -449,7 +540,6 @@ def calibrate(
     threads: int = 1,
     budget_s: float = 200.0,
     seed: int = 0,
-    runs: int = 7,
     initial: int = 5,
     name: str = "this-machine-onnxruntime",
     progress: Callable[[str], None] | None = None,
@@ -464,7 +554,6 @@ def calibrate(
         budget_s: seconds for kernel sampling; the whole run stays under 5 minutes with
             the default on a 2-core machine.
         seed: seeds the configurations drawn.
-        runs: profiled runs per micro-model (the median is kept).
         initial: samples per kernel type before adaptive sampling starts.
         types: the kernel types to calibrate (tests use a few).
         record: when given, every measured sample is appended to it (to refit later).
@@ -480,21 +569,39 @@ def calibrate(
     block, align = detect_nchwc(threads)
     if not block:  # no blocked layouts: one convolution model per type, no conversions
         types = tuple(t for t in types if t not in (*NCHW_TYPES, *LAYOUT_TYPES))
+
     samples: dict[str, list[Sample]] = defaultdict(list)
-    baseline, profiler_s, run_s, profile_share = None, 0.0, None, math.nan
-    if threads == 1:
-        run_s, kernel_s, measured_profiler_s = run_costs()
-        baseline = run_s + kernel_s
-        # Measured and recorded, not subtracted: taking it off every short sample left
-        # trivial kernels at a fraction of a µs, the relative-error fit followed them,
-        # the kernel models' errors doubled and networks of many short kernels came out
-        # 25-40% low (docs/latency.md, the 05:19 and 05:31 runs).
-        profile_share = measured_profiler_s
+    # the profiler's share is recorded, not used: micro-models are timed on bound
+    # sessions without it (Timer)
+    run_s, kernel_s, profile_share = run_costs(threads)
+    timer = Timer(threads, kernel_s)
+    seen: dict[str, set[Any]] = defaultdict(set)
+
+    def measure(kind: str, cfg: Config, layout_cost: LayoutCost | None) -> None:
+        seen[kind].add(cfg.described_key())
+        samples[kind].append(measure_sample(kind, cfg, timer, layout_cost))
+
     say("sampling kernels")
+    # the layout conversions first: the convolutions' samples take them off
+    layout_types = [t for t in types if t in LAYOUT_TYPES]
+    for kind in layout_types:
+        for _ in range(LAYOUT_INITIAL):
+            measure(kind, draw(kind, rng, block, align), None)
+    layout_models = {
+        op: _fit_samples(samples[kind])
+        for op, kind in (("ReorderInput", "reorder_input"), ("ReorderOutput", "reorder_output"))
+        if samples.get(kind)
+    }
+
+    def layout_cost(op: str, dims: tuple[int, ...]) -> float:
+        model = layout_models.get(op)
+        if model is None:
+            return 0.0
+        return model.seconds(0, 2 * F32 * math.prod(dims), output_rows(dims))
+
     for kind in types:
-        for _ in range(initial):
-            cfg = draw(kind, rng, block, align)
-            samples[kind].append(measure_sample(kind, cfg, threads, runs, baseline, profiler_s))
+        for _ in range(initial if kind not in LAYOUT_TYPES else 0):
+            measure(kind, draw(kind, rng, block, align), layout_cost)
     probes.append(probe.measure())
     deadline = started + budget_s
     rounds = 0
@@ -504,22 +611,17 @@ def calibrate(
             if time.perf_counter() >= deadline:
                 break
             pool = [draw(kind, rng, block, align) for _ in range(24)]
+            pool = [c for c in pool if c.described_key() not in seen[kind]] or pool
             spread = _uncertainty(samples[kind], [(c, c.macs, c.nbytes) for c in pool], rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
-            samples[kind].append(
-                measure_sample(kind, pool[pick], threads, runs, baseline, profiler_s)
-            )
+            measure(kind, pool[pick], layout_cost)
         say(f"round {rounds}: {sum(len(v) for v in samples.values())} samples")
     probes.append(probe.measure())
     if record is not None:
         record.extend(s for v in samples.values() for s in v)
-    overhead = run_s if run_s is not None else run_overhead(threads, baseline)
-    models = {
-        kind: fit(
-            [s.macs for s in v], [s.nbytes for s in v], [s.seconds for s in v], [s.rows for s in v]
-        )
-        for kind, v in samples.items()
-    }
+    models = {kind: _fit_samples(v) for kind, v in samples.items()}
+    # the fixed cost of a run with its inputs and outputs bound, as bench measures
+    overhead = statistics.median(timer.fixed() for _ in range(5))
     # the generic model is for kinds never measured: cheap elementwise work (the kinds
     # whose calibration says so: not convolutions, linear layers or LRN; no conversions)
     generic = {
@@ -534,6 +636,7 @@ def calibrate(
             [s.nbytes for s in flat],
             [s.seconds for s in flat],
             [s.rows for s in flat],
+            floor_s=FIT_FLOOR_S,
         )
     mac_rates = [s.macs / s.seconds for v in samples.values() for s in v if s.macs]
     byte_rates = [s.nbytes / s.seconds for s in flat]
@@ -558,6 +661,9 @@ def calibrate(
         "rounds": rounds,
         "probe": PROBE_DESCRIPTION,
         "probe_spread": round(max(probes) / min(probes), 3),
+        # what a plain session.run costs per run instead (its outputs copied into new
+        # arrays): the predictions assume bound inputs and outputs, as bench measures
+        "session_run_fixed_s": float(f"{run_s:.3e}"),
         "profiler_overhead_s": (
             float(f"{profile_share:.3e}") if math.isfinite(profile_share) else None
         ),
@@ -579,23 +685,6 @@ def calibrate(
         kernels=models,
         fusions=tuple(tuple(f) for f in fusions),
     )
-
-
-def run_overhead(threads: int, baseline: float | None) -> float:
-    """The runtime's fixed cost per run beyond its kernels: with one thread the on-CPU
-    ``baseline`` (a run of a one-element ReLU); otherwise the probe model's wall time less
-    its kernels' profiled time (median of three)."""
-    if threads == 1 and baseline is not None:
-        return baseline
-    model = probe_model()
-    values = []
-    for _ in range(3):
-        session = open_session(model, threads)
-        feed = input_feed(session)
-        wall = statistics.median(time_runs(session, feed, warmup=3, runs=15))
-        kernels = profile_kernels(model, threads, warmup=3, runs=15)
-        values.append(wall - math.fsum(k.measured_s for k in kernels if k.op not in LAYOUT_OPS))
-    return max(statistics.median(values), 0.0)
 
 
 def _load() -> float:

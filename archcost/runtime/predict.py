@@ -43,7 +43,7 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
   ``reorder_output`` after an NCHWc tensor some plain operator reads, once per tensor)
   whose time is charged to the layer that needs it (``layout_s``).
 * **Whole network** = the sum of its layers + the runtime's fixed cost per run
-  (``run_overhead_s``).
+  (``run_overhead_s``: a run with its inputs and outputs bound, as ``bench`` measures).
 """
 
 from __future__ import annotations
@@ -196,10 +196,14 @@ def fit(
     nbytes: Sequence[int],
     seconds: Sequence[float],
     rows: Sequence[int] | None = None,
+    *,
+    floor_s: float = 0.0,
 ) -> KernelModel:
     """Fit ``fixed + macs·a + bytes·b + rows·c`` (all ≥ 0) minimising the *relative*
     squared error (each sample divided by its measured time: a 10 µs kernel counts as
-    much as a 10 ms one, as the ratios the predictor is judged on do).
+    much as a 10 ms one, as the ratios the predictor is judged on do). ``floor_s`` is
+    added to each divisor: a sub-µs sample, whose time is the difference of two
+    measurements, then weighs no more than one of ``floor_s``.
 
     >>> m = fit([0, 0, 0], [1000, 2000, 4000], [2e-6, 3e-6, 5e-6])
     >>> round(m.fixed_s * 1e6, 3), round(m.bytes_per_s / 1e9, 3)
@@ -214,7 +218,8 @@ def fit(
     a = np.column_stack([np.ones_like(t), np.asarray(macs, float), np.asarray(nbytes, float), r])
     scale = a.max(axis=0)
     scale[scale == 0] = 1.0
-    x = _nnls(a / scale / t[:, None], np.ones_like(t)) / scale
+    w = 1 / (t + floor_s)
+    x = _nnls(a / scale * w[:, None], t * w) / scale
     pred = a @ x
     error = float(np.median(np.abs(pred / t - 1)))
     return KernelModel(
