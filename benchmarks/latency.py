@@ -8,8 +8,8 @@ Calibrates onnxruntime on this machine (``archcost calibrate --runtime onnxrunti
 or reads ``--profile``), then measures every zoo spec, every ``specs/examples/`` spec
 and the networks of ``benchmarks/latency_nets/`` (written for this evaluation) in
 onnxruntime, **interleaved**: each of ``--rounds`` rounds runs every network a few
-times and the drift probe once, so slow drift on a shared machine touches every network
-alike. It prints, as Markdown, against two baselines (MACs alone; the two-number
+times in a fresh session and the drift probe once, so slow drift on a shared machine
+touches every network alike and no network's figure is one session's. It prints, as Markdown, against two baselines (MACs alone; the two-number
 roofline with the profile's best measured rates):
 
 (a) **ratios**: each network's time relative to MobileNetV2, predicted vs measured
@@ -81,22 +81,21 @@ def measure(args: argparse.Namespace, threads: int) -> dict[str, Any]:
                 print(f"  skipped {label}: {model.totals['macs'] / 1e9:.1f} GMACs", file=sys.stderr)
                 continue
             data = export_bytes(model)
-            session = ort.open_session(data, threads)
+            ort.BoundSession(data, threads)  # a model the runtime refuses is skipped here
             profiled = ort.ProfiledSession(data, threads)
         except archcost.SpecError as exc:
             print(f"  skipped {label}: {exc}", file=sys.stderr)
             continue
-        feed = ort.input_feed(session)
-        ort.time_runs(session, feed, warmup=2, runs=0)
         profiled.run(2)
         nets.append(
             {
                 "label": label,
-                "session": session,
+                "model": data,
                 "profiled": profiled,
-                "feed": feed,
                 "times": [],
                 "cpu": [],
+                "wall_runs": [],
+                "cpu_runs": [],
                 "probes": [],
             }
         )
@@ -104,18 +103,21 @@ def measure(args: argparse.Namespace, threads: int) -> dict[str, Any]:
     print(f"  measuring {len(nets)} networks, {args.rounds} interleaved rounds", file=sys.stderr)
     for r in range(args.rounds):
         for n in nets:
-            cpu: list[float] = []
-            n["times"].append(
-                statistics.median(
-                    ort.time_runs(n["session"], n["feed"], warmup=1, runs=args.runs, cpu=cpu)
-                )
-            )
+            # a fresh session each round: one session's speed differs from the next by
+            # up to ±7% here (where its buffers land), so the median over rounds is the
+            # network's, not one session's
+            session = ort.BoundSession(n["model"], threads)
+            wall, cpu = session.times(args.runs, warmup=2)
+            n["times"].append(statistics.median(wall))
+            del session
             n["cpu"].append(statistics.median(cpu))
-            n["profiled"].run(args.runs)
+            n["cpu_runs"].extend(cpu)
+            n["wall_runs"].extend(wall)
+            n["profiled"].run(2)
             n["probes"].append(probe.measure())
         print(f"  round {r + 1} done", file=sys.stderr)
     for n in nets:
-        del n["session"], n["feed"]
+        del n["model"]
         n["kernels"] = [
             [k.name, k.op, k.measured_s, list(k.covers)] for k in n.pop("profiled").kernels(skip=2)
         ]
@@ -135,8 +137,8 @@ def measure(args: argparse.Namespace, threads: int) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per network per round")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per network per round")
     parser.add_argument("--profile", help="a runtime profile instead of calibrating now")
     parser.add_argument("--write-profile", help="also write the calibrated profile here")
     parser.add_argument("--budget", type=float, default=200.0, help="calibration seconds")
@@ -195,8 +197,10 @@ def report(raw: dict[str, Any], profile: Any) -> None:
         model = archcost.load(paths[rec["label"]])
         kernels = [ort.Kernel(name, op, t, tuple(covers)) for name, op, t, covers in rec["kernels"]]
         n: dict[str, Any] = {"label": rec["label"], "model": model}
-        n["measured"] = statistics.median(rec["times"])
-        n["cpu_s"] = statistics.median(rec["cpu"])
+        # the median of every timed run, over all rounds' sessions (older dumps: of the
+        # rounds' medians)
+        n["measured"] = statistics.median(rec.get("wall_runs") or rec["times"])
+        n["cpu_s"] = statistics.median(rec.get("cpu_runs") or rec["cpu"])
         n["probe"] = statistics.median(rec["probes"])
         n["kernel_sum"] = math.fsum(k.measured_s for k in kernels)
         est = predict(model, profile)
