@@ -292,6 +292,18 @@ class BoundSession:
         except Exception as exc:
             raise runtime_error(exc, self.model) from None
 
+    def warm(self, seconds: float = 0.05, at_least: int = 2) -> float:
+        """Untimed runs until ``at_least`` ran and ``seconds`` passed (a new session's
+        first runs are slower: its buffers and code are cold); the last run's seconds."""
+        t0 = time.perf_counter()
+        done, last = 0, 0.0
+        while done < at_least or time.perf_counter() - t0 < seconds:
+            t1 = time.perf_counter()
+            self._run()
+            last = time.perf_counter() - t1
+            done += 1
+        return last
+
     def times(
         self, runs: int, *, warmup: int = 2, before: Callable[[], None] | None = None
     ) -> tuple[list[float], list[float]]:
@@ -341,15 +353,19 @@ LAYOUT_OPS = frozenset({"ReorderInput", "ReorderOutput"})  # onnxruntime's NCHWc
 def _own_node(name: str, nodes: dict[str, int], producers: dict[str, str]) -> str | None:
     """The original node an optimised node's name refers to: the same name; or
     ``<tensor>_nchwc`` (onnxruntime names an NCHWc kernel after the original tensor it
-    computes); or ``<node>/<Fusion>/`` (a fusion's new node).
+    computes); or ``<node>/<Fusion>/`` (a fusion's new node); or ``fused <node>``.
 
     >>> _own_node("/f0_swish/Mul/QuickGeluFusion/", {"/f0_swish/Mul": 0}, {})
     '/f0_swish/Mul'
     >>> _own_node("conv/ConvFusion/", {"conv": 0}, {})
     'conv'
+    >>> _own_node("fused /fc6/Gemm", {"/fc6/Gemm": 0}, {})
+    '/fc6/Gemm'
     """
     for candidate in (
         name,
+        # ``fused <node>``: a Gemm or Conv with its activation (FusedGemm, FusedConv)
+        name.removeprefix("fused ") if name.startswith("fused ") else None,
         name[: -len("_nchwc")] if name.endswith("_nchwc") else None,
         # <node>/<Fusion>/, where <node> may itself hold slashes (archcost's exporter
         # names nodes /<layer>/<Op>)
@@ -441,9 +457,8 @@ def coverage(original: onnx.ModelProto, optimized: onnx.ModelProto) -> dict[str,
         if current not in kernel_of:
             return None
         kernel = kernel_of[current]
-        if any(op(x) == kernel_op[kernel] for x in path[1:-1]) or (
-            len(path) > 1 and op(path[-1]) == kernel_op[kernel]
-        ):
+        head_op = kernel_op[kernel].removeprefix("Fused")  # FusedGemm computes a Gemm
+        if any(op(x) == head_op for x in path[1:-1]) or (len(path) > 1 and op(path[-1]) == head_op):
             return None
         return kernel
 
@@ -590,7 +605,8 @@ def measure(
     Args:
         model: the serialized ``ModelProto``.
         threads: intra-op threads.
-        warmup: untimed runs first (allocations, thread-pool start, caches).
+        warmup: untimed runs first (allocations, thread-pool start, caches); they go
+            on for 50 ms at least, which a network of µs needs.
         runs: timed runs; the latency is their median.
         profile_runs: profiled runs for the per-kernel times (0 or ``kernels=False``:
             none).
@@ -606,7 +622,8 @@ def measure(
         )
     load = _load_average()
     session = BoundSession(model, threads, seed)
-    samples, cpu = session.times(runs, warmup=warmup)
+    session.warm(0.05 if warmup else 0.0, at_least=warmup)
+    samples, cpu = session.times(runs, warmup=0)
     del session
     probe = probe or Probe(threads)
     probe_s = probe.measure()
