@@ -107,7 +107,10 @@ def measure(args: argparse.Namespace, threads: int) -> dict[str, Any]:
             # up to ±7% here (where its buffers land), so the median over rounds is the
             # network's, not one session's
             session = ort.BoundSession(n["model"], threads)
-            wall, cpu = session.times(args.runs, warmup=2)
+            last = session.warm()  # 50 ms of untimed runs: a new session starts cold
+            # at least --runs timed runs, more for a network of µs (20 ms of runs)
+            runs = max(args.runs, min(int(0.02 / max(last, 1e-6)), 200))
+            wall, cpu = session.times(runs, warmup=0)
             n["times"].append(statistics.median(wall))
             del session
             n["cpu"].append(statistics.median(cpu))

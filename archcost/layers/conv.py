@@ -46,6 +46,10 @@ STANDARD_CONV_RULES = frozenset({"separable", "spatial", "grouped", "shuffled"})
 #: Kernel sizes and strides latency calibration draws (3×3 most often).
 CALIBRATION_KERNELS = (3, 3, 3, 5, 7)
 CALIBRATION_STRIDES = (1, 1, 1, 2)
+#: the most weights a calibration convolution has: ResNet-50's largest, 512·512·3·3
+#: (a 7×7 convolution of 960 channels to 512 is in no network, and its 18 MB of weights
+#: would make it a weight-streaming benchmark).
+CALIBRATION_MAX_WEIGHTS = 512 * 512 * 3 * 3
 
 
 @dataclass(frozen=True)
@@ -326,7 +330,8 @@ class Conv(ConvLike):
     ) -> tuple[Layer, tuple[Shape, ...]] | None:
         """A k×k convolution, same padding; a ``stem`` is a network's first, up to 64
         filters on an RGB (or grey) input of 8–224 pixels (small ones too, so its fixed
-        cost is measured, not extrapolated)."""
+        cost is measured, not extrapolated). The others as networks have them: stride 2
+        from 14×14 up, at most :data:`CALIBRATION_MAX_WEIGHTS` weights."""
         k, s = draw.choice(CALIBRATION_KERNELS), draw.choice(CALIBRATION_STRIDES)
         if kernel_type == "stem":
             size = draw.choice((8, 16, 32, 56, 112, 128, 160, 224))
@@ -335,8 +340,10 @@ class Conv(ConvLike):
         else:
             x = draw.feature_map()
             out = draw.c_out(x.c)
-            if k > x.spatial[0]:
+            if k > x.spatial[0] or out * x.c * k * k > CALIBRATION_MAX_WEIGHTS:
                 return None
+            if x.spatial[0] < 14:
+                s = 1
         return cls(out=out, kernel=k, stride=s, padding=(k - 1) // 2), (x,)
 
     def rewrite_candidate(self, rule: str) -> bool:
@@ -365,6 +372,8 @@ class GroupedConv(Conv):
         k, s = draw.choice((1, 3, 3)), draw.choice(CALIBRATION_STRIDES)
         x = draw.feature_map()
         out = draw.c_out(x.c)
+        if x.spatial[0] < 14:
+            s = 1
         groups = [g for g in (2, 3, 4, 8, 16, 32) if x.c % g == 0 and out % g == 0]
         if not groups:
             return None
@@ -435,6 +444,8 @@ class DepthwiseConv(ConvLike):
         x = draw.feature_map()
         if k > x.spatial[0]:
             return None
+        if x.spatial[0] < 14:
+            s = 1
         return cls(kernel=k, stride=s, padding=(k - 1) // 2), (x,)
 
     def geometry(self, x: Shape) -> ConvGeometry:

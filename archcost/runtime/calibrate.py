@@ -3,7 +3,8 @@
 ``archcost calibrate --runtime onnxruntime [--threads N] -o PROFILE.yaml``:
 
 1. **Drift probe**: the fixed probe kernel (:data:`archcost.runtime.ort.PROBE_DESCRIPTION`)
-   is timed at the start, middle and end; the profile keeps the median (``probe_s``),
+   is timed at the start, after every round of sampling and at the end; the profile
+   keeps the median (``probe_s``),
    which ``bench`` re-measures so absolute times can be compared across moments.
 2. **Fusions**: for each candidate sequence after a convolution (every kind in the
    roles :data:`FUSION_PATTERNS` lists: a norm, an activation, a residual add, as each
@@ -309,6 +310,7 @@ class Timer:
         return statistics.median(cpu if self.threads == 1 else wall)
 
     def _runs(self, session: BoundSession, cold: bool = False) -> int:
+        session.warm(0.005)  # a new session's first runs are slower
         first = self._median(session, 3, cold)
         return int(min(max(self.target_s / max(first, 1e-7), 7), 15 if cold else 101))
 
@@ -615,6 +617,7 @@ def calibrate(
             spread = _uncertainty(samples[kind], [(c, c.macs, c.nbytes) for c in pool], rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
             measure(kind, pool[pick], layout_cost)
+        probes.append(probe.measure())  # the probe's time at calibration: all rounds'
         say(f"round {rounds}: {sum(len(v) for v in samples.values())} samples")
     probes.append(probe.measure())
     if record is not None:
