@@ -49,7 +49,7 @@ def register(sub: Any, parents: Parents) -> None:
         type=positive_int,
         default=None,
         help="timed passes; each layer's time is their median (default 5; onnxruntime: "
-        "timed runs, default 30)",
+        "timed runs with inputs and outputs bound, after 50 ms of warm-up, default 30)",
     )
     p.add_argument(
         "--runtime",
