@@ -9,8 +9,9 @@ or reads ``--profile``), then measures every zoo spec, every ``specs/examples/``
 and the networks of ``benchmarks/latency_nets/`` (written for this evaluation) in
 onnxruntime, **interleaved**: each of ``--rounds`` rounds runs every network a few
 times in a fresh session and the drift probe once, so slow drift on a shared machine
-touches every network alike and no network's figure is one session's. It prints, as Markdown, against two baselines (MACs alone; the two-number
-roofline with the profile's best measured rates):
+touches every network alike and no network's figure is one session's. It prints, as
+Markdown, against two baselines (MACs alone; the two-number roofline with the
+profile's best measured rates):
 
 (a) **ratios**: each network's time relative to MobileNetV2, predicted vs measured
     (same interleaved run), and the share within ±10%;

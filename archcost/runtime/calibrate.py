@@ -84,6 +84,7 @@ from archcost.runtime.predict import (
     KernelModel,
     RuntimeProfile,
     conv_geometry,
+    conversion_seconds,
     fit,
     nchwc_conv,
     output_rows,
@@ -597,9 +598,7 @@ def calibrate(
 
     def layout_cost(op: str, dims: tuple[int, ...]) -> float:
         model = layout_models.get(op)
-        if model is None:
-            return 0.0
-        return model.seconds(0, 2 * F32 * math.prod(dims), output_rows(dims))
+        return conversion_seconds(model, dims) if model else 0.0
 
     for kind in types:
         for _ in range(initial if kind not in LAYOUT_TYPES else 0):

@@ -721,10 +721,15 @@ def predict_rows(
 
 
 def _layout_seconds(profile: RuntimeProfile, kind: str, shape: tuple[int, ...]) -> float:
-    """One layout conversion of a float32 tensor of ``shape`` (read + write)."""
-    elements, rows = math.prod(shape), output_rows(shape)
     model = profile.model_for(kind) or profile.model_for(GENERIC)
-    return model.seconds(0, 8 * elements, rows) if model else 0.0
+    return conversion_seconds(model, shape) if model else 0.0
+
+
+def conversion_seconds(model: KernelModel, shape: tuple[int, ...]) -> float:
+    """One layout conversion of a float32 tensor of ``shape`` (read + write) by a
+    conversion's kernel model (calibration takes the same off its convolutions'
+    samples)."""
+    return model.seconds(0, 8 * math.prod(shape), output_rows(shape))
 
 
 def _fuse(
