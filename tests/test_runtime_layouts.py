@@ -100,6 +100,7 @@ def _flat_profile(block: int, align: int) -> RuntimeProfile:
         "specs/mobilenet_v3_small.yaml",  # squeeze-excite: a broadcast mul runs plain
         "benchmarks/latency_nets/resnet18.yaml",  # residual adds fused into the convs
         "specs/examples/sobel_separable.yaml",  # a 1-channel conv reads a blocked tensor
+        "specs/examples/conv3d.yaml",  # a 3-D conv and pool: no blocked kernel at all
     ],
 )
 def test_predicted_layout_conversions_and_unfused_adds_match_onnxruntime(nchwc, spec):
@@ -267,3 +268,53 @@ def test_a_bound_session_lists_the_conversions_onnxruntime_adds():
     ops = ort.BoundSession(conv, 1).ops
     assert ops[0] == "ReorderInput" and ops[-1] == "ReorderOutput" and len(ops) == 3
     assert ort.BoundSession(relu, 1).ops == ("Relu",)
+
+
+def test_a_clip_has_its_own_kernel_types_and_its_relu_fuses_into_the_conv(nchwc):
+    # C3D's conv1a and pool1 (specs/examples/conv3d.yaml): onnxruntime runs the 3-D conv
+    # with its ReLU as one kernel and the pool as another (its profiler), plain NCHW; the
+    # predictor prices them as conv3d and maxpool3d, with the ReLU fused
+    model = archcost.load("specs/examples/conv3d.yaml")
+    kernels = ort.profile_kernels(export_bytes(model), 1, warmup=0, runs=1)
+    covers = sorted(sorted(ort.layer_of(n) for n in k.covers) for k in kernels)
+    assert covers == [["conv1a", "relu1a"], ["pool1"]]
+    rows = model.costs().rows
+    layers = {r.name: model.nodes[r.name].layer for r in rows}
+    types, chains, _ = plan(rows, layers, _flat_profile(*nchwc))
+    assert (types["conv1a"], types["pool1"]) == ("conv3d", "maxpool3d")
+    assert chains["relu1a"] == "conv1a"
+    # a 2-D max pool keeps the 2-D type
+    resnet = archcost.load("benchmarks/latency_nets/resnet18.yaml")
+    rows = resnet.costs().rows
+    types, _, _ = plan(
+        rows, {r.name: resnet.nodes[r.name].layer for r in rows}, _flat_profile(*nchwc)
+    )
+    assert {types[r.name] for r in rows if r.kind == "maxpool"} == {"maxpool"}
+
+
+@pytest.mark.parametrize("kind", ["conv3d", "maxpool3d"])
+def test_calibration_draws_clips_for_the_3d_types_and_onnxruntime_runs_them(nchwc, kind):
+    import random
+
+    from archcost.runtime.calibrate import BoundSession, build
+
+    rng = random.Random(2)
+    configs = [draw(kind, rng, *nchwc) for _ in range(30)]
+    assert all(len(c.ins[0].dims) == 4 for c in configs)
+    assert len({c.described_key() for c in configs}) > 5  # not one configuration
+    # the micro-model of the smallest runs, unconverted, as one kernel
+    small = min(configs, key=lambda c: c.nbytes)
+    session = BoundSession(build(small), 1)
+    assert session.ops == (("Conv",) if kind == "conv3d" else ("MaxPool",))
+
+
+def test_a_profile_without_3d_models_prices_clips_with_the_2d_ones(nchwc):
+    # profiles calibrated before the 3-D types: conv3d falls back to conv, maxpool3d to
+    # maxpool (1 µs + bytes / 1 GB/s here, the flat profile's conv at 1e10 MAC/s)
+    model = archcost.load("specs/examples/conv3d.yaml")
+    profile = _flat_profile(*nchwc)
+    profile.kernels["maxpool"] = KernelModel(fixed_s=1e-6, macs_per_s=math.inf, bytes_per_s=1e9)
+    est = {e.name: e for e in predict(model, profile)}
+    rows = {r.name: r for r in model.costs().rows}
+    assert est["pool1"].seconds == pytest.approx(1e-6 + rows["pool1"].memory_access / 1e9)
+    assert est["conv1a"].seconds == pytest.approx(1e-6 + rows["conv1a"].macs / 1e10)

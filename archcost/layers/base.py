@@ -215,6 +215,36 @@ class Draw:
                 break
         return Shape((k, s, s))
 
+    def clip(self) -> Shape:
+        """A ``c × frames × size × size`` input of a 3-D convolution or pool, as video
+        networks have them (:data:`CALIBRATION_CLIPS`).
+
+        >>> import random
+        >>> Draw(random.Random(0), channels=(8,), sizes=(7,)).clip()
+        Shape(dims=(256, 4, 14, 14))
+        """
+        return Shape(self.choice(CALIBRATION_CLIPS))
+
+
+#: The clips latency calibration draws for 3-D kinds, [C, D, H, W]: C3D's (Tran et al.
+#: 2015: 16 frames of 112×112; 64, 128, 256, 512 channels as the clip halves, the inputs
+#: of its convolutions and of its pools), and each with half the frames.
+CALIBRATION_CLIPS = tuple(
+    (c, d, s, s)
+    for c, frames, s in (
+        (3, 16, 112),
+        (64, 16, 112),
+        (64, 16, 56),
+        (128, 16, 56),
+        (128, 8, 28),
+        (256, 8, 28),
+        (256, 4, 14),
+        (512, 4, 14),
+        (512, 2, 7),
+    )
+    for d in (frames, max(frames // 2, 1))
+)
+
 
 class Formula(NamedTuple):
     """One explained quantity: ``symbolic`` with the numbers in (``substituted``).

@@ -296,7 +296,7 @@ class Conv(ConvLike):
     """Standard convolution, 2D on [C,H,W] and 3D on [C,D,H,W]."""
 
     style = KindStyle("conv", KIND_COLORS["conv"])
-    calibration = Calibration(("conv", "stem"), generic=False)
+    calibration = Calibration(("conv", "stem", "conv3d"), generic=False)
 
     out: int
     kernel: IntOrTuple
@@ -331,8 +331,14 @@ class Conv(ConvLike):
         """A k×k convolution, same padding; a ``stem`` is a network's first, up to 64
         filters on an RGB (or grey) input of 8–224 pixels (small ones too, so its fixed
         cost is measured, not extrapolated). The others as networks have them: stride 2
-        from 14×14 up, at most :data:`CALIBRATION_MAX_WEIGHTS` weights."""
+        from 14×14 up, at most :data:`CALIBRATION_MAX_WEIGHTS` weights; a ``conv3d`` as
+        C3D's, 3×3×3 on a clip (:meth:`Draw.clip`), as many or twice as many filters as
+        input channels."""
         k, s = draw.choice(CALIBRATION_KERNELS), draw.choice(CALIBRATION_STRIDES)
+        if kernel_type == "conv3d":  # C3D's: 3×3×3, same padding, on a clip
+            x = draw.clip()
+            out = draw.choice((32, 64)) if x.c <= 4 else draw.choice((x.c, 2 * x.c))
+            return cls(out=out, kernel=3, padding=1), (x,)
         if kernel_type == "stem":
             size = draw.choice((8, 16, 32, 56, 112, 128, 160, 224))
             x = draw.feature_map(draw.choice((1, 3, 3, 3)), size)

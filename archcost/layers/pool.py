@@ -195,8 +195,22 @@ class MaxPool(Pool):
 
     style = KindStyle("pool", KIND_COLORS["pool"])
     nchwc = "pool"
-    calibration = Calibration(("maxpool",))
+    calibration = Calibration(("maxpool", "maxpool3d"))
     fill = -math.inf
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """As :meth:`Pool.calibration_sample`; a ``maxpool3d`` as C3D's on a clip
+        (:meth:`Draw.clip`): 1×2×2 (its first, which keeps the frames) or 2×2×2."""
+        if kernel_type != "maxpool3d":
+            return super().calibration_sample(kernel_type, draw)
+        k = draw.choice(((1, 2, 2), (2, 2, 2)))
+        x = draw.clip()
+        if x.dims[1] < k[0]:
+            return None
+        return cls(kernel=k, stride=k), (x,)
 
     @staticmethod
     def reduction(kernels: ModuleType) -> Callable[..., tuple[Any, int]]:

@@ -13,8 +13,9 @@
    covers every layer of it.
 3. **Kernels**: single-layer micro-models (:mod:`archcost.runtime.micro`) per kernel
    type. The kinds say which types they are timed for (``calibration.types``: dense,
-   stem, pointwise, depthwise and grouped convolutions, linear, max/average/global
-   pools, the activations, batchnorm, LRN, add, mul, concat, channel shuffle and split)
+   stem, pointwise, depthwise, grouped and 3-D convolutions, linear, max/average/global
+   pools and 3-D max pools, the activations, batchnorm, LRN, add, mul, concat, channel
+   shuffle and split)
    and draw a layer of each as CNNs use it (``calibration_sample``, from the channel
    counts and resolutions below, channels growing as the resolution falls); each
    kind's ``to_onnx`` writes it, so adding a kind never touches this module. A sample
@@ -30,9 +31,10 @@
    on bootstrap resamples of its samples and measures, per type, the candidate
    configuration (not measured before) whose predictions the refits disagree on most,
    until the time budget is spent.
-5. **Fit**: :func:`archcost.runtime.predict.fit` per type (relative error, with a
-   2 µs floor: :data:`FIT_FLOOR_S`), and, for kinds without a model of their own, over
-   the samples of the kinds whose ``calibration.generic`` is set.
+5. **Fit**: :func:`archcost.runtime.predict.fit_robust` per type (relative error, with
+   a 2 µs floor: :data:`FIT_FLOOR_S`; samples that came out at or below zero and those
+   timed in a spell of interference left out), and, for kinds without a model of their
+   own, over the samples of the kinds whose ``calibration.generic`` is set.
 
 Nothing is written until the calibration is complete (an interrupted run writes
 nothing).
@@ -49,7 +51,7 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -81,11 +83,13 @@ from archcost.runtime.predict import (
     GENERIC,
     LAYOUT_TYPES,
     NCHW_TYPES,
+    VOLUME_TYPES,
     KernelModel,
     RuntimeProfile,
     conv_geometry,
     conversion_seconds,
     fit,
+    fit_robust,
     nchwc_conv,
     output_rows,
 )
@@ -122,6 +126,10 @@ NCHW_CHANNELS = (6, 12, 20, 36, 58, 60, 68, 100, 116, 132, 180, 196, 244, 300, 3
 SIZES = (7, 14, 28, 56, 112)
 MAX_MACS = 120_000_000
 MAX_BYTES = 24 * 2**20
+#: the limits for a kernel over a clip ([C, D, H, W]): C3D's first convolution is
+#: 1.04 GMACs with a 51 MB output, and its pools read as much.
+MAX_MACS_VOLUME = 1_500_000_000
+MAX_BYTES_VOLUME = 128 * 2**20
 
 
 def kernel_types() -> dict[str, type[Layer]]:
@@ -230,11 +238,15 @@ def draw(kernel_type: str, rng: random.Random, block: int = 0, align: int = 0) -
         if sample is None:
             continue
         config = Config.of(*sample)
-        if config.macs > MAX_MACS or config.nbytes > MAX_BYTES:
+        volume = len(config.ins[0].dims) == 4
+        if config.macs > (MAX_MACS_VOLUME if volume else MAX_MACS):
+            continue
+        if config.nbytes > (MAX_BYTES_VOLUME if volume else MAX_BYTES):
             continue
         g = conv_geometry(config.row, config.layer) if block and config.macs else None
-        if g is not None and nchwc_conv(g.c_out, g.c_in_per_group, g.groups, block, align) == plain:
-            continue
+        if g is not None and len(g.kernel) == 2:  # 2-D: blocked, or its _nchw twin
+            if nchwc_conv(g.c_out, g.c_in_per_group, g.groups, block, align) == plain:
+                continue
         return config
     raise RuntimeError(f"no configuration of {kernel_type} within the limits")
 
@@ -400,12 +412,15 @@ FIT_FLOOR_S = 2e-6
 
 
 def _fit_samples(samples: Sequence[Sample]) -> KernelModel:
-    return fit(
+    """A type's model: :func:`~archcost.runtime.predict.fit_robust` (samples that came
+    out at or below zero, and those timed in a spell of interference, left out)."""
+    return fit_robust(
         [s.macs for s in samples],
         [s.nbytes for s in samples],
         [s.seconds for s in samples],
         [s.rows for s in samples],
         floor_s=FIT_FLOOR_S,
+        least_s=MIN_SAMPLE_S,
     )
 
 
@@ -625,23 +640,20 @@ def calibrate(
     # the fixed cost of a run with its inputs and outputs bound, as bench measures
     overhead = statistics.median(timer.fixed() for _ in range(5))
     # the generic model is for kinds never measured: cheap elementwise work (the kinds
-    # whose calibration says so: not convolutions, linear layers or LRN; no conversions)
+    # whose calibration says so: not convolutions, linear layers or LRN; no conversions,
+    # no pools over clips, whose tensors do not fit a cache)
     generic = {
         t
         for t, cls in kernel_types().items()
-        if t not in LAYOUT_TYPES and cls.calibration and cls.calibration.generic
+        if t not in (*LAYOUT_TYPES, *VOLUME_TYPES) and cls.calibration and cls.calibration.generic
     }
     flat = [s for kind, v in samples.items() if kind in generic for s in v]
     if flat:
-        models[GENERIC] = fit(
-            [0] * len(flat),
-            [s.nbytes for s in flat],
-            [s.seconds for s in flat],
-            [s.rows for s in flat],
-            floor_s=FIT_FLOOR_S,
-        )
-    mac_rates = [s.macs / s.seconds for v in samples.values() for s in v if s.macs]
-    byte_rates = [s.nbytes / s.seconds for s in flat]
+        models[GENERIC] = _fit_samples([replace(s, macs=0) for s in flat])
+    # the roofline's two numbers: the best rates of samples that measured a time
+    fitted = [s for v in samples.values() for s in v if s.seconds > MIN_SAMPLE_S]
+    mac_rates = [s.macs / s.seconds for s in fitted if s.macs]
+    byte_rates = [s.nbytes / s.seconds for s in flat if s.seconds > MIN_SAMPLE_S]
     date = _dt.date.today().isoformat()
     version = runtime_version()
     cpus = os.cpu_count() or 0

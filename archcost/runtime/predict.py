@@ -8,10 +8,11 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
   kind's name: ``depthwise`` (g = C_in > 1, one input channel per group),
   ``grouped`` (1 < g), ``pointwise`` (1×1, g = 1), ``stem`` (k×k, g = 1, at most 4
   input channels: a network's first convolution), ``conv`` (other k×k, g = 1),
-  ``linear`` (a 2-D weight). A layer that moves no memory (a view) takes no time. Every other
-  layer is its own type, named by its kind (``batchnorm``, ``relu``, ``concat``...);
-  a kind the profile never measured uses the ``elementwise`` model fitted over all
-  zero-MAC kernels.
+  ``conv3d`` (a k×k×k weight: video networks), ``linear`` (a 2-D weight). A layer
+  that moves no memory (a view) takes no time. Every other layer is its own type,
+  named by its kind (``batchnorm``, ``relu``, ``concat``...; ``maxpool3d`` for a max
+  pool over a clip, when its kind is calibrated for one); a kind the profile never
+  measured uses the ``elementwise`` model fitted over all zero-MAC kernels.
 * **The model of a type** is a roofline with fitted efficiency and fixed cost,
   additive rather than a max so it can be fitted by least squares::
 
@@ -69,7 +70,11 @@ if TYPE_CHECKING:
 CONV_TYPES = ("conv", "pointwise", "depthwise", "grouped", "stem")
 #: the same convolutions in plain NCHW layout (no blocked-channel kernel for them).
 NCHW_TYPES = tuple(f"{t}_nchw" for t in CONV_TYPES if t != "stem")
-MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, "linear")
+#: 3-D convolutions (a [C, D, H, W] input): onnxruntime has no blocked kernel for them.
+CONV3D = "conv3d"
+MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, CONV3D, "linear")
+#: the convolution types that head a fused kernel (Conv + BatchNorm + ReLU ...).
+FUSION_HEADS = (*CONV_TYPES, CONV3D)
 LAYOUT_TYPES = ("reorder_input", "reorder_output")
 
 
@@ -103,6 +108,15 @@ TRANSPARENT = _kinds(lambda cls: cls.nchwc == "transparent")
 #: kernel type: onnxruntime runs it without the channel blocking of the others.
 STEM_CHANNELS = 4
 GENERIC = "elementwise"
+#: zero-MAC kernel types of a layer over a clip ([C, D, H, W]), ``<kind>3d``: the kinds
+#: calibrated for one (a max pool over a clip runs onnxruntime's plain 3-D pooling, not
+#: the blocked 2-D kernel a ``maxpool`` is timed on).
+VOLUME_TYPES = frozenset(
+    t
+    for cls in REGISTRY.values()
+    for t in (cls.calibration.types if cls.calibration else ())
+    if t.endswith("3d") and t != CONV3D
+)
 
 
 # -- the per-type model ------------------------------------------------------------------
@@ -232,6 +246,53 @@ def fit(
     )
 
 
+#: :func:`fit_robust` sets a sample aside when its relative residual exceeds this many
+#: times the median one (and :data:`OUTLIER_MIN`).
+OUTLIER_TIMES = 3.0
+OUTLIER_MIN = 0.25
+
+
+def fit_robust(
+    macs: Sequence[int],
+    nbytes: Sequence[int],
+    seconds: Sequence[float],
+    rows: Sequence[int] | None = None,
+    *,
+    floor_s: float = 0.0,
+    least_s: float = 0.0,
+) -> KernelModel:
+    """:func:`fit`, robust to the samples a shared machine spoils: a sample of at most
+    ``least_s`` (a kernel's time that came out at or below zero once the runtime's fixed
+    cost and the layout conversions were taken off: noise, not the kernel) is left out;
+    then, after one fit, every sample whose relative residual (divided by its time plus
+    ``floor_s``, as the fit weighs it) exceeds :data:`OUTLIER_TIMES` times the median
+    one and :data:`OUTLIER_MIN` (one timed in a spell of interference from other
+    processes, 2× slow) is set aside, and the rest fitted again. ``samples`` counts the
+    samples the model was fitted on.
+
+    >>> t = [1e-6 + b / 1e9 for b in (1000, 2000, 3000, 4000, 5000, 6000)]
+    >>> m = fit_robust([0] * 8, [1000, 2000, 3000, 4000, 5000, 6000, 2500, 7000],
+    ...                t + [1e-7, 3 * (1e-6 + 7e-6)], least_s=1e-7)
+    >>> round(m.fixed_s * 1e6, 3), round(m.bytes_per_s / 1e9, 3), m.samples
+    (1.0, 1.0, 6)
+    """
+    import numpy as np  # lazy: numpy loads only when a model is fitted (start-up time)
+
+    r = [0] * len(seconds) if rows is None else list(rows)
+    data = [sample for sample in zip(macs, nbytes, seconds, r, strict=True) if sample[2] > least_s]
+    if not data:
+        raise ValueError("fit needs at least one time above least_s")
+    model = fit(*zip(*data, strict=True), floor_s=floor_s)
+    residual = np.array(
+        [abs(model.seconds(m, b, n) - t) / (t + floor_s) for m, b, t, n in data], float
+    )
+    cut = max(OUTLIER_TIMES * float(np.median(residual)), OUTLIER_MIN)
+    kept = [sample for sample, e in zip(data, residual, strict=True) if e <= cut]
+    if len(kept) == len(data) or not kept:
+        return model
+    return fit(*zip(*kept, strict=True), floor_s=floor_s)
+
+
 # -- the profile -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RuntimeProfile(Profile):
@@ -273,8 +334,10 @@ class RuntimeProfile(Profile):
         zero-MAC kind."""
         if kernel_type in self.kernels:
             return self.kernels[kernel_type]
-        if kernel_type == "stem":
+        if kernel_type in ("stem", CONV3D):
             return self.kernels.get("conv")
+        if kernel_type in VOLUME_TYPES:  # a profile without 3-D pools: the 2-D model
+            return self.model_for(kernel_type.removesuffix("3d"))
         if kernel_type.endswith("_nchw"):  # a profile calibrated without layouts
             return self.kernels.get(kernel_type.removesuffix("_nchw"))
         return None if kernel_type in MAC_TYPES else self.kernels.get(GENERIC)
@@ -406,10 +469,15 @@ def conv_geometry(row: CostRow, layer: Any) -> ConvGeometry | None:
 def kernel_type(row: CostRow, layer: Any) -> str:
     """The kernel type of one cost row (see the module docstring), before layouts."""
     if row.macs == 0:
-        return "view" if row.memory_access == 0 else row.kind
+        if row.memory_access == 0:
+            return "view"
+        volume = f"{row.kind}3d"
+        return volume if volume in VOLUME_TYPES and _volume(row) else row.kind
     g = conv_geometry(row, layer)
     if g is None:
         return "linear" if _is_linear(row, layer) else "conv"
+    if len(g.kernel) == 3:
+        return CONV3D
     if g.groups > 1 and g.c_in_per_group == 1 and g.groups == row.input_shapes[0][0]:
         return "depthwise"
     if g.groups > 1:
@@ -417,6 +485,11 @@ def kernel_type(row: CostRow, layer: Any) -> str:
     if math.prod(g.kernel) == 1:
         return "pointwise"
     return "stem" if g.c_in_per_group <= STEM_CHANNELS else "conv"
+
+
+def _volume(row: CostRow) -> bool:
+    """Whether the layer's input is a clip, [C, D, H, W]."""
+    return bool(row.input_shapes) and len(row.input_shapes[0]) == 4
 
 
 def _is_linear(row: CostRow, layer: Any) -> bool:
@@ -743,7 +816,7 @@ def _fuse(
     sequence of kinds (``conv`` for the head) is a listed fusion."""
     head_of: dict[str, str] = {}
     for r in rows:
-        if types[r.name] not in CONV_TYPES or r.name in head_of:
+        if types[r.name] not in FUSION_HEADS or r.name in head_of:
             continue
         seq: tuple[str, ...] = ("conv",)
         node = r.name
