@@ -180,7 +180,10 @@ def main() -> int:
         if args.dump:  # the calibration's samples, to refit a changed model later
             Path(args.dump).with_suffix(".samples.json").write_text(
                 json.dumps(
-                    [[s.type, dict(s.config), s.macs, s.nbytes, s.seconds] for s in samples]
+                    [
+                        [s.type, dict(s.config), s.macs, s.nbytes, s.seconds, s.drift]
+                        for s in samples
+                    ]
                 ),
                 encoding="utf-8",
             )

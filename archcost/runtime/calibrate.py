@@ -3,9 +3,9 @@
 ``archcost calibrate --runtime onnxruntime [--threads N] -o PROFILE.yaml``:
 
 1. **Drift probe**: the fixed probe kernel (:data:`archcost.runtime.ort.PROBE_DESCRIPTION`)
-   is timed at the start, after every round of sampling and at the end; the profile
-   keeps the median (``probe_s``),
-   which ``bench`` re-measures so absolute times can be compared across moments.
+   is timed at the start, every half second while sampling and at the end; the
+   profile keeps the median (``probe_s``), which ``bench`` re-measures so absolute
+   times can be compared across moments.
 2. **Fusions**: for each candidate sequence after a convolution (every kind in the
    roles :data:`FUSION_PATTERNS` lists: a norm, an activation, a residual add, as each
    kind's ``calibration.after_conv`` says) a two-convolution micro-model is run once
@@ -26,7 +26,8 @@
    adds around a lone blocked convolution (the conversions' own models, fitted first
    from chains of 1×1 max pools). A kind whose weights a network reads cold
    (``calibration.cold_weights``: linear layers) is timed with the caches flushed
-   before each run.
+   before each run. The drift probe is timed every half second, and each sample's
+   time divided by the drift around it (:func:`drift_corrected`).
 4. **Adaptive sampling**: after a few samples per type, each round refits every type
    on bootstrap resamples of its samples and measures, per type, the candidate
    configuration (not measured before) whose predictions the refits disagree on most,
@@ -162,6 +163,10 @@ class Sample:
     seconds: float = math.nan
     #: output rows (channels × height), the per-row term of the model.
     rows: int = 0
+    #: the drift probe's time around the sample (the mean of its timings just before
+    #: and just after it) over its median in the calibration: 1.2 while other processes
+    #: slowed this machine by about 20%. ``seconds`` is divided by it.
+    drift: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -309,6 +314,8 @@ class Timer:
         self.trivial_s = trivial_s
         self.target_s = target_s
         self.base = BoundSession(trivial_chain(1), threads)
+        #: every fixed cost measured (one per sample)
+        self.fixed_s: list[float] = []
 
     def _median(self, session: BoundSession, runs: int, cold: bool = False) -> float:
         before = None
@@ -328,8 +335,10 @@ class Timer:
         return int(min(max(self.target_s / max(first, 1e-7), 7), 15 if cold else 101))
 
     def fixed(self) -> float:
-        """The runtime's fixed cost of a bound run."""
-        return max(self._median(self.base, 31) - self.trivial_s, 0.0)
+        """The runtime's fixed cost of a bound run (each value is kept in ``fixed_s``)."""
+        value = max(self._median(self.base, 31) - self.trivial_s, 0.0)
+        self.fixed_s.append(value)
+        return value
 
     def seconds(self, session: BoundSession, cold: bool = False) -> float:
         """The kernels' seconds per run of ``session`` (about ``target_s`` of runs);
@@ -422,6 +431,34 @@ def _fit_samples(samples: Sequence[Sample]) -> KernelModel:
         floor_s=FIT_FLOOR_S,
         least_s=MIN_SAMPLE_S,
     )
+
+
+#: the drift probe is timed about this often while sampling, so each sample has a
+#: probe timing just before and just after it.
+PROBE_EVERY_S = 0.5
+
+
+def drift_corrected(
+    samples: Sequence[Sample], probed: Sequence[int], probes: Sequence[float]
+) -> list[Sample]:
+    """``samples`` with their time divided by the drift around them: interference from
+    other processes comes in spells of seconds to minutes that slow every kernel, the
+    drift probe too (15–40% for a network here; the probe's slowdown follows the
+    networks' round by round), so a sample timed in one is brought back to the
+    calibration's typical moment (the probe's median). ``probed``: for each sample,
+    how many probe timings came before it (at least one; the last sample's "after" is
+    the last probe timing).
+
+    >>> s = [Sample("relu", (), 0, 8, 2e-6), Sample("relu", (), 0, 8, 3e-6)]
+    >>> [round(x.seconds * 1e6, 3) for x in drift_corrected(s, [1, 2], [1.0, 1.0, 2.0])]
+    [2.0, 2.0]
+    """
+    typical = statistics.median(probes)
+    out = []
+    for sample, j in zip(samples, probed, strict=True):
+        drift = (probes[j - 1] + probes[min(j, len(probes) - 1)]) / 2 / typical
+        out.append(replace(sample, seconds=sample.seconds / drift, drift=drift))
+    return out
 
 
 #: the smallest time a sample keeps (a difference of two medians can come out at or
@@ -594,10 +631,20 @@ def calibrate(
     run_s, kernel_s, profile_share = run_costs(threads)
     timer = Timer(threads, kernel_s)
     seen: dict[str, set[Any]] = defaultdict(set)
+    # per type, for each sample the number of probe timings before it
+    probed: dict[str, list[int]] = defaultdict(list)
+    last_probe = [time.perf_counter()]
+
+    def probe_now() -> None:
+        probes.append(probe.measure())
+        last_probe[0] = time.perf_counter()
 
     def measure(kind: str, cfg: Config, layout_cost: LayoutCost | None) -> None:
         seen[kind].add(cfg.described_key())
         samples[kind].append(measure_sample(kind, cfg, timer, layout_cost))
+        probed[kind].append(len(probes))
+        if time.perf_counter() - last_probe[0] >= PROBE_EVERY_S:
+            probe_now()
 
     say("sampling kernels")
     # the layout conversions first: the convolutions' samples take them off
@@ -605,8 +652,9 @@ def calibrate(
     for kind in layout_types:
         for _ in range(LAYOUT_INITIAL):
             measure(kind, draw(kind, rng, block, align), None)
+    probe_now()
     layout_models = {
-        op: _fit_samples(samples[kind])
+        op: _fit_samples(drift_corrected(samples[kind], probed[kind], probes))
         for op, kind in (("ReorderInput", "reorder_input"), ("ReorderOutput", "reorder_output"))
         if samples.get(kind)
     }
@@ -618,7 +666,7 @@ def calibrate(
     for kind in types:
         for _ in range(initial if kind not in LAYOUT_TYPES else 0):
             measure(kind, draw(kind, rng, block, align), layout_cost)
-    probes.append(probe.measure())
+    probe_now()
     deadline = started + budget_s
     rounds = 0
     while time.perf_counter() < deadline:
@@ -631,14 +679,19 @@ def calibrate(
             spread = _uncertainty(samples[kind], [(c, c.macs, c.nbytes) for c in pool], rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
             measure(kind, pool[pick], layout_cost)
-        probes.append(probe.measure())  # the probe's time at calibration: all rounds'
+        probe_now()
         say(f"round {rounds}: {sum(len(v) for v in samples.values())} samples")
-    probes.append(probe.measure())
+    probe_now()
+    # every sample brought back to the calibration's typical moment
+    final = {kind: drift_corrected(v, probed[kind], probes) for kind, v in samples.items()}
     if record is not None:
-        record.extend(s for v in samples.values() for s in v)
-    models = {kind: _fit_samples(v) for kind, v in samples.items()}
-    # the fixed cost of a run with its inputs and outputs bound, as bench measures
-    overhead = statistics.median(timer.fixed() for _ in range(5))
+        record.extend(s for v in final.values() for s in v)
+    models = {kind: _fit_samples(v) for kind, v in final.items()}
+    # the fixed cost of a run with its inputs and outputs bound, as bench measures: it
+    # was measured beside every sample; a µs of work slows 2× in a spell of
+    # interference, so its median moves with them (4.2 µs in one calibration here, 9.0
+    # in another): the 10th percentile is the quiet machine's
+    overhead = float(np.percentile(timer.fixed_s, 10)) if timer.fixed_s else timer.fixed()
     # the generic model is for kinds never measured: cheap elementwise work (the kinds
     # whose calibration says so: not convolutions, linear layers or LRN; no conversions,
     # no pools over clips, whose tensors do not fit a cache)
@@ -647,11 +700,11 @@ def calibrate(
         for t, cls in kernel_types().items()
         if t not in (*LAYOUT_TYPES, *VOLUME_TYPES) and cls.calibration and cls.calibration.generic
     }
-    flat = [s for kind, v in samples.items() if kind in generic for s in v]
+    flat = [s for kind, v in final.items() if kind in generic for s in v]
     if flat:
         models[GENERIC] = _fit_samples([replace(s, macs=0) for s in flat])
     # the roofline's two numbers: the best rates of samples that measured a time
-    fitted = [s for v in samples.values() for s in v if s.seconds > MIN_SAMPLE_S]
+    fitted = [s for v in final.values() for s in v if s.seconds > MIN_SAMPLE_S]
     mac_rates = [s.macs / s.seconds for s in fitted if s.macs]
     byte_rates = [s.nbytes / s.seconds for s in flat if s.seconds > MIN_SAMPLE_S]
     date = _dt.date.today().isoformat()
