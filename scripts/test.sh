@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs Debian's chromium (for the
 # browser tests of the HTML reports), creates .venv with the test extras, runs ruff,
-# mypy and import-linter over archcost/, then pytest.
+# mypy and import-linter over archcost/ (ruff's mistake rules over tests/, benchmarks/
+# and scripts/ too), then pytest.
 # Extra arguments go to pytest, e.g. scripts/test.sh -k zoo
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 scripts/setup.sh test
 # Static checks first (seconds): lint, formatting, types, the layer contracts in pyproject.toml.
-.venv/bin/ruff check archcost
+.venv/bin/ruff check archcost tests benchmarks scripts
 .venv/bin/ruff format --check archcost
 .venv/bin/mypy
 .venv/bin/lint-imports

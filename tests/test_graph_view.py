@@ -247,7 +247,7 @@ def test_hover_shows_the_formulas(tiny):
     # conv1: 3×3 stride-2 conv, 3 -> 16 channels, 32×32 -> 16×16: C_out·k·k·C_in·H·W
     macs = 16 * 3 * 3 * 3 * 16 * 16
     assert f"macs: C_out·(k·C_in/g)·out = 16·(3·3·3)·(16·16) = {macs:,}" in hover["conv1"]
-    assert f"params: " in hover["conv1"] and "per sample" not in hover["conv1"]
+    assert "params: " in hover["conv1"] and "per sample" not in hover["conv1"]
     assert "per sample:" in next(h for t in _label_traces(fig_graph(m.network, 8))
                                  for h in t.hovertext if h.startswith("<b>conv1<"))
     assert "macs" not in hover["stage1_1.relu1"]  # rows worth zero are left out

@@ -325,7 +325,7 @@ def test_reported_accuracy_is_the_papers_and_never_interpolated():
 def _blank(value):
     return (
         value is None
-        or value is getattr(__import__("pandas"), "NA")
+        or value is __import__("pandas").NA
         or (isinstance(value, float) and math.isnan(value))
     )
 
