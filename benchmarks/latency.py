@@ -1,15 +1,16 @@
 """The latency predictor's accuracy evaluation (docs/latency.md): the calibrated onnxruntime predictor on unseen networks.
 
-    python benchmarks/latency.py [--threads 1] [--rounds 5] [--profile PROFILE.yaml]
+    python benchmarks/latency.py [--threads 1] [--rounds 15] [--profile PROFILE.yaml]
                                  [--write-profile PATH] [--budget 200] [--dump RAW.json]
     python benchmarks/latency.py --replay RAW.json --profile PROFILE.yaml
 
 Calibrates onnxruntime on this machine (``archcost calibrate --runtime onnxruntime``;
-or reads ``--profile``), then measures every zoo spec, every ``specs/examples/`` spec
-and the networks of ``benchmarks/latency_nets/`` (written for this evaluation) in
-onnxruntime, **interleaved**: each of ``--rounds`` rounds runs every network a few
-times in a fresh session and the drift probe once, so slow drift on a shared machine
-touches every network alike and no network's figure is one session's.
+or reads ``--profile``), then measures every zoo spec up to ``--max-macs`` (5 GMACs by
+default; U-Net is skipped), every ``specs/examples/`` spec and the networks of
+``benchmarks/latency_nets/`` (written for this evaluation) in onnxruntime,
+**interleaved**: each of ``--rounds`` rounds runs every network a few times in a fresh
+session and times the drift probe after each network, so slow drift on a shared
+machine touches every network alike and no network's figure is one session's.
 
 A network's time is its **best round**: the smallest of its rounds' medians. On a
 shared host the other tenants slow everything down in spells of seconds to minutes
@@ -255,12 +256,20 @@ def report(raw: dict[str, Any], profile: Any) -> None:
         "medians); on-CPU: the calling thread's CPU time of the same runs (one thread: "
         "onnxruntime computes in the caller), i.e. without the waits for a CPU that other "
         "processes cause, best round; on-CPU median: the median of all timed runs, spells of "
-        "interference included; kernels: the profiler's per-kernel medians, summed.\n"
+        "interference included; probe-normalised wall: wall × (probe at calibration ÷ "
+        "probe's best round in this run), what (c) compares; profiled kernels: the "
+        "profiler's per-kernel medians, summed; ratio columns: time ÷ the reference's, "
+        "with the predicted ratio's error against the measured on-CPU ratio, which is what "
+        "(a) scores (the last ratio column: against the on-CPU medians instead); "
+        "per-layer ρ: Spearman ρ between each layer's predicted time and the profiler's "
+        "kernel times mapped to layers, read for (b) as the median over networks.\n"
     )
     print(
-        "| network | MACs | wall | wall ÷ probe drift | on-CPU | on-CPU median | kernels "
-        "| predicted | vs on-CPU | (c) vs probe-normalised wall | ratio to ref (on-CPU) "
-        "| predictor | MACs | roofline | predictor vs on-CPU median ratio "
+        "| network | MACs | wall | probe-normalised wall | on-CPU | on-CPU median "
+        "| profiled kernels | predicted | predicted vs on-CPU "
+        "| (c) predicted vs probe-normalised wall | measured ratio to ref (on-CPU) "
+        "| (a) predictor's ratio (error) | MACs ratio (error) | roofline ratio (error) "
+        "| predictor's ratio error vs on-CPU median ratio "
         "| per-layer ρ: predictor / MACs |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
