@@ -501,3 +501,30 @@ def test_adaptive_sampling_is_least_sure_far_from_its_samples():
     inside, far = (None, 0, 60_000), (None, 0, 12_000_000)
     spread = _uncertainty(samples, [inside, far], random.Random(1), refits=30)
     assert spread[1] > spread[0]
+
+
+def test_a_bilinear_upsample_is_priced_by_its_own_kernel_type(tmp_path):
+    # nearest is a copy (the generic element-wise model); bilinear runs onnxruntime's
+    # linear Resize, about 20x the time per element: its own type, upsample_linear
+    spec = tmp_path / "up.yaml"
+    spec.write_text(
+        "archcost: 1\nname: up\ninput: [16, 8, 8]\nlayers:\n"
+        "  - {name: near, type: upsample, scale: 2, mode: nearest}\n"
+        "  - {name: bil, type: upsample, scale: 2, mode: bilinear, inputs: input}\n",
+        encoding="utf-8",
+    )
+    model = archcost.load(spec)
+    rows = {r.name: r for r in model.costs().rows}
+    assert kernel_type(rows["near"], model.nodes["near"].layer) == "upsample"
+    assert kernel_type(rows["bil"], model.nodes["bil"].layer) == "upsample_linear"
+    linear = KernelModel(fixed_s=3e-6, macs_per_s=math.inf, bytes_per_s=1e8)
+    base = _profile()
+    est = {
+        e.name: e
+        for e in predict(model, _profile(kernels={**base.kernels, "upsample_linear": linear}))
+    }
+    assert est["near"].seconds == pytest.approx(1e-6 + rows["near"].memory_access / 1e10)
+    assert est["bil"].seconds == pytest.approx(3e-6 + rows["bil"].memory_access / 1e8)
+    # a profile calibrated before the type: the generic model, as before
+    old = {e.name: e for e in predict(model, base)}
+    assert old["bil"].seconds == pytest.approx(1e-6 + rows["bil"].memory_access / 1e10)

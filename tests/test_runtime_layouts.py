@@ -327,3 +327,21 @@ def test_a_profile_without_3d_models_prices_clips_with_the_2d_ones(nchwc):
     rows = {r.name: r for r in model.costs().rows}
     assert est["pool1"].seconds == pytest.approx(1e-6 + rows["pool1"].memory_access / 1e9)
     assert est["conv1a"].seconds == pytest.approx(1e-6 + rows["conv1a"].macs / 1e10)
+
+
+def test_after_a_blocked_conv_nearest_upsample_runs_blocked_and_bilinear_runs_plain_resize(nchwc):
+    # why a bilinear upsample is a kernel type of its own (upsample_linear): onnxruntime
+    # (its profiler's kernels) runs nearest as its NCHWc Upsample, a blocked copy, but
+    # bilinear as the plain Resize after converting back to NCHW
+    from archcost.layers.resample import Upsample
+
+    def ops(mode: str) -> list[str]:
+        steps = [
+            micro.Step("c", Conv(out=64, kernel=3, padding=1), ("x",)),
+            micro.Step("u", Upsample(scale=2, mode=mode), ("c",)),
+        ]
+        model = micro.network(steps, {"x": Shape((64, 28, 28))})
+        return [k.op for k in ort.profile_kernels(model, 1, warmup=0, runs=1)]
+
+    assert ops("nearest") == ["ReorderInput", "Conv", "Upsample", "ReorderOutput"]
+    assert ops("bilinear") == ["ReorderInput", "Conv", "ReorderOutput", "Resize"]

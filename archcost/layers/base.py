@@ -531,6 +531,12 @@ class Layer:
         x = draw.feature_map()
         return cls(), (x,) * cls.arity[0]
 
+    def runtime_kernel(self) -> str:
+        """The predictor's kernel type of this layer when it has no MACs
+        (:func:`archcost.runtime.predict.kernel_type`): its kind, unless a field makes
+        the runtime run another kernel (a bilinear ``upsample``)."""
+        return self.kind
+
     # -- rewrites, other frameworks -----------------------------------------------------
     def rewrite_candidate(self, rule: str) -> bool:
         """Is this layer one that the ``whatif`` rule ``rule`` is about? (The rule may

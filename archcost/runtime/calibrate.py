@@ -14,7 +14,7 @@
 3. **Kernels**: single-layer micro-models (:mod:`archcost.runtime.micro`) per kernel
    type. The kinds say which types they are timed for (``calibration.types``: dense,
    stem, pointwise, depthwise, grouped and 3-D convolutions, linear, max/average/global
-   pools and 3-D max pools, the activations, batchnorm, LRN, add, mul, concat, channel
+   pools and 3-D max pools, the activations, batchnorm, LRN, upsample, add, mul, concat, channel
    shuffle and split)
    and draw a layer of each as CNNs use it (``calibration_sample``, from the channel
    counts and resolutions below, channels growing as the resolution falls); each

@@ -472,7 +472,9 @@ def kernel_type(row: CostRow, layer: Any) -> str:
         if row.memory_access == 0:
             return "view"
         volume = f"{row.kind}3d"
-        return volume if volume in VOLUME_TYPES and _volume(row) else row.kind
+        if volume in VOLUME_TYPES and _volume(row):
+            return volume
+        return layer.runtime_kernel() if hasattr(layer, "runtime_kernel") else row.kind
     g = conv_geometry(row, layer)
     if g is None:
         return "linear" if _is_linear(row, layer) else "conv"
