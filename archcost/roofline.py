@@ -58,6 +58,7 @@ RUNTIME_KEYS = (
     "run_overhead_s",
     "nchwc_block",
     "nchwc_align",
+    "padded_macs",
     "kernels",
     "fusions",
 )

@@ -16,11 +16,12 @@ import archcost  # noqa: E402
 from archcost.runtime import micro, ort  # noqa: E402
 from archcost.runtime.bench import export_bytes  # noqa: E402
 from archcost.layers.base import Shape  # noqa: E402
-from archcost.layers.conv import Conv  # noqa: E402
-from archcost.runtime.calibrate import detect_nchwc, draw  # noqa: E402
+from archcost.layers.conv import Conv, DepthwiseConv, PointwiseConv  # noqa: E402
+from archcost.runtime.calibrate import Config, detect_nchwc, draw  # noqa: E402
 from archcost.runtime.predict import (  # noqa: E402
     KernelModel,
     RuntimeProfile,
+    blocked_macs,
     conv_geometry,
     nchwc_conv,
     plan,
@@ -345,3 +346,62 @@ def test_after_a_blocked_conv_nearest_upsample_runs_blocked_and_bilinear_runs_pl
 
     assert ops("nearest") == ["ReorderInput", "Conv", "Upsample", "ReorderOutput"]
     assert ops("bilinear") == ["ReorderInput", "Conv", "ReorderOutput", "Resize"]
+
+
+@pytest.mark.parametrize(
+    "layer, x",
+    [
+        (Conv(out=24, kernel=3, padding=1), (24, 28, 28)),  # 24 channels: not whole blocks of 16
+        (Conv(out=8, kernel=3, padding=1), (16, 28, 28)),  # 8 outputs: half a block of 16
+        (Conv(out=40, kernel=3, padding=1), (3, 28, 28)),  # an RGB stem: its input read plain
+        (DepthwiseConv(kernel=3, padding=1), (24, 28, 28)),
+        (PointwiseConv(out=40), (72, 14, 14)),
+        (Conv(out=64, kernel=3, padding=1, groups=2), (64, 14, 14)),  # whole blocks per group
+    ],
+)
+def test_blocked_macs_are_those_of_the_padded_weights_onnxruntime_runs(nchwc, layer, x, tmp_path):
+    # onnxruntime's NCHWc rewrite pads a convolution's weights to whole channel blocks
+    # (read from the graph it saves after its rewrites): the kernel computes the padding
+    # too, so the predictor's MACs of a blocked kernel are those of the padded weights
+    import onnx
+
+    path = tmp_path / "optimized.onnx"
+    ort.open_session(micro.single(layer, [Shape(x)]), 1, optimized_path=str(path))
+    graph = onnx.load(str(path)).graph
+    dims = {init.name: list(init.dims) for init in graph.initializer}
+    (conv,) = [n for n in graph.node if n.op_type == "Conv"]
+    assert conv.domain == "com.microsoft.nchwc"  # blocked
+    c_out, c_in_per_group, *kernel = dims[conv.input[1]]
+    out = layer.out_shapes((Shape(x),))[0]
+    padded = c_out * c_in_per_group * math.prod(kernel) * math.prod(out.spatial)
+    config = Config.of(layer, (Shape(x),))
+    assert blocked_macs(config.macs, conv_geometry(config.row, layer), nchwc[0]) == padded
+
+
+def test_padded_macs_price_a_blocked_conv_only_for_profiles_fitted_on_them(nchwc, tmp_path):
+    # a 3×3 conv 24 -> 24 at 28×28 runs blocked; on a block of 16 its kernel computes
+    # 32 × 32 channels. A profile calibrated on padded MACs (padded_macs: true) prices
+    # that work; one calibrated before prices the layer's MACs, as it was fitted.
+    from dataclasses import replace
+
+    from archcost.roofline import load_profile
+    from archcost.runtime.calibrate import profile_yaml
+
+    spec = tmp_path / "c24.yaml"
+    spec.write_text(
+        "archcost: 1\nname: c24\ninput: [24, 28, 28]\n"
+        "layers:\n  - {name: c, type: conv, out: 24, kernel: 3, padding: 1}\n",
+        encoding="utf-8",
+    )
+    model = archcost.load(spec)
+    block = 16
+    flat = replace(_flat_profile(block, nchwc[1]), padded_macs=True)
+    path = tmp_path / "p.yaml"
+    path.write_text(profile_yaml(flat), encoding="utf-8")
+    loaded = load_profile(str(path))
+    assert loaded.padded_macs is True
+    (padded,) = predict(model, loaded)
+    (plain,) = predict(model, replace(loaded, padded_macs=False))
+    assert padded.macs == plain.macs == 24 * 24 * 9 * 28 * 28  # the layer's count
+    assert padded.compute_s == pytest.approx(32 * 32 * 9 * 28 * 28 / 1e10)
+    assert plain.compute_s == pytest.approx(24 * 24 * 9 * 28 * 28 / 1e10)

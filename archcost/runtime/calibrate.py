@@ -81,12 +81,14 @@ from archcost.runtime.ort import (
     time_runs,
 )
 from archcost.runtime.predict import (
+    CONV_TYPES,
     GENERIC,
     LAYOUT_TYPES,
     NCHW_TYPES,
     VOLUME_TYPES,
     KernelModel,
     RuntimeProfile,
+    blocked_macs,
     conv_geometry,
     conversion_seconds,
     fit,
@@ -158,6 +160,8 @@ class Sample:
 
     type: str
     config: tuple[tuple[str, Any], ...]
+    #: the MACs its kernel computes: a blocked convolution's with its channels padded to
+    #: whole blocks (:func:`~archcost.runtime.predict.blocked_macs`)
     macs: int
     nbytes: int
     seconds: float = math.nan
@@ -639,9 +643,16 @@ def calibrate(
         probes.append(probe.measure())
         last_probe[0] = time.perf_counter()
 
+    def work(kind: str, cfg: Config) -> int:
+        """The MACs a sample's kernel computes: a blocked convolution's whole channel
+        blocks (:func:`~archcost.runtime.predict.blocked_macs`), as predict counts them."""
+        g = conv_geometry(cfg.row, cfg.layer) if kind in CONV_TYPES and block else None
+        return blocked_macs(cfg.macs, g, block) if g else cfg.macs
+
     def measure(kind: str, cfg: Config, layout_cost: LayoutCost | None) -> None:
         seen[kind].add(cfg.described_key())
-        samples[kind].append(measure_sample(kind, cfg, timer, layout_cost))
+        sample = measure_sample(kind, cfg, timer, layout_cost)
+        samples[kind].append(replace(sample, macs=work(kind, cfg)))
         probed[kind].append(len(probes))
         if time.perf_counter() - last_probe[0] >= PROBE_EVERY_S:
             probe_now()
@@ -676,7 +687,7 @@ def calibrate(
                 break
             pool = [draw(kind, rng, block, align) for _ in range(24)]
             pool = [c for c in pool if c.described_key() not in seen[kind]] or pool
-            spread = _uncertainty(samples[kind], [(c, c.macs, c.nbytes) for c in pool], rng)
+            spread = _uncertainty(samples[kind], [(c, work(kind, c), c.nbytes) for c in pool], rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
             measure(kind, pool[pick], layout_cost)
         probe_now()
@@ -749,6 +760,7 @@ def calibrate(
         run_overhead_s=overhead,
         nchwc_block=block,
         nchwc_align=align,
+        padded_macs=bool(block),
         kernels=models,
         fusions=tuple(tuple(f) for f in fusions),
     )
@@ -784,6 +796,7 @@ def profile_yaml(profile: RuntimeProfile) -> str:
         "run_overhead_s": float(f"{profile.run_overhead_s:.4e}"),
         "nchwc_block": profile.nchwc_block,
         "nchwc_align": profile.nchwc_align,
+        "padded_macs": profile.padded_macs,
         "fusions": [list(f) for f in profile.fusions],
         "kernels": {k: m.as_yaml() for k, m in sorted(profile.kernels.items())},
     }

@@ -313,6 +313,10 @@ class RuntimeProfile(Profile):
     nchwc_block: int = 0
     #: the channel multiple its dense and depthwise NCHWc convolutions accept (0: the block).
     nchwc_align: int = 0
+    #: its blocked convolutions' models were fitted on the MACs of whole channel blocks
+    #: (:func:`blocked_macs`), so predictions count them too; False for profiles
+    #: calibrated before (their models were fitted on the layers' own MACs).
+    padded_macs: bool = False
     kernels: dict[str, KernelModel] = field(default_factory=dict, compare=False)
     fusions: tuple[tuple[str, ...], ...] = ()
 
@@ -326,6 +330,7 @@ class RuntimeProfile(Profile):
             "run_overhead_s": self.run_overhead_s,
             "nchwc_block": self.nchwc_block,
             "nchwc_align": self.nchwc_align,
+            "padded_macs": self.padded_macs,
         }
 
     def model_for(self, kernel_type: str) -> KernelModel | None:
@@ -403,6 +408,10 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) 
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise bad(key, "a channel count >= 0")
         out[key] = value
+    padded = doc.get("padded_macs", False)
+    if not isinstance(padded, bool):
+        raise bad("padded_macs", "true or false")
+    out["padded_macs"] = padded
     kernels = doc.get("kernels", {}) or {}
     if not isinstance(kernels, dict):
         raise bad("kernels", "a mapping of kernel types to their fitted model")
@@ -525,6 +534,34 @@ def nchwc_conv(c_out: int, c_in_per_group: int, groups: int, block: int, align: 
             return c_out % align == 0
         return c_in_per_group % block == 0 and (c_out // groups) % block == 0
     return c_in_per_group < block or c_in_per_group % align == 0
+
+
+def blocked_macs(macs: int, g: ConvGeometry, block: int) -> int:
+    """The MACs a blocked (NCHWc) convolution kernel computes: onnxruntime pads its
+    output channels to whole blocks, and its input channels too when it reads them
+    blocked (at least a block of them), and computes the padding like any channel; a
+    grouped convolution is blocked only with whole blocks per group.
+
+    >>> g = ConvGeometry(c_out=8, c_in_per_group=16, groups=1, kernel=(3, 3))
+    >>> blocked_macs(8 * 16 * 9 * 28 * 28, g, 16) == 16 * 16 * 9 * 28 * 28
+    True
+    >>> blocked_macs(24 * 9 * 100, ConvGeometry(24, 1, 24, (3, 3)), 16) == 32 * 9 * 100
+    True
+    """
+    if block <= 0:
+        return macs
+
+    def whole(n: int) -> int:
+        return -(-n // block) * block
+
+    if g.groups > 1 and g.c_in_per_group == 1 and g.c_out == g.groups:  # depthwise
+        return macs // g.c_out * whole(g.c_out)
+    if g.groups > 1:
+        return macs
+    padded = macs // g.c_out * whole(g.c_out)
+    if g.c_in_per_group >= block:
+        padded = padded // g.c_in_per_group * whole(g.c_in_per_group)
+    return padded
 
 
 def blocked_conv(row: CostRow, geometry: ConvGeometry | None, block: int, align: int) -> bool:
@@ -673,9 +710,15 @@ def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
 
 
 def _estimate(
-    r: CostRow, model: KernelModel, layout_s: float = 0.0, fused_s: float = 0.0
+    r: CostRow,
+    model: KernelModel,
+    layout_s: float = 0.0,
+    fused_s: float = 0.0,
+    work_macs: int | None = None,
 ) -> LayerEstimate:
-    compute, memory = model.terms(r.macs, r.memory_access)
+    """``work_macs``: the MACs the kernel computes when they differ from the layer's
+    (:func:`blocked_macs`); the estimate reports the layer's."""
+    compute, memory = model.terms(r.macs if work_macs is None else work_macs, r.memory_access)
     memory += fused_s
     overhead = model.overhead(output_rows(r.output_shape))
     return LayerEstimate(
@@ -791,7 +834,11 @@ def predict_rows(
                 f"profile '{profile.name}' has no model for kernel type '{t}' (layer '{r.name}').",
                 hint="Re-run archcost calibrate --runtime onnxruntime.",
             )
-        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0)))
+        work = None
+        if t in CONV_TYPES and profile.nchwc_block and profile.padded_macs:  # whole blocks
+            g = conv_geometry(r, layers.get(r.name))
+            work = blocked_macs(r.macs, g, profile.nchwc_block) if g else None
+        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work))
     return out
 
 
