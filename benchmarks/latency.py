@@ -182,7 +182,7 @@ def main() -> int:
             Path(args.dump).with_suffix(".samples.json").write_text(
                 json.dumps(
                     [
-                        [s.type, dict(s.config), s.macs, s.nbytes, s.seconds, s.drift]
+                        [s.type, dict(s.config), s.macs, s.nbytes, s.seconds, s.drift, s.col]
                         for s in samples
                     ]
                 ),

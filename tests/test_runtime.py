@@ -498,7 +498,7 @@ def test_adaptive_sampling_is_least_sure_far_from_its_samples():
         nbytes = 10_000 * (1 + i)
         noise = 1 + rng.uniform(-0.3, 0.3)
         samples.append(Sample("relu", (), 0, nbytes, (2e-6 + nbytes / 1e10) * noise))
-    inside, far = (None, 0, 60_000), (None, 0, 12_000_000)
+    inside, far = (None, 0, 60_000, 0), (None, 0, 12_000_000, 0)
     spread = _uncertainty(samples, [inside, far], random.Random(1), refits=30)
     assert spread[1] > spread[0]
 

@@ -81,6 +81,7 @@ from archcost.runtime.ort import (
     time_runs,
 )
 from archcost.runtime.predict import (
+    COL_TYPES,
     CONV_TYPES,
     GENERIC,
     LAYOUT_TYPES,
@@ -93,6 +94,7 @@ from archcost.runtime.predict import (
     conversion_seconds,
     fit,
     fit_robust,
+    im2col_elements,
     nchwc_conv,
     output_rows,
 )
@@ -167,6 +169,8 @@ class Sample:
     seconds: float = math.nan
     #: output rows (channels × height), the per-row term of the model.
     rows: int = 0
+    #: elements of the GEMM matrices a plain convolution builds (the ``col`` term).
+    col: int = 0
     #: the drift probe's time around the sample (the mean of its timings just before
     #: and just after it) over its median in the calibration: 1.2 while other processes
     #: slowed this machine by about 20%. ``seconds`` is divided by it.
@@ -432,6 +436,7 @@ def _fit_samples(samples: Sequence[Sample]) -> KernelModel:
         [s.nbytes for s in samples],
         [s.seconds for s in samples],
         [s.rows for s in samples],
+        [s.col for s in samples],
         floor_s=FIT_FLOOR_S,
         least_s=MIN_SAMPLE_S,
     )
@@ -564,7 +569,7 @@ def detect_nchwc(threads: int) -> tuple[int, int]:
 # -- the calibration ----------------------------------------------------------------------
 def _uncertainty(
     samples: list[Sample],
-    candidates: list[tuple[Any, int, int]],
+    candidates: list[tuple[Any, int, int, int]],
     rng: random.Random,
     refits: int = 12,
 ) -> list[float]:
@@ -579,13 +584,14 @@ def _uncertainty(
                 [s.nbytes for s in pick],
                 [s.seconds for s in pick],
                 [s.rows for s in pick],
+                [s.col for s in pick],
             )
         except ValueError:
             continue
         preds.append(
             [
-                m.seconds(macs, nbytes, config.rows if config else 0)
-                for config, macs, nbytes in candidates
+                m.seconds(macs, nbytes, config.rows if config else 0, col)
+                for config, macs, nbytes, col in candidates
             ]
         )
     if len(preds) < 2:
@@ -649,10 +655,16 @@ def calibrate(
         g = conv_geometry(cfg.row, cfg.layer) if kind in CONV_TYPES and block else None
         return blocked_macs(cfg.macs, g, block) if g else cfg.macs
 
+    def col(kind: str, cfg: Config) -> int:
+        """The elements of a plain convolution's GEMM matrices (the ``col`` term)."""
+        if kind not in COL_TYPES:
+            return 0
+        return im2col_elements(cfg.row, conv_geometry(cfg.row, cfg.layer))
+
     def measure(kind: str, cfg: Config, layout_cost: LayoutCost | None) -> None:
         seen[kind].add(cfg.described_key())
         sample = measure_sample(kind, cfg, timer, layout_cost)
-        samples[kind].append(replace(sample, macs=work(kind, cfg)))
+        samples[kind].append(replace(sample, macs=work(kind, cfg), col=col(kind, cfg)))
         probed[kind].append(len(probes))
         if time.perf_counter() - last_probe[0] >= PROBE_EVERY_S:
             probe_now()
@@ -687,7 +699,8 @@ def calibrate(
                 break
             pool = [draw(kind, rng, block, align) for _ in range(24)]
             pool = [c for c in pool if c.described_key() not in seen[kind]] or pool
-            spread = _uncertainty(samples[kind], [(c, work(kind, c), c.nbytes) for c in pool], rng)
+            candidates = [(c, work(kind, c), c.nbytes, col(kind, c)) for c in pool]
+            spread = _uncertainty(samples[kind], candidates, rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
             measure(kind, pool[pick], layout_cost)
         probe_now()

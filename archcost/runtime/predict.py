@@ -76,6 +76,9 @@ MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, CONV3D, "linear")
 #: the convolution types that head a fused kernel (Conv + BatchNorm + ReLU ...).
 FUSION_HEADS = (*CONV_TYPES, CONV3D)
 LAYOUT_TYPES = ("reorder_input", "reorder_output")
+#: the convolution types onnxruntime runs as im2col and a GEMM per group (its plain
+#: ``MlasConv``; a depthwise one has its own loop): the ``col`` term of their model.
+COL_TYPES = ("conv_nchw", "pointwise_nchw", "grouped_nchw", CONV3D)
 
 
 def _kinds(has: Callable[[type[Layer]], bool]) -> frozenset[str]:
@@ -122,13 +125,16 @@ VOLUME_TYPES = frozenset(
 # -- the per-type model ------------------------------------------------------------------
 @dataclass(frozen=True)
 class KernelModel:
-    """``seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s + rows / rows_per_s``
-    for one kernel type.
+    """``seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s + rows / rows_per_s
+    + col / col_per_s`` for one kernel type.
 
     ``rows`` counts the output's rows, channels × height (:func:`output_rows`): a
     blocked convolution kernel is called once per output row and channel block, so a
     layer of many channels at a small resolution (960 × 7 × 7) pays per row what MACs
-    and bytes do not show. A rate of ``inf`` means the term was fitted to zero (it does
+    and bytes do not show. ``col`` counts the elements of the matrices a plain (NCHW)
+    convolution builds to run as GEMMs (:func:`im2col_elements`): a grouped
+    convolution of a few channels per group (ResNeXt's 32 groups of 4) spends its time
+    there, not in MACs. A rate of ``inf`` means the term was fitted to zero (it does
     not help).
     """
 
@@ -139,22 +145,26 @@ class KernelModel:
     #: median |predicted / measured − 1| over the samples it was fitted on.
     error: float = math.nan
     rows_per_s: float = math.inf
+    col_per_s: float = math.inf
 
-    def terms(self, macs: int, nbytes: int) -> tuple[float, float]:
-        """(compute seconds, memory seconds) of a kernel."""
-        return macs / self.macs_per_s, nbytes / self.bytes_per_s
+    def terms(self, macs: int, nbytes: int, col: int = 0) -> tuple[float, float]:
+        """(compute seconds, memory seconds) of a kernel; building the GEMM's matrices
+        (``col`` elements) is memory work."""
+        return macs / self.macs_per_s, nbytes / self.bytes_per_s + col / self.col_per_s
 
     def overhead(self, rows: int = 0) -> float:
         """The fixed cost plus the per-row cost of a kernel with ``rows`` output rows."""
         return self.fixed_s + rows / self.rows_per_s
 
-    def seconds(self, macs: int, nbytes: int, rows: int = 0) -> float:
+    def seconds(self, macs: int, nbytes: int, rows: int = 0, col: int = 0) -> float:
         """>>> KernelModel(1e-6, 1e9, 1e9).seconds(1000, 2000)
         4e-06
         >>> round(KernelModel(1e-6, 1e9, 1e9, rows_per_s=1e8).seconds(1000, 2000, 300), 15)
         7e-06
+        >>> round(KernelModel(1e-6, 1e9, 1e9, col_per_s=1e9).seconds(1000, 2000, 0, 500), 15)
+        4.5e-06
         """
-        compute, memory = self.terms(macs, nbytes)
+        compute, memory = self.terms(macs, nbytes, col)
         return self.overhead(rows) + compute + memory
 
     def as_yaml(self) -> dict[str, Any]:
@@ -163,6 +173,7 @@ class KernelModel:
             "macs_per_s": _rate(self.macs_per_s),
             "bytes_per_s": _rate(self.bytes_per_s),
             "rows_per_s": _rate(self.rows_per_s),
+            "col_per_s": _rate(self.col_per_s),
             "samples": self.samples,
             "median_error": round(self.error, 4) if math.isfinite(self.error) else None,
         }
@@ -210,10 +221,11 @@ def fit(
     nbytes: Sequence[int],
     seconds: Sequence[float],
     rows: Sequence[int] | None = None,
+    col: Sequence[int] | None = None,
     *,
     floor_s: float = 0.0,
 ) -> KernelModel:
-    """Fit ``fixed + macs·a + bytes·b + rows·c`` (all ≥ 0) minimising the *relative*
+    """Fit ``fixed + macs·a + bytes·b + rows·c + col·d`` (all ≥ 0) minimising the *relative*
     squared error (each sample divided by its measured time: a 10 µs kernel counts as
     much as a 10 ms one, as the ratios the predictor is judged on do). ``floor_s`` is
     added to each divisor: a sub-µs sample, whose time is the difference of two
@@ -229,7 +241,8 @@ def fit(
     if len(t) == 0 or np.any(t <= 0):
         raise ValueError("fit needs at least one positive time")
     r = np.zeros_like(t) if rows is None else np.asarray(rows, float)
-    a = np.column_stack([np.ones_like(t), np.asarray(macs, float), np.asarray(nbytes, float), r])
+    c = np.zeros_like(t) if col is None else np.asarray(col, float)
+    a = np.column_stack([np.ones_like(t), np.asarray(macs, float), np.asarray(nbytes, float), r, c])
     scale = a.max(axis=0)
     scale[scale == 0] = 1.0
     w = 1 / (t + floor_s)
@@ -243,6 +256,7 @@ def fit(
         samples=len(t),
         error=error,
         rows_per_s=1 / float(x[3]) if x[3] > 0 else math.inf,
+        col_per_s=1 / float(x[4]) if x[4] > 0 else math.inf,
     )
 
 
@@ -257,6 +271,7 @@ def fit_robust(
     nbytes: Sequence[int],
     seconds: Sequence[float],
     rows: Sequence[int] | None = None,
+    col: Sequence[int] | None = None,
     *,
     floor_s: float = 0.0,
     least_s: float = 0.0,
@@ -279,12 +294,13 @@ def fit_robust(
     import numpy as np  # lazy: numpy loads only when a model is fitted (start-up time)
 
     r = [0] * len(seconds) if rows is None else list(rows)
-    data = [sample for sample in zip(macs, nbytes, seconds, r, strict=True) if sample[2] > least_s]
+    c = [0] * len(seconds) if col is None else list(col)
+    data = [s for s in zip(macs, nbytes, seconds, r, c, strict=True) if s[2] > least_s]
     if not data:
         raise ValueError("fit needs at least one time above least_s")
     model = fit(*zip(*data, strict=True), floor_s=floor_s)
     residual = np.array(
-        [abs(model.seconds(m, b, n) - t) / (t + floor_s) for m, b, t, n in data], float
+        [abs(model.seconds(m, b, n, k) - t) / (t + floor_s) for m, b, t, n, k in data], float
     )
     cut = max(OUTLIER_TIMES * float(np.median(residual)), OUTLIER_MIN)
     kept = [sample for sample, e in zip(data, residual, strict=True) if e <= cut]
@@ -426,6 +442,7 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) 
             samples=int(spec.get("samples", 0) or 0),
             error=float(spec.get("median_error", math.nan) or math.nan),
             rows_per_s=number(spec.get("rows_per_s", "inf"), "kernels", allow_inf=True) or math.inf,
+            col_per_s=number(spec.get("col_per_s", "inf"), "kernels", allow_inf=True) or math.inf,
         )
     out["kernels"] = models
     fusions = doc.get("fusions", []) or []
@@ -562,6 +579,27 @@ def blocked_macs(macs: int, g: ConvGeometry, block: int) -> int:
     if g.c_in_per_group >= block:
         padded = padded // g.c_in_per_group * whole(g.c_in_per_group)
     return padded
+
+
+def im2col_elements(row: CostRow, g: ConvGeometry | None) -> int:
+    """Elements of the matrices a plain (NCHW) convolution builds to run as GEMMs: for
+    every group, its input patches (input channels per group × kernel positions) at
+    every output position, ``macs / output channels per group``; none for a 1×1
+    convolution of stride 1, which multiplies its input directly.
+
+    >>> from archcost.costs import CostRow
+    >>> row = CostRow(name="c", kind="grouped_conv", inputs=(), input_shapes=((128, 56, 56),),
+    ...               output_shape=(128, 56, 56), params=0, macs=128 * 4 * 9 * 56 * 56,
+    ...               flops=0, memory_access=0, activations=0, buffers=0)
+    >>> im2col_elements(row, ConvGeometry(128, 4, 32, (3, 3))) == 32 * 4 * 9 * 56 * 56
+    True
+    """
+    if g is None or not row.macs:
+        return 0
+    in_spatial, out_spatial = tuple(row.input_shapes[0][1:]), tuple(row.output_shape[1:])
+    if math.prod(g.kernel) == 1 and in_spatial == out_spatial:
+        return 0
+    return row.macs // (g.c_out // g.groups)
 
 
 def blocked_conv(row: CostRow, geometry: ConvGeometry | None, block: int, align: int) -> bool:
@@ -715,10 +753,13 @@ def _estimate(
     layout_s: float = 0.0,
     fused_s: float = 0.0,
     work_macs: int | None = None,
+    col: int = 0,
 ) -> LayerEstimate:
     """``work_macs``: the MACs the kernel computes when they differ from the layer's
-    (:func:`blocked_macs`); the estimate reports the layer's."""
-    compute, memory = model.terms(r.macs if work_macs is None else work_macs, r.memory_access)
+    (:func:`blocked_macs`); the estimate reports the layer's. ``col``: the elements of
+    its GEMM matrices (:func:`im2col_elements`)."""
+    macs = r.macs if work_macs is None else work_macs
+    compute, memory = model.terms(macs, r.memory_access, col)
     memory += fused_s
     overhead = model.overhead(output_rows(r.output_shape))
     return LayerEstimate(
@@ -834,11 +875,13 @@ def predict_rows(
                 f"profile '{profile.name}' has no model for kernel type '{t}' (layer '{r.name}').",
                 hint="Re-run archcost calibrate --runtime onnxruntime.",
             )
-        work = None
+        work, col = None, 0
         if t in CONV_TYPES and profile.nchwc_block and profile.padded_macs:  # whole blocks
             g = conv_geometry(r, layers.get(r.name))
             work = blocked_macs(r.macs, g, profile.nchwc_block) if g else None
-        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work))
+        elif t in COL_TYPES:
+            col = im2col_elements(r, conv_geometry(r, layers.get(r.name)))
+        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work, col))
     return out
 
 
