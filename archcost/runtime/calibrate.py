@@ -792,8 +792,10 @@ def profile_yaml(profile: RuntimeProfile) -> str:
     head = (
         f"Device profile for archcost's kernel-level predictor ({profile.name}).\n"
         f"{profile.source}.\n"
-        "Per kernel type: seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s,\n"
-        "fitted on single-kernel ONNX micro-models (median_error: median |pred/meas - 1|).\n"
+        "Per kernel type: seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s\n"
+        "+ rows / rows_per_s + col / col_per_s (col: im2col elements of a plain conv;\n"
+        "padded_macs: a blocked conv's macs count whole channel blocks), fitted on\n"
+        "single-kernel ONNX micro-models (median_error: median |pred/meas - 1|).\n"
         "fusions: layer sequences the runtime runs as one kernel (conv = any convolution).\n"
         "probe_s: the drift probe's time at calibration (" + PROBE_DESCRIPTION + ");\n"
         "archcost bench re-measures it: divide times by it to compare moments.\n"
