@@ -123,18 +123,23 @@ def test_predicted_layout_conversions_and_unfused_adds_match_onnxruntime(nchwc, 
     assert (charged > 0) == (ops["ReorderInput"] + ops["ReorderOutput"] > 0)
 
 
+def _one_conv(tmp_path, channels: int, size: int) -> archcost.Model:
+    """A network of one 3×3 convolution, ``channels`` in and out, same padding."""
+    spec = tmp_path / "one_conv.yaml"
+    spec.write_text(
+        f"archcost: 1\nname: one conv\ninput: [{channels}, {size}, {size}]\n"
+        f"layers:\n  - {{name: c, type: conv, out: {channels}, kernel: 3, padding: 1}}\n",
+        encoding="utf-8",
+    )
+    return archcost.load(spec)
+
+
 def test_a_conversion_costs_its_kernel_model_on_the_tensor_moved(nchwc, tmp_path):
     # A lone 3×3 convolution of 64 channels at 14×14 runs blocked whether the block is 8
     # (AVX2) or 16 (AVX-512): onnxruntime converts its input into NCHWc and its output
     # back (checked here against its profiler). Each conversion costs the flat model's
     # 1 µs + 8 bytes per element at 10 GB/s on the 64·14·14 elements it moves.
-    spec = tmp_path / "one_conv.yaml"
-    spec.write_text(
-        "archcost: 1\nname: one conv\ninput: [64, 14, 14]\n"
-        "layers:\n  - {name: c, type: conv, out: 64, kernel: 3, padding: 1}\n",
-        encoding="utf-8",
-    )
-    model = archcost.load(spec)
+    model = _one_conv(tmp_path, 64, 14)
     ops = Counter(k.op for k in ort.profile_kernels(export_bytes(model), 1, warmup=0, runs=1))
     assert ops["ReorderInput"] == ops["ReorderOutput"] == 1
     (conv,) = predict(model, _flat_profile(*nchwc))
@@ -416,13 +421,7 @@ def test_padded_macs_price_a_blocked_conv_only_for_profiles_fitted_on_them(nchwc
     from archcost.roofline import load_profile
     from archcost.runtime.calibrate import profile_yaml
 
-    spec = tmp_path / "c24.yaml"
-    spec.write_text(
-        "archcost: 1\nname: c24\ninput: [24, 28, 28]\n"
-        "layers:\n  - {name: c, type: conv, out: 24, kernel: 3, padding: 1}\n",
-        encoding="utf-8",
-    )
-    model = archcost.load(spec)
+    model = _one_conv(tmp_path, 24, 28)
     block = 16
     flat = replace(_flat_profile(block, nchwc[1]), padded_macs=True)
     path = tmp_path / "p.yaml"
