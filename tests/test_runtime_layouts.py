@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -208,6 +209,21 @@ def test_fit_recovers_a_known_im2col_cost_and_predict_charges_it_to_plain_convs(
     assert im2col_elements(r, conv_geometry(r, layer)) == 32 * 4 * 9 * 56 * 56
     r1 = rows["conv2.block1.conv1"]
     assert im2col_elements(r1, conv_geometry(r1, model_r.nodes["conv2.block1.conv1"].layer)) == 0
+    r2 = rows["conv3.block1.downsample"]  # 1×1, stride 2: 256 channels gathered at 28×28
+    layer2 = model_r.nodes["conv3.block1.downsample"].layer
+    assert im2col_elements(r2, conv_geometry(r2, layer2)) == 256 * 28 * 28
+
+
+def test_a_transposed_conv_is_not_priced_as_an_im2col_convolution(nchwc):
+    # onnxruntime runs ConvTranspose as a GEMM then col2im, not im2col then a GEMM: the
+    # col term of the plain convolution models must not touch it
+    model = archcost.load("specs/examples/transposed_vs_resize_conv.yaml")
+    base = _flat_profile(*nchwc)
+    costly = KernelModel(fixed_s=1e-6, macs_per_s=1e10, bytes_per_s=math.inf, col_per_s=1e6)
+    kernels = {**base.kernels, **{t: costly for t in ("conv_nchw", "grouped_nchw")}}
+    plain = {e.name: e.seconds for e in predict(model, base)}
+    with_col = {e.name: e.seconds for e in predict(model, replace(base, kernels=kernels))}
+    assert with_col["deconv"] == pytest.approx(plain["deconv"])
 
 
 def test_a_fused_activation_other_than_relu_costs_one_pass_over_the_output(nchwc):
@@ -412,18 +428,15 @@ def test_blocked_macs_are_those_of_the_padded_weights_onnxruntime_runs(nchwc, la
     assert blocked_macs(config.macs, conv_geometry(config.row, layer), nchwc[0]) == padded
 
 
-def test_padded_macs_price_a_blocked_conv_only_for_profiles_fitted_on_them(nchwc, tmp_path):
+def test_padded_macs_price_a_blocked_conv_only_for_profiles_fitted_on_them(tmp_path):
     # a 3×3 conv 24 -> 24 at 28×28 runs blocked; on a block of 16 its kernel computes
     # 32 × 32 channels. A profile calibrated on padded MACs (padded_macs: true) prices
     # that work; one calibrated before prices the layer's MACs, as it was fitted.
-    from dataclasses import replace
-
     from archcost.roofline import load_profile
     from archcost.runtime.calibrate import profile_yaml
 
     model = _one_conv(tmp_path, 24, 28)
-    block = 16
-    flat = replace(_flat_profile(block, nchwc[1]), padded_macs=True)
+    flat = replace(_flat_profile(16, 4), padded_macs=True)  # AVX-512's block and alignment
     path = tmp_path / "p.yaml"
     path.write_text(profile_yaml(flat), encoding="utf-8")
     loaded = load_profile(str(path))
@@ -433,3 +446,63 @@ def test_padded_macs_price_a_blocked_conv_only_for_profiles_fitted_on_them(nchwc
     assert padded.macs == plain.macs == 24 * 24 * 9 * 28 * 28  # the layer's count
     assert padded.compute_s == pytest.approx(32 * 32 * 9 * 28 * 28 / 1e10)
     assert plain.compute_s == pytest.approx(24 * 24 * 9 * 28 * 28 / 1e10)
+
+
+OLD_PROFILE = """\
+# a profile as archcost calibrate wrote it before 2026-12-02: no padded_macs, no col_per_s
+name: old
+source: measured by archcost calibrate --runtime onnxruntime on 2026-12-01
+peak_macs_per_s: 1.0e+10
+bandwidth_bytes_per_s: 1.0e+10
+runtime: onnxruntime
+runtime_version: '1.32.0'
+threads: 1
+probe_s: 8.0e-04
+run_overhead_s: 4.0e-06
+nchwc_block: 16
+nchwc_align: 4
+fusions: []
+kernels:
+  conv: {fixed_s: 2.0e-06, macs_per_s: 1.0e+10, bytes_per_s: inf, rows_per_s: inf, samples: 9, median_error: 0.1}
+  conv_nchw: {fixed_s: 2.0e-06, macs_per_s: 1.0e+10, bytes_per_s: inf, samples: 9, median_error: 0.1}
+  elementwise: {fixed_s: 1.0e-06, macs_per_s: inf, bytes_per_s: 1.0e+10, samples: 9, median_error: 0.1}
+"""
+
+
+def test_a_profile_written_before_padded_macs_and_col_is_used_as_it_was_fitted(tmp_path):
+    # its convolution models were fitted on the layers' own MACs and without a col term:
+    # a blocked 24-channel conv is priced on 24 × 24 channels (not the 32 × 32 it runs),
+    # a plain one without im2col: exactly fixed + MACs / rate, by hand
+    from archcost.roofline import load_profile
+
+    path = tmp_path / "old.yaml"
+    path.write_text(OLD_PROFILE, encoding="utf-8")
+    old = load_profile(str(path))
+    assert old.padded_macs is False
+    assert math.isinf(old.kernels["conv_nchw"].col_per_s)
+    (blocked,) = predict(_one_conv(tmp_path, 24, 28), old)
+    assert blocked.compute_s == pytest.approx(24 * 24 * 9 * 28 * 28 / 1e10)
+    (plain,) = predict(_one_conv(tmp_path, 18, 28), old)  # 18 = no multiple of 4: plain
+    assert plain.layout_s == 0
+    assert plain.seconds == pytest.approx(2e-6 + 18 * 18 * 9 * 28 * 28 / 1e10)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_the_replay_converts_around_an_upsample_as_onnxruntime_does(nchwc, mode, tmp_path):
+    # conv -> upsample -> conv on 64 channels: nearest stays blocked between the two
+    # convolutions (one conversion in, one out); bilinear is converted back to NCHW for
+    # the Resize and into NCHWc again for the second convolution (two each way)
+    spec = tmp_path / "up.yaml"
+    spec.write_text(
+        "archcost: 1\nname: up\ninput: [64, 14, 14]\nlayers:\n"
+        "  - {name: c1, type: conv, out: 64, kernel: 3, padding: 1}\n"
+        f"  - {{name: up, type: upsample, scale: 2, mode: {mode}}}\n"
+        "  - {name: c2, type: conv, out: 64, kernel: 3, padding: 1}\n",
+        encoding="utf-8",
+    )
+    model = archcost.load(spec)
+    ops = Counter(k.op for k in ort.profile_kernels(export_bytes(model), 1, warmup=0, runs=1))
+    rows = model.costs().rows
+    _, _, lay = plan(rows, {r.name: model.nodes[r.name].layer for r in rows}, _flat_profile(*nchwc))
+    assert sum(map(len, lay.reorder_in.values())) == ops["ReorderInput"]
+    assert sum(map(len, lay.reorder_out.values())) == ops["ReorderOutput"]

@@ -383,8 +383,11 @@ class Layer:
         Literal["follow", "global", "all_inputs", "channel_blocks", "pool", "transparent"] | None
     ] = None
     #: False for a convolution onnxruntime has no NCHWc kernel for (ConvTranspose): it
-    #: stays NCHW whatever its channels.
+    #: stays NCHW whatever its channels (and is no im2col convolution either).
     nchwc_conv: ClassVar[bool] = True
+    #: kernel types of the kind (:meth:`runtime_kernel`) that run plain NCHW even where
+    #: ``nchwc`` says the kind follows a blocked input (a bilinear upsample's Resize).
+    plain_kernels: ClassVar[frozenset[str]] = frozenset()
     #: True when the kind's ONNX export computes a Reshape target at run time (channel
     #: shuffle): the NCHWc rewrite no longer knows the shapes of tensors derived from it.
     dynamic_reshape: ClassVar[bool] = False

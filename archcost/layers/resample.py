@@ -340,6 +340,7 @@ class Upsample(Layer):
     # 20x as much per element (measured: 64x28x28 x2 bilinear 240 µs, nearest 12 µs),
     # so it is a kernel type of its own, timed as decoders use it
     calibration = Calibration(("upsample_linear",), generic=False)
+    plain_kernels = frozenset({"upsample_linear"})  # converted back to NCHW first
 
     @classmethod
     def calibration_sample(

@@ -171,6 +171,9 @@ class Sample:
     rows: int = 0
     #: elements of the GEMM matrices a plain convolution builds (the ``col`` term).
     col: int = 0
+    #: the layer's own MACs, as ``analyze`` counts them (``macs`` may count padding):
+    #: the roofline's peak rate is computed from these; None: ``macs``.
+    layer_macs: int | None = None
     #: the drift probe's time around the sample (the mean of its timings just before
     #: and just after it) over its median in the calibration: 1.2 while other processes
     #: slowed this machine by about 20%. ``seconds`` is divided by it.
@@ -664,7 +667,8 @@ def calibrate(
     def measure(kind: str, cfg: Config, layout_cost: LayoutCost | None) -> None:
         seen[kind].add(cfg.described_key())
         sample = measure_sample(kind, cfg, timer, layout_cost)
-        samples[kind].append(replace(sample, macs=work(kind, cfg), col=col(kind, cfg)))
+        padded = replace(sample, macs=work(kind, cfg), col=col(kind, cfg), layer_macs=cfg.macs)
+        samples[kind].append(padded)
         probed[kind].append(len(probes))
         if time.perf_counter() - last_probe[0] >= PROBE_EVERY_S:
             probe_now()
@@ -729,7 +733,9 @@ def calibrate(
         models[GENERIC] = _fit_samples([replace(s, macs=0) for s in flat])
     # the roofline's two numbers: the best rates of samples that measured a time
     fitted = [s for v in final.values() for s in v if s.seconds > MIN_SAMPLE_S]
-    mac_rates = [s.macs / s.seconds for s in fitted if s.macs]
+    # (the roofline prices a layer's own MACs, so its peak is a rate of those)
+    layer_macs = [(s.macs if s.layer_macs is None else s.layer_macs, s.seconds) for s in fitted]
+    mac_rates = [macs / seconds for macs, seconds in layer_macs if macs]
     byte_rates = [s.nbytes / s.seconds for s in flat if s.seconds > MIN_SAMPLE_S]
     date = _dt.date.today().isoformat()
     version = runtime_version()

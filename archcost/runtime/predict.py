@@ -17,11 +17,13 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
   additive rather than a max so it can be fitted by least squares::
 
       seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s
+                + rows / rows_per_s + col / col_per_s
 
   with ``macs`` and ``bytes`` (memory traffic) exactly as :mod:`archcost.costs` counts
-  them, the three coefficients fitted by :func:`fit` on micro-model measurements
-  (non-negative, relative error). A layer is **compute**-bound when its MAC term is
-  the larger of the two, else **memory**-bound.
+  them (a blocked convolution's ``macs`` on whole channel blocks: :func:`blocked_macs`),
+  ``rows`` and ``col`` as :class:`KernelModel` says, the coefficients fitted by
+  :func:`fit` on micro-model measurements (non-negative, relative error). A layer is
+  **compute**-bound when its MAC term is the larger of the two, else **memory**-bound.
 * **Fusions.** The profile lists the layer sequences the runtime ran as one kernel,
   e.g. ``[conv, batchnorm, relu]`` (``conv`` stands for every convolution type). A
   chain that starts at a convolution and follows single-consumer edges through a
@@ -106,6 +108,8 @@ NCHWC_GLOBAL = _kinds(lambda cls: cls.nchwc == "global")
 #: (``Layer.free_in_conv_kernel``).
 FREE_IN_KERNEL = _kinds(lambda cls: cls.free_in_conv_kernel)
 NCHWC_POOLS = _kinds(lambda cls: cls.nchwc == "pool")
+#: kernel types that run plain NCHW whatever their kind's ``nchwc`` (``Layer.plain_kernels``).
+PLAIN_KERNELS = frozenset(t for cls in REGISTRY.values() for t in cls.plain_kernels)
 TRANSPARENT = _kinds(lambda cls: cls.nchwc == "transparent")
 #: a dense k×k convolution of at most this many input channels (an RGB stem) is its own
 #: kernel type: onnxruntime runs it without the channel blocking of the others.
@@ -717,7 +721,13 @@ def layouts(
             origin[r.name] = spatial_origin(r)
             to_blocked(r)
             continue
-        elif r.kind in NCHWC_FOLLOW and ins and ins[0] in out.blocked and channels % block == 0:
+        elif (
+            r.kind in NCHWC_FOLLOW
+            and t not in PLAIN_KERNELS
+            and ins
+            and ins[0] in out.blocked
+            and channels % block == 0
+        ):
             out.blocked.add(r.name)
             origin[r.name] = origin[ins[0]] if r.kind not in NCHWC_GLOBAL else (r.name, 0)
             continue
@@ -879,7 +889,7 @@ def predict_rows(
         if t in CONV_TYPES and profile.nchwc_block and profile.padded_macs:  # whole blocks
             g = conv_geometry(r, layers.get(r.name))
             work = blocked_macs(r.macs, g, profile.nchwc_block) if g else None
-        elif t in COL_TYPES:
+        elif t in COL_TYPES and r.kind not in NCHW_ONLY_CONVS:  # not ConvTranspose's GEMM
             col = im2col_elements(r, conv_geometry(r, layers.get(r.name)))
         out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work, col))
     return out
