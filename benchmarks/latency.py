@@ -264,6 +264,13 @@ def report(raw: dict[str, Any], profile: Any) -> None:
         "per-layer ρ: Spearman ρ between each layer's predicted time and the profiler's "
         "kernel times mapped to layers, read for (b) as the median over networks.\n"
     )
+    ref_err = ref["predicted"] / ref["cpu_s"] - 1
+    print(
+        f"The reference {ref['model'].name} itself: predicted {ref['predicted'] * 1e3:.2f} ms, "
+        f"on-CPU {ref['cpu_s'] * 1e3:.2f} ms ({pct(ref_err)}); every predicted ratio in (a) "
+        "is divided by its prediction, so this error moves every network's ratio error "
+        "the other way.\n"
+    )
     print(
         "| network | MACs | wall | probe-normalised wall | on-CPU | on-CPU median "
         "| profiled kernels | predicted | predicted vs on-CPU "
