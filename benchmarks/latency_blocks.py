@@ -6,22 +6,28 @@ onnxruntime's profiler inflates small and memory-bound kernels (layout conversio
 Resize: up to 3x their on-CPU time; docs/latency.md), so it cannot say which part of a
 network the predictor gets wrong. This times parts of networks on-CPU instead, each
 as a network of its own, with the calibration's own timer (bound runs less the
-runtime's fixed cost: ``archcost.runtime.calibrate.Timer``): MobileNetV2's stem and its
-13 bottlenecks (Table 2, width 1.0 at 224), and two ResNet basic blocks as a dense
-reference, all at one moment, against ``PROFILE.yaml``'s predictions. The drift
+runtime's fixed cost: ``archcost.runtime.calibrate.Timer``): every block of MobileNetV2
+(its stem and head too) and of ResNet-18 as a dense contrast, cut out of their specs,
+all at one moment, against ``PROFILE.yaml``'s predictions. The drift
 probe's time now and at calibration is printed first: a uniform offset across every
-row is the machine's drift, a difference between rows is the model's.
+row is the machine's drift, a difference between rows is the model's. A part ending in
+a classifier comes out over-predicted: its linear layer is priced with weights read
+from memory (as in a network), and a part alone runs it with them in cache.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import statistics
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -33,65 +39,43 @@ from archcost.runtime.calibrate import Timer, run_costs  # noqa: E402
 from archcost.runtime.ort import BoundSession, Probe, runtime_version  # noqa: E402
 from archcost.runtime.predict import predict  # noqa: E402
 
-#: MobileNetV2's bottlenecks (Sandler et al. 2018, Table 2): name, input channels,
-#: input size, expansion t, output channels c, stride s.
-BOTTLENECKS = [
-    ("b1", 32, 112, 1, 16, 1),
-    ("b2.1", 16, 112, 6, 24, 2),
-    ("b2.2", 24, 56, 6, 24, 1),
-    ("b3.1", 24, 56, 6, 32, 2),
-    ("b3.2", 32, 28, 6, 32, 1),
-    ("b4.1", 32, 28, 6, 64, 2),
-    ("b4.2", 64, 14, 6, 64, 1),
-    ("b5.1", 64, 14, 6, 96, 1),
-    ("b5.2", 96, 14, 6, 96, 1),
-    ("b6.1", 96, 14, 6, 160, 2),
-    ("b6.2", 160, 7, 6, 160, 1),
-    ("b7", 160, 7, 6, 320, 1),
-]
+#: the networks whose parts are timed: MobileNetV2 (the reference of the accuracy
+#: evaluation) and ResNet-18 (dense 3×3 convolutions, as a contrast).
+SPECS = ("specs/mobilenet_v2.yaml", "benchmarks/latency_nets/resnet18.yaml")
 
 
-def bottleneck(c: int, size: int, t: int, out: int, s: int) -> str:
-    expand = (
-        f"  - {{name: expand, type: pointwise_conv, out: {c * t}, bias: false}}\n"
-        "  - {name: expand_bn, type: batchnorm}\n"
-        "  - {name: expand_relu6, type: relu6}\n"
-        if t != 1
-        else ""
-    )
-    add = "  - {name: add, type: add, inputs: [input, project_bn]}\n" if s == 1 and c == out else ""
-    return (
-        f"input: [{c}, {size}, {size}]\nlayers:\n{expand}"
-        f"  - {{name: dwise, type: depthwise_conv, kernel: 3, stride: {s}, padding: 1, bias: false}}\n"
-        "  - {name: dwise_bn, type: batchnorm}\n"
-        "  - {name: dwise_relu6, type: relu6}\n"
-        f"  - {{name: project, type: pointwise_conv, out: {out}, bias: false}}\n"
-        f"  - {{name: project_bn, type: batchnorm}}\n{add}"
-    )
+def part_of(name: str) -> str:
+    """The part a layer belongs to: its block (the name up to its last dot), or the
+    network's top level (stem and head) for a layer named without a block."""
+    return name.rpartition(".")[0] or "(top level)"
 
 
-def basic_block(c: int, size: int) -> str:
-    conv = "{{name: {n}, type: conv, out: {c}, kernel: 3, padding: 1, bias: false}}"
-    return (
-        f"input: [{c}, {size}, {size}]\nlayers:\n"
-        f"  - {conv.format(n='conv1', c=c)}\n  - {{name: bn1, type: batchnorm}}\n"
-        "  - {name: relu1, type: relu}\n"
-        f"  - {conv.format(n='conv2', c=c)}\n  - {{name: bn2, type: batchnorm}}\n"
-        "  - {name: add, type: add, inputs: [input, bn2]}\n  - {name: relu2, type: relu}\n"
-    )
-
-
-def parts() -> list[tuple[str, str]]:
-    stem = (
-        "input: [3, 224, 224]\nlayers:\n"
-        "  - {name: conv1, type: conv, out: 32, kernel: 3, stride: 2, padding: 1, bias: false}\n"
-        "  - {name: conv1_bn, type: batchnorm}\n  - {name: conv1_relu6, type: relu6}\n"
-    )
-    rows = [("MobileNetV2 stem", stem)]
-    rows += [(f"MobileNetV2 {n}", bottleneck(c, h, t, o, s)) for n, c, h, t, o, s in BOTTLENECKS]
-    rows += [("ResNet basic block 64@56", basic_block(64, 56))]
-    rows += [("ResNet basic block 256@14", basic_block(256, 14))]
-    return rows
+def parts(model: archcost.Model) -> list[tuple[str, str]]:
+    """Each run of consecutive layers of one part as a spec of its own: the layers with
+    their kinds' fields, the part's input (whatever its first layer reads from outside)
+    as the spec's input."""
+    runs: list[list[Any]] = []
+    for row in model.costs().rows:
+        if runs and part_of(runs[-1][-1].name) == part_of(row.name):
+            runs[-1].append(row)
+        else:
+            runs.append([row])
+    out = []
+    for run in runs:
+        names = {r.name for r in run}
+        outside = [i for r in run for i in r.inputs if i not in names]
+        first = run[0]
+        shape = first.input_shapes[first.inputs.index(outside[0])] if outside else ()
+        layers = []
+        for r in run:
+            layer = model.nodes[r.name].layer
+            entry = {"name": r.name, "type": layer.kind, **layer.fields()}
+            entry["inputs"] = [i if i in names else "input" for i in r.inputs]
+            layers.append(json.loads(json.dumps(entry)))  # tuples as lists, for YAML
+        doc = {"archcost": 1, "name": f"{model.name} {part_of(first.name)}"}
+        doc |= {"input": list(shape), "layers": layers}
+        out.append((doc["name"], yaml.safe_dump(doc, sort_keys=False)))
+    return out
 
 
 def main() -> int:
@@ -113,9 +97,9 @@ def main() -> int:
     print("| part | measured (on-CPU) | predicted | predicted vs measured |")
     print("|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="archcost-blocks-") as tmp:
-        for name, body in parts():
+        for name, text in [p for spec in SPECS for p in parts(archcost.load(ROOT / spec))]:
             spec = Path(tmp) / "part.yaml"
-            spec.write_text(f"archcost: 1\nname: {name}\n{body}", encoding="utf-8")
+            spec.write_text(text, encoding="utf-8")
             model = archcost.load(spec)
             session = BoundSession(export_bytes(model), profile.threads)
             measured = statistics.median(timer.seconds(session) for _ in range(args.repeats))

@@ -14,8 +14,8 @@
 3. **Kernels**: single-layer micro-models (:mod:`archcost.runtime.micro`) per kernel
    type. The kinds say which types they are timed for (``calibration.types``: dense,
    stem, pointwise, depthwise, grouped and 3-D convolutions, linear, max/average/global
-   pools and 3-D max pools, the activations, batchnorm, LRN, upsample, add, mul, concat, channel
-   shuffle and split)
+   pools and 3-D max pools, the activations, batchnorm, LRN, bilinear upsample, add, mul,
+   concat, channel shuffle and split)
    and draw a layer of each as CNNs use it (``calibration_sample``, from the channel
    counts and resolutions below, channels growing as the resolution falls); each
    kind's ``to_onnx`` writes it, so adding a kind never touches this module. A sample
@@ -81,20 +81,17 @@ from archcost.runtime.ort import (
     time_runs,
 )
 from archcost.runtime.predict import (
-    COL_TYPES,
-    CONV_TYPES,
     GENERIC,
     LAYOUT_TYPES,
     NCHW_TYPES,
     VOLUME_TYPES,
     KernelModel,
     RuntimeProfile,
-    blocked_macs,
     conv_geometry,
     conversion_seconds,
     fit,
     fit_robust,
-    im2col_elements,
+    kernel_work,
     nchwc_conv,
     output_rows,
 )
@@ -652,23 +649,11 @@ def calibrate(
         probes.append(probe.measure())
         last_probe[0] = time.perf_counter()
 
-    def work(kind: str, cfg: Config) -> int:
-        """The MACs a sample's kernel computes: a blocked convolution's whole channel
-        blocks (:func:`~archcost.runtime.predict.blocked_macs`), as predict counts them."""
-        g = conv_geometry(cfg.row, cfg.layer) if kind in CONV_TYPES and block else None
-        return blocked_macs(cfg.macs, g, block) if g else cfg.macs
-
-    def col(kind: str, cfg: Config) -> int:
-        """The elements of a plain convolution's GEMM matrices (the ``col`` term)."""
-        if kind not in COL_TYPES:
-            return 0
-        return im2col_elements(cfg.row, conv_geometry(cfg.row, cfg.layer))
-
     def measure(kind: str, cfg: Config, layout_cost: LayoutCost | None) -> None:
         seen[kind].add(cfg.described_key())
         sample = measure_sample(kind, cfg, timer, layout_cost)
-        padded = replace(sample, macs=work(kind, cfg), col=col(kind, cfg), layer_macs=cfg.macs)
-        samples[kind].append(padded)
+        macs, col = kernel_work(cfg.row, cfg.layer, kind, block)  # as predict counts them
+        samples[kind].append(replace(sample, macs=macs, col=col, layer_macs=cfg.macs))
         probed[kind].append(len(probes))
         if time.perf_counter() - last_probe[0] >= PROBE_EVERY_S:
             probe_now()
@@ -703,7 +688,8 @@ def calibrate(
                 break
             pool = [draw(kind, rng, block, align) for _ in range(24)]
             pool = [c for c in pool if c.described_key() not in seen[kind]] or pool
-            candidates = [(c, work(kind, c), c.nbytes, col(kind, c)) for c in pool]
+            work = [kernel_work(c.row, c.layer, kind, block) for c in pool]
+            candidates = [(c, m, c.nbytes, k) for c, (m, k) in zip(pool, work, strict=True)]
             spread = _uncertainty(samples[kind], candidates, rng)
             pick = max(range(len(pool)), key=spread.__getitem__)
             measure(kind, pool[pick], layout_cost)

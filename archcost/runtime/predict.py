@@ -606,6 +606,20 @@ def im2col_elements(row: CostRow, g: ConvGeometry | None) -> int:
     return row.macs // (g.c_out // g.groups)
 
 
+def kernel_work(row: CostRow, layer: Any, kernel_type: str, padded_block: int) -> tuple[int, int]:
+    """The (MACs, im2col elements) a kernel of ``kernel_type`` computes for ``row``: a
+    blocked convolution's MACs on whole channel blocks of ``padded_block`` channels (0:
+    the layer's own MACs; :func:`blocked_macs`), a plain convolution's im2col matrices
+    (:func:`im2col_elements`; none for ConvTranspose, a GEMM then col2im). Calibration
+    counts its samples and the predictor its layers with this one function."""
+    if kernel_type in CONV_TYPES and padded_block:
+        g = conv_geometry(row, layer)
+        return (blocked_macs(row.macs, g, padded_block) if g else row.macs), 0
+    if kernel_type in COL_TYPES and row.kind not in NCHW_ONLY_CONVS:
+        return row.macs, im2col_elements(row, conv_geometry(row, layer))
+    return row.macs, 0
+
+
 def blocked_conv(row: CostRow, geometry: ConvGeometry | None, block: int, align: int) -> bool:
     """Whether onnxruntime runs this layer as an NCHWc convolution (``block``: the
     channel block)."""
@@ -758,17 +772,11 @@ def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
 
 
 def _estimate(
-    r: CostRow,
-    model: KernelModel,
-    layout_s: float = 0.0,
-    fused_s: float = 0.0,
-    work_macs: int | None = None,
-    col: int = 0,
+    r: CostRow, model: KernelModel, layout_s: float, fused_s: float, work: tuple[int, int]
 ) -> LayerEstimate:
-    """``work_macs``: the MACs the kernel computes when they differ from the layer's
-    (:func:`blocked_macs`); the estimate reports the layer's. ``col``: the elements of
-    its GEMM matrices (:func:`im2col_elements`)."""
-    macs = r.macs if work_macs is None else work_macs
+    """``work``: the (MACs, im2col elements) the kernel computes (:func:`kernel_work`);
+    the estimate reports the layer's own MACs."""
+    macs, col = work
     compute, memory = model.terms(macs, r.memory_access, col)
     memory += fused_s
     overhead = model.overhead(output_rows(r.output_shape))
@@ -885,13 +893,9 @@ def predict_rows(
                 f"profile '{profile.name}' has no model for kernel type '{t}' (layer '{r.name}').",
                 hint="Re-run archcost calibrate --runtime onnxruntime.",
             )
-        work, col = None, 0
-        if t in CONV_TYPES and profile.nchwc_block and profile.padded_macs:  # whole blocks
-            g = conv_geometry(r, layers.get(r.name))
-            work = blocked_macs(r.macs, g, profile.nchwc_block) if g else None
-        elif t in COL_TYPES and r.kind not in NCHW_ONLY_CONVS:  # not ConvTranspose's GEMM
-            col = im2col_elements(r, conv_geometry(r, layers.get(r.name)))
-        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work, col))
+        block = profile.nchwc_block if profile.padded_macs else 0
+        work = kernel_work(r, layers.get(r.name), t, block)
+        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work))
     return out
 
 
