@@ -214,6 +214,27 @@ def test_fit_recovers_a_known_im2col_cost_and_predict_charges_it_to_plain_convs(
     assert im2col_elements(r2, conv_geometry(r2, layer2)) == 256 * 28 * 28
 
 
+def test_a_depthwise_kernel_pays_per_output_element_on_whole_channel_blocks(nchwc):
+    # A depthwise model with only a col term (1 ns per element): the col of a blocked
+    # depthwise layer is its output elements with the channels padded to whole blocks
+    # (MobileNetV3-Large's bneck3.dwise: 72 channels at 56×56, counted by hand here).
+    block, align = nchwc
+    model = archcost.load("specs/mobilenet_v3_large.yaml")
+    base = _flat_profile(block, align)
+    per_output = KernelModel(fixed_s=0.0, macs_per_s=math.inf, bytes_per_s=math.inf, col_per_s=1e9)
+    profile = replace(base, padded_macs=True, kernels={**base.kernels, "depthwise": per_output})
+    got = {e.name: e for e in predict(model, profile)}
+    whole = -(-72 // block) * block
+    e3 = got["bneck3.dwise"]
+    assert e3.seconds - e3.layout_s == pytest.approx(whole * 56 * 56 * 1e-9, rel=1e-9)
+    e4 = got["bneck4.dwise"]  # stride 2: 72 channels out at 28×28
+    assert e4.seconds - e4.layout_s == pytest.approx(whole * 28 * 28 * 1e-9, rel=1e-9)
+    # a model without the term (col_per_s: inf, as every profile before it): 1 µs + its
+    # own MACs (no padding without padded_macs) at 10 G/s, nothing per output
+    e = {e.name: e for e in predict(model, base)}["bneck3.dwise"]
+    assert e.seconds - e.layout_s == pytest.approx(1e-6 + 72 * 9 * 56 * 56 / 1e10, rel=1e-9)
+
+
 def test_a_transposed_conv_is_not_priced_as_an_im2col_convolution(nchwc):
     # onnxruntime runs ConvTranspose as a GEMM then col2im, not im2col then a GEMM: the
     # col term of the plain convolution models must not touch it

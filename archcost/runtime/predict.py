@@ -79,7 +79,8 @@ MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, CONV3D, "linear")
 FUSION_HEADS = (*CONV_TYPES, CONV3D)
 LAYOUT_TYPES = ("reorder_input", "reorder_output")
 #: the convolution types onnxruntime runs as im2col and a GEMM per group (its plain
-#: ``MlasConv``; a depthwise one has its own loop): the ``col`` term of their model.
+#: ``MlasConv``; a depthwise one has its own loop, priced per output element by the
+#: same term: :func:`kernel_work`): the ``col`` term of their model.
 COL_TYPES = ("conv_nchw", "pointwise_nchw", "grouped_nchw", CONV3D)
 
 
@@ -138,8 +139,10 @@ class KernelModel:
     and bytes do not show. ``col`` counts the elements of the matrices a plain (NCHW)
     convolution builds to run as GEMMs (:func:`im2col_elements`): a grouped
     convolution of a few channels per group (ResNeXt's 32 groups of 4) spends its time
-    there, not in MACs. A rate of ``inf`` means the term was fitted to zero (it does
-    not help).
+    there, not in MACs; for a blocked depthwise convolution, its output elements
+    (:func:`depthwise_outputs`): its kernel loads, accumulates over the k×k taps and
+    stores each output vector, so a 3×3 filter costs more per MAC than a 7×7 one. A
+    rate of ``inf`` means the term was fitted to zero (it does not help).
     """
 
     fixed_s: float
@@ -152,8 +155,9 @@ class KernelModel:
     col_per_s: float = math.inf
 
     def terms(self, macs: int, nbytes: int, col: int = 0) -> tuple[float, float]:
-        """(compute seconds, memory seconds) of a kernel; building the GEMM's matrices
-        (``col`` elements) is memory work."""
+        """(compute seconds, memory seconds) of a kernel; its ``col`` elements (a GEMM's
+        matrices built, a depthwise kernel's output vectors loaded and stored) are memory
+        work."""
         return macs / self.macs_per_s, nbytes / self.bytes_per_s + col / self.col_per_s
 
     def overhead(self, rows: int = 0) -> float:
@@ -606,12 +610,35 @@ def im2col_elements(row: CostRow, g: ConvGeometry | None) -> int:
     return row.macs // (g.c_out // g.groups)
 
 
+def depthwise_outputs(row: CostRow, g: ConvGeometry | None, block: int) -> int:
+    """The output elements a depthwise kernel computes, its channels padded to whole
+    blocks of ``block`` (0: none) as its MACs are (:func:`blocked_macs`).
+
+    >>> from archcost.costs import CostRow
+    >>> row = CostRow(name="d", kind="depthwise_conv", inputs=(), input_shapes=((24, 56, 56),),
+    ...               output_shape=(24, 56, 56), params=0, macs=24 * 9 * 56 * 56,
+    ...               flops=0, memory_access=0, activations=24 * 56 * 56, buffers=0)
+    >>> depthwise_outputs(row, ConvGeometry(24, 1, 24, (3, 3)), 16) == 32 * 56 * 56
+    True
+    """
+    elements = row.activations  # one output (a depthwise convolution has one)
+    if block and g is not None and g.c_out:
+        return elements // g.c_out * (-(-g.c_out // block) * block)
+    return elements
+
+
 def kernel_work(row: CostRow, layer: Any, kernel_type: str, padded_block: int) -> tuple[int, int]:
-    """The (MACs, im2col elements) a kernel of ``kernel_type`` computes for ``row``: a
+    """The (MACs, element work) a kernel of ``kernel_type`` computes for ``row``: a
     blocked convolution's MACs on whole channel blocks of ``padded_block`` channels (0:
-    the layer's own MACs; :func:`blocked_macs`), a plain convolution's im2col matrices
-    (:func:`im2col_elements`; none for ConvTranspose, a GEMM then col2im). Calibration
-    counts its samples and the predictor its layers with this one function."""
+    the layer's own MACs; :func:`blocked_macs`); the ``col`` term of its model
+    (:class:`KernelModel`): a plain convolution's im2col matrices
+    (:func:`im2col_elements`; none for ConvTranspose, a GEMM then col2im), a depthwise
+    kernel's output elements (:func:`depthwise_outputs`). Calibration counts its samples
+    and the predictor its layers with this one function."""
+    if kernel_type == "depthwise":
+        g = conv_geometry(row, layer)
+        macs = blocked_macs(row.macs, g, padded_block) if g and padded_block else row.macs
+        return macs, depthwise_outputs(row, g, padded_block)
     if kernel_type in CONV_TYPES and padded_block:
         g = conv_geometry(row, layer)
         return (blocked_macs(row.macs, g, padded_block) if g else row.macs), 0
@@ -774,7 +801,7 @@ def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
 def _estimate(
     r: CostRow, model: KernelModel, layout_s: float, fused_s: float, work: tuple[int, int]
 ) -> LayerEstimate:
-    """``work``: the (MACs, im2col elements) the kernel computes (:func:`kernel_work`);
+    """``work``: the (MACs, col elements) the kernel computes (:func:`kernel_work`);
     the estimate reports the layer's own MACs."""
     macs, col = work
     compute, memory = model.terms(macs, r.memory_access, col)
