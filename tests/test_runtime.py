@@ -528,3 +528,28 @@ def test_a_bilinear_upsample_is_priced_by_its_own_kernel_type(tmp_path):
     # a profile calibrated before the type: the generic model, as before
     old = {e.name: e for e in predict(model, base)}
     assert old["bil"].seconds == pytest.approx(1e-6 + rows["bil"].memory_access / 1e10)
+
+
+def test_adaptive_sampling_does_not_chase_the_fixed_cost_of_kernels_of_a_few_us(monkeypatch):
+    # noisy samples of 3-200 µs: relative to its time alone, the refits disagree most on
+    # a 0.5 µs kernel (all fixed cost, which no sample pins down); relative to its time
+    # plus the 20 µs floor they disagree more on a 400 µs one, a kernel a network spends
+    # its time in
+    import random
+
+    from archcost.runtime import calibrate
+    from archcost.runtime.calibrate import Sample, _uncertainty
+
+    rng = random.Random(2)
+    samples = []
+    for i in range(16):
+        nbytes = 30_000 * (1 + i * i)
+        noise = 1 + rng.uniform(-0.3, 0.3)
+        samples.append(Sample("relu", (), 0, nbytes, (0.5e-6 + nbytes / 1e10) * noise))
+    tiny, large = (None, 0, 100, 0), (None, 0, 4_000_000, 0)
+    spread = _uncertainty(samples, [tiny, large], random.Random(1), refits=30)
+    assert spread[1] > spread[0]
+    # the same refits without the floor would measure the tiny one next
+    monkeypatch.setattr(calibrate, "UNCERTAINTY_FLOOR_S", 1e-12)
+    unfloored = _uncertainty(samples, [tiny, large], random.Random(1), refits=30)
+    assert unfloored[0] > unfloored[1]

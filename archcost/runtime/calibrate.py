@@ -567,14 +567,21 @@ def detect_nchwc(threads: int) -> tuple[int, int]:
 
 
 # -- the calibration ----------------------------------------------------------------------
+#: adaptive sampling's floor: a candidate's spread is relative to its predicted time plus
+#: this, so a kernel of a few µs, whose fixed cost the refits disagree on most in relative
+#: terms but which weighs little in a network and times noisily, is not what every round
+#: measures.
+UNCERTAINTY_FLOOR_S = 20e-6
+
+
 def _uncertainty(
     samples: list[Sample],
     candidates: list[tuple[Any, int, int, int]],
     rng: random.Random,
     refits: int = 12,
 ) -> list[float]:
-    """Relative spread (std / mean) of each candidate's prediction over refits on
-    bootstrap resamples."""
+    """Spread of each candidate's prediction over refits on bootstrap resamples: their
+    std / (mean + :data:`UNCERTAINTY_FLOOR_S`)."""
     preds = []
     for _ in range(refits):
         pick = [samples[rng.randrange(len(samples))] for _ in samples]
@@ -597,7 +604,7 @@ def _uncertainty(
     if len(preds) < 2:
         return [1.0] * len(candidates)
     p = np.asarray(preds)
-    return list(np.std(p, axis=0) / np.maximum(np.mean(p, axis=0), 1e-12))
+    return list(np.std(p, axis=0) / (np.maximum(np.mean(p, axis=0), 0) + UNCERTAINTY_FLOOR_S))
 
 
 def calibrate(
