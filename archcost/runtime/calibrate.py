@@ -30,8 +30,9 @@
    time divided by the drift around it (:func:`drift_corrected`).
 4. **Adaptive sampling**: after a few samples per type, each round refits every type
    on bootstrap resamples of its samples and measures, per type, the candidate
-   configuration (not measured before) whose predictions the refits disagree on most,
-   until the time budget is spent.
+   configuration (not measured before) whose predictions the refits disagree on most
+   (their spread divided by the mean prediction plus :data:`UNCERTAINTY_FLOOR_S`, so
+   kernels of a few µs do not win every round), until the time budget is spent.
 5. **Fit**: :func:`archcost.runtime.predict.fit_robust` per type (relative error, with
    a 2 µs floor: :data:`FIT_FLOOR_S`; samples that came out at or below zero and those
    timed in a spell of interference left out), and, for kinds without a model of their
@@ -166,7 +167,8 @@ class Sample:
     seconds: float = math.nan
     #: output rows (channels × height), the per-row term of the model.
     rows: int = 0
-    #: elements of the GEMM matrices a plain convolution builds (the ``col`` term).
+    #: the ``col`` term's elements (:func:`~archcost.runtime.predict.kernel_work`): the
+    #: GEMM matrices a plain convolution builds, a depthwise kernel's output elements.
     col: int = 0
     #: the layer's own MACs, as ``analyze`` counts them (``macs`` may count padding):
     #: the roofline's peak rate is computed from these; None: ``macs``.
@@ -793,7 +795,7 @@ def profile_yaml(profile: RuntimeProfile) -> str:
         f"{profile.source}.\n"
         "Per kernel type: seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s\n"
         "+ rows / rows_per_s + col / col_per_s (col: im2col elements of a plain conv,\n"
-        "output elements of a blocked depthwise conv;\n"
+        "output elements of a depthwise conv;\n"
         "padded_macs: a blocked conv's macs count whole channel blocks), fitted on\n"
         "single-kernel ONNX micro-models (median_error: median |pred/meas - 1|).\n"
         "fusions: layer sequences the runtime runs as one kernel (conv = any convolution).\n"

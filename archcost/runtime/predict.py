@@ -79,8 +79,9 @@ MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, CONV3D, "linear")
 FUSION_HEADS = (*CONV_TYPES, CONV3D)
 LAYOUT_TYPES = ("reorder_input", "reorder_output")
 #: the convolution types onnxruntime runs as im2col and a GEMM per group (its plain
-#: ``MlasConv``; a depthwise one has its own loop, priced per output element by the
-#: same term: :func:`kernel_work`): the ``col`` term of their model.
+#: ``MlasConv``; a plain depthwise one has its own loop): the ``col`` term of their
+#: model. The ``depthwise`` type uses the same term for its output elements
+#: (:func:`kernel_work`).
 COL_TYPES = ("conv_nchw", "pointwise_nchw", "grouped_nchw", CONV3D)
 
 
@@ -139,7 +140,7 @@ class KernelModel:
     and bytes do not show. ``col`` counts the elements of the matrices a plain (NCHW)
     convolution builds to run as GEMMs (:func:`im2col_elements`): a grouped
     convolution of a few channels per group (ResNeXt's 32 groups of 4) spends its time
-    there, not in MACs; for a blocked depthwise convolution, its output elements
+    there, not in MACs; for a depthwise convolution, its output elements
     (:func:`depthwise_outputs`): its kernel loads, accumulates over the k×k taps and
     stores each output vector, so a 3×3 filter costs more per MAC than a 7×7 one. A
     rate of ``inf`` means the term was fitted to zero (it does not help).
