@@ -247,6 +247,29 @@ def test_a_depthwise_kernel_pays_per_output_element_on_whole_channel_blocks(nchw
         assert e.seconds - e.layout_s == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    "spec", ["specs/shufflenet_v2.yaml", "specs/efficientnet.yaml", "specs/mobilenet_v3_small.yaml"]
+)
+def test_a_batch_of_two_costs_twice_a_batch_of_one_without_fixed_costs(nchwc, spec):
+    # MACs, output rows, col elements and the layout conversions grow with the batch (a
+    # layer's bytes do not quite: its weights are read once per batch, so the bytes term
+    # is left out here); shapes are per sample, so a term counted from a shape must be
+    # scaled by the batch
+    block, align = nchwc
+    base = _flat_profile(block, align)
+    linear = KernelModel(0.0, 1e10, math.inf, rows_per_s=1e8, col_per_s=1e9)
+    conversion = KernelModel(0.0, math.inf, 2e10, rows_per_s=1e8)
+    kernels = {k: linear for k in (*base.kernels, "channel_split", "concat", "mul", "add")}
+    kernels.update(reorder_input=conversion, reorder_output=conversion)
+    profile = replace(base, padded_macs=True, kernels=kernels)
+    model = archcost.load(spec)
+    one = {e.name: e.seconds for e in predict(model, profile, batch=1)}
+    two = {e.name: e.seconds for e in predict(model, profile, batch=2)}
+    assert sum(one.values()) > 0
+    for name, seconds in one.items():
+        assert two[name] == pytest.approx(2 * seconds, rel=1e-9, abs=1e-15), name
+
+
 def test_a_transposed_conv_is_not_priced_as_an_im2col_convolution(nchwc):
     # onnxruntime runs ConvTranspose as a GEMM then col2im, not im2col then a GEMM: the
     # col term of the plain convolution models must not touch it

@@ -800,14 +800,20 @@ def _fusion_prefixes(fusions: Sequence[Sequence[str]]) -> set[tuple[str, ...]]:
 
 
 def _estimate(
-    r: CostRow, model: KernelModel, layout_s: float, fused_s: float, work: tuple[int, int]
+    r: CostRow,
+    model: KernelModel,
+    layout_s: float,
+    fused_s: float,
+    work: tuple[int, int],
+    batch: int = 1,
 ) -> LayerEstimate:
     """``work``: the (MACs, col elements) the kernel computes (:func:`kernel_work`);
-    the estimate reports the layer's own MACs."""
+    the estimate reports the layer's own MACs. ``batch``: the batch ``r`` was counted
+    at (its shapes are per sample, its counts for the whole batch)."""
     macs, col = work
     compute, memory = model.terms(macs, r.memory_access, col)
     memory += fused_s
-    overhead = model.overhead(output_rows(r.output_shape))
+    overhead = model.overhead(output_rows(r.output_shape) * batch)
     return LayerEstimate(
         name=r.name,
         kind=r.kind,
@@ -848,9 +854,11 @@ def plan(
 
 
 def predict_rows(
-    rows: list[CostRow], layers: dict[str, Any], profile: RuntimeProfile
+    rows: list[CostRow], layers: dict[str, Any], profile: RuntimeProfile, batch: int = 1
 ) -> list[LayerEstimate]:
-    """Per-layer predictions for cost rows (network order) and their layer objects."""
+    """Per-layer predictions for cost rows (network order) and their layer objects;
+    ``batch``: the batch the rows were counted at (their shapes are per sample, so the
+    terms counted from shapes — rows, conversions, copies — are multiplied by it)."""
     types, chains, lay = plan(rows, layers, profile)
     # a fused activation other than ReLU is one more pass over the kernel's output
     # (onnxruntime applies it after the convolution's tiles): its own model without the
@@ -862,14 +870,14 @@ def predict_rows(
         if head is not None and head != r.name and r.kind not in FREE_IN_KERNEL:
             m = profile.model_for(types[r.name])
             if m is not None:
-                rows_out = output_rows(r.output_shape)
+                rows_out = output_rows(r.output_shape) * batch
                 fused_extra[head] += m.seconds(0, r.memory_access, rows_out) - m.fixed_s
     out = []
     for r in rows:
         t = types[r.name]
         head = chains.get(r.name)
         layout = math.fsum(
-            _layout_seconds(profile, kind, shape)
+            _layout_seconds(profile, kind, shape, batch)
             for kind, shapes in (
                 ("reorder_input", lay.reorder_in.get(r.name, ())),
                 ("reorder_output", lay.reorder_out.get(r.name, ())),
@@ -879,7 +887,7 @@ def predict_rows(
         split = profile.kernels.get(r.kind) if r.kind in RUNTIME_COPIES else None
         if t == "view" and split is not None:
             # a view in archcost's counts, a copy in the runtime (Split): read + write
-            nbytes = 8 * math.prod(r.input_shapes[0])
+            nbytes = 8 * math.prod(r.input_shapes[0]) * batch
             seconds = split.seconds(0, nbytes) + layout
             out.append(
                 LayerEstimate(
@@ -923,20 +931,22 @@ def predict_rows(
             )
         block = profile.nchwc_block if profile.padded_macs else 0
         work = kernel_work(r, layers.get(r.name), t, block)
-        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work))
+        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work, batch))
     return out
 
 
-def _layout_seconds(profile: RuntimeProfile, kind: str, shape: tuple[int, ...]) -> float:
+def _layout_seconds(
+    profile: RuntimeProfile, kind: str, shape: tuple[int, ...], batch: int = 1
+) -> float:
     model = profile.model_for(kind) or profile.model_for(GENERIC)
-    return conversion_seconds(model, shape) if model else 0.0
+    return conversion_seconds(model, shape, batch) if model else 0.0
 
 
-def conversion_seconds(model: KernelModel, shape: tuple[int, ...]) -> float:
-    """One layout conversion of a float32 tensor of ``shape`` (read + write) by a
-    conversion's kernel model (calibration takes the same off its convolutions'
-    samples)."""
-    return model.seconds(0, 8 * math.prod(shape), output_rows(shape))
+def conversion_seconds(model: KernelModel, shape: tuple[int, ...], batch: int = 1) -> float:
+    """One layout conversion of a float32 tensor of ``batch`` samples of ``shape`` (read
+    + write) by a conversion's kernel model (calibration takes the same off its
+    convolutions' samples)."""
+    return model.seconds(0, 8 * math.prod(shape) * batch, output_rows(shape) * batch)
 
 
 def _fuse(
@@ -974,7 +984,7 @@ def predict(
 ) -> list[LayerEstimate]:
     """Per-layer predicted times of ``model`` on a calibrated runtime, in network order."""
     rows = model.costs(batch=batch, dtype=dtype).rows
-    return predict_rows(rows, {r.name: _layer(model, r.name) for r in rows}, profile)
+    return predict_rows(rows, {r.name: _layer(model, r.name) for r in rows}, profile, batch)
 
 
 def total_latency(estimates: list[LayerEstimate], profile: Profile) -> float:
