@@ -251,16 +251,17 @@ def test_a_depthwise_kernel_pays_per_output_element_on_whole_channel_blocks(nchw
     "spec", ["specs/shufflenet_v2.yaml", "specs/efficientnet.yaml", "specs/mobilenet_v3_small.yaml"]
 )
 def test_a_batch_of_two_costs_twice_a_batch_of_one_without_fixed_costs(nchwc, spec):
-    # MACs, output rows, col elements and the layout conversions grow with the batch (a
-    # layer's bytes do not quite: its weights are read once per batch, so the bytes term
-    # is left out here); shapes are per sample, so a term counted from a shape must be
-    # scaled by the batch
+    # MACs, output rows, col elements, the layout conversions and a split's copy grow with
+    # the batch (a layer's own bytes, memory_access, do not quite: its weights are read
+    # once per batch, so the layers' bytes term is left out here; a conversion's and a
+    # copy's bytes come from the tensor's shape and are kept); shapes are per sample, so
+    # a term counted from a shape must be scaled by the batch
     block, align = nchwc
     base = _flat_profile(block, align)
     linear = KernelModel(0.0, 1e10, math.inf, rows_per_s=1e8, col_per_s=1e9)
     conversion = KernelModel(0.0, math.inf, 2e10, rows_per_s=1e8)
     kernels = {k: linear for k in (*base.kernels, "channel_split", "concat", "mul", "add")}
-    kernels.update(reorder_input=conversion, reorder_output=conversion)
+    kernels.update(reorder_input=conversion, reorder_output=conversion, channel_split=conversion)
     profile = replace(base, padded_macs=True, kernels=kernels)
     model = archcost.load(spec)
     one = {e.name: e.seconds for e in predict(model, profile, batch=1)}
