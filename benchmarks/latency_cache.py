@@ -18,7 +18,6 @@ import datetime as dt
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,12 +35,6 @@ DEFAULT_SPECS = (
     "specs/mobilenet_v2.yaml",
     "benchmarks/latency_nets/resnet18.yaml",
 )
-
-
-def on_cpu(session: BoundSession) -> float:
-    start = time.thread_time()
-    session._run()
-    return time.thread_time() - start
 
 
 def main() -> int:
@@ -64,11 +57,9 @@ def main() -> int:
     for _ in range(args.rounds):
         for spec, (session, _params) in sessions.items():
             session.warm()
-            times[spec]["warm"].append(statistics.median(on_cpu(session) for _ in range(args.runs)))
-            flushed = []
-            for _ in range(args.runs):
-                flush_caches()
-                flushed.append(on_cpu(session))
+            _, back_to_back = session.times(args.runs)
+            _, flushed = session.times(args.runs, warmup=0, before=flush_caches)
+            times[spec]["warm"].append(statistics.median(back_to_back))
             times[spec]["flushed"].append(statistics.median(flushed))
     print(
         "| network | parameters | back to back: best / median | caches flushed: best / median "

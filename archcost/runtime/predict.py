@@ -562,6 +562,15 @@ def nchwc_conv(c_out: int, c_in_per_group: int, groups: int, block: int, align: 
     return c_in_per_group < block or c_in_per_group % align == 0
 
 
+def whole_blocks(n: int, block: int) -> int:
+    """``n`` channels rounded up to whole blocks of ``block``.
+
+    >>> whole_blocks(24, 16), whole_blocks(32, 16)
+    (32, 32)
+    """
+    return -(-n // block) * block
+
+
 def blocked_macs(macs: int, g: ConvGeometry, block: int) -> int:
     """The MACs a blocked (NCHWc) convolution kernel computes: onnxruntime pads its
     output channels to whole blocks, and its input channels too when it reads them
@@ -576,17 +585,13 @@ def blocked_macs(macs: int, g: ConvGeometry, block: int) -> int:
     """
     if block <= 0:
         return macs
-
-    def whole(n: int) -> int:
-        return -(-n // block) * block
-
     if g.groups > 1 and g.c_in_per_group == 1 and g.c_out == g.groups:  # depthwise
-        return macs // g.c_out * whole(g.c_out)
+        return macs // g.c_out * whole_blocks(g.c_out, block)
     if g.groups > 1:
         return macs
-    padded = macs // g.c_out * whole(g.c_out)
+    padded = macs // g.c_out * whole_blocks(g.c_out, block)
     if g.c_in_per_group >= block:
-        padded = padded // g.c_in_per_group * whole(g.c_in_per_group)
+        padded = padded // g.c_in_per_group * whole_blocks(g.c_in_per_group, block)
     return padded
 
 
@@ -624,7 +629,7 @@ def depthwise_outputs(row: CostRow, g: ConvGeometry | None, block: int) -> int:
     """
     elements = row.activations  # one output (a depthwise convolution has one)
     if block and g is not None and g.c_out:
-        return elements // g.c_out * (-(-g.c_out // block) * block)
+        return elements // g.c_out * whole_blocks(g.c_out, block)
     return elements
 
 
