@@ -24,6 +24,7 @@ from archcost.runtime.predict import (  # noqa: E402
     RuntimeProfile,
     blocked_macs,
     conv_geometry,
+    kernel_type,
     nchwc_conv,
     plan,
     predict,
@@ -271,16 +272,72 @@ def test_a_batch_of_two_costs_twice_a_batch_of_one_without_fixed_costs(nchwc, sp
         assert two[name] == pytest.approx(2 * seconds, rel=1e-9, abs=1e-15), name
 
 
-def test_a_transposed_conv_is_not_priced_as_an_im2col_convolution(nchwc):
-    # onnxruntime runs ConvTranspose as a GEMM then col2im, not im2col then a GEMM: the
-    # col term of the plain convolution models must not touch it
+def test_a_transposed_conv_is_priced_by_its_own_model_as_a_gemm_then_col2im(nchwc):
+    # onnxruntime runs ConvTranspose with a kernel of its own, plain NCHW: a GEMM of
+    # (C_out·k) × C_in × (input positions), then col2im scatters its C_out·k·positions
+    # products into the output. Its weight is (C_in, C_out/g, k, k): read as a
+    # convolution's it would look grouped (16 in, 8 out: "2 groups").
     model = archcost.load("specs/examples/transposed_vs_resize_conv.yaml")
+    rows = {r.name: r for r in model.costs().rows}
+    deconv = rows["deconv"]  # 16×4×4 -> 8 channels, kernel 3, stride 2 (the spec)
+    assert kernel_type(deconv, model.nodes["deconv"].layer) == "transposed_conv"
+    assert conv_geometry(deconv, model.nodes["deconv"].layer) is None
+    macs = 16 * 8 * 3 * 3 * 4 * 4  # every input cell meets every tap, each output channel
+    col = 8 * 3 * 3 * 4 * 4  # the GEMM's output: C_out·k × input positions
+    assert deconv.macs == macs
+    own = KernelModel(fixed_s=1e-6, macs_per_s=1e10, bytes_per_s=math.inf, col_per_s=1e8)
     base = _flat_profile(*nchwc)
-    costly = KernelModel(fixed_s=1e-6, macs_per_s=1e10, bytes_per_s=math.inf, col_per_s=1e6)
-    kernels = {**base.kernels, **{t: costly for t in ("conv_nchw", "grouped_nchw")}}
-    plain = {e.name: e.seconds for e in predict(model, base)}
-    with_col = {e.name: e.seconds for e in predict(model, replace(base, kernels=kernels))}
-    assert with_col["deconv"] == pytest.approx(plain["deconv"])
+    profile = replace(base, kernels={**base.kernels, "transposed_conv": own})
+    est = {e.name: e for e in predict(model, profile)}
+    assert est["deconv"].seconds == pytest.approx(1e-6 + macs / 1e10 + col / 1e8, rel=1e-12)
+    # onnxruntime agrees it is one ConvTranspose kernel with no layout conversion
+    kernels = ort.profile_kernels(export_bytes(model), 1, warmup=0, runs=1)
+    (k,) = [k for k in kernels if any(c.startswith("/deconv/") for c in k.covers)]
+    assert k.op == "ConvTranspose" and est["deconv"].layout_s == 0
+    # a profile calibrated before the type prices it with the plain convolution's model
+    plain = {e.name: e for e in predict(model, base)}
+    assert plain["deconv"].seconds == pytest.approx(1e-6 + macs / 1e10, rel=1e-12)
+
+
+def test_a_transposed_conv_whose_windows_tile_the_output_is_its_own_type():
+    # U-Net's 2×2 up-convolutions of stride 2 (the spec) paint disjoint 2×2 tiles:
+    # col2im writes each output cell once; the example's 3×3 of stride 2 overlap
+    unet = archcost.load("specs/unet.yaml")
+    ups = [r for r in unet.costs().rows if r.kind == "transposed_conv"]
+    assert len(ups) == 4  # Ronneberger et al. 2015, fig. 1: four up-convolutions
+    for r in ups:
+        assert kernel_type(r, unet.nodes[r.name].layer) == "transposed_conv_tiled", r.name
+    example = archcost.load("specs/examples/transposed_vs_resize_conv.yaml")
+    (deconv,) = [r for r in example.costs().rows if r.name == "deconv"]
+    assert kernel_type(deconv, example.nodes["deconv"].layer) == "transposed_conv"
+
+
+def test_a_batchnorm_after_a_transposed_conv_folds_into_it_and_an_activation_does_not(
+    nchwc, tmp_path
+):
+    # what calibration detects on this onnxruntime, and what its kernels show for a
+    # network: the batchnorm's nodes covered by the ConvTranspose kernel, ReLU its own
+    from archcost.runtime.calibrate import detect_fusions
+
+    fusions = detect_fusions(1)
+    assert ["transposed_conv", "batchnorm"] in fusions
+    assert ["transposed_conv", "relu"] not in fusions
+    spec = tmp_path / "up.yaml"
+    spec.write_text(
+        "archcost: 1\nname: up\ninput: [32, 14, 14]\nlayers:\n"
+        "  - {name: up, type: transposed_conv, out: 16, kernel: 2, stride: 2}\n"
+        "  - {name: bn, type: batchnorm}\n"
+        "  - {name: act, type: relu}\n",
+        encoding="utf-8",
+    )
+    model = archcost.load(spec)
+    kernels = ort.profile_kernels(export_bytes(model), 1, warmup=0, runs=1)
+    layers_of = [{ort.layer_of(c) for c in k.covers} for k in kernels]
+    assert {"up", "bn"} in layers_of and {"act"} in layers_of
+    profile = replace(_flat_profile(*nchwc), fusions=tuple(tuple(f) for f in fusions))
+    est = {e.name: e for e in predict(model, profile)}
+    assert est["bn"].fused_into == "up" and est["bn"].seconds == 0
+    assert est["act"].fused_into is None and est["act"].seconds > 0
 
 
 def test_a_fused_activation_other_than_relu_costs_one_pass_over_the_output(nchwc):

@@ -143,7 +143,8 @@ class Calibration:
             (:func:`archcost.runtime.predict.kernel_type`): the kind's own name for a
             kind without MACs; for a convolution or linear layer the types its weight
             shape gives (``conv``, ``stem``, ``pointwise``, ``depthwise``, ``grouped``,
-            ``linear``). :meth:`Layer.calibration_sample` draws a layer of each.
+            ``linear``; a transposed convolution: ``transposed_conv``).
+            :meth:`Layer.calibration_sample` draws a layer of each.
         generic: its samples join the fit of the generic ``elementwise`` model, which
             prices kinds never measured (cheap per-element work: not a convolution,
             not LRN's windowed sums).
@@ -204,14 +205,20 @@ class Draw:
 
     def feature_map(self, c: int | None = None, size: int | None = None) -> Shape:
         """A ``c × size × size`` input (each drawn when not given), as CNNs have them:
-        channels grow as the resolution falls, so a drawn pair keeps channels × size at
+        channels grow as the resolution falls, so a drawn size keeps channels × size at
         most :data:`MAX_CHANNELS_TIMES_SIZE` (96 channels at 112×112, 1,024 at 14×14;
         those of every network in archcost's zoo but VGG's and U-Net's full-resolution
-        layers are within it)."""
+        layers are within it).
+
+        >>> import random
+        >>> draw = Draw(random.Random(0), channels=(8, 1024), sizes=(7, 14, 112))
+        >>> {draw.feature_map(1024).spatial for _ in range(20)} <= {(7, 7), (14, 14)}
+        True
+        """
         for _ in range(100):
             s = self.rng.choice(self.sizes) if size is None else size
             k = self.c() if c is None else c
-            if c is not None or size is not None or k * s <= MAX_CHANNELS_TIMES_SIZE:
+            if size is not None or k * s <= MAX_CHANNELS_TIMES_SIZE:
                 break
         return Shape((k, s, s))
 
@@ -535,7 +542,8 @@ class Layer:
         return cls(), (x,) * cls.arity[0]
 
     def runtime_kernel(self) -> str:
-        """The predictor's kernel type of this layer when it has no MACs
+        """The predictor's kernel type of this layer when it has no MACs, or when it is
+        a convolution the runtime has a kernel of its own for (``nchwc_conv`` False)
         (:func:`archcost.runtime.predict.kernel_type`): its kind, unless a field makes
         the runtime run another kernel (a bilinear ``upsample``)."""
         return self.kind

@@ -100,6 +100,54 @@ class TransposedConv(Layer):
     bias: bool = True
     style = KindStyle("conv", KIND_COLORS["conv"])
     nchwc_conv = False  # onnxruntime has no NCHWc ConvTranspose
+    # onnxruntime's ConvTranspose is a GEMM then col2im, plain NCHW: kernel types of its
+    # own, timed as decoders use it. col2im writes each output cell once when the kernel
+    # windows tile the output (k ≤ s: U-Net's 2×2 of stride 2) and accumulates where
+    # they overlap (DCGAN's 4×4 of stride 2): one linear model fitted across both
+    # missed 2×2 up-convolutions by +10…+20% on 2026-12-02, two fit within 5% each.
+    calibration = Calibration(("transposed_conv", "transposed_conv_tiled"), generic=False)
+
+    @classmethod
+    def calibration_sample(
+        cls, kernel_type: str, draw: Draw
+    ) -> tuple[Layer, tuple[Shape, ...]] | None:
+        """A ×2 up-convolution as decoders have them, from a map of at least 32
+        channels (what decoders upsample) to half as many or as many channels: 2×2
+        (U-Net) for ``transposed_conv_tiled``; 4×4 with padding 1 (DCGAN, FCN) or 3×3
+        with output padding 1 for ``transposed_conv``."""
+        x = draw.feature_map(draw.choice([c for c in draw.channels if c >= 32] or draw.channels))
+        if kernel_type == "transposed_conv_tiled":
+            kernel, padding, extra = 2, 0, 0
+        else:
+            kernel, padding, extra = draw.choice(((4, 1, 0), (3, 1, 1)))
+        out = draw.choice((max(x.c // 2, 1), x.c))
+        return cls(out=out, kernel=kernel, stride=2, padding=padding, output_padding=extra), (x,)
+
+    def runtime_kernel(self) -> str:
+        """``transposed_conv_tiled`` when the kernel windows do not overlap (each dim's
+        dilated kernel at most its stride), else ``transposed_conv``: onnxruntime runs
+        every one with its ConvTranspose kernel
+        (:func:`archcost.runtime.predict.kernel_type`).
+
+        >>> TransposedConv(out=8, kernel=2, stride=2).runtime_kernel()
+        'transposed_conv_tiled'
+        >>> TransposedConv(out=8, kernel=[3, 1], stride=2, padding=1).runtime_kernel()
+        'transposed_conv'
+        """
+        dims = max(
+            len(v) if isinstance(v, tuple | list) else 1
+            for v in (self.kernel, self.stride, self.dilation)
+        )
+        k, s, d = (
+            per_dim(v if isinstance(v, int) else tuple(v), dims, name)
+            for v, name in (
+                (self.kernel, "kernel"),
+                (self.stride, "stride"),
+                (self.dilation, "dilation"),
+            )
+        )
+        tiled = all(di * (ki - 1) + 1 <= si for ki, si, di in zip(k, s, d, strict=True))
+        return "transposed_conv_tiled" if tiled else "transposed_conv"
 
     def geometry(self, x: Shape) -> TransposedGeometry:
         require_spatial(x, self.kind)

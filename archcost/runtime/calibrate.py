@@ -66,6 +66,7 @@ from archcost.layers.act import Relu, Sigmoid
 from archcost.layers.base import Draw, Layer, Shape
 from archcost.layers.conv import Conv, PointwiseConv
 from archcost.layers.pool import MaxPool
+from archcost.layers.resample import TransposedConv
 from archcost.profiles import profile_yaml as roofline_yaml
 from archcost.runtime import micro
 from archcost.runtime.ort import (
@@ -85,6 +86,7 @@ from archcost.runtime.predict import (
     GENERIC,
     LAYOUT_TYPES,
     NCHW_TYPES,
+    TRANSPOSED,
     VOLUME_TYPES,
     KernelModel,
     RuntimeProfile,
@@ -510,14 +512,22 @@ def follower_name(i: int, kind: type[Layer]) -> str:
     return f"f{i}_{kind.kind}"
 
 
-def two_conv_model(followers: Sequence[type[Layer]], c: int = 32, size: int = 28) -> bytes:
-    """1×1 conv ``a`` → 3×3 conv ``b`` → ``followers`` → 1×1 conv ``c`` (each follower
-    with its default fields, named ``f0_<kind>``, ``f1_<kind>`` ...; a second input is
-    ``a``'s output: the residual comes from a convolution, as in a network; ``c`` keeps
-    the followers off the graph's output, which onnxruntime does not fuse into a conv)."""
+def two_conv_model(
+    followers: Sequence[type[Layer]], c: int = 32, size: int = 28, head: str = "conv"
+) -> bytes:
+    """1×1 conv ``a`` → 3×3 conv ``b`` (a transposed one, stride 1, for ``head``
+    ``transposed_conv``) → ``followers`` → 1×1 conv ``c`` (each follower with its
+    default fields, named ``f0_<kind>``, ``f1_<kind>`` ...; a second input is ``a``'s
+    output: the residual comes from a convolution, as in a network; ``c`` keeps the
+    followers off the graph's output, which onnxruntime does not fuse into a conv)."""
+    b: Layer = (
+        TransposedConv(out=c, kernel=3, padding=1, bias=False)
+        if head == TRANSPOSED
+        else Conv(out=c, kernel=3, padding=1, bias=False)
+    )
     steps = [
         micro.Step("a", PointwiseConv(out=c, bias=False), ("x",)),
-        micro.Step("b", Conv(out=c, kernel=3, padding=1, bias=False), ("a",)),
+        micro.Step("b", b, ("a",)),
     ]
     last = "b"
     for i, kind in enumerate(followers):
@@ -530,12 +540,15 @@ def two_conv_model(followers: Sequence[type[Layer]], c: int = 32, size: int = 28
 
 def detect_fusions(threads: int) -> list[list[str]]:
     """The sequences after a convolution that the runtime runs inside its kernel, as
-    ``[conv, kind, ...]``: every ONNX node of every follower is covered by the kernel of
-    convolution ``b`` (a follower exported as several nodes, such as swish's Sigmoid and
-    Mul, is fused only if all of them are)."""
+    ``[conv, kind, ...]`` (``[transposed_conv, kind, ...]`` after a transposed one: its
+    own kernel, which folds a batchnorm but no activation in onnxruntime 1.x): every
+    ONNX node of every follower is covered by the kernel of convolution ``b`` (a
+    follower exported as several nodes, such as swish's Sigmoid and Mul, is fused only
+    if all of them are)."""
     fused = []
-    for followers in fusion_candidates():
-        kernels = profile_kernels(two_conv_model(followers), threads, warmup=0, runs=1)
+    for head, followers in itertools.product(("conv", TRANSPOSED), fusion_candidates()):
+        model = two_conv_model(followers, head=head)
+        kernels = profile_kernels(model, threads, warmup=0, runs=1)
         covered: set[str] = set()
         elsewhere: set[str] = set()
         for k in kernels:
@@ -546,7 +559,7 @@ def detect_fusions(threads: int) -> list[list[str]]:
                 elsewhere |= layers
         names = {follower_name(i, kind) for i, kind in enumerate(followers)}
         if names <= covered and not names & elsewhere:
-            fused.append(["conv", *(kind.kind for kind in followers)])
+            fused.append([head, *(kind.kind for kind in followers)])
     return fused
 
 
@@ -795,10 +808,11 @@ def profile_yaml(profile: RuntimeProfile) -> str:
         f"{profile.source}.\n"
         "Per kernel type: seconds = fixed_s + macs / macs_per_s + bytes / bytes_per_s\n"
         "+ rows / rows_per_s + col / col_per_s (col: im2col elements of a plain conv,\n"
-        "output elements of a depthwise conv;\n"
+        "output elements of a depthwise conv, col2im elements of a transposed conv;\n"
         "padded_macs: a blocked conv's macs count whole channel blocks), fitted on\n"
         "single-kernel ONNX micro-models (median_error: median |pred/meas - 1|).\n"
-        "fusions: layer sequences the runtime runs as one kernel (conv = any convolution).\n"
+        "fusions: layer sequences the runtime runs as one kernel (conv = any convolution\n"
+        "but a transposed one, transposed_conv).\n"
         "probe_s: the drift probe's time at calibration (" + PROBE_DESCRIPTION + ");\n"
         "archcost bench re-measures it: divide times by it to compare moments.\n"
         "peak_macs_per_s / bandwidth_bytes_per_s: best measured rates (roofline chart).\n"

@@ -8,7 +8,12 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
   kind's name: ``depthwise`` (g = C_in > 1, one input channel per group),
   ``grouped`` (1 < g), ``pointwise`` (1×1, g = 1), ``stem`` (k×k, g = 1, at most 4
   input channels: a network's first convolution), ``conv`` (other k×k, g = 1),
-  ``conv3d`` (a k×k×k weight: video networks), ``linear`` (a 2-D weight). A layer
+  ``conv3d`` (a k×k×k weight: video networks), ``linear`` (a 2-D weight);
+  ``transposed_conv`` for a transposed convolution (onnxruntime's ConvTranspose, a
+  GEMM then col2im in plain NCHW, whose weight reads ``(C_in, C_out/g, *kernel)``:
+  its kind says so, ``Layer.nchwc_conv``), ``transposed_conv_tiled`` for one whose
+  kernel windows tile the output without overlapping (k ≤ stride: col2im writes each
+  output cell once). A layer
   that moves no memory (a view) takes no time. Every other layer is its own type,
   named by its kind (``batchnorm``, ``relu``, ``concat``...; ``maxpool3d`` for a max
   pool over a clip, when its kind is calibrated for one); a kind the profile never
@@ -25,7 +30,9 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
   :func:`fit` on micro-model measurements (non-negative, relative error). A layer is
   **compute**-bound when its MAC term is the larger of the two, else **memory**-bound.
 * **Fusions.** The profile lists the layer sequences the runtime ran as one kernel,
-  e.g. ``[conv, batchnorm, relu]`` (``conv`` stands for every convolution type). A
+  e.g. ``[conv, batchnorm, relu]`` (``conv`` stands for every convolution type but
+  the transposed ones, whose kernel folds a batchnorm only: ``[transposed_conv,
+  batchnorm]``). A
   chain that starts at a convolution and follows single-consumer edges through a
   listed sequence is one kernel: the convolution's prediction covers it, the fused
   layers take 0 s and name the kernel they are fused into.
@@ -74,9 +81,13 @@ CONV_TYPES = ("conv", "pointwise", "depthwise", "grouped", "stem")
 NCHW_TYPES = tuple(f"{t}_nchw" for t in CONV_TYPES if t != "stem")
 #: 3-D convolutions (a [C, D, H, W] input): onnxruntime has no blocked kernel for them.
 CONV3D = "conv3d"
-MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, CONV3D, "linear")
+#: transposed convolutions: onnxruntime's ConvTranspose, a GEMM then col2im, plain NCHW
+#: (kernel windows that overlap, and those that tile the output: k ≤ stride).
+TRANSPOSED = "transposed_conv"
+TRANSPOSED_TYPES = (TRANSPOSED, "transposed_conv_tiled")
+MAC_TYPES = (*CONV_TYPES, *NCHW_TYPES, CONV3D, *TRANSPOSED_TYPES, "linear")
 #: the convolution types that head a fused kernel (Conv + BatchNorm + ReLU ...).
-FUSION_HEADS = (*CONV_TYPES, CONV3D)
+FUSION_HEADS = (*CONV_TYPES, CONV3D, *TRANSPOSED_TYPES)
 LAYOUT_TYPES = ("reorder_input", "reorder_output")
 #: the convolution types onnxruntime runs as im2col and a GEMM per group (its plain
 #: ``MlasConv``; a plain depthwise one has its own loop): the ``col`` term of their
@@ -366,6 +377,8 @@ class RuntimeProfile(Profile):
             return self.kernels[kernel_type]
         if kernel_type in ("stem", CONV3D):
             return self.kernels.get("conv")
+        if kernel_type in TRANSPOSED_TYPES:  # calibrated before: a plain NCHW conv's
+            return self.kernels.get("conv_nchw") or self.kernels.get("conv")
         if kernel_type in VOLUME_TYPES:  # a profile without 3-D pools: the 2-D model
             return self.model_for(kernel_type.removesuffix("3d"))
         if kernel_type.endswith("_nchw"):  # a profile calibrated without layouts
@@ -481,7 +494,12 @@ class ConvGeometry:
 
 def conv_geometry(row: CostRow, layer: Any) -> ConvGeometry | None:
     """The geometry of a layer with MACs and a convolution weight (None for a linear
-    layer or a layer whose weights cannot be read)."""
+    layer, a layer whose weights cannot be read, and a convolution onnxruntime runs
+    with a kernel of its own, ``Layer.nchwc_conv`` False: a transposed convolution's
+    weight is ``(C_in, C_out/g, *kernel)``, which this reading would take for a
+    grouped one)."""
+    if layer is not None and not getattr(layer, "nchwc_conv", True):
+        return None
     try:
         shapes = [
             s
@@ -510,6 +528,8 @@ def kernel_type(row: CostRow, layer: Any) -> str:
         if volume in VOLUME_TYPES and _volume(row):
             return volume
         return layer.runtime_kernel() if hasattr(layer, "runtime_kernel") else row.kind
+    if layer is not None and not getattr(layer, "nchwc_conv", True):
+        return str(layer.runtime_kernel())  # ConvTranspose: its own kernel
     g = conv_geometry(row, layer)
     if g is None:
         return "linear" if _is_linear(row, layer) else "conv"
@@ -633,14 +653,33 @@ def depthwise_outputs(row: CostRow, g: ConvGeometry | None, block: int) -> int:
     return elements
 
 
+def col2im_elements(row: CostRow, layer: Any) -> int:
+    """Elements of the matrix a transposed convolution's GEMM writes and col2im then
+    scatters into the output: every output channel × kernel position × input position,
+    ``macs / input channels per group``.
+
+    >>> from archcost.costs import CostRow
+    >>> row = CostRow(name="t", kind="transposed_conv", inputs=(), input_shapes=((16, 4, 4),),
+    ...               output_shape=(8, 8, 8), params=0, macs=16 * 8 * 16 * 16,
+    ...               flops=0, memory_access=0, activations=0, buffers=0)
+    >>> col2im_elements(row, None) == 8 * 16 * 16
+    True
+    """
+    c_in_per_group = row.input_shapes[0][0] // max(getattr(layer, "groups", 1), 1)
+    return row.macs // c_in_per_group if c_in_per_group else 0
+
+
 def kernel_work(row: CostRow, layer: Any, kernel_type: str, padded_block: int) -> tuple[int, int]:
     """The (MACs, element work) a kernel of ``kernel_type`` computes for ``row``: a
     blocked convolution's MACs on whole channel blocks of ``padded_block`` channels (0:
     the layer's own MACs; :func:`blocked_macs`); the ``col`` term of its model
     (:class:`KernelModel`): a plain convolution's im2col matrices
-    (:func:`im2col_elements`; none for ConvTranspose, a GEMM then col2im), a depthwise
-    kernel's output elements (:func:`depthwise_outputs`). Calibration counts its samples
+    (:func:`im2col_elements`), a transposed convolution's col2im matrix
+    (:func:`col2im_elements`), a depthwise kernel's output elements
+    (:func:`depthwise_outputs`). Calibration counts its samples
     and the predictor its layers with this one function."""
+    if kernel_type in TRANSPOSED_TYPES:
+        return row.macs, col2im_elements(row, layer)
     if kernel_type == "depthwise":
         g = conv_geometry(row, layer)
         macs = blocked_macs(row.macs, g, padded_block) if g and padded_block else row.macs
@@ -962,12 +1001,13 @@ def _fuse(
 ) -> dict[str, str]:
     """layer -> the convolution heading the kernel it is fused into (heads map to
     themselves). A chain grows from a convolution along single-consumer edges while the
-    sequence of kinds (``conv`` for the head) is a listed fusion."""
+    sequence of kinds (``conv`` for the head, ``transposed_conv`` for a transposed one)
+    is a listed fusion."""
     head_of: dict[str, str] = {}
     for r in rows:
         if types[r.name] not in FUSION_HEADS or r.name in head_of:
             continue
-        seq: tuple[str, ...] = ("conv",)
+        seq: tuple[str, ...] = (TRANSPOSED if types[r.name] in TRANSPOSED_TYPES else "conv",)
         node = r.name
         while True:
             nxt = consumers.get(node, [])
