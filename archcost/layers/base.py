@@ -143,7 +143,8 @@ class Calibration:
             (:func:`archcost.runtime.predict.kernel_type`): the kind's own name for a
             kind without MACs; for a convolution or linear layer the types its weight
             shape gives (``conv``, ``stem``, ``pointwise``, ``depthwise``, ``grouped``,
-            ``linear``; a transposed convolution: ``transposed_conv``).
+            ``linear``; a transposed convolution: ``transposed_conv`` and
+            ``transposed_conv_tiled``).
             :meth:`Layer.calibration_sample` draws a layer of each.
         generic: its samples join the fit of the generic ``elementwise`` model, which
             prices kinds never measured (cheap per-element work: not a convolution,
@@ -390,7 +391,8 @@ class Layer:
         Literal["follow", "global", "all_inputs", "channel_blocks", "pool", "transparent"] | None
     ] = None
     #: False for a convolution onnxruntime has no NCHWc kernel for (ConvTranspose): it
-    #: stays NCHW whatever its channels (and is no im2col convolution either).
+    #: stays NCHW whatever its channels, is no im2col convolution either, and its kind
+    #: names its kernel types (:meth:`runtime_kernel`) instead of its weight shape.
     nchwc_conv: ClassVar[bool] = True
     #: kernel types of the kind (:meth:`runtime_kernel`) that run plain NCHW even where
     #: ``nchwc`` says the kind follows a blocked input (a bilinear upsample's Resize).

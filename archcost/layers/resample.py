@@ -104,7 +104,8 @@ class TransposedConv(Layer):
     # own, timed as decoders use it. col2im writes each output cell once when the kernel
     # windows tile the output (k ≤ s: U-Net's 2×2 of stride 2) and accumulates where
     # they overlap (DCGAN's 4×4 of stride 2): one linear model fitted across both
-    # missed 2×2 up-convolutions by +10…+20% on 2026-12-02, two fit within 5% each.
+    # missed 2×2 up-convolutions by +10…+20% on 2026-12-02, two fit their samples within
+    # 3–4% (median) each.
     calibration = Calibration(("transposed_conv", "transposed_conv_tiled"), generic=False)
 
     @classmethod

@@ -170,7 +170,8 @@ class Sample:
     #: output rows (channels × height), the per-row term of the model.
     rows: int = 0
     #: the ``col`` term's elements (:func:`~archcost.runtime.predict.kernel_work`): the
-    #: GEMM matrices a plain convolution builds, a depthwise kernel's output elements.
+    #: GEMM matrices a plain convolution builds, the matrix a transposed one's col2im
+    #: scatters, a depthwise kernel's output elements.
     col: int = 0
     #: the layer's own MACs, as ``analyze`` counts them (``macs`` may count padding):
     #: the roofline's peak rate is computed from these; None: ``macs``.

@@ -62,7 +62,7 @@ import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from archcost.errors import SpecError
@@ -151,7 +151,8 @@ class KernelModel:
     and bytes do not show. ``col`` counts the elements of the matrices a plain (NCHW)
     convolution builds to run as GEMMs (:func:`im2col_elements`): a grouped
     convolution of a few channels per group (ResNeXt's 32 groups of 4) spends its time
-    there, not in MACs; for a depthwise convolution, its output elements
+    there, not in MACs; for a transposed convolution, the matrix its GEMM writes and
+    col2im scatters (:func:`col2im_elements`); for a depthwise convolution, its output elements
     (:func:`depthwise_outputs`): its kernel loads, accumulates over the k×k taps and
     stores each output vector, so a 3×3 filter costs more per MAC than a 7×7 one. A
     rate of ``inf`` means the term was fitted to zero (it does not help).
@@ -371,14 +372,17 @@ class RuntimeProfile(Profile):
 
     def model_for(self, kernel_type: str) -> KernelModel | None:
         """The model of a kernel type: its own, else ``conv`` for a stem (profiles
-        calibrated before stems had their own), else the generic elementwise model for a
+        calibrated before stems had their own), ``conv_nchw`` without its im2col term
+        for a transposed convolution (profiles calibrated before its types: priced on
+        its MACs, bytes and rows), else the generic elementwise model for a
         zero-MAC kind."""
         if kernel_type in self.kernels:
             return self.kernels[kernel_type]
         if kernel_type in ("stem", CONV3D):
             return self.kernels.get("conv")
-        if kernel_type in TRANSPOSED_TYPES:  # calibrated before: a plain NCHW conv's
-            return self.kernels.get("conv_nchw") or self.kernels.get("conv")
+        if kernel_type in TRANSPOSED_TYPES:
+            plain = self.kernels.get("conv_nchw") or self.kernels.get("conv")
+            return replace(plain, col_per_s=math.inf) if plain else None
         if kernel_type in VOLUME_TYPES:  # a profile without 3-D pools: the 2-D model
             return self.model_for(kernel_type.removesuffix("3d"))
         if kernel_type.endswith("_nchw"):  # a profile calibrated without layouts
@@ -529,7 +533,15 @@ def kernel_type(row: CostRow, layer: Any) -> str:
             return volume
         return layer.runtime_kernel() if hasattr(layer, "runtime_kernel") else row.kind
     if layer is not None and not getattr(layer, "nchwc_conv", True):
-        return str(layer.runtime_kernel())  # ConvTranspose: its own kernel
+        own = str(layer.runtime_kernel())  # ConvTranspose: kernel types of its own
+        if own not in MAC_TYPES:
+            raise SpecError(
+                f"kind '{row.kind}' names kernel type '{own}', which the predictor does "
+                f"not know (layer '{row.name}').",
+                hint="A kind with nchwc_conv = False returns one of MAC_TYPES from "
+                "runtime_kernel().",
+            )
+        return own
     g = conv_geometry(row, layer)
     if g is None:
         return "linear" if _is_linear(row, layer) else "conv"
@@ -883,7 +895,12 @@ def plan(
     for r in rows:
         for i in r.inputs:
             consumers[i].append(r.name)
-    chains = _fuse(rows, types, consumers, _fusion_prefixes(profile.fusions))
+    fusions = list(profile.fusions)
+    if not any(f and f[0] == TRANSPOSED for f in fusions) and ("conv", "batchnorm") in fusions:
+        # calibrated before transposed heads were tried: onnxruntime folds a batchnorm
+        # into ConvTranspose as into Conv, and nothing else
+        fusions.append((TRANSPOSED, "batchnorm"))
+    chains = _fuse(rows, types, consumers, _fusion_prefixes(fusions))
     block = profile.nchwc_block
     lay = Layouts()
     if block:
