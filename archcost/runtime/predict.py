@@ -108,8 +108,6 @@ NCHWC_FOLLOW = _kinds(lambda cls: cls.nchwc in ("follow", "global"))
 NCHWC_ALL_INPUTS = _kinds(lambda cls: cls.nchwc in ("all_inputs", "channel_blocks"))
 #: of those, kinds whose inputs' channels must each be whole blocks (Concat).
 NCHWC_CHANNEL_BLOCKS = _kinds(lambda cls: cls.nchwc == "channel_blocks")
-#: convolution kinds onnxruntime has no NCHWc kernel for (``Layer.nchwc_conv``).
-NCHW_ONLY_CONVS = _kinds(lambda cls: not cls.nchwc_conv)
 #: kinds after which the rewrite no longer knows shapes (``Layer.dynamic_reshape``).
 DYNAMIC_RESHAPE = _kinds(lambda cls: cls.dynamic_reshape)
 #: kinds fused into a convolution as its Sum input (``Layer.conv_sum``).
@@ -369,6 +367,16 @@ class RuntimeProfile(Profile):
             "nchwc_align": self.nchwc_align,
             "padded_macs": self.padded_macs,
         }
+
+    def fusions_applied(self) -> tuple[tuple[str, ...], ...]:
+        """The fusions the predictor applies: the profile's, and, for a profile
+        calibrated before transposed heads were tried whose convolutions fold a
+        batchnorm, ``[transposed_conv, batchnorm]`` (onnxruntime folds one into
+        ConvTranspose as into Conv, and nothing else)."""
+        fusions = tuple(tuple(f) for f in self.fusions)
+        if ("conv", "batchnorm") in fusions and not any(f[:1] == (TRANSPOSED,) for f in fusions):
+            return (*fusions, (TRANSPOSED, "batchnorm"))
+        return fusions
 
     def model_for(self, kernel_type: str) -> KernelModel | None:
         """The model of a kernel type: its own, else ``conv`` for a stem (profiles
@@ -699,7 +707,7 @@ def kernel_work(row: CostRow, layer: Any, kernel_type: str, padded_block: int) -
     if kernel_type in CONV_TYPES and padded_block:
         g = conv_geometry(row, layer)
         return (blocked_macs(row.macs, g, padded_block) if g else row.macs), 0
-    if kernel_type in COL_TYPES and row.kind not in NCHW_ONLY_CONVS:
+    if kernel_type in COL_TYPES:
         return row.macs, im2col_elements(row, conv_geometry(row, layer))
     return row.macs, 0
 
@@ -707,7 +715,7 @@ def kernel_work(row: CostRow, layer: Any, kernel_type: str, padded_block: int) -
 def blocked_conv(row: CostRow, geometry: ConvGeometry | None, block: int, align: int) -> bool:
     """Whether onnxruntime runs this layer as an NCHWc convolution (``block``: the
     channel block)."""
-    if geometry is None or len(geometry.kernel) != 2 or row.kind in NCHW_ONLY_CONVS:
+    if geometry is None or len(geometry.kernel) != 2:  # none for ConvTranspose either
         return False
     g = geometry
     return nchwc_conv(g.c_out, g.c_in_per_group, g.groups, block, align)
@@ -895,12 +903,7 @@ def plan(
     for r in rows:
         for i in r.inputs:
             consumers[i].append(r.name)
-    fusions = list(profile.fusions)
-    if not any(f and f[0] == TRANSPOSED for f in fusions) and ("conv", "batchnorm") in fusions:
-        # calibrated before transposed heads were tried: onnxruntime folds a batchnorm
-        # into ConvTranspose as into Conv, and nothing else
-        fusions.append((TRANSPOSED, "batchnorm"))
-    chains = _fuse(rows, types, consumers, _fusion_prefixes(fusions))
+    chains = _fuse(rows, types, consumers, _fusion_prefixes(profile.fusions_applied()))
     block = profile.nchwc_block
     lay = Layouts()
     if block:
