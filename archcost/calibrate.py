@@ -85,6 +85,25 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def l2_cache_bytes() -> int | None:
+    """The size of one core's level-2 cache from sysfs (Linux), else None."""
+    from pathlib import Path
+
+    units = {"K": 2**10, "M": 2**20, "G": 2**30}
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            level = (index / "level").read_text().strip()
+            kind = (index / "type").read_text().strip()
+            size = (index / "size").read_text().strip()
+        except OSError:
+            continue
+        if level == "2" and kind in ("Unified", "Data") and size:
+            number, unit = size.rstrip("KMG"), size[-1:]
+            if number.isdigit():
+                return int(number) * units.get(unit, 1)
+    return None
+
+
 def machine_info() -> dict[str, Any]:
     """What a measurement depends on: CPU, cores, NumPy and its BLAS, date."""
     blas = "unknown"

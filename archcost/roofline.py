@@ -61,6 +61,8 @@ RUNTIME_KEYS = (
     "padded_macs",
     "kernels",
     "fusions",
+    "cold_weight_bytes_per_s",
+    "weight_cache_bytes",
 )
 MAX_PROFILE_BYTES = 64 * 1024
 BOUNDS = ("compute", "memory", "none")

@@ -250,6 +250,16 @@ def report(raw: dict[str, Any], profile: Any) -> None:
     print(
         f"Profile: {profile.name} ({profile.source}); probe at calibration {probe0 * 1e3:.3f} ms."
     )
+    rate = getattr(profile, "cold_weight_bytes_per_s", math.inf)
+    if math.isfinite(rate):
+        m = profile.measured
+        print(
+            f"Cold weights: beyond {profile.weight_cache_bytes / 2**20:.1f} MiB of a network's "
+            f"weights, read at {rate / 1e9:.1f} GB/s (fitted on {m.get('networks', '?')} "
+            "synthetic networks, median error "
+            f"{(m.get('network_error') or math.nan) * 100:.1f}% -> "
+            f"{(m.get('network_error_fitted') or math.nan) * 100:.1f}%)."
+        )
     print(
         f"{len(nets)} networks, {raw['rounds']} interleaved rounds of {raw['runs']} runs; "
         f"reference {ref['model'].name}. wall: the best round (the smallest of the rounds' "

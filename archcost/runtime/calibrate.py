@@ -37,6 +37,10 @@
    a 2 µs floor: :data:`FIT_FLOOR_S`; samples that came out at or below zero and those
    timed in a spell of interference left out), and, for kinds without a model of their
    own, over the samples of the kinds whose ``calibration.generic`` is set.
+6. **Cold weights**: :data:`NETWORKS` synthetic networks are timed whole and predicted
+   with the fitted models (:func:`time_networks`), and the rate at which a network
+   reads the weights that did not stay in the caches (all but one core's L2 of them)
+   fitted on them (:func:`archcost.runtime.networks.fit_cold_weights`).
 
 Nothing is written until the calibration is complete (an interrupted run writes
 nothing).
@@ -59,8 +63,9 @@ from typing import Any
 import numpy as np
 import yaml
 
-from archcost.calibrate import cpu_model
+from archcost.calibrate import cpu_model, l2_cache_bytes
 from archcost.costs import CostRow, memory_access
+from archcost.errors import SpecError
 from archcost.layers import REGISTRY
 from archcost.layers.act import Relu, Sigmoid
 from archcost.layers.base import Draw, Layer, Shape
@@ -69,6 +74,12 @@ from archcost.layers.pool import MaxPool
 from archcost.layers.resample import TransposedConv
 from archcost.profiles import profile_yaml as roofline_yaml
 from archcost.runtime import micro
+from archcost.runtime.networks import (
+    DEFAULT_CACHE_BYTES,
+    Timed,
+    draw_network,
+    fit_cold_weights,
+)
 from archcost.runtime.ort import (
     LAYOUT_OPS,
     PROBE_DESCRIPTION,
@@ -96,7 +107,9 @@ from archcost.runtime.predict import (
     fit_robust,
     kernel_work,
     nchwc_conv,
+    network_weight_bytes,
     output_rows,
+    predict_rows,
 )
 
 F32 = 4
@@ -623,6 +636,47 @@ def _uncertainty(
     return list(np.std(p, axis=0) / (np.maximum(np.mean(p, axis=0), 0) + UNCERTAINTY_FLOOR_S))
 
 
+#: synthetic networks timed for the cold-weight term (twice each: about 20 s).
+NETWORKS = 40
+
+
+def time_networks(
+    profile: RuntimeProfile,
+    timer: Timer,
+    probe: Probe,
+    rng: random.Random,
+    count: int = NETWORKS,
+    rounds: int = 2,
+) -> list[Timed]:
+    """Draw ``count`` synthetic networks (:func:`archcost.runtime.networks.draw_network`),
+    predict each with ``profile`` (without a cold-weight term) and time each whole
+    ``rounds`` times, interleaved (:class:`Timer`: the kernels' seconds per run), each
+    time divided by the drift probe around it over the profile's probe time; a network
+    keeps its quickest round. Networks with a kernel type the profile has no model for
+    are left out."""
+    profile = replace(profile, cold_weight_bytes_per_s=math.inf)
+    planned = []
+    for network in (draw_network(rng) for _ in range(count)):
+        rows, layers = network.rows()
+        try:
+            predicted = math.fsum(e.seconds for e in predict_rows(rows, layers, profile))
+        except SpecError:  # a kernel type this calibration did not measure
+            continue
+        model = micro.network(network.steps, network.inputs)
+        planned.append((model, predicted, network_weight_bytes(rows)))
+    best = [math.inf] * len(planned)
+    for _ in range(rounds):
+        for i, (model, _, _) in enumerate(planned):
+            before = probe.measure()
+            seconds = timer.seconds(BoundSession(model, timer.threads))
+            drift = (before + probe.measure()) / 2 / profile.probe_s
+            best[i] = min(best[i], seconds / drift)
+    return [
+        Timed(predicted, weights, seconds)
+        for (_, predicted, weights), seconds in zip(planned, best, strict=True)
+    ]
+
+
 def calibrate(
     *,
     threads: int = 1,
@@ -633,6 +687,8 @@ def calibrate(
     progress: Callable[[str], None] | None = None,
     types: tuple[str, ...] = TYPES,
     record: list[Sample] | None = None,
+    networks: int = NETWORKS,
+    timed: list[Timed] | None = None,
 ) -> RuntimeProfile:
     """Calibrate onnxruntime on this machine within about ``budget_s`` seconds of
     sampling (plus fusion detection and the probe, a few seconds).
@@ -645,6 +701,9 @@ def calibrate(
         initial: samples per kernel type before adaptive sampling starts.
         types: the kernel types to calibrate (tests use a few).
         record: when given, every measured sample is appended to it (to refit later).
+        networks: synthetic networks timed for the cold-weight term
+            (:func:`time_networks`; 0: none, no such term).
+        timed: when given, the synthetic networks' timings are appended to it.
     """
     import_onnxruntime()
     say = progress or (lambda _: None)
@@ -774,7 +833,7 @@ def calibrate(
             float(f"{profile_share:.3e}") if math.isfinite(profile_share) else None
         ),
     }
-    return RuntimeProfile(
+    profile = RuntimeProfile(
         name=name,
         source=source,
         peak_macs_per_s=max(mac_rates) if mac_rates else 1.0,
@@ -791,6 +850,27 @@ def calibrate(
         padded_macs=bool(block),
         kernels=models,
         fusions=tuple(tuple(f) for f in fusions),
+    )
+    if not networks:
+        return profile
+    say("timing synthetic networks")
+    nets = time_networks(profile, timer, probe, rng, networks)
+    if timed is not None:
+        timed.extend(nets)
+    cache = l2_cache_bytes() or DEFAULT_CACHE_BYTES
+    rate, before, after = fit_cold_weights(nets, cache)
+    elapsed = time.perf_counter() - started
+    measured = {
+        **measured,
+        "seconds": round(elapsed, 1),
+        "networks": len(nets),
+        # the synthetic networks' median |predicted / measured - 1|, without and with
+        # the cold-weight term
+        "network_error": round(before, 4) if math.isfinite(before) else None,
+        "network_error_fitted": round(after, 4) if math.isfinite(after) else None,
+    }
+    return replace(
+        profile, cold_weight_bytes_per_s=rate, weight_cache_bytes=cache, measured=measured
     )
 
 
@@ -817,6 +897,9 @@ def profile_yaml(profile: RuntimeProfile) -> str:
         "probe_s: the drift probe's time at calibration (" + PROBE_DESCRIPTION + ");\n"
         "archcost bench re-measures it: divide times by it to compare moments.\n"
         "peak_macs_per_s / bandwidth_bytes_per_s: best measured rates (roofline chart).\n"
+        "cold_weight_bytes_per_s, weight_cache_bytes: in a network, of W bytes of weights\n"
+        "max(0, 1 - weight_cache_bytes / W) are read from memory at that rate (fitted on\n"
+        "synthetic networks; null: no such term).\n"
         "Use it with: archcost analyze SPEC --device THIS_FILE"
     )
     text = roofline_yaml(profile, head)
@@ -830,6 +913,12 @@ def profile_yaml(profile: RuntimeProfile) -> str:
         "nchwc_align": profile.nchwc_align,
         "padded_macs": profile.padded_macs,
         "fusions": [list(f) for f in profile.fusions],
+        "cold_weight_bytes_per_s": (
+            float(f"{profile.cold_weight_bytes_per_s:.4e}")
+            if math.isfinite(profile.cold_weight_bytes_per_s)
+            else None
+        ),
+        "weight_cache_bytes": int(profile.weight_cache_bytes),
         "kernels": {k: m.as_yaml() for k, m in sorted(profile.kernels.items())},
     }
     return text + yaml.safe_dump(doc, sort_keys=False, width=10_000, default_flow_style=None)

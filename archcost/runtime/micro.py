@@ -31,16 +31,16 @@ class Step:
     inputs: tuple[str, ...]
 
 
-def network(steps: Sequence[Step], inputs: Mapping[str, Shape], *, seed: int = 0) -> bytes:
-    """The serialized ONNX model of ``steps`` on the graph ``inputs`` (name -> per-sample
-    shape)."""
+def nodes(steps: Sequence[Step], inputs: Mapping[str, Shape]) -> list[Node]:
+    """The graph nodes of ``steps`` on the graph ``inputs`` (name -> per-sample shape),
+    with their shapes (each kind's ``out_shapes``)."""
     shapes: dict[str, Shape] = dict(inputs)
-    nodes = []
+    out = []
     for order, step in enumerate(steps):
         ins = tuple(shapes[name] for name in step.inputs)
         outs = step.layer.out_shapes(ins)
         shapes[step.name] = outs[0]
-        nodes.append(
+        out.append(
             Node(
                 name=step.name,
                 layer=step.layer,
@@ -53,10 +53,17 @@ def network(steps: Sequence[Step], inputs: Mapping[str, Shape], *, seed: int = 0
                 order=order,
             )
         )
+    return out
+
+
+def network(steps: Sequence[Step], inputs: Mapping[str, Shape], *, seed: int = 0) -> bytes:
+    """The serialized ONNX model of ``steps`` on the graph ``inputs`` (name -> per-sample
+    shape)."""
+    graph = nodes(steps, inputs)
     rng = np.random.default_rng(seed)
-    weights = {n.name: n.layer.init_weights(n.input_shapes, rng) for n in nodes if n.layer}
+    weights = {n.name: n.layer.init_weights(n.input_shapes, rng) for n in graph if n.layer}
     proto = graph_proto(
-        nodes,
+        graph,
         {name: [1, *shape.dims] for name, shape in inputs.items()},
         weights,
         graph_name="micro",

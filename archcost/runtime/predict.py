@@ -52,6 +52,12 @@ the kernels the runtime executes after its fusions, predict each kernel, sum.
   (``reorder_input`` before an NCHWc kernel fed a plain tensor, once per tensor;
   ``reorder_output`` after an NCHWc tensor some plain operator reads, once per tensor)
   whose time is charged to the layer that needs it (``layout_s``).
+* **Cold weights.** Calibration times a kernel alone, its weights in the caches; in a
+  network, of its W bytes of weights all but ``weight_cache_bytes`` are read from memory
+  (the rest of the network passed through the caches since the last run): each layer
+  with MACs (linear layers aside, calibrated cold) adds its weights' bytes × that share
+  ÷ ``cold_weight_bytes_per_s`` (both fitted on synthetic networks:
+  :mod:`archcost.runtime.networks`).
 * **Whole network** = the sum of its layers + the runtime's fixed cost per run
   (``run_overhead_s``: a run with its inputs and outputs bound, as ``bench`` measures).
 """
@@ -119,6 +125,11 @@ NCHWC_GLOBAL = _kinds(lambda cls: cls.nchwc == "global")
 #: (``Layer.free_in_conv_kernel``).
 FREE_IN_KERNEL = _kinds(lambda cls: cls.free_in_conv_kernel)
 NCHWC_POOLS = _kinds(lambda cls: cls.nchwc == "pool")
+#: kinds calibrated with their weights cold (``calibration.cold_weights``: linear
+#: layers): their models already read their weights from memory.
+COLD_CALIBRATED = _kinds(lambda cls: bool(cls.calibration and cls.calibration.cold_weights))
+#: bytes per weight: the predictor prices float32 networks.
+WEIGHT_BYTES = 4
 #: kernel types that run plain NCHW whatever their kind's ``nchwc`` (``Layer.plain_kernels``).
 PLAIN_KERNELS = frozenset(t for cls in REGISTRY.values() for t in cls.plain_kernels)
 TRANSPARENT = _kinds(lambda cls: cls.nchwc == "transparent")
@@ -354,6 +365,19 @@ class RuntimeProfile(Profile):
     padded_macs: bool = False
     kernels: dict[str, KernelModel] = field(default_factory=dict, compare=False)
     fusions: tuple[tuple[str, ...], ...] = ()
+    #: the rate at which a network's layers read weights that did not stay in the caches
+    #: since the previous run (calibration's micro-models read theirs from the caches);
+    #: inf: no such term (profiles calibrated before it).
+    cold_weight_bytes_per_s: float = math.inf
+    #: the weights a network keeps in the caches from one run to the next: of W bytes of
+    #: weights, the share ``1 − weight_cache_bytes / W`` is read from memory.
+    weight_cache_bytes: float = 0.0
+
+    def cold_share(self, weight_bytes: float) -> float:
+        """The share of a network's ``weight_bytes`` of weights read from memory."""
+        if weight_bytes <= 0 or math.isinf(self.cold_weight_bytes_per_s):
+            return 0.0
+        return max(0.0, 1.0 - self.weight_cache_bytes / weight_bytes)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -366,6 +390,12 @@ class RuntimeProfile(Profile):
             "nchwc_block": self.nchwc_block,
             "nchwc_align": self.nchwc_align,
             "padded_macs": self.padded_macs,
+            "cold_weight_bytes_per_s": (
+                self.cold_weight_bytes_per_s
+                if math.isfinite(self.cold_weight_bytes_per_s)
+                else None
+            ),
+            "weight_cache_bytes": self.weight_cache_bytes,
         }
 
     def fusions_applied(self) -> tuple[tuple[str, ...], ...]:
@@ -485,6 +515,13 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) 
     ):
         raise bad("fusions", "a list of layer sequences such as [conv, batchnorm, relu]")
     out["fusions"] = tuple(tuple(f) for f in fusions)
+    rate = doc.get("cold_weight_bytes_per_s")
+    out["cold_weight_bytes_per_s"] = (
+        math.inf if rate is None else number(rate, "cold_weight_bytes_per_s", allow_inf=True)
+    )
+    if out["cold_weight_bytes_per_s"] == 0:
+        raise bad("cold_weight_bytes_per_s", "a rate > 0 (bytes per second), or null for none")
+    out["weight_cache_bytes"] = number(doc.get("weight_cache_bytes", 0), "weight_cache_bytes")
     return out
 
 
@@ -867,16 +904,17 @@ def _estimate(
     r: CostRow,
     model: KernelModel,
     layout_s: float,
-    fused_s: float,
+    extra_s: float,
     work: tuple[int, int],
     batch: int = 1,
 ) -> LayerEstimate:
     """``work``: the (MACs, col elements) the kernel computes (:func:`kernel_work`);
     the estimate reports the layer's own MACs. ``batch``: the batch ``r`` was counted
-    at (its shapes are per sample, its counts for the whole batch)."""
+    at (its shapes are per sample, its counts for the whole batch). ``extra_s``: memory
+    seconds besides its model's (fused activations' passes, weights read cold)."""
     macs, col = work
     compute, memory = model.terms(macs, r.memory_access, col)
-    memory += fused_s
+    memory += extra_s
     overhead = model.overhead(output_rows(r.output_shape) * batch)
     return LayerEstimate(
         name=r.name,
@@ -917,6 +955,12 @@ def plan(
     return types, chains, lay
 
 
+def network_weight_bytes(rows: Sequence[CostRow]) -> int:
+    """The weights of a network's layers with MACs whose models read them from the
+    caches (all but :data:`COLD_CALIBRATED` kinds), in bytes."""
+    return sum(WEIGHT_BYTES * r.params for r in rows if r.macs and r.kind not in COLD_CALIBRATED)
+
+
 def predict_rows(
     rows: list[CostRow], layers: dict[str, Any], profile: RuntimeProfile, batch: int = 1
 ) -> list[LayerEstimate]:
@@ -924,6 +968,7 @@ def predict_rows(
     ``batch``: the batch the rows were counted at (their shapes are per sample, so the
     terms counted from shapes — rows, conversions, copies — are multiplied by it)."""
     types, chains, lay = plan(rows, layers, profile)
+    cold = profile.cold_share(network_weight_bytes(rows))
     # a fused activation other than ReLU is one more pass over the kernel's output
     # (onnxruntime applies it after the convolution's tiles): its own model without the
     # fixed cost; batchnorm (folded into the weights), the add (accumulated) and ReLU
@@ -995,7 +1040,10 @@ def predict_rows(
             )
         block = profile.nchwc_block if profile.padded_macs else 0
         work = kernel_work(r, layers.get(r.name), t, block)
-        out.append(_estimate(r, model, layout, fused_extra.get(r.name, 0.0), work, batch))
+        extra = fused_extra.get(r.name, 0.0)
+        if cold and r.macs and r.kind not in COLD_CALIBRATED:
+            extra += cold * WEIGHT_BYTES * r.params / profile.cold_weight_bytes_per_s
+        out.append(_estimate(r, model, layout, extra, work, batch))
     return out
 
 
