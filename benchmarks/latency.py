@@ -67,6 +67,11 @@ REFERENCE = "MobileNetV2"
 SKIP = {"unet.yaml"}  # 572x572 input, about 55 GMACs: minutes per run here
 
 
+
+def _percent(fraction: float | None) -> str:
+    """A fraction as a percentage; a profile without it: '?'."""
+    return "?" if fraction is None else f"{fraction * 100:.1f}%"
+
 def networks() -> list[tuple[str, Path]]:
     paths = (
         sorted((ROOT / "specs").glob("*.yaml"))
@@ -257,8 +262,7 @@ def report(raw: dict[str, Any], profile: Any) -> None:
             f"Cold weights: beyond {profile.weight_cache_bytes / 2**20:.1f} MiB of a network's "
             f"weights, read at {rate / 1e9:.1f} GB/s (fitted on {m.get('networks', '?')} "
             "synthetic networks, median error "
-            f"{(m.get('network_error') or math.nan) * 100:.1f}% -> "
-            f"{(m.get('network_error_fitted') or math.nan) * 100:.1f}%)."
+            f"{_percent(m.get('network_error'))} -> {_percent(m.get('network_error_fitted'))})."
         )
     print(
         f"{len(nets)} networks, {raw['rounds']} interleaved rounds of {raw['runs']} runs; "

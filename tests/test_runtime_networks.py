@@ -2,8 +2,8 @@
 fit, the term in predictions.
 
 Independent sources: onnxruntime runs every drawn network (its output shape against
-archcost's); the rate and cache size are recovered from networks made with known ones;
-the term is checked against a hand computation from MobileNetV1's parameter counts.
+archcost's); the rate is recovered from networks made with a known one; the term is
+checked against a hand computation from MobileNetV1's parameter counts.
 """
 
 from __future__ import annotations
@@ -89,11 +89,15 @@ def test_the_fit_recovers_the_rate_networks_were_made_with(rate, cache, seed):
     assert after < 1e-9 < before
 
 
-def test_a_network_timed_in_a_spell_of_interference_is_left_out():
-    nets = _made(20e9, 2**20, 40, seed=1, noise=0.01)
-    nets[0] = replace(nets[0], measured=nets[0].measured * 2.5)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_network_timed_in_a_spell_of_interference_is_left_out(seed):
+    # the heaviest network timed 2.5x slow pulls a single least-squares pass 3-4% off
+    # the rate (19.2-19.4 GB/s for these seeds); the refit without it is within 1.5%
+    nets = _made(20e9, 2**20, 40, seed=seed, noise=0.01)
+    heavy = max(range(len(nets)), key=lambda i: nets[i].weight_bytes)
+    nets[heavy] = replace(nets[heavy], measured=nets[heavy].measured * 2.5)
     rate, _, after = fit_cold_weights(nets, 2**20)
-    assert rate == pytest.approx(20e9, rel=0.15)
+    assert rate == pytest.approx(20e9, rel=0.015)
     assert after < 0.02
 
 
@@ -188,3 +192,31 @@ def test_a_bad_profile_is_one_line_and_exit_2_on_the_command_line(tmp_path):
     )
     assert run.returncode == 2
     assert "cold_weight_bytes_per_s" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_calibrate_prints_the_cold_weight_term_when_there_is_one():
+    from archcost.report.latency import calibration_lines
+
+    with_term = calibration_lines(_profile(cold_weight_bytes_per_s=2e10, weight_cache_bytes=2**20))
+    assert with_term[-1] == "  cold weights: a network's weights beyond 1.0 MB read at 20.0 GB/s"
+    assert not any("cold weights" in line for line in calibration_lines(_profile()))
+
+
+def test_a_rate_without_a_cache_size_is_one_located_error():
+    good = profile_yaml(_profile(cold_weight_bytes_per_s=1e10, weight_cache_bytes=2**20))
+    text = "\n".join(line for line in good.splitlines() if not line.startswith("weight_cache"))
+    with pytest.raises(SpecError, match="weight_cache_bytes"):
+        parse_profile(text, "p.yaml")
+
+
+def test_the_cold_term_is_charged_once_per_run_whatever_the_batch():
+    # weights are read once per run: at batch 4 each layer's cold seconds are the same
+    model = archcost.load("specs/mobilenet_v1.yaml")
+    cold = _profile(cold_weight_bytes_per_s=2e10, weight_cache_bytes=2**20)
+    for batch in (1, 4):
+        warm = predict(model, _profile(), batch=batch)
+        hot = predict(model, cold, batch=batch)
+        added = [h.seconds - w.seconds for h, w in zip(hot, warm, strict=True)]
+        if batch == 1:
+            first = added
+    assert added == pytest.approx(first, abs=1e-15) and max(first) > 0

@@ -37,8 +37,8 @@ def register(sub: Any, parents: Parents) -> None:
         "the runtime's fusions, time single-kernel ONNX micro-models of every kernel type "
         "(sampling most where the fitted model is least sure) and fit a per-kernel-type "
         "model (fixed cost + MACs / rate + bytes / rate), then time 40 synthetic networks "
-        "to fit how many of a network's weights are read from memory rather than the "
-        "caches; under 5 minutes on 2 cores. "
+        "to fit the rate at which a network reads its weights beyond one core's L2 from "
+        "memory; under 5 minutes on 2 cores. "
         "Nothing is written if it is interrupted.",
         epilog=EPILOG,
     )
@@ -69,7 +69,7 @@ def register(sub: Any, parents: Parents) -> None:
         default=200,
         metavar="SECONDS",
         help="onnxruntime: seconds of kernel sampling (default 200; the synthetic "
-        "networks take about 20 s more)",
+        "networks take 10-15 s more)",
     )
     p.add_argument(
         "--name", default="this-machine", help="the profile's name (default this-machine)"

@@ -360,7 +360,8 @@ def _no_nan(value: Any) -> Any:
 # -- calibrate --runtime onnxruntime ----------------------------------------------------
 def calibration_lines(profile: RuntimeProfile) -> list[str]:
     """A runtime calibration in plain lines: the device, each kernel type's fitted
-    model (fixed cost, rates, samples, median error), the fusions found."""
+    model (fixed cost, rates, samples, median error), the fusions found, the cold-weight
+    term."""
     lines = [device_line(profile)]
     for kind, m in sorted(profile.kernels.items()):
         rates = []
@@ -374,6 +375,12 @@ def calibration_lines(profile: RuntimeProfile) -> list[str]:
             f"{m.error * 100:.0f}%"
         )
     lines.append("  fusions: " + "; ".join("+".join(f) for f in profile.fusions))
+    if math.isfinite(profile.cold_weight_bytes_per_s):
+        lines.append(
+            f"  cold weights: a network's weights beyond "
+            f"{human_bytes(int(profile.weight_cache_bytes))} read at "
+            f"{human_bytes(int(profile.cold_weight_bytes_per_s))}/s"
+        )
     return lines
 
 

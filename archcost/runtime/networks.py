@@ -151,10 +151,15 @@ def draw_network(rng: random.Random) -> SyntheticNetwork:
         else:
             blocks.append("wide 1x1")
     if rng.random() < 0.5:
+        kept, start, macs = len(b.steps), b.top, b.macs
         b.add(GlobalAvgPool())
         b.add(Flatten())
         b.add(Linear(out=rng.choice((10, 100, 1000))))
-        blocks.append("classifier")
+        if b.macs > MAX_NETWORK_MACS:
+            del b.steps[kept:]
+            b.top, b.macs = start, macs
+        else:
+            blocks.append("classifier")
     return SyntheticNetwork(tuple(b.steps), {"x": b.shapes["x"]}, tuple(blocks))
 
 
@@ -216,7 +221,7 @@ def fit_cold_weights(networks: Sequence[Timed], cache: int) -> tuple[float, floa
     ``cache``). The rate is a one-parameter least-squares fit on the relative errors
     (non-negative), refitted without the networks more than 3 median deviations off the
     first fit (timed in a spell of interference). No gain (:func:`_trimmed`): ``inf``."""
-    nets = [n for n in networks if n.measured > 0 and n.predicted > 0]
+    nets = [n for n in networks if 0 < n.measured < math.inf and 0 < n.predicted < math.inf]
     if not nets:
         return math.inf, math.nan, math.nan
     p = np.array([n.predicted for n in nets])

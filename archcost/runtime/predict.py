@@ -516,11 +516,17 @@ def parse_runtime_fields(doc: dict[str, Any], file: str, lines: dict[str, int]) 
         raise bad("fusions", "a list of layer sequences such as [conv, batchnorm, relu]")
     out["fusions"] = tuple(tuple(f) for f in fusions)
     rate = doc.get("cold_weight_bytes_per_s")
-    out["cold_weight_bytes_per_s"] = (
-        math.inf if rate is None else number(rate, "cold_weight_bytes_per_s", allow_inf=True)
-    )
+    rate_expected = "a rate > 0 (bytes per second), or null for none"
+    try:
+        out["cold_weight_bytes_per_s"] = (
+            math.inf if rate is None else number(rate, "cold_weight_bytes_per_s", allow_inf=True)
+        )
+    except SpecError:
+        raise bad("cold_weight_bytes_per_s", rate_expected) from None
     if out["cold_weight_bytes_per_s"] == 0:
-        raise bad("cold_weight_bytes_per_s", "a rate > 0 (bytes per second), or null for none")
+        raise bad("cold_weight_bytes_per_s", rate_expected)
+    if math.isfinite(out["cold_weight_bytes_per_s"]) and "weight_cache_bytes" not in doc:
+        raise bad("weight_cache_bytes", "the bytes of weights a network keeps cached, with a rate")
     out["weight_cache_bytes"] = number(doc.get("weight_cache_bytes", 0), "weight_cache_bytes")
     return out
 
