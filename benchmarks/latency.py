@@ -67,10 +67,10 @@ REFERENCE = "MobileNetV2"
 SKIP = {"unet.yaml"}  # 572x572 input, about 55 GMACs: minutes per run here
 
 
-
 def _percent(fraction: float | None) -> str:
     """A fraction as a percentage; a profile without it: '?'."""
     return "?" if fraction is None else f"{fraction * 100:.1f}%"
+
 
 def networks() -> list[tuple[str, Path]]:
     paths = (

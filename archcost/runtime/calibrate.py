@@ -53,7 +53,6 @@ import itertools
 import math
 import os
 import random
-import re
 import statistics
 import time
 from collections import defaultdict
@@ -816,12 +815,17 @@ def calibrate(
     cpus = os.cpu_count() or 0
     load = _load()
     elapsed = time.perf_counter() - started
-    source = (
-        f"measured by archcost calibrate --runtime onnxruntime on {date}: {cpu_model()}, "
-        f"{cpus} logical CPUs, onnxruntime {version}, {threads} thread(s), "
-        f"{sum(len(v) for v in samples.values())} micro-models in {elapsed:.0f} s, "
-        f"load average {load:.1f}"
-    )
+
+    def source(timed_networks: int, elapsed: float) -> str:
+        what = f"{sum(len(v) for v in samples.values())} micro-models"
+        if timed_networks:
+            what += f" and {timed_networks} synthetic networks"
+        return (
+            f"measured by archcost calibrate --runtime onnxruntime on {date}: {cpu_model()}, "
+            f"{cpus} logical CPUs, onnxruntime {version}, {threads} thread(s), "
+            f"{what} in {elapsed:.0f} s, load average {load:.1f}"
+        )
+
     measured = {
         "date": date,
         "cpu": cpu_model(),
@@ -841,7 +845,7 @@ def calibrate(
     }
     profile = RuntimeProfile(
         name=name,
-        source=source,
+        source=source(0, elapsed),
         peak_macs_per_s=max(mac_rates) if mac_rates else 1.0,
         bandwidth_bytes_per_s=max(byte_rates) if byte_rates else 1.0,
         overhead_s=0.0,
@@ -867,12 +871,6 @@ def calibrate(
     cache = (l2_cache_bytes() or DEFAULT_CACHE_BYTES) * threads
     rate, before, after = fit_cold_weights(nets, cache)
     elapsed = time.perf_counter() - started
-    source = source.replace(
-        f"{sum(len(v) for v in samples.values())} micro-models in ",
-        f"{sum(len(v) for v in samples.values())} micro-models and {len(nets)} synthetic "
-        "networks in ",
-    )
-    source = re.sub(r" in \d+ s, load average", f" in {elapsed:.0f} s, load average", source)
     measured = {
         **measured,
         "seconds": round(elapsed, 1),
@@ -884,7 +882,7 @@ def calibrate(
     }
     return replace(
         profile,
-        source=source,
+        source=source(len(nets), elapsed),
         cold_weight_bytes_per_s=rate,
         weight_cache_bytes=cache,
         measured=measured,

@@ -21,10 +21,11 @@ calibration, and priced the evaluation networks worse: docs/latency.md).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,10 +73,12 @@ class SyntheticNetwork:
 
 
 class _Builder:
-    """Appends layers, tracking the current tensor's name and shape."""
+    """Appends layers, tracking the current tensor's name and shape, the MACs so far and
+    the blocks the network is made of."""
 
     def __init__(self, x: Shape):
         self.steps: list[Step] = []
+        self.blocks: list[str] = []
         self.shapes: dict[str, Shape] = {"x": x}
         self.names = (f"l{i}" for i in itertools.count())
         self.top = "x"
@@ -100,6 +103,19 @@ class _Builder:
         self.add(BatchNorm())
         return self.add(act) if act is not None else self.top
 
+    def block(self, name: str, build: Callable[[], object]) -> bool:
+        """Append a block (``build`` adds its layers) and name it in :attr:`blocks`;
+        False, with the block taken back, when it would take the network over
+        :data:`MAX_NETWORK_MACS`."""
+        kept, top, macs = len(self.steps), self.top, self.macs
+        build()
+        if self.macs > MAX_NETWORK_MACS:
+            del self.steps[kept:]
+            self.top, self.macs = top, macs
+            return False
+        self.blocks.append(name)
+        return True
+
 
 def _width(rng: random.Random, target: float) -> int:
     """A channel count near ``target``: a whole-block one, or one in five times not."""
@@ -116,11 +132,9 @@ def draw_network(rng: random.Random) -> SyntheticNetwork:
     b = _Builder(Shape((3, size, size)))
     act = rng.choice((Relu, Relu6))
     stem = _width(rng, rng.choice((16, 24, 32, 48, 64, 96, 128)))
-    b.conv(Conv(out=stem, kernel=3, stride=2, padding=1), act())
-    blocks = ["stem"]
+    b.block("stem", lambda: b.conv(Conv(out=stem, kernel=3, stride=2, padding=1), act()))
     if rng.random() < 0.3:
-        b.add(MaxPool(kernel=3, stride=2, padding=1))
-        blocks.append("maxpool")
+        b.block("maxpool", lambda: b.add(MaxPool(kernel=3, stride=2, padding=1)))
     growth = rng.choice((1.5, 2.0, 2.5))
     full = False
     last = rng.random() < 0.5  # a last stage at 7×7, as MobileNets and ResNets end
@@ -134,33 +148,19 @@ def draw_network(rng: random.Random) -> SyntheticNetwork:
         for i in range(rng.randint(1, 4)):
             c = b.shape.dims[0]
             stride = 2 if i == 0 and b.shape.dims[1] > 7 else 1
-            kept, start, macs = len(b.steps), b.top, b.macs
-            _block(b, kind, c, width, stride, act, rng, groups, expansion, k)
-            if b.macs > MAX_NETWORK_MACS:  # too big: take the block back and stop
-                del b.steps[kept:]
-                b.top, b.macs = start, macs
+            build = functools.partial(
+                _block, b, kind, c, width, stride, act, rng, groups, expansion, k
+            )
+            if not b.block(kind, build):  # too big: stop
                 full = True
                 break
-            blocks.append(kind)
     if rng.random() < 0.4:
-        kept, start, macs = len(b.steps), b.top, b.macs
-        b.conv(PointwiseConv(out=_width(rng, rng.choice((512, 1024, 1280)))), act())
-        if b.macs > MAX_NETWORK_MACS:
-            del b.steps[kept:]
-            b.top, b.macs = start, macs
-        else:
-            blocks.append("wide 1x1")
+        wide = PointwiseConv(out=_width(rng, rng.choice((512, 1024, 1280))))
+        b.block("wide 1x1", lambda: b.conv(wide, act()))
     if rng.random() < 0.5:
-        kept, start, macs = len(b.steps), b.top, b.macs
-        b.add(GlobalAvgPool())
-        b.add(Flatten())
-        b.add(Linear(out=rng.choice((10, 100, 1000))))
-        if b.macs > MAX_NETWORK_MACS:
-            del b.steps[kept:]
-            b.top, b.macs = start, macs
-        else:
-            blocks.append("classifier")
-    return SyntheticNetwork(tuple(b.steps), {"x": b.shapes["x"]}, tuple(blocks))
+        head = (GlobalAvgPool(), Flatten(), Linear(out=rng.choice((10, 100, 1000))))
+        b.block("classifier", lambda: [b.add(layer) for layer in head])
+    return SyntheticNetwork(tuple(b.steps), {"x": b.shapes["x"]}, tuple(b.blocks))
 
 
 def _block(
