@@ -393,7 +393,8 @@ def test_samples_take_the_conversions_off_and_time_them_by_a_pool_chain(monkeypa
     # from the graph the runtime runs); the sample is the timed total less both
     # conversions' cost. A conversion is timed by 1×1 max pools: one pool with its two
     # conversions took 30 µs, three pools 40 µs, so a pool is 5 µs and each conversion
-    # (30 - 5) / 2 = 12.5 µs.
+    # (30 - 5) / 2 = 12.5 µs. A pool chain of 10 µs a kernel is timed again as copies
+    # side by side (the fake's copies take as many times as long): still 12.5 µs each.
     import random
 
     from archcost.runtime import calibrate
@@ -409,11 +410,15 @@ def test_samples_take_the_conversions_off_and_time_them_by_a_pool_chain(monkeypa
 
         def seconds(self, session, cold=False):
             self.cold.append(cold)
-            return {b"conv": 100e-6, b"pools1": 30e-6, b"pools3": 40e-6}[session.model]
+            name, _, copies = session.model.decode().partition("x")
+            each = {"conv": 100e-6, "pools1": 30e-6, "pools3": 40e-6}[name]
+            return each * int(copies or 1)
 
     monkeypatch.setattr(calibrate, "BoundSession", FakeSession)
-    monkeypatch.setattr(calibrate, "build", lambda config: b"conv")
-    monkeypatch.setattr(calibrate, "pool_chain", lambda x, n: f"pools{n}".encode())
+    monkeypatch.setattr(calibrate, "build", lambda config, copies=1: b"conv")
+    monkeypatch.setattr(
+        calibrate, "pool_chain", lambda x, n, copies=1: f"pools{n}x{copies}".encode()
+    )
     rng = random.Random(0)
     conv = calibrate.draw("conv", rng, 8, 4)
     out = conv.layer.out_shapes(conv.ins)[0].dims
@@ -435,6 +440,56 @@ def test_samples_take_the_conversions_off_and_time_them_by_a_pool_chain(monkeypa
     calibrate.measure_sample("linear", calibrate.draw("linear", rng, 8, 4), FakeTimer())
     calibrate.measure_sample("conv", conv, FakeTimer(), layout_cost)
     assert FakeTimer.cold == [True, False]
+
+
+def test_a_kernel_of_a_few_us_is_timed_as_copies_side_by_side(monkeypatch):
+    # alone, a sample of 4 µs is a difference of two medians a few tenths of a µs apart
+    # from run to run; it is timed again as copies side by side (SIDE_BY_SIDE_S of
+    # them), each with its own conversions, and the sample is their time per copy: 3 µs
+    # of kernel + 0.5 µs of conversions each here, so 3 µs
+    import random
+
+    from archcost.runtime import calibrate
+
+    built: list[int] = []
+
+    class FakeSession:
+        def __init__(self, model, threads):
+            self.copies = int(model)
+            self.ops = ("ReorderInput", "Conv", "ReorderOutput") * self.copies
+
+    class FakeTimer:
+        threads = 1
+
+        def seconds(self, session, cold=False):
+            return 4.5e-6 if session.copies == 1 else session.copies * 3.5e-6
+
+    def build(config, copies=1):
+        built.append(copies)
+        return str(copies).encode()
+
+    monkeypatch.setattr(calibrate, "BoundSession", FakeSession)
+    monkeypatch.setattr(calibrate, "build", build)
+    conv = calibrate.draw("conv", random.Random(0), 8, 4)
+    costs = {"ReorderInput": 0.2e-6, "ReorderOutput": 0.3e-6}
+    sample = calibrate.measure_sample("conv", conv, FakeTimer(), lambda op, dims: costs[op])
+    # timed alone once, then again as copies (about SIDE_BY_SIDE_S / 4 µs of them)
+    assert built[0] == 1 and len(built) == 2
+    assert built[1] == pytest.approx(calibrate.SIDE_BY_SIDE_S / 4e-6, abs=1)
+    assert sample.seconds == pytest.approx(3e-6)
+
+
+@pytest.mark.parametrize("kind", ["conv", "relu", "add"])
+def test_copies_side_by_side_run_as_that_many_kernels_in_onnxruntime(kind):
+    # each copy has inputs (and weights) of its own: onnxruntime cannot merge them as one
+    # common subexpression, so its graph runs one kernel per copy
+    import random
+
+    from archcost.runtime.calibrate import BoundSession, build
+
+    config = draw(kind, random.Random(1))
+    ops = BoundSession(build(config, 5), 1).ops
+    assert len(ops) == 5 * len(BoundSession(build(config), 1).ops)
 
 
 def test_a_bound_session_lists_the_conversions_onnxruntime_adds():

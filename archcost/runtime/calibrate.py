@@ -26,7 +26,8 @@
    adds around a lone blocked convolution (the conversions' own models, fitted first
    from chains of 1×1 max pools). A kind whose weights a network reads cold
    (``calibration.cold_weights``: linear layers) is timed with the caches flushed
-   before each run. The drift probe is timed every half second, and each sample's
+   before each run. A sample under 20 µs is timed again as copies side by side
+   (:func:`per_copy`). The drift probe is timed every half second, and each sample's
    time divided by the drift around it (:func:`drift_corrected`).
 4. **Adaptive sampling**: after a few samples per type, each round refits every type
    on bootstrap resamples of its samples and measures, per type, the candidate
@@ -282,9 +283,19 @@ def draw(kernel_type: str, rng: random.Random, block: int = 0, align: int = 0) -
     raise RuntimeError(f"no configuration of {kernel_type} within the limits")
 
 
-def build(config: Config) -> bytes:
-    """The micro-model of a configuration: its layer alone, exported by its kind."""
-    return micro.single(config.layer, config.ins, name=config.layer.kind)
+def build(config: Config, copies: int = 1) -> bytes:
+    """The micro-model of a configuration: its layer alone, exported by its kind; with
+    ``copies``, that many copies side by side, each on inputs of its own (so the runtime
+    cannot merge them as one common subexpression) with weights of its own."""
+    if copies == 1:
+        return micro.single(config.layer, config.ins, name=config.layer.kind)
+    steps: list[micro.Step] = []
+    inputs: dict[str, Shape] = {}
+    for i in range(copies):
+        names = tuple(f"x{i}_{j}" for j in range(len(config.ins)))
+        inputs.update(zip(names, config.ins, strict=True))
+        steps.append(micro.Step(f"{config.layer.kind}{i}", config.layer, names))
+    return micro.network(steps, inputs)
 
 
 def run_time(model: bytes, runs: int, threads: int = 1) -> float:
@@ -386,17 +397,31 @@ def flush_caches() -> None:
     _FLUSH[0] += 1.0
 
 
-def pool_chain(x: Shape, n: int) -> bytes:
-    """``n`` 1×1 max pools in a row: blocked kernels between two layout conversions."""
+def pool_chain(x: Shape, n: int, copies: int = 1) -> bytes:
+    """``n`` 1×1 max pools in a row: blocked kernels between two layout conversions;
+    ``copies`` such chains side by side, each on an input of its own."""
     steps = [
-        micro.Step(f"p{i}", MaxPool(kernel=1, stride=1), (f"p{i - 1}" if i else "x",))
+        micro.Step(f"p{c}_{i}", MaxPool(kernel=1, stride=1), (f"p{c}_{i - 1}" if i else f"x{c}",))
+        for c in range(copies)
         for i in range(n)
     ]
-    return micro.network(steps, {"x": x})
+    return micro.network(steps, {f"x{c}": x for c in range(copies)})
 
 
 #: seconds of one conversion of a tensor (its per-sample dims), by ONNX op type.
 LayoutCost = Callable[[str, tuple[int, ...]], float]
+
+
+def per_copy(time: Callable[[int], float]) -> float:
+    """A kernel's seconds from ``time(copies)`` (seconds per copy of ``copies`` timed side
+    by side): alone, and when that is under :data:`SIDE_BY_SIDE_BELOW_S` (a difference
+    of two medians a few tenths of a µs apart from run to run) again as about
+    :data:`SIDE_BY_SIDE_S` of copies, so the run's fixed cost and its noise are shared
+    out."""
+    seconds = time(1)
+    if seconds >= SIDE_BY_SIDE_BELOW_S:
+        return seconds
+    return time(min(SIDE_BY_SIDE_MAX, math.ceil(SIDE_BY_SIDE_S / max(seconds, 1e-7))))
 
 
 def measure_sample(
@@ -412,20 +437,31 @@ def measure_sample(
     equally."""
     if kernel_type in LAYOUT_TYPES:
         (x,) = config.ins
-        one = timer.seconds(BoundSession(pool_chain(x, 1), timer.threads))
-        three = timer.seconds(BoundSession(pool_chain(x, 3), timer.threads))
-        seconds = (one - (three - one) / 2) / 2
+
+        def conversion(copies: int) -> float:
+            one = timer.seconds(BoundSession(pool_chain(x, 1, copies), timer.threads))
+            three = timer.seconds(BoundSession(pool_chain(x, 3, copies), timer.threads))
+            return (one - (three - one) / 2) / 2 / copies
+
+        seconds = per_copy(conversion)
     else:
-        session = BoundSession(build(config), timer.threads)
         calibration = kernel_types()[kernel_type].calibration
-        seconds = timer.seconds(session, cold=bool(calibration and calibration.cold_weights))
-        if layout_cost is not None:
-            out = config.layer.out_shapes(config.ins)[0].dims
-            for op in session.ops:
-                if op == "ReorderInput":
-                    seconds -= layout_cost(op, config.ins[0].dims)
-                elif op == "ReorderOutput":
-                    seconds -= layout_cost(op, out)
+        cold = bool(calibration and calibration.cold_weights)
+
+        def kernel(copies: int) -> float:
+            session = BoundSession(build(config, copies), timer.threads)
+            seconds = timer.seconds(session, cold=cold)
+            if layout_cost is not None:
+                out = config.layer.out_shapes(config.ins)[0].dims
+                for op in session.ops:
+                    if op == "ReorderInput":
+                        seconds -= layout_cost(op, config.ins[0].dims)
+                    elif op == "ReorderOutput":
+                        seconds -= layout_cost(op, out)
+            return seconds / copies
+
+        # weights read cold are timed alone: copies would share the flushed caches
+        seconds = kernel(1) if cold else per_copy(kernel)
     return Sample(
         type=kernel_type,
         config=config.described(),
@@ -487,6 +523,13 @@ def drift_corrected(
         out.append(replace(sample, seconds=sample.seconds / drift, drift=drift))
     return out
 
+
+#: a sample that takes less than this alone is timed again as copies side by side
+#: (:func:`build`): about :data:`SIDE_BY_SIDE_S` of them, at most
+#: :data:`SIDE_BY_SIDE_MAX`, so the run's fixed cost and its noise are shared out.
+SIDE_BY_SIDE_BELOW_S = 20e-6
+SIDE_BY_SIDE_S = 60e-6
+SIDE_BY_SIDE_MAX = 32
 
 #: the smallest time a sample keeps (a difference of two medians can come out at or
 #: below zero for a trivial kernel).
